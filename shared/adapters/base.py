@@ -1,0 +1,140 @@
+"""The small interfaces every storage, state and messaging adapter implements.
+
+Nothing above this layer knows whether it runs on a laptop (file system, SQLite) or in Azure
+(Blob Storage, Cosmos DB, Event Grid). Blob references are plain strings ``container/name`` so that
+they can travel through orchestration history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO, Protocol, runtime_checkable
+
+from shared.domain import Job, JobEvent, JobStatus, Notification, TranscriptionOptions, TranscriptionResult
+
+
+class AdapterError(Exception):
+    """Base class for adapter failures the pipeline handles explicitly."""
+
+
+class BlobNotFound(AdapterError):
+    pass
+
+
+class BlobExists(AdapterError):
+    """Refused to overwrite a blob (originals and results are write-once)."""
+
+
+class IntegrityError(AdapterError):
+    """Stored bytes do not match the checksum recorded when they were written."""
+
+
+class JobExists(AdapterError):
+    pass
+
+
+class JobNotFound(AdapterError):
+    pass
+
+
+class ConcurrencyError(AdapterError):
+    """Optimistic concurrency: the job changed since it was read (ETag mismatch)."""
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """``"container/a/b.wav"`` → ``("container", "a/b.wav")``."""
+    container, _, name = ref.partition("/")
+    if not container or not name:
+        raise ValueError(f"not a blob reference: {ref!r}")
+    return container, name
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    ref: str
+    size: int
+    etag: str
+    content_md5: str | None = None
+    sha256: str | None = None
+    last_modified: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def container(self) -> str:
+        return split_ref(self.ref)[0]
+
+    @property
+    def name(self) -> str:
+        return split_ref(self.ref)[1]
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Streamed blob storage. Writes never replace an existing blob unless ``overwrite`` is set."""
+
+    def upload(self, ref: str, data: bytes | BinaryIO, *, overwrite: bool = False,
+               content_type: str | None = None, metadata: dict[str, str] | None = None) -> BlobInfo: ...
+
+    def upload_file(self, ref: str, path: Path, *, overwrite: bool = False,
+                    content_type: str | None = None, metadata: dict[str, str] | None = None) -> BlobInfo: ...
+
+    def download(self, ref: str) -> bytes: ...
+
+    def download_to_file(self, ref: str, path: Path) -> BlobInfo: ...
+
+    def properties(self, ref: str) -> BlobInfo: ...
+
+    def exists(self, ref: str) -> bool: ...
+
+    def delete(self, ref: str) -> None: ...
+
+    def list(self, container: str, prefix: str = "") -> Iterator[BlobInfo]: ...
+
+    def read_link(self, ref: str, expires_in: timedelta) -> str:
+        """A short-lived read-only link (user-delegation SAS in Azure, a file URI locally)."""
+        ...
+
+
+@runtime_checkable
+class JobStore(Protocol):
+    """Job records, partitioned by force. ``update`` is optimistic on ``job.etag``."""
+
+    def create(self, job: Job) -> Job: ...
+
+    def get(self, force_id: str, job_id: str) -> Job | None: ...
+
+    def update(self, job: Job) -> Job: ...
+
+    def list(self, force_id: str, *, status: JobStatus | None = None, limit: int = 50) -> list[Job]: ...
+
+    def add_notification(self, notification: Notification) -> None: ...
+
+    def list_notifications(self, force_id: str, *, recipient: str | None = None,
+                           limit: int = 50) -> list[Notification]: ...
+
+
+@runtime_checkable
+class EventPublisher(Protocol):
+    def publish(self, event: JobEvent) -> None: ...
+
+
+@runtime_checkable
+class SpeechToText(Protocol):
+    """Whisper behind an interface: in-process ONNX Runtime locally, the GPU service in Azure."""
+
+    @property
+    def model_info(self) -> dict[str, str]: ...
+
+    def transcribe(self, audio_flac: bytes, windows: list[tuple[float, float]],
+                   options: TranscriptionOptions) -> TranscriptionResult: ...
+
+
+@runtime_checkable
+class TextTranslator(Protocol):
+    @property
+    def model_info(self) -> dict[str, str]: ...
+
+    def translate(self, texts: list[str], source_language: str, target_language: str) -> list[str]: ...

@@ -1,0 +1,94 @@
+"""One typed settings object, read from the environment (app settings / local.settings.json)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Mode = Literal["local", "azure"]
+
+DEFAULT_EXTENSIONS = (
+    ".mp4", ".mov", ".mkv", ".avi", ".3gp", ".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".oga",
+    ".flac", ".wma", ".amr", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv",
+)
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _cache_dir() -> Path:
+    return Path(_env("TOEX_CACHE") or Path.home() / ".cache" / "toex").expanduser()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the app reads. ``local.settings.sample.json`` documents each one."""
+
+    mode: Mode = "local"
+    # local mode
+    data_dir: Path = field(default_factory=lambda: Path(_env("TOEX_DATA_DIR", "toex-data")).resolve())
+    cache_dir: Path = field(default_factory=_cache_dir)
+    # models
+    whisper_model_dir: Path | None = None
+    translation_model_dir: Path | None = None
+    vad_model_path: Path | None = None
+    providers: tuple[str, ...] = ("CPUExecutionProvider",)
+    intra_op_threads: int | None = None
+    # pipeline
+    chunk_minutes: float = 5.0
+    max_upload_bytes: int = 20 * 1024**3
+    max_duration_s: float = 12 * 3600.0
+    allowed_extensions: tuple[str, ...] = DEFAULT_EXTENSIONS
+    forces: tuple[str, ...] = ()
+    retention_days: int = 2555
+    result_link_minutes: int = 60
+    # azure
+    blob_account_url: str = ""
+    cosmos_endpoint: str = ""
+    cosmos_database: str = "toex"
+    eventgrid_topic_endpoint: str = ""
+    whisper_url: str = ""
+    translation_url: str = ""
+    inference_timeout_s: float = 600.0
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        def path(name: str) -> Path | None:
+            v = _env(name)
+            return Path(v).expanduser() if v else None
+
+        def csv(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+            v = _env(name)
+            return tuple(x.strip() for x in v.split(",") if x.strip()) if v else default
+
+        mode = _env("TOEX_MODE", "local")
+        if mode not in ("local", "azure"):
+            raise ValueError(f"TOEX_MODE must be 'local' or 'azure', not {mode!r}")
+        threads = _env("TOEX_INTRA_OP_THREADS")
+        return cls(
+            mode=mode,  # type: ignore[arg-type]
+            data_dir=Path(_env("TOEX_DATA_DIR", "toex-data")).expanduser().resolve(),
+            cache_dir=_cache_dir(),
+            whisper_model_dir=path("TOEX_WHISPER_MODEL"),
+            translation_model_dir=path("TOEX_TRANSLATION_MODEL"),
+            vad_model_path=path("TOEX_VAD_MODEL"),
+            providers=csv("TOEX_PROVIDERS", ("CPUExecutionProvider",)),
+            intra_op_threads=int(threads) if threads else None,
+            chunk_minutes=float(_env("TOEX_CHUNK_MINUTES", "5")),
+            max_upload_bytes=int(_env("TOEX_MAX_UPLOAD_BYTES", str(20 * 1024**3))),
+            max_duration_s=float(_env("TOEX_MAX_DURATION_S", str(12 * 3600))),
+            allowed_extensions=csv("TOEX_ALLOWED_EXTENSIONS", DEFAULT_EXTENSIONS),
+            forces=csv("TOEX_FORCES", ()),
+            retention_days=int(_env("TOEX_RETENTION_DAYS", "2555")),
+            result_link_minutes=int(_env("TOEX_RESULT_LINK_MINUTES", "60")),
+            blob_account_url=_env("TOEX_BLOB_ACCOUNT_URL"),
+            cosmos_endpoint=_env("TOEX_COSMOS_ENDPOINT"),
+            cosmos_database=_env("TOEX_COSMOS_DATABASE", "toex"),
+            eventgrid_topic_endpoint=_env("TOEX_EVENTGRID_TOPIC_ENDPOINT"),
+            whisper_url=_env("TOEX_WHISPER_URL"),
+            translation_url=_env("TOEX_TRANSLATION_URL"),
+            inference_timeout_s=float(_env("TOEX_INFERENCE_TIMEOUT_S", "600")),
+        )

@@ -1,0 +1,6 @@
+"""Root conftest: fixtures live in tests/fixtures/<area>.py and load here."""
+
+pytest_plugins = [
+    "tests.fixtures.models",
+    "tests.fixtures.media",
+]
