@@ -1,0 +1,22 @@
+"""Media step: probe, streamed decode to 16 kHz mono, Silero VAD, chunk plan, FLAC chunks."""
+
+from shared.media.chunking import ChunkPlan, PlannedChunk, plan_chunks
+from shared.media.decode import iter_audio
+from shared.media.errors import MediaError
+from shared.media.flac import encode_flac, load_audio
+from shared.media.probe import MediaInfo, StreamInfo, probe
+from shared.media.vad import VadOptions
+
+__all__ = [
+    "ChunkPlan",
+    "MediaError",
+    "MediaInfo",
+    "PlannedChunk",
+    "StreamInfo",
+    "VadOptions",
+    "encode_flac",
+    "iter_audio",
+    "load_audio",
+    "plan_chunks",
+    "probe",
+]

@@ -1,0 +1,339 @@
+// TOEX Transcribe & Translate: the complete, secure estate for one force or the national tenant.
+//   azd up                                   (uses main.parameters.json and azure.yaml)
+//   az deployment sub create -l uksouth -f infra/bicep/main.bicep -p infra/bicep/main.parameters.json
+targetScope = 'subscription'
+
+@description('Environment name (azd AZURE_ENV_NAME), e.g. toex-national-prod; names the resource group.')
+@minLength(1)
+@maxLength(40)
+param environmentName string
+
+@description('Azure region; UK South keeps evidence in the UK.')
+param location string = 'uksouth'
+
+@description('Force identifiers (lowercase letters, digits, hyphens); each gets an incoming-<force> container.')
+@minLength(1)
+param forces array = [
+  'national'
+]
+
+@description('Serverless GPU workload profile for the Whisper and translation apps.')
+@allowed([
+  'Consumption-GPU-NC8as-T4'
+  'Consumption-GPU-NC24-A100'
+])
+param gpuWorkloadProfileType string = 'Consumption-GPU-NC8as-T4'
+
+@description('Days originals are WORM-protected and outputs/job records are kept (default 7 years).')
+@minValue(1)
+@maxValue(24000)
+param retentionDays int = 2557
+
+@description('private: data services reachable only through private endpoints. public: public endpoints (development only).')
+@allowed([
+  'private'
+  'public'
+])
+param networkMode string = 'private'
+
+@description('Largest upload the Function App accepts (bytes).')
+param maxUploadBytes int = 10737418240
+
+@description('Comma-separated public IPs/CIDRs allowed to push images and deploy code (admin workstation, CI).')
+param deployerIpRanges string = ''
+
+@description('Whisper server image (azd sets it on deploy).')
+param whisperImage string = 'mcr.microsoft.com/k8se/quickstart:latest'
+
+@description('Translation server image (azd sets it on deploy).')
+param translationImage string = 'mcr.microsoft.com/k8se/quickstart:latest'
+
+@description('Create the BlobCreated -> Function subscription; true only once the function code is deployed.')
+param wireBlobTrigger bool = false
+
+@description('Address space of the virtual network and its three subnets (must not overlap force networks).')
+param vnetAddressPrefix string = '10.60.0.0/16'
+param functionSubnetPrefix string = '10.60.1.0/24'
+param privateEndpointSubnetPrefix string = '10.60.2.0/24'
+param containerAppsSubnetPrefix string = '10.60.4.0/23'
+
+var token = toLower(uniqueString(subscription().id, environmentName, location))
+var privateNetworking = networkMode == 'private'
+var publicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'
+var deployerIps = empty(deployerIpRanges) ? [] : split(deployerIpRanges, ',')
+var tags = {
+  'azd-env-name': environmentName
+  application: 'toex-transcribe-translate'
+  'data-classification': 'official-sensitive'
+}
+var incomingContainers = [for force in forces: 'incoming-${toLower(force)}']
+var functionAppName = 'func-toex-${token}'
+var deploymentContainerName = 'app-package-${token}'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: 'log-toex-${token}'
+    appInsightsName: 'appi-toex-${token}'
+  }
+}
+
+module network 'modules/network.bicep' = {
+  name: 'network'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    namePrefix: 'toex-${token}'
+    addressPrefix: vnetAddressPrefix
+    functionSubnetPrefix: functionSubnetPrefix
+    privateEndpointSubnetPrefix: privateEndpointSubnetPrefix
+    containerAppsSubnetPrefix: containerAppsSubnetPrefix
+    enablePrivateEndpoints: privateNetworking
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    functionIdentityName: 'id-func-toex-${token}'
+    containerAppsIdentityName: 'id-apps-toex-${token}'
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'stev${token}'
+    forces: forces
+    retentionDays: retentionDays
+    publicNetworkAccess: publicNetworkAccess
+    enablePrivateEndpoints: privateNetworking
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
+    blobDnsZoneId: network.outputs.blobDnsZoneId
+    queueDnsZoneId: network.outputs.queueDnsZoneId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module hostStorage 'modules/hoststorage.bicep' = {
+  name: 'host-storage'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'stfn${token}'
+    deploymentContainerName: deploymentContainerName
+    publicNetworkAccess: publicNetworkAccess
+    enablePrivateEndpoints: privateNetworking
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
+    blobDnsZoneId: network.outputs.blobDnsZoneId
+    queueDnsZoneId: network.outputs.queueDnsZoneId
+    tableDnsZoneId: network.outputs.tableDnsZoneId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module cosmos 'modules/cosmos.bicep' = {
+  name: 'cosmos'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'cosmos-toex-${token}'
+    retentionDays: retentionDays
+    publicNetworkAccess: publicNetworkAccess
+    enablePrivateEndpoints: privateNetworking
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
+    cosmosDnsZoneId: network.outputs.cosmosDnsZoneId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'kv-toex-${token}'
+    publicNetworkAccess: publicNetworkAccess
+    enablePrivateEndpoints: privateNetworking
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
+    keyVaultDnsZoneId: network.outputs.keyVaultDnsZoneId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module registry 'modules/registry.bicep' = {
+  name: 'registry'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'crtoex${token}'
+    deployerIpRanges: deployerIps
+    enablePrivateEndpoints: privateNetworking
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
+    registryDnsZoneId: network.outputs.registryDnsZoneId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module eventGrid 'modules/eventgrid.bicep' = {
+  name: 'eventgrid'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    systemTopicName: 'evgt-toex-${token}'
+    storageAccountId: storage.outputs.id
+    jobEventsTopicName: 'toex-job-events-${token}'
+    malwareScanTopicName: 'toex-malware-scan-${token}'
+    publicNetworkAccess: publicNetworkAccess
+    enablePrivateEndpoints: privateNetworking
+    privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
+    eventGridDnsZoneId: network.outputs.eventGridDnsZoneId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module defender 'modules/defender.bicep' = {
+  name: 'defender'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    scanResultsTopicId: eventGrid.outputs.malwareScanTopicId
+    systemTopicName: eventGrid.outputs.systemTopicName
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  scope: rg
+  params: {
+    functionPrincipalId: identity.outputs.functionPrincipalId
+    containerAppsPrincipalId: identity.outputs.containerAppsPrincipalId
+    systemTopicPrincipalId: eventGrid.outputs.systemTopicPrincipalId
+    evidenceStorageName: storage.outputs.name
+    hostStorageName: hostStorage.outputs.name
+    cosmosAccountName: cosmos.outputs.name
+    jobEventsTopicName: eventGrid.outputs.jobEventsTopicName
+    keyVaultName: keyVault.outputs.name
+    registryName: registry.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    functionContainers: concat(incomingContainers, [
+      'chunks'
+      'outputs'
+    ])
+  }
+}
+
+module containerApps 'modules/containerapps.bicep' = {
+  name: 'containerapps'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    environmentName: 'cae-toex-${token}'
+    infrastructureSubnetId: network.outputs.containerAppsSubnetId
+    vnetId: network.outputs.vnetId
+    callerSubnetPrefix: functionSubnetPrefix
+    gpuWorkloadProfileType: gpuWorkloadProfileType
+    whisperImage: whisperImage
+    translationImage: translationImage
+    registryLoginServer: registry.outputs.loginServer
+    identityId: identity.outputs.containerAppsIdentityId
+    identityClientId: identity.outputs.containerAppsClientId
+    modelsContainerUrl: '${storage.outputs.blobServiceUri}/models'
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+  dependsOn: [
+    roles
+  ]
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: functionAppName
+    planName: 'plan-toex-${token}'
+    identityId: identity.outputs.functionIdentityId
+    identityClientId: identity.outputs.functionClientId
+    hostStorageName: hostStorage.outputs.name
+    deploymentContainerUrl: hostStorage.outputs.blobContainerUrl
+    subnetId: network.outputs.functionSubnetId
+    deployerIpRanges: deployerIps
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    appSettings: {
+      EvidenceStorage__blobServiceUri: storage.outputs.blobServiceUri
+      EvidenceStorage__queueServiceUri: storage.outputs.queueServiceUri
+      EvidenceStorage__credential: 'managedidentity'
+      EvidenceStorage__clientId: identity.outputs.functionClientId
+      TOEX_MODE: 'azure'
+      TOEX_BLOB_ACCOUNT_URL: storage.outputs.blobServiceUri
+      TOEX_COSMOS_ENDPOINT: cosmos.outputs.endpoint
+      TOEX_COSMOS_DATABASE: cosmos.outputs.databaseName
+      TOEX_EVENTGRID_TOPIC_ENDPOINT: eventGrid.outputs.jobEventsTopicEndpoint
+      TOEX_WHISPER_URL: containerApps.outputs.whisperUrl
+      TOEX_TRANSLATION_URL: containerApps.outputs.translationUrl
+      TOEX_FORCES: join(forces, ',')
+      TOEX_MAX_UPLOAD_BYTES: string(maxUploadBytes)
+      TOEX_CHUNK_MINUTES: '5'
+      TOEX_RETENTION_DAYS: string(retentionDays)
+      TOEX_KEY_VAULT_URI: keyVault.outputs.uri
+    }
+  }
+  dependsOn: [
+    roles
+  ]
+}
+
+module blobTrigger 'modules/blobtrigger.bicep' = if (wireBlobTrigger) {
+  name: 'blobtrigger'
+  scope: rg
+  params: {
+    systemTopicName: eventGrid.outputs.systemTopicName
+    functionAppName: functionApp.outputs.name
+    functionHostName: functionApp.outputs.defaultHostName
+    storageAccountId: storage.outputs.id
+  }
+  dependsOn: [
+    roles
+  ]
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = registry.outputs.loginServer
+output AZURE_CONTAINER_REGISTRY_NAME string = registry.outputs.name
+output AZURE_CONTAINER_ENVIRONMENT_NAME string = containerApps.outputs.environmentName
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output TOEX_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output TOEX_BLOB_ACCOUNT_URL string = storage.outputs.blobServiceUri
+output TOEX_COSMOS_ENDPOINT string = cosmos.outputs.endpoint
+output TOEX_EVENTGRID_TOPIC_ENDPOINT string = eventGrid.outputs.jobEventsTopicEndpoint
+output TOEX_WHISPER_URL string = containerApps.outputs.whisperUrl
+output TOEX_TRANSLATION_URL string = containerApps.outputs.translationUrl

@@ -1,0 +1,201 @@
+// Function App on Flex Consumption (Python 3.11): user-assigned identity, identity-based host and
+// evidence storage connections, VNet integration, Entra-only Application Insights.
+@description('Azure region.')
+param location string
+
+@description('Tags applied to every resource.')
+param tags object = {}
+
+@description('Function App name.')
+param name string
+
+@description('Flex Consumption plan name.')
+param planName string
+
+@description('Zone-redundant Flex Consumption plan.')
+param zoneRedundant bool = true
+
+@description('User-assigned identity resource ID.')
+param identityId string
+
+@description('Client ID of the user-assigned identity.')
+param identityClientId string
+
+@description('Host storage account (AzureWebJobsStorage).')
+param hostStorageName string
+
+@description('Deployment package container URL on the host storage account.')
+param deploymentContainerUrl string
+
+@description('Subnet for VNet integration (delegated to Microsoft.App/environments).')
+param subnetId string
+
+@description('Public IPs/CIDRs allowed to reach the deployment (SCM) endpoint.')
+param deployerIpRanges array = []
+
+@description('App settings read by the application code (name -> value).')
+param appSettings object
+
+@description('Application Insights connection string.')
+param appInsightsConnectionString string
+
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@allowed([
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Log Analytics workspace receiving diagnostics.')
+param logAnalyticsWorkspaceId string
+
+var platformSettings = {
+  AzureWebJobsStorage__accountName: hostStorageName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  AZURE_CLIENT_ID: identityClientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+}
+
+var allSettings = union(platformSettings, appSettings)
+
+var siteAppSettings = [for setting in items(allSettings): {
+  name: setting.key
+  value: setting.value
+}]
+
+var scmIpRules = [for (ip, i) in deployerIpRanges: {
+  name: 'deployer-${i}'
+  action: 'Allow'
+  ipAddress: ip
+  priority: 100 + i
+}]
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+    zoneRedundant: zoneRedundant
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, {
+    'azd-service-name': 'api'
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    // checkov:skip=CKV_AZURE_222: Event Grid delivers BlobCreated to the blobs_extension webhook and cannot reach a private endpoint; inbound is default-deny and allows only the AzureEventGrid service tag (SCM: deployerIpRanges), every call also needs the system key.
+    // checkov:skip=CKV_AZURE_17: Event Grid webhook delivery cannot present a client certificate; callers are limited to the AzureEventGrid service tag and authenticated by the blobs_extension system key.
+    // checkov:skip=CKV_AZURE_212: Flex Consumption has no worker count; the platform scales instances per function (maximumInstanceCount) across zones.
+    // checkov:skip=CKV_AZURE_213: Flex Consumption scales to zero and has no fixed instance pool for App Service health-check eviction; availability is monitored through Application Insights.
+    // checkov:skip=CKV_AZURE_82: Flex Consumption sets the language in functionAppConfig.runtime (python 3.11); siteConfig.pythonVersion/linuxFxVersion are rejected on this plan.
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    publicNetworkAccess: 'Enabled'
+    virtualNetworkSubnetId: subnetId
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      remoteDebuggingEnabled: false
+      ipSecurityRestrictionsDefaultAction: 'Deny'
+      ipSecurityRestrictions: [
+        {
+          name: 'event-grid'
+          action: 'Allow'
+          tag: 'ServiceTag'
+          ipAddress: 'AzureEventGrid'
+          priority: 100
+        }
+      ]
+      scmIpSecurityRestrictionsUseMain: false
+      scmIpSecurityRestrictionsDefaultAction: 'Deny'
+      scmIpSecurityRestrictions: scmIpRules
+      appSettings: siteAppSettings
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'python'
+        version: '3.11'
+      }
+    }
+  }
+}
+
+// No basic-auth (publishing profile) deployments: azd/CI deploy with Entra tokens.
+resource ftpPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
+  }
+}
+
+output id string = site.id
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName

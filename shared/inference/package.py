@@ -1,0 +1,201 @@
+"""Self-describing ONNX model packages: open one and verify every file against its manifest.
+
+A package is a directory with `model.json` (format "toex-onnx-package/1") listing the SHA-256
+of every other file. The package identity is the SHA-256 of the model.json bytes, which pins
+all file hashes. Evidence software: a package whose files do not match is refused.
+
+Only the standard library is used here; the inference engine imports this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "model.json"
+FORMAT = "toex-onnx-package/1"
+TASKS = ("automatic-speech-recognition", "translation")
+DECODER_LAYOUTS = {
+    "merged": ("decoder_model_merged.onnx",),
+    "split": ("decoder_model.onnx", "decoder_with_past_model.onnx"),
+}
+REQUIRED_FIELDS = ("format", "name", "task", "architecture", "precision", "decoder_layout", "files")
+_CHUNK = 1 << 20
+
+
+class PackageIntegrityError(Exception):
+    """The package is missing its manifest, or its files do not match the manifest."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def list_files(root: Path, exclude: Iterable[str] = ()) -> list[str]:
+    """Relative POSIX paths of all files under `root`, sorted; refuses symlinks."""
+    skip = set(exclude)
+    out = []
+    for p in root.rglob("*"):
+        if p.is_symlink():
+            raise PackageIntegrityError(f"symlink not allowed in package: {p.relative_to(root).as_posix()}")
+        if p.is_file():
+            rel = p.relative_to(root).as_posix()
+            if rel not in skip:
+                out.append(rel)
+    return sorted(out)
+
+
+def hash_files(root: Path, exclude: Iterable[str] = ()) -> dict[str, str]:
+    """{relative path: sha256} for every file under `root`."""
+    return {rel: sha256_file(root / rel) for rel in list_files(root, exclude)}
+
+
+def tree_digest(files: Mapping[str, str]) -> str:
+    """One SHA-256 over a {relative path: sha256} mapping, in sorted path order."""
+    h = hashlib.sha256()
+    for rel in sorted(files):
+        h.update(f"{rel}\0{files[rel]}\n".encode())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelPackage:
+    path: Path
+    manifest: Mapping[str, Any] = field(repr=False)
+    name: str
+    task: str
+    architecture: str
+    precision: str
+    sha256: str
+    decoder_layout: str
+
+    def file(self, rel: str) -> Path:
+        """Absolute path of a file the manifest lists; raises PackageIntegrityError otherwise."""
+        if rel not in self.manifest["files"]:
+            raise PackageIntegrityError(f"{rel} is not part of package {self.name}")
+        return self.path / rel
+
+    def has(self, rel: str) -> bool:
+        return rel in self.manifest["files"]
+
+    @property
+    def decoder_files(self) -> tuple[str, ...]:
+        return DECODER_LAYOUTS[self.decoder_layout]
+
+    @property
+    def cross_attentions(self) -> bool:
+        return bool(self.manifest.get("cross_attentions", False))
+
+    @property
+    def alignment_heads(self) -> list[list[int]]:
+        return [list(h) for h in self.manifest.get("alignment_heads", [])]
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self.manifest.get("languages", []))
+
+    @property
+    def multilingual(self) -> bool:
+        return bool(self.manifest.get("multilingual", False))
+
+
+_lock = threading.Lock()
+_verified: dict[tuple[Any, ...], str] = {}
+
+
+def clear_verification_cache() -> None:
+    with _lock:
+        _verified.clear()
+
+
+def _stat_key(root: Path, rels: list[str]) -> tuple[Any, ...]:
+    entries = []
+    for rel in [MANIFEST, *rels]:
+        st = (root / rel).stat()
+        entries.append((rel, st.st_size, st.st_mtime_ns, st.st_ino))
+    return (str(root), tuple(entries))
+
+
+def _check_manifest(manifest: Any) -> None:
+    if not isinstance(manifest, dict):
+        raise PackageIntegrityError("model.json is not a JSON object")
+    missing = [k for k in REQUIRED_FIELDS if k not in manifest]
+    if missing:
+        raise PackageIntegrityError(f"model.json lacks fields: {', '.join(missing)}")
+    if manifest["format"] != FORMAT:
+        raise PackageIntegrityError(f"unsupported package format {manifest['format']!r}")
+    if manifest["task"] not in TASKS:
+        raise PackageIntegrityError(f"unknown task {manifest['task']!r}")
+    layout = manifest["decoder_layout"]
+    if layout not in DECODER_LAYOUTS:
+        raise PackageIntegrityError(f"unknown decoder_layout {layout!r}")
+    files = manifest["files"]
+    if not isinstance(files, dict) or not files:
+        raise PackageIntegrityError("model.json 'files' must be a non-empty object")
+    for rel in ("encoder_model.onnx", *DECODER_LAYOUTS[layout]):
+        if rel not in files:
+            raise PackageIntegrityError(f"manifest does not list {rel} required by layout {layout!r}")
+
+
+def _verify_files(root: Path, expected: Mapping[str, str]) -> None:
+    actual = list_files(root, exclude=(MANIFEST,))
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    if missing:
+        raise PackageIntegrityError(f"missing file(s): {', '.join(missing)}")
+    if extra:
+        raise PackageIntegrityError(f"unexpected file(s): {', '.join(extra)}")
+    for rel in actual:
+        if sha256_file(root / rel) != expected[rel]:
+            raise PackageIntegrityError(f"modified file: {rel}")
+
+
+def open_package(path: str | Path, verify: bool = True) -> ModelPackage:
+    """Open the package at `path`; with `verify`, check every file hash (cached per file stats)."""
+    root = Path(path).resolve()
+    manifest_path = root / MANIFEST
+    if not manifest_path.is_file():
+        raise PackageIntegrityError(f"no {MANIFEST} in {root}")
+    raw = manifest_path.read_bytes()
+    try:
+        manifest = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise PackageIntegrityError(f"{MANIFEST} is not valid JSON: {e}") from e
+    _check_manifest(manifest)
+    digest = hashlib.sha256(raw).hexdigest()
+    if verify:
+        files = manifest["files"]
+        try:  # the key covers the actual listing, so an added file also misses the cache
+            key: tuple[Any, ...] | None = _stat_key(root, list_files(root, exclude=(MANIFEST,)))
+        except FileNotFoundError:
+            key = None
+        with _lock:
+            cached = key is not None and _verified.get(key) == digest
+        if not cached:
+            _verify_files(root, files)
+            if key is not None:
+                with _lock:
+                    _verified[key] = digest
+    return ModelPackage(
+        path=root,
+        manifest=manifest,
+        name=str(manifest["name"]),
+        task=str(manifest["task"]),
+        architecture=str(manifest["architecture"]),
+        precision=str(manifest["precision"]),
+        sha256=digest,
+        decoder_layout=str(manifest["decoder_layout"]),
+    )

@@ -1,0 +1,307 @@
+"""Whisper transcription over an ONNX package (numpy + onnxruntime + tokenizers only).
+
+Windows (speech regions of at most 30 s from the caller's VAD / chunk planner) are encoded in
+batches and decoded with timestamps. Behaviour, following faster-whisper where it applies:
+
+* Language: ``options.language`` if set; otherwise each window is decoded in the language
+  detected on that window (restricted to ``options.language_candidates``), and the result's
+  language is the average-probability winner over all windows. English-only models: always 'en'.
+* Decoding: beam search when ``beam_size > 1`` else greedy, at temperature 0. Only when
+  ``options.temperatures`` has more than one value are failed windows (compression ratio >
+  threshold or avg log-prob < threshold) re-decoded by sampling ``best_of`` candidates at the next
+  temperature, with a generator seeded from the batch and temperature (so runs repeat exactly).
+  When every temperature fails, the best result with an acceptable compression ratio (else the
+  best overall) is kept, as faster-whisper does.
+* Guards: a window is dropped when ``no_speech_prob > no_speech_threshold`` and its avg log-prob
+  is not above ``log_prob_threshold``. Segments whose own compression ratio exceeds the threshold
+  (repetition loops) are dropped, and consecutive identical segments of a window are collapsed.
+* Segments come from timestamp-token pairs; times are window start + token time, clipped to the
+  window. Text after the last timestamp (no closing one) ends at the window end.
+* Per segment: ``avg_logprob`` is the mean log-probability of its tokens, ``no_speech_prob`` the
+  window's probability of ``<|nospeech|>`` after ``<|startoftranscript|>``, ``compression_ratio``
+  the zlib ratio of its text, ``temperature`` the window's decoding temperature.
+* Prompts: ``<|startofprev|>`` + hotwords + initial prompt (faster-whisper ordering).
+* Word timestamps: see ``shared.inference.alignment``.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shared.domain.transcript import LanguageDetection, Segment, TranscriptionOptions, TranscriptionResult
+from shared.inference import alignment
+from shared.inference.decoding import DecodeConfig, Hypothesis, beam_search, greedy, log_softmax
+from shared.inference.features import CHUNK_SECONDS, SAMPLE_RATE, FeatureExtractor
+from shared.inference.package import ModelPackage, open_package
+from shared.inference.sessions import DecoderRunner, EncoderRunner, ProviderSpec, create_session, device_of
+from shared.inference.tokenizer import TIME_PRECISION, WhisperTokenizer
+
+MAX_TARGET_POSITIONS = 448
+
+
+def compression_ratio(text: str) -> float:
+    """UTF-8 length over zlib-compressed length (faster-whisper's measure of repetition)."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def default_windows(duration: float) -> list[tuple[float, float]]:
+    """Consecutive 30 s windows covering ``duration`` seconds."""
+    out, t = [], 0.0
+    while t < duration:
+        out.append((t, min(t + CHUNK_SECONDS, duration)))
+        t += CHUNK_SECONDS
+    return out
+
+
+@dataclass
+class _Decoded:
+    hyp: Hypothesis
+    no_speech_prob: float
+    temperature: float
+    language: str
+
+    def failed(self, text: str, options: TranscriptionOptions) -> bool:
+        return (compression_ratio(text) > options.compression_ratio_threshold
+                or self.hyp.avg_logprob < options.log_prob_threshold)
+
+
+class WhisperEngine:
+    """Transcribes and detects language with a Whisper ONNX package."""
+
+    def __init__(self, package_dir: Path, providers: Sequence[ProviderSpec] = ("CPUExecutionProvider",),
+                 intra_op_threads: int | None = None, io_binding: bool = True) -> None:
+        self.package: ModelPackage = open_package(package_dir)
+        pkg = self.package
+        device = device_of(providers)
+        cfg = json.loads(pkg.file("config.json").read_text()) if pkg.has("config.json") else {}
+        multilingual = pkg.multilingual if "multilingual" in pkg.manifest else cfg.get("vocab_size", 51865) >= 51865
+        self.tokenizer = WhisperTokenizer(pkg.file("tokenizer.json"), multilingual=multilingual)
+        self.features = (FeatureExtractor.from_config(pkg.file("preprocessor_config.json"))
+                         if pkg.has("preprocessor_config.json") else FeatureExtractor(cfg.get("num_mel_bins", 80)))
+        self.max_positions = int(cfg.get("max_target_positions", MAX_TARGET_POSITIONS))
+        mk = lambda rel: create_session(pkg.file(rel), providers, intra_op_threads)  # noqa: E731
+        self.encoder = EncoderRunner(mk("encoder_model.onnx"), device, io_binding)
+        if pkg.decoder_layout == "merged":
+            self.decoder = DecoderRunner(mk("decoder_model_merged.onnx"), None, device, io_binding)
+        else:
+            self.decoder = DecoderRunner(mk("decoder_model.onnx"), mk("decoder_with_past_model.onnx"),
+                                         device, io_binding)
+        names = [o.name for o in self.decoder.first.get_outputs()]
+        self.cross_attention_outputs = [n for n in names if n.startswith("cross_attentions.")]
+        self.alignment_heads = [tuple(h) for h in pkg.alignment_heads]
+
+    @property
+    def model_info(self) -> dict[str, str]:
+        return {"name": self.package.name, "sha256": self.package.sha256, "precision": self.package.precision}
+
+    # -- encoding and language ------------------------------------------------------------------
+    def _clips(self, audio: np.ndarray, windows: Sequence[tuple[float, float]]) -> list[np.ndarray]:
+        return [audio[round(s * SAMPLE_RATE):round(e * SAMPLE_RATE)] for s, e in windows]
+
+    def _encode(self, clips: list[np.ndarray]) -> Any:
+        return self.encoder(self.features.batch(clips))
+
+    def _language_probs(self, encoded: Any, n: int, candidates: Sequence[str] | None) -> list[dict[str, float]]:
+        tok = self.tokenizer
+        codes = [c for c in (candidates or tok.languages) if c in tok.languages] or list(tok.languages)
+        ids = [tok.language_token(c) for c in codes]
+        logits, _, _ = self.decoder.start(np.full((n, 1), tok.sot, dtype=np.int64), encoded)
+        lp = log_softmax(logits[:, 0, ids])
+        probs = np.exp(lp)
+        return [{c: float(p) for c, p in zip(codes, row, strict=True)} for row in probs]
+
+    @staticmethod
+    def _aggregate(per_window: list[dict[str, float]]) -> tuple[str, float]:
+        codes = list(per_window[0])
+        mean = np.mean([[w[c] for c in codes] for w in per_window], axis=0)
+        best = int(np.argmax(mean))
+        return codes[best], float(mean[best])
+
+    @staticmethod
+    def _top(probs: dict[str, float], k: int = 5) -> dict[str, float]:
+        return {c: round(p, 4) for c, p in sorted(probs.items(), key=lambda kv: (-kv[1], kv[0]))[:k]}
+
+    def detect_language(self, audio: np.ndarray, windows: Sequence[tuple[float, float]] | None = None,
+                        candidates: Sequence[str] | None = None, batch_size: int = 8) -> LanguageDetection:
+        """Language from the first decoder step after ``<|startoftranscript|>``, averaged over
+        ``windows`` (default: the first 30 s)."""
+        if not self.tokenizer.multilingual:
+            return LanguageDetection("en", 1.0, ())
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        wins = list(windows) if windows is not None else default_windows(audio.shape[0] / SAMPLE_RATE)[:1]
+        wins = wins or [(0.0, 0.0)]
+        per: list[dict[str, float]] = []
+        for i in range(0, len(wins), batch_size):
+            clips = self._clips(audio, wins[i:i + batch_size])
+            per += self._language_probs(self._encode(clips), len(clips), candidates)
+        lang, prob = self._aggregate(per)
+        return LanguageDetection(lang, round(prob, 4), tuple(self._top(p) for p in per))
+
+    # -- decoding ---------------------------------------------------------------------------------
+    def _decode_config(self, prefix_len: int, options: TranscriptionOptions) -> DecodeConfig:
+        tok = self.tokenizer
+        budget = self.max_positions - prefix_len - 1
+        return DecodeConfig(
+            eot=tok.eot, timestamp_begin=tok.timestamp_begin, no_timestamps=tok.no_timestamps,
+            suppress_tokens=tok.suppress_tokens, blank_tokens=tok.blank_tokens,
+            suppress_blank=options.suppress_blank, max_new_tokens=max(1, min(options.max_new_tokens, budget)),
+        )
+
+    def _decode(self, encoded: Any, prefixes: np.ndarray, sot_index: int, options: TranscriptionOptions,
+                temperature: float, seed: int) -> list[tuple[Hypothesis, float]]:
+        cfg = self._decode_config(prefixes.shape[1], options)
+        n = prefixes.shape[0]
+        if temperature == 0 and options.beam_size > 1:
+            k = options.beam_size
+            enc = self.decoder.to_device(np.repeat(self.decoder.to_host(encoded), k, axis=0))
+            hyps, first = beam_search(self.decoder, np.repeat(prefixes, k, axis=0), enc, cfg, k,
+                                      options.patience, options.length_penalty)
+        elif temperature == 0:
+            hyps, first = greedy(self.decoder, prefixes, encoded, cfg)
+        else:
+            k = max(1, options.best_of)
+            enc = self.decoder.to_device(np.repeat(self.decoder.to_host(encoded), k, axis=0))
+            rng = np.random.default_rng([seed, round(temperature * 1000)])
+            cands, first = greedy(self.decoder, np.repeat(prefixes, k, axis=0), enc, cfg, temperature, rng)
+            hyps = [max(cands[i * k:(i + 1) * k], key=lambda h: h.sum_logprob / max(len(h.tokens), 1))
+                    for i in range(n)]
+            first = first[::k]
+        ns = np.exp(log_softmax(first[:, sot_index, :]))[:, self.tokenizer.no_speech]
+        return [(h, float(p)) for h, p in zip(hyps, ns, strict=True)]
+
+    def _prefixes(self, languages: list[str], options: TranscriptionOptions) -> tuple[np.ndarray, int]:
+        prompt = self.tokenizer.prompt(options.initial_prompt, options.hotwords, self.max_positions)
+        rows = [prompt + self.tokenizer.sot_sequence(lang, options.task) for lang in languages]
+        return np.array(rows, dtype=np.int64), len(prompt)
+
+    def _decode_with_fallback(self, encoded: Any, languages: list[str], options: TranscriptionOptions,
+                              seed: int) -> list[_Decoded]:
+        prefixes, sot_index = self._prefixes(languages, options)
+        temps = list(options.temperatures) or [0.0]
+        results: list[list[_Decoded]] = [[] for _ in languages]
+        pending = list(range(len(languages)))
+        for t in temps:
+            if not pending:
+                break
+            enc = encoded
+            if len(pending) != len(languages):
+                enc = self.decoder.to_device(self.decoder.to_host(encoded)[pending])
+            out = self._decode(enc, prefixes[pending], sot_index, options, t, seed)
+            still: list[int] = []
+            for i, (hyp, ns) in zip(pending, out, strict=True):
+                d = _Decoded(hyp, ns, t, languages[i])
+                results[i].append(d)
+                text = self.tokenizer.decode(hyp.tokens)
+                silent = ns > options.no_speech_threshold and hyp.avg_logprob < options.log_prob_threshold
+                if len(temps) > 1 and not silent and d.failed(text, options):
+                    still.append(i)
+            pending = still
+        chosen: list[_Decoded] = []
+        for tries in results:
+            if len(tries) == 1 or not tries[-1].failed(self.tokenizer.decode(tries[-1].hyp.tokens), options):
+                chosen.append(tries[-1])
+                continue
+            ok = [d for d in tries if compression_ratio(self.tokenizer.decode(d.hyp.tokens))
+                  <= options.compression_ratio_threshold] or tries
+            chosen.append(max(ok, key=lambda d: d.hyp.avg_logprob))
+        return chosen
+
+    # -- segments ---------------------------------------------------------------------------------
+    def _segments(self, d: _Decoded, start: float, end: float,
+                  options: TranscriptionOptions) -> list[tuple[Segment, list[int], list[float]]]:
+        """Segments of one window with their text tokens and token log-probs."""
+        tok = self.tokenizer
+        tb = tok.timestamp_begin
+        tokens, lps = d.hyp.tokens, d.hyp.logprobs
+        pieces: list[tuple[int, int, float, float]] = []  # token slice, relative start/end
+        i, n = 0, len(tokens)
+        while i < n:
+            j = i + 1 if tokens[i] >= tb else i
+            while j < n and tokens[j] < tb:
+                j += 1
+            t0 = (tokens[i] - tb) * TIME_PRECISION if tokens[i] >= tb else 0.0
+            if j < n:  # closing timestamp
+                pieces.append((i, j + 1, t0, (tokens[j] - tb) * TIME_PRECISION))
+                i = j + 1
+            else:
+                pieces.append((i, n, t0, end - start))
+                i = n
+        out: list[tuple[Segment, list[int], list[float]]] = []
+        for a, b, t0, t1 in pieces:
+            text_ids = [t for t in tokens[a:b] if t < tok.eot]
+            text_lps = [lp for t, lp in zip(tokens[a:b], lps[a:b], strict=True) if t < tok.eot]
+            text = tok.decode(text_ids).strip()
+            if not text:
+                continue
+            cr = compression_ratio(text)
+            if cr > options.compression_ratio_threshold:
+                continue
+            s = min(max(start + t0, start), end)
+            e = min(max(start + t1, s), end)
+            if out and out[-1][0].text == text:  # collapse a repeated segment into its predecessor
+                prev, ids, plps = out[-1]
+                out[-1] = (replace(prev, end=round(e, 3)), ids, plps)
+                continue
+            seg_lps = lps[a:b]
+            seg = Segment(round(s, 3), round(e, 3), text, d.language,
+                          round(float(np.mean(seg_lps)), 4), round(d.no_speech_prob, 4), round(cr, 4),
+                          d.temperature, None)
+            out.append((seg, text_ids, text_lps))
+        return out
+
+    def transcribe(self, audio: np.ndarray, windows: Sequence[tuple[float, float]] | None = None,
+                   options: TranscriptionOptions | None = None) -> TranscriptionResult:
+        """Transcribe (or translate) ``audio`` (16 kHz mono float32) over ``windows``."""
+        options = options or TranscriptionOptions()
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        duration = audio.shape[0] / SAMPLE_RATE
+        wins: list[tuple[float, float]] = []
+        for s, e in (windows if windows is not None else default_windows(duration)):
+            s, e = max(0.0, float(s)), min(float(e), duration)
+            while e - s > 1e-6:  # longer windows are cut into 30 s pieces
+                wins.append((s, min(s + CHUNK_SECONDS, e)))
+                s += CHUNK_SECONDS
+        tok = self.tokenizer
+        fixed = options.language if tok.multilingual else "en"
+        if fixed is not None and tok.multilingual:
+            tok.language_token(fixed)  # validates the code
+        if options.task == "translate" and not tok.multilingual:
+            raise ValueError("English-only models cannot translate")
+        segments: list[Segment] = []
+        per_window: list[dict[str, float]] = []
+        bs = max(1, options.batch_size)
+        for b in range(0, len(wins), bs):
+            batch = wins[b:b + bs]
+            clips = self._clips(audio, batch)
+            encoded = self._encode(clips)
+            if fixed is None:
+                probs = self._language_probs(encoded, len(clips), options.language_candidates)
+                per_window += probs
+                langs = [max(p.items(), key=lambda kv: (kv[1], kv[0]))[0] for p in probs]
+            else:
+                langs = [fixed] * len(clips)
+            decoded = self._decode_with_fallback(encoded, langs, options, seed=b)
+            for k, ((ws, we), d) in enumerate(zip(batch, decoded, strict=True)):
+                if d.no_speech_prob > options.no_speech_threshold and \
+                        d.hyp.avg_logprob <= options.log_prob_threshold:
+                    continue
+                pieces = self._segments(d, ws, we, options)
+                if options.word_timestamps and pieces:
+                    segments += alignment.add_word_timestamps(self, encoded, k, d, pieces, ws, we, options.task)
+                else:
+                    segments += [p[0] for p in pieces]
+        if fixed is not None:
+            language, prob = fixed, 1.0
+        elif per_window:
+            language, prob = self._aggregate(per_window)
+        else:
+            language, prob = "en", 0.0
+        return TranscriptionResult(language, round(prob, 4), tuple(segments))

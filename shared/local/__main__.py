@@ -1,0 +1,5 @@
+import sys
+
+from shared.local.cli import main
+
+sys.exit(main())

@@ -1,0 +1,129 @@
+"""The embedded local mode: the same orchestrator and activities over SQLite and the file system."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from functions.orchestrator import NAME as ORCHESTRATOR
+from functions.registry import ACTIVITIES, ORCHESTRATORS
+from shared.adapters.base import JobExists
+from shared.adapters.local_blob import FsBlobStore
+from shared.adapters.sqlite_jobs import SqliteJobStore
+from shared.domain import Job, JobStatus, SourceRef, job_id_for
+from shared.local.runner import LocalOrchestrationRunner
+from shared.local.taskhub import TaskHub
+from shared.outputs.formats import file_name
+from shared.services import Services, build_local, set_services
+from shared.settings import Settings
+
+LOCAL_FORCE = "local"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(4 * 1024 * 1024), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class LocalApp:
+    """Submits files as jobs and drives their orchestrations in this process."""
+
+    def __init__(self, settings: Settings, *, workers: int = 2, retry_interval_scale: float = 1.0) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self._mounts_file = settings.data_dir / "mounts.json"
+        mounts = {k: Path(v) for k, v in json.loads(self._mounts_file.read_text()).items()} \
+            if self._mounts_file.exists() else {}
+        self.services: Services = build_local(settings, mounts=mounts)
+        set_services(self.services)
+        self.hub = TaskHub(settings.data_dir / "taskhub.db")
+        self.runner = LocalOrchestrationRunner(self.hub, ORCHESTRATORS, ACTIVITIES, max_workers=workers,
+                                               retry_interval_scale=retry_interval_scale)
+
+    @property
+    def jobs(self) -> SqliteJobStore:
+        assert isinstance(self.services.jobs, SqliteJobStore)
+        return self.services.jobs
+
+    @property
+    def blobs(self) -> FsBlobStore:
+        assert isinstance(self.services.blobs, FsBlobStore)
+        return self.services.blobs
+
+    def _source_ref(self, path: Path) -> SourceRef:
+        """Mount the file's folder read-only and name the original inside it; nothing is copied."""
+        folder = path.resolve().parent
+        container = "src-" + hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+        if self.blobs.mounts.get(container) != folder:
+            self.blobs.mount(container, folder)
+            self._mounts_file.write_text(json.dumps({k: str(v) for k, v in self.blobs.mounts.items()}, indent=1))
+        return SourceRef(ref=f"{container}/{path.name}", name=path.name, size_bytes=path.stat().st_size,
+                         url=path.resolve().as_uri())
+
+    def submit(self, path: Path, options: dict[str, Any], *, job_id: str | None = None,
+               force_id: str = LOCAL_FORCE, submitted_by: str | None = None) -> tuple[Job, bool]:
+        """Create the job and its orchestration; ``(job, False)`` when that job exists already."""
+        if not path.is_file():
+            raise FileNotFoundError(path)
+        source = self._source_ref(path)
+        job = Job(job_id=job_id or f"job-{uuid.uuid4().hex}", force_id=force_id, source=source,
+                  options=options, submitted_by=submitted_by)
+        try:
+            job = self.jobs.create(job)
+        except JobExists:
+            existing = self.jobs.get(force_id, job.job_id)
+            assert existing is not None
+            return existing, False
+        self.runner.start_new(ORCHESTRATOR, job.job_id, {"job_id": job.job_id, "force_id": force_id})
+        return job, True
+
+    def submit_once(self, path: Path, options: dict[str, Any], **kw: Any) -> tuple[Job, bool]:
+        """Idempotent submit (drop folders): the job id comes from the file's identity and content."""
+        job_id = job_id_for(path.resolve().as_uri(), file_sha256(path))
+        return self.submit(path, options, job_id=job_id, **kw)
+
+    def run(self, job: Job) -> Job:
+        self.runner.run(job.job_id)
+        final = self.jobs.get(job.force_id, job.job_id)
+        assert final is not None
+        return final
+
+    def retry(self, job: Job) -> Job:
+        """Run a failed job again from the start, as a new attempt."""
+        if job.status is not JobStatus.FAILED:
+            raise ValueError(f"only failed jobs can be retried ({job.job_id} is {job.status.value})")
+        job = self.jobs.update(replace(job, status=JobStatus.QUEUED, error=None, attempt=job.attempt + 1))
+        self.hub.reset(job.job_id)
+        return self.run(job)
+
+    def unfinished(self) -> list[Job]:
+        found = []
+        for instance_id in self.hub.unfinished():
+            inst = self.hub.load(instance_id)
+            force_id = json.loads(inst.input or "{}").get("force_id", LOCAL_FORCE) if inst else LOCAL_FORCE
+            job = self.jobs.get(force_id, instance_id)
+            if job is not None:
+                found.append(job)
+        return found
+
+    def find(self, job_id: str) -> Job | None:
+        return next((j for j in self.jobs.list_all(10_000) if j.job_id.startswith(job_id)), None)
+
+    def export_outputs(self, job: Job, out_dir: Path) -> dict[str, Path]:
+        """Copy a finished job's outputs to ``out_dir`` (``transcript.json``, ``<stem>.txt`` ...)."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = Path(job.source.name).stem or "transcript"
+        written = {}
+        for fmt, ref in job.outputs.items():
+            target = out_dir / ("transcript.json" if fmt == "json" else file_name(stem, fmt))
+            shutil.copyfile(self.blobs.local_path(ref), target)
+            written[fmt] = target
+        return written

@@ -1,0 +1,223 @@
+"""``toex``: transcribe and translate files or a drop folder on this machine, no cloud needed."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from shared.domain import Job, JobStatus
+from shared.local.app import LocalApp
+from shared.local.logs import configure_logging
+from shared.outputs.formats import FORMATS
+from shared.settings import Settings
+
+log = logging.getLogger("toex")
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise SystemExit(f"toex: unknown format(s): {', '.join(unknown)} (choose from {', '.join(FORMATS)})")
+    opts: dict[str, Any] = {"formats": formats, "translate_to": args.translate_to, "language": args.language,
+                            "beam_size": args.beam_size, "word_timestamps": args.word_timestamps}
+    if args.initial_prompt:
+        opts["initial_prompt"] = args.initial_prompt
+    return opts
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    s = Settings.from_env()
+    changes: dict[str, Any] = {}
+    if args.data_dir:
+        changes["data_dir"] = Path(args.data_dir).resolve()
+    if getattr(args, "model", None):
+        changes["whisper_model_dir"] = Path(args.model).resolve()
+    if getattr(args, "translation_model", None):
+        changes["translation_model_dir"] = Path(args.translation_model).resolve()
+    if getattr(args, "workers", None) and s.intra_op_threads is None:
+        import os
+
+        changes["intra_op_threads"] = max(1, (os.cpu_count() or 2) // args.workers)
+    return dataclasses.replace(s, mode="local", **changes)
+
+
+def _run_with_progress(app: LocalApp, job: Job, show_bar: bool) -> Job:
+    """Run one job, showing its progress; logs carry stages and counts, never transcript text."""
+    worker = threading.Thread(target=app.run, args=(job,), daemon=True)
+    worker.start()
+    bar = None
+    if show_bar:
+        from tqdm import tqdm
+
+        bar = tqdm(total=100, desc=job.source.name[:30], unit="%", leave=True)
+    last_stage = ""
+    while worker.is_alive():
+        worker.join(0.5)
+        current = app.jobs.get(job.force_id, job.job_id)
+        if current is None:
+            continue
+        if bar is not None:
+            bar.n = current.progress.percent
+            bar.set_postfix_str(current.progress.stage)
+        elif current.progress.stage != last_stage:
+            log.info("stage", extra={"job_id": job.job_id, "stage": current.progress.stage,
+                                     "chunks_total": current.progress.chunks_total})
+        last_stage = current.progress.stage
+    final = app.jobs.get(job.force_id, job.job_id)
+    assert final is not None
+    if bar is not None:
+        bar.n = 100 if final.status is JobStatus.SUCCEEDED else bar.n
+        bar.close()
+    return final
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    app = LocalApp(_settings(args), workers=args.workers)
+    options = _options(args)
+    out_root = Path(args.out).resolve()
+    failures = 0
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            print(f"{name}: failed: not_found: no such file", file=sys.stderr)
+            failures += 1
+            continue
+        job, _ = app.submit(path, options)
+        final = _run_with_progress(app, job, show_bar=sys.stderr.isatty() and not args.quiet)
+        if final.status is not JobStatus.SUCCEEDED:
+            failures += 1
+            reason = f"{final.error.code}: {final.error.message}" if final.error else final.status.value
+            print(f"{name}: failed: {reason}", file=sys.stderr)
+            continue
+        written = app.export_outputs(final, out_root / path.stem)
+        if args.print:
+            print(written["txt"].read_text(encoding="utf-8") if "txt" in written else "")
+        print(f"{name}: {final.job_id}")
+        for fmt, p in written.items():
+            print(f"  {fmt:5} {p}")
+    return 1 if failures else 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Every new file in the drop folder becomes one job; originals are never moved or altered."""
+    from shared.local.watch import watch
+
+    app = LocalApp(_settings(args), workers=args.workers)
+    return watch(app, Path(args.folder), Path(args.out), _options(args), interval_s=args.interval,
+                 once=args.once, show_bar=sys.stderr.isatty() and not args.quiet, run=_run_with_progress)
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    app = LocalApp(_settings(args))
+    for job in app.jobs.list_all(args.limit):
+        err = f"  {job.error.code}: {job.error.message}" if job.error else ""
+        print(f"{job.job_id}  {job.status.value:9}  {job.progress.stage:12} {job.progress.percent:3d}%  "
+              f"{job.source.name}{err}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    app = LocalApp(_settings(args))
+    job = app.find(args.job)
+    if job is None:
+        print(f"toex: no job {args.job}", file=sys.stderr)
+        return 2
+    d = job.to_dict()
+    d["summary"] = {k: v for k, v in d["summary"].items() if k != "segment_index"}
+    print(json.dumps(d, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    app = LocalApp(_settings(args), workers=args.workers)
+    job = app.find(args.job)
+    if job is None:
+        print(f"toex: no job {args.job}", file=sys.stderr)
+        return 2
+    final = app.retry(job)
+    print(f"{final.job_id}: {final.status.value}")
+    return 0 if final.status is JobStatus.SUCCEEDED else 1
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Finish jobs a killed run left behind, without repeating their completed activities."""
+    app = LocalApp(_settings(args), workers=args.workers)
+    failed = 0
+    for job in app.unfinished():
+        final = _run_with_progress(app, job, show_bar=sys.stderr.isatty() and not args.quiet)
+        print(f"{final.job_id}: {final.status.value}")
+        failed += final.status is not JobStatus.SUCCEEDED
+    return 1 if failed else 0
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from models.fetch import ensure_default_model
+
+    print(ensure_default_model(args.precision))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="toex", description=__doc__)
+    p.add_argument("--data-dir", help="job store, task hub and blobs (default: $TOEX_DATA_DIR or ./toex-data)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--log-format", choices=("text", "json"), default=None)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def job_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--out", default="toex-output", help="output folder (one sub-folder per file)")
+        sp.add_argument("--language", help="spoken language code (default: detect)")
+        sp.add_argument("--translate-to", help="also translate into this language (e.g. en)")
+        sp.add_argument("--model", help="Whisper ONNX package (default: Whisper base, fetched once)")
+        sp.add_argument("--translation-model", help="text translation ONNX package (NLLB, M2M100, Marian)")
+        sp.add_argument("--formats", default=",".join(FORMATS), help="json,txt,srt,vtt,docx")
+        sp.add_argument("--workers", type=int, default=2, help="activities run in parallel")
+        sp.add_argument("--beam-size", type=int, default=5)
+        sp.add_argument("--word-timestamps", action="store_true")
+        sp.add_argument("--initial-prompt", help="names and places to prime recognition")
+
+    t = sub.add_parser("transcribe", help="transcribe (and translate) files")
+    t.add_argument("files", nargs="+")
+    t.add_argument("--print", action="store_true", help="print the text transcript when done")
+    job_options(t)
+    t.set_defaults(fn=cmd_transcribe)
+    w = sub.add_parser("watch", help="process every new file dropped into a folder")
+    w.add_argument("folder")
+    w.add_argument("--interval", type=float, default=5.0)
+    w.add_argument("--once", action="store_true", help="process what is there, then stop")
+    job_options(w)
+    w.set_defaults(fn=cmd_watch)
+    j = sub.add_parser("jobs", help="list jobs")
+    j.add_argument("--limit", type=int, default=50)
+    j.set_defaults(fn=cmd_jobs)
+    s = sub.add_parser("show", help="one job's status, progress, outputs or error")
+    s.add_argument("job")
+    s.set_defaults(fn=cmd_show)
+    r = sub.add_parser("retry", help="run a failed job again")
+    r.add_argument("job")
+    r.add_argument("--workers", type=int, default=2)
+    r.set_defaults(fn=cmd_retry)
+    rs = sub.add_parser("resume", help="finish jobs an interrupted run left behind")
+    rs.add_argument("--workers", type=int, default=2)
+    rs.set_defaults(fn=cmd_resume)
+    su = sub.add_parser("setup", help="fetch and export the default offline model")
+    su.add_argument("--precision", default="int8", choices=("int8", "fp32"))
+    su.set_defaults(fn=cmd_setup)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_format or ("text" if sys.stderr.isatty() else "json"))
+    return int(args.fn(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

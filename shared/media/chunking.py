@@ -1,0 +1,217 @@
+"""Plan a recording into FLAC chunks (≤ max_chunk_s, cut in silence) and Whisper windows (≤ window_s).
+
+One streamed pass: decode → Silero VAD → speech pieces → chunks. Only audio that a chunk may
+still need is buffered (at most about one chunk plus a bounded VAD look-ahead), so memory does
+not depend on the recording's length. Each chunk is a contiguous span [start_s, end_s) of the
+source, encoded as FLAC and handed to `write_chunk(index, flac_bytes) -> ref`; its windows are
+(start, end) seconds relative to the chunk start and cover speech only. Silence longer than
+`MAX_GAP_S` ends a chunk, so long silences and non-speech are never sent to Whisper.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shared.media.decode import AudioDecoder
+from shared.media.flac import encode_flac
+from shared.media.vad import FRAME, SAMPLE_RATE, Piece, SileroVad, SpeechSegmenter, VadOptions
+
+MAX_GAP_S = 10.0  # a silence longer than this ends a chunk
+WINDOW_GAP_S = 4.0  # speech pieces further apart than this go to separate windows
+DECODE_BLOCK_S = 10.0
+
+
+@dataclass(frozen=True)
+class PlannedChunk:
+    index: int
+    ref: str
+    start_s: float  # offset on the source timeline
+    end_s: float
+    windows: tuple[tuple[float, float], ...]  # relative to start_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "ref": self.ref,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "windows": [list(w) for w in self.windows],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PlannedChunk:
+        return cls(
+            index=int(d["index"]),
+            ref=str(d["ref"]),
+            start_s=float(d["start_s"]),
+            end_s=float(d["end_s"]),
+            windows=tuple((float(a), float(b)) for a, b in d["windows"]),
+        )
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    chunks: tuple[PlannedChunk, ...]
+    speech_s: float  # total length of the speech pieces (padded)
+    duration_s: float  # decoded length of the source
+    skipped_packets: int = 0  # corrupt packets skipped while decoding
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chunks": [c.to_dict() for c in self.chunks],
+            "speech_s": self.speech_s,
+            "duration_s": self.duration_s,
+            "skipped_packets": self.skipped_packets,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ChunkPlan:
+        return cls(
+            chunks=tuple(PlannedChunk.from_dict(c) for c in d["chunks"]),
+            speech_s=float(d["speech_s"]),
+            duration_s=float(d["duration_s"]),
+            skipped_packets=int(d.get("skipped_packets", 0)),
+        )
+
+
+class _AudioBuffer:
+    """The decoded samples from `start` to `end` (source sample offsets), as a queue of blocks."""
+
+    def __init__(self) -> None:
+        self.blocks: deque[np.ndarray] = deque()
+        self.start = 0
+        self.end = 0
+
+    def append(self, block: np.ndarray) -> None:
+        self.blocks.append(block)
+        self.end += len(block)
+
+    def drop_before(self, sample: int) -> None:
+        while self.blocks and self.start + len(self.blocks[0]) <= sample:
+            self.start += len(self.blocks.popleft())
+
+    def slice(self, a: int, b: int) -> np.ndarray:
+        if a < self.start or b > self.end:
+            raise AssertionError(f"audio [{a}, {b}) no longer buffered ([{self.start}, {self.end}))")
+        out = np.empty(b - a, np.float32)
+        pos = self.start
+        for blk in self.blocks:
+            lo, hi = max(a, pos), min(b, pos + len(blk))
+            if lo < hi:
+                out[lo - a : hi - a] = blk[lo - pos : hi - pos]
+            pos += len(blk)
+            if pos >= b:
+                break
+        return out
+
+
+class _ChunkBuilder:
+    def __init__(self, write_chunk: Callable[[int, bytes], str], max_chunk: int, window: int) -> None:
+        self.write_chunk = write_chunk
+        self.max_chunk = max_chunk
+        self.window = window
+        self.max_gap = round(MAX_GAP_S * SAMPLE_RATE)
+        self.window_gap = round(WINDOW_GAP_S * SAMPLE_RATE)
+        self.pieces: list[Piece] = []
+        self.chunks: list[PlannedChunk] = []
+
+    def add(self, piece: Piece, audio: _AudioBuffer) -> None:
+        if self.pieces and piece.start - self.pieces[-1].end > self.max_gap:
+            self.close(audio, len(self.pieces))
+        self.pieces.append(piece)
+        while piece.end - self.pieces[0].start > self.max_chunk:
+            self.close(audio, self._best_cut())
+
+    def _best_cut(self) -> int:
+        """Where to end the chunk: the longest silence between pieces among cuts that keep it within
+        max_chunk, preferring cuts past half of max_chunk (forced cuts inside speech have no silence)."""
+        start = self.pieces[0].start
+        fits = [k for k in range(1, len(self.pieces)) if self.pieces[k - 1].end - start <= self.max_chunk]
+        late = [k for k in fits if self.pieces[k - 1].end - start >= self.max_chunk // 2] or fits
+        return max(late, key=lambda k: (self.pieces[k].start - self.pieces[k - 1].end, k))
+
+    def close_if_done(self, earliest_next: int, audio: _AudioBuffer) -> None:
+        """Close the open chunk once no future piece can come within MAX_GAP_S of it."""
+        if self.pieces and earliest_next - self.pieces[-1].end > self.max_gap:
+            self.close(audio, len(self.pieces))
+
+    def keep_from(self) -> int | None:
+        return self.pieces[0].start if self.pieces else None
+
+    def close(self, audio: _AudioBuffer, k: int) -> None:
+        """Write the first k open pieces as a chunk; the rest stay open."""
+        pieces, self.pieces = self.pieces[:k], self.pieces[k:]
+        start, end = pieces[0].start, pieces[-1].end
+        index = len(self.chunks)
+        ref = self.write_chunk(index, encode_flac(audio.slice(start, end)))
+        windows = tuple(((a - start) / SAMPLE_RATE, (b - start) / SAMPLE_RATE) for a, b in self._windows(pieces))
+        self.chunks.append(PlannedChunk(index, ref, start / SAMPLE_RATE, end / SAMPLE_RATE, windows))
+
+    def _windows(self, pieces: list[Piece]) -> list[tuple[int, int]]:
+        """Group adjacent pieces into windows of at most `window` samples (pieces never exceed it)."""
+        out: list[tuple[int, int]] = []
+        for p in pieces:
+            if out and p.end - out[-1][0] <= self.window and p.start - out[-1][1] <= self.window_gap:
+                out[-1] = (out[-1][0], p.end)
+            else:
+                out.append((p.start, p.end))
+        return out
+
+
+def plan_chunks(
+    path: Path,
+    write_chunk: Callable[[int, bytes], str],
+    *,
+    vad_model: Path,
+    max_chunk_s: float = 300.0,
+    window_s: float = 30.0,
+    vad: VadOptions = VadOptions(),
+) -> ChunkPlan:
+    """Decode `path` once, find speech, and write ≤ max_chunk_s FLAC chunks cut in silence.
+
+    No speech anywhere gives an empty plan. Undecodable input raises MediaError.
+    """
+    if window_s <= 0 or max_chunk_s < window_s:
+        raise ValueError("need 0 < window_s <= max_chunk_s")
+    window = round(window_s * SAMPLE_RATE)
+    decoder = AudioDecoder(Path(path), block=round(DECODE_BLOCK_S * SAMPLE_RATE))
+    model = SileroVad(vad_model)
+    seg = SpeechSegmenter(vad, max_piece=window)
+    builder = _ChunkBuilder(write_chunk, round(max_chunk_s * SAMPLE_RATE), window)
+    audio = _AudioBuffer()
+    carry = np.zeros(0, np.float32)
+    speech = 0
+
+    def take(pieces: Any) -> None:
+        nonlocal speech
+        for piece in pieces:
+            speech += piece.end - piece.start
+            builder.add(piece, audio)
+
+    for block in decoder:
+        audio.append(block)
+        x = np.concatenate([carry, block]) if len(carry) else block
+        n = len(x) - len(x) % FRAME
+        take(seg.push(model.probs(x[:n])))
+        carry = x[n:]
+        builder.close_if_done(seg.earliest_open(), audio)
+        keep = seg.earliest_open()
+        first = builder.keep_from()
+        audio.drop_before(keep if first is None else min(first, keep))
+    if len(carry):
+        take(seg.push(model.probs(np.pad(carry, (0, FRAME - len(carry))))))
+    take(seg.finish(audio.end))
+    if builder.pieces:
+        builder.close(audio, len(builder.pieces))
+    return ChunkPlan(
+        chunks=tuple(builder.chunks),
+        speech_s=speech / SAMPLE_RATE,
+        duration_s=decoder.samples / SAMPLE_RATE,
+        skipped_packets=decoder.bad_packets,
+    )

@@ -1,0 +1,232 @@
+"""Streamed decoding of any audio/video container to float32 mono at 16 kHz (PyAV, in process).
+
+Only the chosen audio stream is demuxed; video packets are discarded by the demuxer. Audio is
+resampled with FFmpeg's resampler and handed out in fixed-size blocks, so memory stays bounded
+whatever the input length. Corrupt packets are skipped and counted; a timestamp gap left by a
+lost packet is filled with silence so later audio keeps its place on the source timeline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import av
+import av.error
+import numpy as np
+
+from shared.media.errors import (
+    EMPTY_FILE,
+    NO_AUDIO_DECODED,
+    NO_AUDIO_STREAM,
+    NOT_FOUND,
+    NOT_MEDIA,
+    TRUNCATED,
+    MediaError,
+)
+
+SAMPLE_RATE = 16000
+IO_BUFFER = 256 * 1024
+MAX_GAP_FILL_S = 60.0  # timestamp jumps larger than this are treated as discontinuities, not gaps
+MAX_DEMUX_ERRORS = 50  # consecutive demux errors before the rest of the file is given up as truncated
+
+# Demuxers accepted (FFmpeg names). Playlist/concat demuxers that open other files are never allowed.
+FORMAT_WHITELIST = ",".join(
+    [
+        "mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "avi", "wav", "w64", "mp3",
+        "aac", "ogg", "flac", "asf", "amr", "amrnb", "amrwb", "caf", "aiff", "au", "mpegts", "mpeg",
+        "flv", "wv", "ape", "tta", "ac3", "eac3", "dts", "gsm", "voc", "mxf", "dv", "nut", "xwma",
+        "loas", "latm", "mpc", "mpc8", "tak", "mlp", "truehd", "sox", "aea",
+    ]
+)  # fmt: skip
+
+_SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
+    (4, b"ftyp", "MP4/MOV/3GP"),
+    (0, b"RIFF", "RIFF (WAV/AVI)"),
+    (0, b"RF64", "RF64 WAV"),
+    (0, b"OggS", "Ogg"),
+    (0, b"fLaC", "FLAC"),
+    (0, b"ID3", "MP3"),
+    (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM"),
+    (0, b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "ASF/WMA"),
+    (0, b"#!AMR", "AMR"),
+    (0, b"FORM", "AIFF"),
+    (0, b"caff", "CAF"),
+)
+
+
+def sniff(head: bytes) -> str | None:
+    """The media family whose magic bytes start `head`, if any."""
+    for off, magic, name in _SIGNATURES:
+        if head[off : off + len(magic)] == magic:
+            return name
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xF0 == 0xF0:
+        return "ADTS AAC"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return "MPEG audio"
+    return None
+
+
+def check_file(path: Path) -> int:
+    """Size of `path` in bytes; MediaError when it is missing, not a file, or empty."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise MediaError(NOT_FOUND, f"cannot read the file ({e.strerror})") from None
+    if not path.is_file():
+        raise MediaError(NOT_FOUND, "not a regular file")
+    if st.st_size == 0:
+        raise MediaError(EMPTY_FILE, "the file is empty (0 bytes)")
+    return st.st_size
+
+
+def open_container(fh: IO[bytes]) -> av.container.InputContainer:
+    """Open a read-only binary handle as an FFmpeg input, mapping failures to MediaError."""
+    head = fh.read(64)
+    fh.seek(0)
+    try:
+        return av.open(
+            fh, mode="r", buffer_size=IO_BUFFER, options={"format_whitelist": FORMAT_WHITELIST},
+            metadata_errors="replace",
+        )  # fmt: skip
+    except av.error.FFmpegError as e:
+        family = sniff(head)
+        if family is not None:
+            raise MediaError(TRUNCATED, f"looks like {family} but cannot be opened: truncated or damaged") from e
+        raise MediaError(NOT_MEDIA, "not a recognised audio or video file") from e
+
+
+def select_audio_stream(container: av.container.InputContainer) -> av.audio.stream.AudioStream:
+    """The default audio stream (first one flagged default, else the first), skipping undecodable ones."""
+    audio = [s for s in container.streams if s.type == "audio"]
+    if not audio:
+        raise MediaError(NO_AUDIO_STREAM, "the file contains no audio stream")
+    usable = [s for s in audio if _has_decoder(s)]
+    if not usable:
+        raise MediaError(NO_AUDIO_DECODED, "no decoder for the audio stream's codec")
+    default = [s for s in usable if s.disposition & av.stream.Disposition.default]
+    return (default or usable)[0]
+
+
+def _has_decoder(stream: Any) -> bool:
+    try:
+        return stream.codec_context is not None and bool(stream.codec_context.name)
+    except (av.error.FFmpegError, ValueError):
+        return False
+
+
+def demux_packets(container: av.container.InputContainer, stream: Any, counts: dict[str, int]) -> Iterator[Any]:
+    """Packets of `stream` only, resuming past demux errors (counted in counts['demux_errors'])."""
+    errors = 0
+    while True:
+        try:
+            for packet in container.demux(stream):
+                errors = 0
+                yield packet
+            return
+        except av.error.EOFError:
+            return
+        except av.error.FFmpegError:
+            counts["demux_errors"] = counts.get("demux_errors", 0) + 1
+            errors += 1
+            if errors >= MAX_DEMUX_ERRORS:
+                return
+
+
+class AudioDecoder:
+    """Iterate float32 mono blocks of `block` samples (last one shorter) decoded from `path`.
+
+    After iteration: `samples` (total output samples), `bad_packets` (skipped corrupt packets),
+    `demux_errors`, `gap_s` (silence inserted for timestamp gaps).
+    """
+
+    def __init__(self, path: Path, *, sample_rate: int = SAMPLE_RATE, block: int = 30 * SAMPLE_RATE) -> None:
+        self.path = Path(path)
+        self.sample_rate = sample_rate
+        self.block = block
+        self.samples = 0
+        self.bad_packets = 0
+        self.demux_errors = 0
+        self.gap_s = 0.0
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        check_file(self.path)
+        with open(self.path, "rb") as fh, contextlib.closing(open_container(fh)) as container:
+            stream = select_audio_stream(container)
+            buf = _Blocker(self.block)
+            for pcm in self._decode(container, stream):
+                yield from buf.push(pcm)
+            yield from buf.flush()
+        if self.samples == 0:
+            raise MediaError(NO_AUDIO_DECODED, f"no audio could be decoded ({self.bad_packets} corrupt packets)")
+
+    def _decode(self, container: av.container.InputContainer, stream: Any) -> Iterator[np.ndarray]:
+        counts: dict[str, int] = {}
+        resampler: av.AudioResampler | None = None
+        key: tuple[str, str, int] | None = None
+        t0: float | None = None  # timestamp of the first decoded frame (s)
+        for packet in demux_packets(container, stream, counts):
+            try:
+                frames = stream.decode(packet)
+            except av.error.FFmpegError:
+                self.bad_packets += 1
+                continue
+            for frame in frames:
+                k = (frame.format.name, frame.layout.name, frame.sample_rate)
+                if k != key:  # first frame, or the rate/layout changed mid-stream: flush, start anew
+                    if resampler is not None:
+                        yield from self._emit(resampler.resample(None))
+                    resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate)
+                    key = k
+                if frame.pts is not None and frame.time_base is not None:
+                    ts = float(frame.pts * frame.time_base)
+                    t0 = ts if t0 is None else t0
+                    gap = ts - t0 - self.samples / self.sample_rate
+                    if 0.02 < gap <= MAX_GAP_FILL_S:
+                        fill = np.zeros(round(gap * self.sample_rate), np.float32)
+                        self.gap_s += len(fill) / self.sample_rate
+                        yield from self._emit_array(fill)
+                frame.pts = None  # let the resampler run on sample count, not on (possibly wrong) pts
+                yield from self._emit(resampler.resample(frame))
+        if resampler is not None:
+            yield from self._emit(resampler.resample(None))
+        self.demux_errors = counts.get("demux_errors", 0)
+
+    def _emit(self, frames: list[av.AudioFrame]) -> Iterator[np.ndarray]:
+        for f in frames:
+            yield from self._emit_array(f.to_ndarray().reshape(-1).astype(np.float32, copy=False))
+
+    def _emit_array(self, pcm: np.ndarray) -> Iterator[np.ndarray]:
+        if len(pcm):
+            self.samples += len(pcm)
+            yield pcm
+
+
+class _Blocker:
+    """Re-cut a stream of arrays into fixed-size blocks."""
+
+    def __init__(self, block: int) -> None:
+        self.block = block
+        self.parts: list[np.ndarray] = []
+        self.n = 0
+
+    def push(self, pcm: np.ndarray) -> Iterator[np.ndarray]:
+        self.parts.append(pcm)
+        self.n += len(pcm)
+        while self.n >= self.block:
+            allpcm = np.concatenate(self.parts)
+            yield allpcm[: self.block].copy()
+            rest = allpcm[self.block :]
+            self.parts, self.n = [rest], len(rest)
+
+    def flush(self) -> Iterator[np.ndarray]:
+        if self.n:
+            yield np.concatenate(self.parts)
+        self.parts, self.n = [], 0
+
+
+def iter_audio(path: Path, *, sample_rate: int = SAMPLE_RATE, block_s: float = 30.0) -> Iterator[np.ndarray]:
+    """Decode `path`'s default audio stream to float32 mono blocks of `block_s` seconds (streamed)."""
+    return iter(AudioDecoder(path, sample_rate=sample_rate, block=max(1, round(block_s * sample_rate))))

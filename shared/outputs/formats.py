@@ -1,0 +1,120 @@
+"""Render a canonical transcript (see ``shared.outputs.transcript``) as json, txt, srt, vtt or docx.
+
+Subtitle tracks (srt/vtt): ``track="combined"`` (default) gives one cue per original segment whose text
+is the original line followed, when there is a translation, by the translated line(s) placed beside it
+(see ``layout.paired_rows``); ``"original"`` gives the original alone; ``"translation"`` gives the
+translation segments with their own timing. json, txt and docx always carry everything.
+All text outputs are UTF-8 without BOM, ``\\n`` line endings.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from shared.outputs.layout import (
+    DISCLAIMER,
+    NO_SPEECH,
+    header_fields,
+    joined_text,
+    line_text,
+    paired_rows,
+    timestamp,
+    translation_title,
+)
+from shared.outputs.transcript import dumps_transcript
+
+Format = Literal["json", "txt", "srt", "vtt", "docx"]
+Track = Literal["combined", "original", "translation"]
+FORMATS: tuple[Format, ...] = ("json", "txt", "srt", "vtt", "docx")
+TRACKS: tuple[Track, ...] = ("combined", "original", "translation")
+_CONTENT_TYPES = {
+    "json": "application/json",
+    "txt": "text/plain; charset=utf-8",
+    "srt": "application/x-subrip; charset=utf-8",
+    "vtt": "text/vtt; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+_UNSAFE = re.compile(r"[^\w.\-]+")
+
+
+def content_type(fmt: str) -> str:
+    if fmt not in _CONTENT_TYPES:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+    return _CONTENT_TYPES[fmt]
+
+
+def file_name(stem: str, fmt: str) -> str:
+    """``file_name("interview 1.wav", "srt")`` → ``"interview_1.wav.srt"``; unsafe characters become ``_``."""
+    content_type(fmt)
+    safe = _UNSAFE.sub("_", stem).strip("._") or "transcript"
+    return f"{safe}.{fmt}"
+
+
+def render(transcript: dict[str, Any], fmt: Format, track: Track = "combined") -> bytes:
+    """The transcript as ``fmt`` bytes. ``track`` applies to srt/vtt only."""
+    content_type(fmt)
+    if track not in TRACKS:
+        raise ValueError(f"unknown track {track!r}; expected one of {TRACKS}")
+    if track != "combined" and fmt not in ("srt", "vtt"):
+        raise ValueError(f"track={track!r} applies to srt and vtt only")
+    if track == "translation" and transcript["translation"] is None:
+        raise ValueError("track='translation' requested but the transcript has no translation")
+    if fmt == "json":
+        return dumps_transcript(transcript)
+    if fmt == "txt":
+        return render_txt(transcript).encode("utf-8")
+    if fmt == "docx":
+        from shared.outputs.docx_record import render_docx  # python-docx is only needed here
+
+        return render_docx(transcript)
+    return render_subtitles(transcript, fmt, track).encode("utf-8")
+
+
+def _timed_lines(segments: list[dict[str, Any]]) -> list[str]:
+    if not segments:
+        return [NO_SPEECH]
+    return [f"[{timestamp(s['start'])} --> {timestamp(s['end'])}] {line_text(s['text'])}" for s in segments]
+
+
+def render_txt(t: dict[str, Any]) -> str:
+    fields = header_fields(t)
+    width = max(len(label) for label, _ in fields) + 2
+    out = ["Transcript", "=" * 10, *(f"{label + ':':<{width}}{value}" for label, value in fields), ""]
+    out += _timed_lines(t["segments"])
+    if t["translation"] is not None:
+        title = translation_title(t)
+        out += ["", title, "=" * len(title), *_timed_lines(t["translation"]["segments"])]
+    out += ["", DISCLAIMER]
+    return "\n".join(out) + "\n"
+
+
+def _cues(t: dict[str, Any], track: Track) -> list[tuple[float, float, list[str]]]:
+    if track == "translation":
+        return [(s["start"], s["end"], [line_text(s["text"])]) for s in t["translation"]["segments"]]
+    if track == "original":
+        return [(s["start"], s["end"], [line_text(s["text"])]) for s in t["segments"]]
+    return [(s["start"], s["end"], [line_text(s["text"]), joined_text(tr)])
+            for s, tr in paired_rows(t)]
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_subtitles(t: dict[str, Any], fmt: Literal["srt", "vtt"], track: Track = "combined") -> str:
+    """SubRip (``00:00:01,000``, 1-based cues) or WebVTT (``WEBVTT`` header, ``00:00:01.000``).
+
+    Empty lines are dropped (a blank line would end the cue); a cue with no text left is skipped, so
+    cue numbers count emitted cues. VTT text escapes ``& < >``; SRT text is written as is.
+    """
+    sep = "," if fmt == "srt" else "."
+    out = ["WEBVTT", ""] if fmt == "vtt" else []
+    n = 0
+    for start, end, lines in _cues(t, track):
+        lines = [_vtt_escape(x) if fmt == "vtt" else x for x in lines if x]
+        if not lines:
+            continue
+        n += 1
+        out += [str(n), f"{timestamp(start, sep)} --> {timestamp(end, sep)}", *lines, ""]
+    return "\n".join(out)  # every cue (and the VTT header) ends with "", so this ends with one newline

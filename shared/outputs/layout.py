@@ -1,0 +1,121 @@
+"""Pieces shared by the human-readable renderings: timestamps, header fields, original/translation rows."""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from typing import Any
+
+from shared.outputs.languages import language_label, language_name
+
+NO_SPEECH = "No speech detected."
+DISCLAIMER = ("This is a machine-generated transcript. It must be checked against the original recording "
+              "before it is relied upon.")
+_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+
+
+def timestamp(seconds: float, sep: str = ".") -> str:
+    """``3725.5`` → ``01:02:05.500`` (``sep=","`` for SubRip). Hours widen past 99."""
+    ms = round(max(seconds, 0.0) * 1000)
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def line_text(text: str) -> str:
+    """Segment text as one display line: line breaks become spaces, outer whitespace trimmed."""
+    return _BREAKS.sub(" ", text).strip()
+
+
+def joined_text(segments: list[dict[str, Any]]) -> str:
+    """Several segments' text as one display line."""
+    return " ".join(x for x in (line_text(s["text"]) for s in segments) if x)
+
+
+def is_rtl(text: str) -> bool:
+    """True when right-to-left letters (Arabic, Urdu, Hebrew…) outnumber left-to-right ones."""
+    rtl = ltr = 0
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        rtl += kind in ("R", "AL")
+        ltr += kind == "L"
+    return rtl > ltr
+
+
+def languages(t: dict[str, Any]) -> list[str]:
+    """The transcript's language first, then any other segment languages in order of appearance."""
+    seen = [t["language"]]
+    for s in t["segments"]:
+        if s["language"] not in seen:
+            seen.append(s["language"])
+    return seen
+
+
+def translation_title(t: dict[str, Any]) -> str:
+    """``"English translation"``, ``"Polish translation"``, …"""
+    return f"{language_name(t['translation']['language'])} translation"
+
+
+def header_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) pairs describing the recording, model and run — never any transcript text."""
+    src, model, tr = t["source"], t["model"], t["translation"]
+    fields = [
+        ("Source file", src["name"]),
+        ("Source SHA-256", src["sha256"]),
+        ("Duration", timestamp(src["duration_s"])),
+        ("Language(s)", ", ".join(language_label(code) for code in languages(t))),
+    ]
+    if tr is not None:
+        fields.append(("Translation", f"{language_label(tr['language'])}, {tr['route']} route, {tr['model']['name']}"))
+        if tr["route"] == "text-model":
+            fields.append(("Translation model SHA-256", tr["model"]["sha256"]))
+    fields += [
+        ("Model", f"{model['name']} ({model['precision']})"),
+        ("Model SHA-256", model["sha256"]),
+        ("Job ID", t["job_id"]),
+        ("Created (UTC)", t["created_at"]),
+        ("Software", f"{t['software']['name']} {t['software']['version']}"),
+    ]
+    return fields
+
+
+def paired_rows(t: dict[str, Any]) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each original segment with the translation segments that render beside it.
+
+    A translation segment goes to its ``source_id`` segment when it has one, otherwise (whisper's own
+    translate task, independently timed) to the original segment it overlaps most, else the nearest.
+    Every translation segment lands in exactly one row, in order.
+    """
+    segs = t["segments"]
+    rows: list[tuple[dict[str, Any], list[dict[str, Any]]]] = [(s, []) for s in segs]
+    tr = t["translation"]
+    if tr is None or not segs:
+        return rows
+    by_id = {s["id"]: i for i, s in enumerate(segs)}
+    order = sorted(range(len(segs)), key=lambda i: segs[i]["start"])
+    starts = [segs[i]["start"] for i in order]
+    longest = max(s["end"] - s["start"] for s in segs)
+    for ts in tr["segments"]:
+        i = by_id.get(ts["source_id"]) if ts["source_id"] is not None else None
+        rows[i if i is not None else _closest(segs, order, starts, longest, ts)][1].append(ts)
+    return rows
+
+
+def _closest(segs: list[dict[str, Any]], order: list[int], starts: list[float], longest: float,
+             ts: dict[str, Any]) -> int:
+    """Index of the segment overlapping ``ts`` most; with no overlap, the one whose midpoint is nearest."""
+    hi = bisect.bisect_left(starts, ts["end"])
+    best, best_overlap = -1, 0.0
+    for k in range(hi - 1, -1, -1):
+        s = segs[order[k]]
+        if s["start"] < ts["start"] - longest:
+            break
+        overlap = min(s["end"], ts["end"]) - max(s["start"], ts["start"])
+        if overlap > best_overlap or (overlap == best_overlap > 0 and order[k] < best):
+            best, best_overlap = order[k], overlap
+    if best >= 0:
+        return best
+    mid = (ts["start"] + ts["end"]) / 2
+    return min(range(len(segs)), key=lambda i: (abs((segs[i]["start"] + segs[i]["end"]) / 2 - mid), i))

@@ -1,0 +1,264 @@
+"""The canonical ``transcript.json``: build, serialise byte-stably, load and validate.
+
+The layout is documented in ``docs/transcript-schema.md`` and ``docs/transcript.schema.json``.
+Times are rounded to 3 decimals and probabilities / scores to 4, so the same inputs always
+give the same bytes. Text is stored verbatim (no stripping, no Unicode normalisation).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from importlib import metadata
+from typing import Any
+
+from shared.domain.transcript import Segment, TranscriptionOptions
+
+SCHEMA_VERSION = "1.0"
+SOFTWARE_NAME = "toex-transcribe"
+ROUTES = ("text-model", "whisper-translate")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SUPPORTED = re.compile(r"^1\.\d+$")
+
+
+def default_software() -> dict[str, str]:
+    """``{name, version}`` of this package (version ``"unknown"`` when it is not installed)."""
+    try:
+        version = metadata.version(SOFTWARE_NAME)
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return {"name": SOFTWARE_NAME, "version": version}
+
+
+def _num(x: Any, nd: int, what: str, lo: float = -math.inf, hi: float = math.inf) -> float:
+    """Round a finite number in ``[lo, hi]`` to ``nd`` decimals (``-0.0`` becomes ``0.0``)."""
+    if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+        raise ValueError(f"{what}: expected a finite number, got {x!r}")
+    if not lo <= x <= hi:
+        raise ValueError(f"{what}: {x!r} is outside [{lo}, {hi}]")
+    return round(float(x), nd) + 0.0
+
+
+def _prob(x: Any, what: str) -> float:
+    return _num(x, 4, what, 0.0, 1.0)
+
+
+def _opt(x: Any, what: str, conv: Any) -> float | None:
+    return None if x is None else conv(x, what)
+
+
+def _seconds(x: Any, what: str) -> float:
+    return _num(x, 3, what, 0.0)
+
+
+def _str(x: Any, what: str) -> str:
+    if not isinstance(x, str) or not x:
+        raise ValueError(f"{what}: expected a non-empty string, got {x!r}")
+    return x
+
+
+def _sha(x: Any, what: str) -> str:
+    s = _str(x, what).lower()
+    if not _SHA256.match(s):
+        raise ValueError(f"{what}: expected 64 hex digits")
+    return s
+
+
+def _jsonable(v: Any, what: str) -> Any:
+    """Params as given, made JSON-safe: tuples → lists, mapping keys sorted, non-finite floats refused."""
+    if v is None or isinstance(v, bool | int | str):
+        return v
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError(f"{what}: non-finite number {v!r}")
+        return v
+    if isinstance(v, Mapping):
+        return {str(k): _jsonable(v[k], f"{what}.{k}") for k in sorted(v, key=str)}
+    if isinstance(v, list | tuple):
+        return [_jsonable(x, f"{what}[{i}]") for i, x in enumerate(v)]
+    raise ValueError(f"{what}: {type(v).__name__} is not JSON-serialisable")
+
+
+def _segment(i: int, s: Segment) -> dict[str, Any]:
+    at = f"segments[{i - 1}]"
+    words = None if s.words is None else [
+        {"start": _num(w.start, 3, f"{at}.words[{j}].start"), "end": _num(w.end, 3, f"{at}.words[{j}].end"),
+         "text": w.text, "probability": _prob(w.probability, f"{at}.words[{j}].probability")}
+        for j, w in enumerate(s.words)
+    ]
+    return {
+        "id": i,
+        "start": _num(s.start, 3, f"{at}.start"),
+        "end": _num(s.end, 3, f"{at}.end"),
+        "text": s.text,
+        "language": _str(s.language, f"{at}.language"),
+        "avg_logprob": _num(s.avg_logprob, 4, f"{at}.avg_logprob"),
+        "no_speech_prob": _prob(s.no_speech_prob, f"{at}.no_speech_prob"),
+        "compression_ratio": _num(s.compression_ratio, 4, f"{at}.compression_ratio"),
+        "temperature": _num(s.temperature, 4, f"{at}.temperature"),
+        "words": words,
+    }
+
+
+def _translation(tr: Mapping[str, Any], segment_ids: set[int]) -> dict[str, Any]:
+    route = tr.get("route")
+    if route not in ROUTES:
+        raise ValueError(f"translation.route: expected one of {ROUTES}, got {route!r}")
+    model = tr.get("model") or {}
+    segs: list[dict[str, Any]] = []
+    for i, s in enumerate(tr.get("segments") or (), start=1):
+        at = f"translation.segments[{i - 1}]"
+        d = s.to_dict() if isinstance(s, Segment) else dict(s)
+        source_id = d.get("source_id")
+        if source_id is not None and (isinstance(source_id, bool) or source_id not in segment_ids):
+            raise ValueError(f"{at}.source_id: {source_id!r} is not a segment id")
+        if not isinstance(d.get("text"), str):
+            raise ValueError(f"{at}.text: expected a string")
+        segs.append({"id": i, "start": _num(d.get("start"), 3, f"{at}.start"),
+                     "end": _num(d.get("end"), 3, f"{at}.end"), "text": d["text"], "source_id": source_id})
+    return {
+        "language": _str(tr.get("language"), "translation.language"),
+        "route": route,
+        "model": {"name": _str(model.get("name"), "translation.model.name"),
+                  "sha256": _sha(model.get("sha256"), "translation.model.sha256")},
+        "segments": segs,
+    }
+
+
+def build_transcript(
+    *,
+    job_id: str,
+    source: Mapping[str, Any],
+    language: str,
+    language_probability: float | None,
+    segments: Sequence[Segment],
+    translation: Mapping[str, Any] | None,
+    model: Mapping[str, Any],
+    params: Mapping[str, Any] | TranscriptionOptions,
+    created_at: str,
+    speech_s: float | None = None,
+    software: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The canonical transcript dict, keys in their documented order.
+
+    ``translation`` is ``{language, route, model: {name, sha256}, segments}`` where each segment is a
+    ``Segment`` or a mapping ``{start, end, text, source_id?}``; ``source_id`` is the 1-based id of the
+    original segment it translates (omit or ``None`` for the ``whisper-translate`` route).
+    Raises ``ValueError`` on missing or non-finite values.
+    """
+    try:
+        datetime.fromisoformat(_str(created_at, "created_at"))
+    except ValueError as e:
+        raise ValueError(f"created_at: not an ISO-8601 timestamp: {created_at!r}") from e
+    size, fmt = source.get("size_bytes"), source.get("format")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+        raise ValueError(f"source.size_bytes: expected a non-negative integer, got {size!r}")
+    segs = [_segment(i, s) for i, s in enumerate(segments, start=1)]
+    opts = params.to_dict() if isinstance(params, TranscriptionOptions) else params
+    sw = dict(software) if software is not None else default_software()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "job_id": _str(job_id, "job_id"),
+        "source": {
+            "name": _str(source.get("name"), "source.name"),
+            "sha256": _sha(source.get("sha256"), "source.sha256"),
+            "duration_s": _seconds(source.get("duration_s"), "source.duration_s"),
+            "size_bytes": size,
+            "format": None if fmt is None else _str(fmt, "source.format"),
+        },
+        "language": _str(language, "language"),
+        "language_probability": _opt(language_probability, "language_probability", _prob),
+        "speech_s": _opt(speech_s, "speech_s", _seconds),
+        "segments": segs,
+        "translation": None if translation is None else _translation(translation, {s["id"] for s in segs}),
+        "model": {
+            "name": _str(model.get("name"), "model.name"),
+            "sha256": _sha(model.get("sha256"), "model.sha256"),
+            "precision": _str(model.get("precision"), "model.precision"),
+        },
+        "params": _jsonable(dict(opts), "params"),
+        "created_at": created_at,
+        "software": {"name": _str(sw.get("name"), "software.name"),
+                     "version": _str(sw.get("version"), "software.version")},
+    }
+
+
+def dumps_transcript(d: Mapping[str, Any]) -> bytes:
+    """Canonical bytes: UTF-8, no ASCII escaping, indent 2, keys in dict order, trailing newline."""
+    return (json.dumps(d, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode("utf-8")
+
+
+# --- loading -------------------------------------------------------------------------------------
+# A field spec is a type tag ("str", "num", "int", "any"; "?" suffix = nullable), a dict of required
+# fields, or a one-element list [spec] for "array of spec". Unknown extra keys are allowed (minor
+# versions may add fields).
+_WORD = {"start": "num", "end": "num", "text": "str", "probability": "num"}
+_SEGMENT = {"id": "int", "start": "num", "end": "num", "text": "str", "language": "str",
+            "avg_logprob": "num", "no_speech_prob": "num", "compression_ratio": "num", "temperature": "num",
+            "words": [_WORD]}
+_TR_SEGMENT = {"id": "int", "start": "num", "end": "num", "text": "str", "source_id": "int?"}
+_SPEC: dict[str, Any] = {
+    "schema_version": "str", "job_id": "str",
+    "source": {"name": "str", "sha256": "str", "duration_s": "num", "size_bytes": "int?", "format": "str?"},
+    "language": "str", "language_probability": "num?", "speech_s": "num?", "segments": [_SEGMENT],
+    "translation": {"language": "str", "route": "str", "model": {"name": "str", "sha256": "str"},
+                    "segments": [_TR_SEGMENT]},
+    "model": {"name": "str", "sha256": "str", "precision": "str"},
+    "params": "obj", "created_at": "str", "software": {"name": "str", "version": "str"},
+}
+_NULLABLE = {"transcript.translation"}  # plus every segment's "words"
+_CHECKS = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "num": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "obj": lambda v: isinstance(v, dict),
+}
+
+
+def _check(value: Any, spec: Any, path: str) -> None:
+    if value is None and (path in _NULLABLE or path.endswith(".words") or
+                          (isinstance(spec, str) and spec.endswith("?"))):
+        return
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            raise ValueError(f"{path}: expected an object, got {type(value).__name__}")
+        for key, sub in spec.items():
+            if key not in value:
+                raise ValueError(f"{path}.{key}: missing")
+            _check(value[key], sub, f"{path}.{key}")
+    elif isinstance(spec, list):
+        if not isinstance(value, list):
+            raise ValueError(f"{path}: expected an array, got {type(value).__name__}")
+        for i, item in enumerate(value):
+            _check(item, spec[0], f"{path}[{i}]")
+    elif not _CHECKS[spec.rstrip("?")](value):
+        raise ValueError(f"{path}: expected {spec.rstrip('?')}, got {type(value).__name__}")
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"transcript: {name} is not allowed")
+
+
+def load_transcript(data: bytes) -> dict[str, Any]:
+    """Parse and validate ``transcript.json`` bytes; raises ``ValueError`` naming the first problem."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"transcript: not valid UTF-8 ({e.reason} at byte {e.start})") from e
+    try:
+        d = json.loads(text, parse_constant=_no_constants)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"transcript: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from e
+    if not isinstance(d, dict):
+        raise ValueError(f"transcript: expected a JSON object, got {type(d).__name__}")
+    version = d.get("schema_version")
+    if not isinstance(version, str) or not _SUPPORTED.match(version):
+        raise ValueError(f"transcript.schema_version: unsupported {version!r} (this reader supports 1.x)")
+    _check(d, _SPEC, "transcript")
+    tr = d["translation"]
+    if tr is not None and tr["route"] not in ROUTES:
+        raise ValueError(f"transcript.translation.route: expected one of {ROUTES}, got {tr['route']!r}")
+    return d

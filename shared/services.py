@@ -1,0 +1,124 @@
+"""The adapters one process uses, chosen once from the settings (local or Azure).
+
+Activities and triggers ask :func:`get_services` for what they need; nothing above this module
+knows which mode it runs in.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.adapters.base import BlobStore, EventPublisher, JobStore, SpeechToText, TextTranslator
+from shared.settings import Settings
+
+CHUNKS, WORK, OUTPUTS = "chunks", "work", "outputs"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    blobs: BlobStore
+    jobs: JobStore
+    events: EventPublisher
+    _stt_factory: Callable[[], SpeechToText]
+    _translator_factory: Callable[[], TextTranslator | None]
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stt: SpeechToText | None = None
+    _translator: TextTranslator | None = None
+    _translator_loaded: bool = False
+
+    @property
+    def stt(self) -> SpeechToText:
+        with self._lock:
+            if self._stt is None:
+                self._stt = self._stt_factory()
+            return self._stt
+
+    @property
+    def translator(self) -> TextTranslator | None:
+        with self._lock:
+            if not self._translator_loaded:
+                self._translator = self._translator_factory()
+                self._translator_loaded = True
+            return self._translator
+
+    @property
+    def vad_model(self) -> Path:
+        if self.settings.vad_model_path:
+            return self.settings.vad_model_path
+        from models.fetch import vad_model_path
+
+        return vad_model_path()
+
+
+_current: Services | None = None
+_current_lock = threading.Lock()
+
+
+def get_services() -> Services:
+    global _current
+    with _current_lock:
+        if _current is None:
+            _current = build_services(Settings.from_env())
+        return _current
+
+
+def set_services(services: Services | None) -> None:
+    """Install the services for this process (the local runner and tests do this)."""
+    global _current
+    with _current_lock:
+        _current = services
+
+
+def build_services(settings: Settings) -> Services:
+    return _build_azure(settings) if settings.mode == "azure" else build_local(settings)
+
+
+def _default_whisper_dir(settings: Settings) -> Path:
+    if settings.whisper_model_dir:
+        return settings.whisper_model_dir
+    from models.fetch import ensure_default_model
+
+    return ensure_default_model()
+
+
+def build_local(settings: Settings, *, mounts: dict[str, Path] | None = None) -> Services:
+    from shared.adapters.inference_local import LocalSpeechToText, LocalTranslator
+    from shared.adapters.local_blob import FsBlobStore
+    from shared.adapters.local_events import JsonlEventPublisher
+    from shared.adapters.sqlite_jobs import SqliteJobStore
+
+    data = settings.data_dir
+    mt_dir = settings.translation_model_dir
+    return Services(
+        settings=settings,
+        blobs=FsBlobStore(data / "blobs", mounts=mounts),
+        jobs=SqliteJobStore(data / "toex.db"),
+        events=JsonlEventPublisher(data / "events.jsonl"),
+        _stt_factory=lambda: LocalSpeechToText(_default_whisper_dir(settings), settings.providers,
+                                               settings.intra_op_threads),
+        _translator_factory=lambda: (LocalTranslator(mt_dir, settings.providers, settings.intra_op_threads)
+                                     if mt_dir else None),
+    )
+
+
+def _build_azure(settings: Settings) -> Services:
+    from shared.adapters.azure_blob import AzureBlobStore
+    from shared.adapters.azure_identity import default_credential
+    from shared.adapters.cosmos_jobs import CosmosJobStore
+    from shared.adapters.eventgrid import EventGridJobPublisher
+    from shared.adapters.inference_http import HttpSpeechToText, HttpTranslator
+
+    cred = default_credential()
+    return Services(
+        settings=settings,
+        blobs=AzureBlobStore(settings.blob_account_url, cred),
+        jobs=CosmosJobStore(settings.cosmos_endpoint, cred, settings.cosmos_database),
+        events=EventGridJobPublisher(settings.eventgrid_topic_endpoint, cred),
+        _stt_factory=lambda: HttpSpeechToText(settings.whisper_url, timeout_s=settings.inference_timeout_s),
+        _translator_factory=lambda: (HttpTranslator(settings.translation_url, timeout_s=settings.inference_timeout_s)
+                                     if settings.translation_url else None),
+    )
