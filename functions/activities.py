@@ -80,9 +80,15 @@ def probe_media(p: dict[str, Any]) -> dict[str, Any]:
     except media.MediaError as e:
         return {"error": {"code": f"media.{e.code}", "message": e.message}}
     source = dict(job.source.__dict__, sha256=info.sha256, size_bytes=info.size_bytes)
-    mutate_job(svc.jobs, job.force_id, job.job_id, lambda j: j.with_changes(
-        source=type(j.source)(**source), summary={**j.summary, "duration_s": round(info.duration_s, 3),
-                                                  "format": info.format_name}))
+    mutate_job(
+        svc.jobs,
+        job.force_id,
+        job.job_id,
+        lambda j: j.with_changes(
+            source=type(j.source)(**source),
+            summary={**j.summary, "duration_s": round(info.duration_s, 3), "format": info.format_name},
+        ),
+    )
     write_json(_work(job.job_id, "probe.json"), info.to_dict())
     return {"sha256": info.sha256, "duration_s": round(info.duration_s, 3), "format": info.format_name}
 
@@ -99,8 +105,9 @@ def plan_chunks(p: dict[str, Any]) -> dict[str, Any]:
 
     try:
         with _source_file(job.source.ref) as path:
-            plan = media.plan_chunks(path, write_chunk, vad_model=svc.vad_model,
-                                     max_chunk_s=svc.settings.chunk_minutes * 60)
+            plan = media.plan_chunks(
+                path, write_chunk, vad_model=svc.vad_model, max_chunk_s=svc.settings.chunk_minutes * 60
+            )
     except media.MediaError as e:
         return {"error": {"code": f"media.{e.code}", "message": e.message}}
     plan_ref = write_json(_work(job.job_id, "plan.json"), plan.to_dict())
@@ -116,10 +123,16 @@ def transcribe_chunk(p: dict[str, Any]) -> dict[str, Any]:
     chunk = media.ChunkPlan.from_dict(read_json(p["plan_ref"])).chunks[p["index"]]
     audio = svc.blobs.download(chunk.ref)
     result = svc.stt.transcribe(audio, [tuple(w) for w in chunk.windows], transcription_options(job.options, task))
-    ref = write_json(_work(job.job_id, f"{task}-{chunk.index:05d}.json"), {
-        "index": chunk.index, "offset_s": chunk.start_s, "language": result.language,
-        "language_probability": result.language_probability,
-        "segments": [s.to_dict() for s in result.segments]})
+    ref = write_json(
+        _work(job.job_id, f"{task}-{chunk.index:05d}.json"),
+        {
+            "index": chunk.index,
+            "offset_s": chunk.start_s,
+            "language": result.language,
+            "language_probability": result.language_probability,
+            "segments": [s.to_dict() for s in result.segments],
+        },
+    )
     if task == "transcribe":
         chunk_done(svc.jobs, job.force_id, job.job_id)
     return {"ref": ref, "segments": len(result.segments), "language": result.language}
@@ -129,15 +142,21 @@ def merge_transcript(p: dict[str, Any]) -> dict[str, Any]:
     svc = get_services()
     job_id, task = p["job_id"], p.get("task", "transcribe")
     parts = [read_json(ref) for ref in p["refs"]]
-    chunks = [ChunkSegments(d["index"], d["offset_s"], tuple(Segment.from_dict(s) for s in d["segments"]))
-              for d in parts]
+    chunks = [
+        ChunkSegments(d["index"], d["offset_s"], tuple(Segment.from_dict(s) for s in d["segments"])) for d in parts
+    ]
     segments = merge_chunks(chunks)
     fallback = p.get("language") or next((d["language"] for d in parts if d["language"]), "und")
     language = dominant_language(segments, fallback)
     probs = [d["language_probability"] for d in parts if d["language"] == language]
-    ref = write_json(_work(job_id, f"{task}-merged.json"), {
-        "language": language, "language_probability": round(max(probs), 4) if probs else None,
-        "segments": [s.to_dict() for s in segments]})
+    ref = write_json(
+        _work(job_id, f"{task}-merged.json"),
+        {
+            "language": language,
+            "language_probability": round(max(probs), 4) if probs else None,
+            "segments": [s.to_dict() for s in segments],
+        },
+    )
     return {"ref": ref, "segments": len(segments), "language": language, "model": svc.stt.model_info}
 
 
@@ -152,8 +171,12 @@ def plan_translation(p: dict[str, Any]) -> dict[str, Any]:
         return {"route": None, "reason": f"speech is already in {target}"}
     translator = svc.translator
     if translator is not None:
-        return {"route": "text-model", "target": target, "model": translator.model_info,
-                "batches": batches(p["segments"], TRANSLATION_BATCH)}
+        return {
+            "route": "text-model",
+            "target": target,
+            "model": translator.model_info,
+            "batches": batches(p["segments"], TRANSLATION_BATCH),
+        }
     if target == "en":
         return {"route": "whisper-translate", "target": target, "model": svc.stt.model_info}
     return {"route": None, "reason": f"no text translation model is configured for {target}"}
@@ -168,8 +191,10 @@ def translate_batch(p: dict[str, Any]) -> dict[str, Any]:
     merged = read_json(p["merged_ref"])
     segments = merged["segments"][start:end]
     texts = translator.translate([s["text"] for s in segments], p["language"], p["target"])
-    out = [{"start": s["start"], "end": s["end"], "text": t, "source_id": start + i + 1}
-           for i, (s, t) in enumerate(zip(segments, texts, strict=True))]
+    out = [
+        {"start": s["start"], "end": s["end"], "text": t, "source_id": start + i + 1}
+        for i, (s, t) in enumerate(zip(segments, texts, strict=True))
+    ]
     ref = write_json(_work(p["job_id"], f"translation-{start:06d}.json"), out)
     return {"ref": ref, "segments": len(out)}
 
@@ -179,8 +204,11 @@ def merge_translation(p: dict[str, Any]) -> dict[str, Any]:
     if p["route"] == "text-model":
         segments = [s for ref in p["refs"] for s in read_json(ref)]
     else:
-        segments = [{"start": s["start"], "end": s["end"], "text": s["text"]}
-                    for s in read_json(p["merged_ref"])["segments"]]
-    ref = write_json(_work(p["job_id"], "translation.json"), {
-        "language": p["target"], "route": p["route"], "model": p["model"], "segments": segments})
+        segments = [
+            {"start": s["start"], "end": s["end"], "text": s["text"]} for s in read_json(p["merged_ref"])["segments"]
+        ]
+    ref = write_json(
+        _work(p["job_id"], "translation.json"),
+        {"language": p["target"], "route": p["route"], "model": p["model"], "segments": segments},
+    )
     return {"ref": ref, "segments": len(segments)}

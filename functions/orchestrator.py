@@ -43,11 +43,18 @@ def transcription_orchestrator(context: df.DurableOrchestrationContext) -> Gener
         translation_ref, note = yield from _translate(context, step, plan, merged)
 
         context.set_custom_status({"stage": "rendering"})
-        results = yield step("render_outputs", merged_ref=merged["ref"], translation_ref=translation_ref,
-                             model=merged["model"], duration_s=media["duration_s"], format=media["format"],
-                             speech_s=plan["speech_s"])
-        yield step("persist_results", outputs=results["outputs"], summary=results["summary"],
-                   notes=[note] if note else [])
+        results = yield step(
+            "render_outputs",
+            merged_ref=merged["ref"],
+            translation_ref=translation_ref,
+            model=merged["model"],
+            duration_s=media["duration_s"],
+            format=media["format"],
+            speech_s=plan["speech_s"],
+        )
+        yield step(
+            "persist_results", outputs=results["outputs"], summary=results["summary"], notes=[note] if note else []
+        )
         yield step("notify_completed")
         context.set_custom_status({"stage": "done"})
         return {"status": "succeeded", "outputs": results["outputs"]}
@@ -58,8 +65,9 @@ def transcription_orchestrator(context: df.DurableOrchestrationContext) -> Gener
         return {"status": "failed", "error": error}
 
 
-def _transcribe(context: df.DurableOrchestrationContext, step: Any, plan: dict[str, Any],
-                task: str) -> Generator[Any, Any, dict[str, Any]]:
+def _transcribe(
+    context: df.DurableOrchestrationContext, step: Any, plan: dict[str, Any], task: str
+) -> Generator[Any, Any, dict[str, Any]]:
     """Fan the chunks out to Whisper, then merge their segments onto the source timeline."""
     calls = [step("transcribe_chunk", plan_ref=plan["plan_ref"], index=i, task=task) for i in range(plan["chunks"])]
     parts = (yield context.task_all(calls)) if calls else []
@@ -67,16 +75,25 @@ def _transcribe(context: df.DurableOrchestrationContext, step: Any, plan: dict[s
     return merged
 
 
-def _translate(context: df.DurableOrchestrationContext, step: Any, plan: dict[str, Any],
-               merged: dict[str, Any]) -> Generator[Any, Any, tuple[str | None, str | None]]:
+def _translate(
+    context: df.DurableOrchestrationContext, step: Any, plan: dict[str, Any], merged: dict[str, Any]
+) -> Generator[Any, Any, tuple[str | None, str | None]]:
     """English (or the requested language) by the text model, else by Whisper's translate task."""
     route = yield step("plan_translation", language=merged["language"], segments=merged["segments"])
     if route["route"] is None:
         return None, route.get("reason")
     common = {"route": route["route"], "model": route["model"], "target": route["target"]}
     if route["route"] == "text-model":
-        calls = [step("translate_batch", merged_ref=merged["ref"], range=r, language=merged["language"],
-                      target=route["target"]) for r in route["batches"]]
+        calls = [
+            step(
+                "translate_batch",
+                merged_ref=merged["ref"],
+                range=r,
+                language=merged["language"],
+                target=route["target"],
+            )
+            for r in route["batches"]
+        ]
         parts = (yield context.task_all(calls)) if calls else []
         done = yield step("merge_translation", refs=[p["ref"] for p in parts], **common)
     else:

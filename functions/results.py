@@ -25,16 +25,28 @@ def render_outputs(p: dict[str, Any]) -> dict[str, Any]:
     set_stage(svc.jobs, job.force_id, job.job_id, "rendering")
     merged = read_json(p["merged_ref"])
     translation = read_json(p["translation_ref"]) if p.get("translation_ref") else None
-    params = {**transcription_options(job.options).to_dict(),
-              "translate_to": job.options.get("translate_to"), "chunk_minutes": svc.settings.chunk_minutes}
+    params = {
+        **transcription_options(job.options).to_dict(),
+        "translate_to": job.options.get("translate_to"),
+        "chunk_minutes": svc.settings.chunk_minutes,
+    }
     transcript = build_transcript(
         job_id=job.job_id,
-        source={"name": job.source.name, "sha256": job.source.sha256, "duration_s": p["duration_s"],
-                "size_bytes": job.source.size_bytes, "format": p.get("format")},
-        language=merged["language"], language_probability=merged.get("language_probability"),
+        source={
+            "name": job.source.name,
+            "sha256": job.source.sha256,
+            "duration_s": p["duration_s"],
+            "size_bytes": job.source.size_bytes,
+            "format": p.get("format"),
+        },
+        language=merged["language"],
+        language_probability=merged.get("language_probability"),
         segments=[Segment.from_dict(s) for s in merged["segments"]],
-        translation=translation, model=p["model"], params=params,
-        created_at=job.created_at, speech_s=p.get("speech_s"),
+        translation=translation,
+        model=p["model"],
+        params=params,
+        created_at=job.created_at,
+        speech_s=p.get("speech_s"),
     )
     stem = job.source.name.rsplit(".", 1)[0] or "transcript"
     formats = [f for f in FORMATS if f in (job.options.get("formats") or FORMATS)]
@@ -47,11 +59,17 @@ def render_outputs(p: dict[str, Any]) -> dict[str, Any]:
             svc.blobs.upload(ref, data, content_type=content_type(fmt), metadata={"job_id": job.job_id})
         outputs[fmt] = ref
     index = [[s["start"], s["end"]] for s in transcript["segments"][:MAX_SEGMENT_INDEX]]
-    summary = {"language": transcript["language"], "segments": len(transcript["segments"]),
-               "speech_s": transcript["speech_s"], "duration_s": transcript["source"]["duration_s"],
-               "translation": None if translation is None else {
-                   "language": translation["language"], "route": translation["route"]},
-               "model": transcript["model"], "segment_index": index}
+    summary = {
+        "language": transcript["language"],
+        "segments": len(transcript["segments"]),
+        "speech_s": transcript["speech_s"],
+        "duration_s": transcript["source"]["duration_s"],
+        "translation": None
+        if translation is None
+        else {"language": translation["language"], "route": translation["route"]},
+        "model": transcript["model"],
+        "segment_index": index,
+    }
     return {"outputs": outputs, "summary": summary}
 
 
@@ -60,8 +78,12 @@ def persist_results(p: dict[str, Any]) -> None:
     svc = get_services()
     set_stage(svc.jobs, p["force_id"], p["job_id"], "storing")
     summary = {**p["summary"], **({"notes": p["notes"]} if p.get("notes") else {})}
-    mutate_job(svc.jobs, p["force_id"], p["job_id"], lambda j: j.with_changes(
-        outputs=p["outputs"], summary={**j.summary, **summary}))
+    mutate_job(
+        svc.jobs,
+        p["force_id"],
+        p["job_id"],
+        lambda j: j.with_changes(outputs=p["outputs"], summary={**j.summary, **summary}),
+    )
 
 
 def _links(outputs: dict[str, str]) -> dict[str, str]:
@@ -72,24 +94,53 @@ def _links(outputs: dict[str, str]) -> dict[str, str]:
 
 def notify_completed(p: dict[str, Any]) -> None:
     svc = get_services()
-    job = mutate_job(svc.jobs, p["force_id"], p["job_id"], lambda j: j.with_changes(
-        status=JobStatus.SUCCEEDED, progress=type(j.progress)("done", j.progress.chunks_total,
-                                                               j.progress.chunks_total)))
+    job = mutate_job(
+        svc.jobs,
+        p["force_id"],
+        p["job_id"],
+        lambda j: j.with_changes(
+            status=JobStatus.SUCCEEDED,
+            progress=type(j.progress)("done", j.progress.chunks_total, j.progress.chunks_total),
+        ),
+    )
     links = _links(job.outputs)
-    svc.jobs.add_notification(Notification(
-        force_id=job.force_id, job_id=job.job_id, kind="completed", recipient=job.submitted_by,
-        message=f"Transcript of {job.source.name} is ready.", links=job.outputs, created_at=utc_now()))
-    publish(svc.events, EVENT_COMPLETED, job, strict=True, outputs=job.outputs, links=links,
-            summary={k: v for k, v in job.summary.items() if k != "segment_index"})
+    svc.jobs.add_notification(
+        Notification(
+            force_id=job.force_id,
+            job_id=job.job_id,
+            kind="completed",
+            recipient=job.submitted_by,
+            message=f"Transcript of {job.source.name} is ready.",
+            links=job.outputs,
+            created_at=utc_now(),
+        )
+    )
+    publish(
+        svc.events,
+        EVENT_COMPLETED,
+        job,
+        strict=True,
+        outputs=job.outputs,
+        links=links,
+        summary={k: v for k, v in job.summary.items() if k != "segment_index"},
+    )
 
 
 def fail_job(p: dict[str, Any]) -> None:
     """Mark the job failed with its reason; the original is untouched and the job can be retried."""
     svc = get_services()
     error = JobError(code=p["error"]["code"], message=p["error"]["message"])
-    job = mutate_job(svc.jobs, p["force_id"], p["job_id"],
-                     lambda j: j.with_changes(status=JobStatus.FAILED, error=error))
-    svc.jobs.add_notification(Notification(
-        force_id=job.force_id, job_id=job.job_id, kind="failed", recipient=job.submitted_by,
-        message=f"{job.source.name} could not be processed: {error.message}", created_at=utc_now()))
+    job = mutate_job(
+        svc.jobs, p["force_id"], p["job_id"], lambda j: j.with_changes(status=JobStatus.FAILED, error=error)
+    )
+    svc.jobs.add_notification(
+        Notification(
+            force_id=job.force_id,
+            job_id=job.job_id,
+            kind="failed",
+            recipient=job.submitted_by,
+            message=f"{job.source.name} could not be processed: {error.message}",
+            created_at=utc_now(),
+        )
+    )
     publish(svc.events, EVENT_FAILED, job, strict=True, error={"code": error.code, "message": error.message})

@@ -23,8 +23,7 @@ def load_job(jobs: JobStore, force_id: str, job_id: str) -> Job:
     return job
 
 
-def mutate_job(jobs: JobStore, force_id: str, job_id: str, change: Callable[[Job], Job],
-               attempts: int = 20) -> Job:
+def mutate_job(jobs: JobStore, force_id: str, job_id: str, change: Callable[[Job], Job], attempts: int = 20) -> Job:
     """Apply ``change`` to the latest job record, retrying when another writer got there first."""
     for attempt in range(attempts):
         job = load_job(jobs, force_id, job_id)
@@ -61,15 +60,18 @@ def publish(events: EventPublisher, kind: str, job: Job, *, strict: bool = False
     notify activity is retried.
     """
     payload: dict[str, object] = {
-        "jobId": job.job_id, "forceId": job.force_id, "status": job.status.value,
+        "jobId": job.job_id,
+        "forceId": job.force_id,
+        "status": job.status.value,
         "source": {"ref": job.source.ref, "name": job.source.name, "sha256": job.source.sha256},
         "progress": {"stage": job.progress.stage, "percent": job.progress.percent},
         **data,
     }
     event_id = f"{job.job_id}:{kind.rsplit('.', 1)[-1]}:{job.progress.stage}:{job.attempt}"
     try:
-        events.publish(JobEvent(type=kind, subject=f"/forces/{job.force_id}/jobs/{job.job_id}",
-                                data=payload, id=event_id))
+        events.publish(
+            JobEvent(type=kind, subject=f"/forces/{job.force_id}/jobs/{job.job_id}", data=payload, id=event_id)
+        )
     except Exception:
         if strict:
             raise

@@ -98,10 +98,12 @@ def build_local(settings: Settings, *, mounts: dict[str, Path] | None = None) ->
         blobs=FsBlobStore(data / "blobs", mounts=mounts),
         jobs=SqliteJobStore(data / "toex.db"),
         events=JsonlEventPublisher(data / "events.jsonl"),
-        _stt_factory=lambda: LocalSpeechToText(_default_whisper_dir(settings), settings.providers,
-                                               settings.intra_op_threads),
-        _translator_factory=lambda: (LocalTranslator(mt_dir, settings.providers, settings.intra_op_threads)
-                                     if mt_dir else None),
+        _stt_factory=lambda: LocalSpeechToText(
+            _default_whisper_dir(settings), settings.providers, settings.intra_op_threads
+        ),
+        _translator_factory=lambda: (
+            LocalTranslator(mt_dir, settings.providers, settings.intra_op_threads) if mt_dir else None
+        ),
     )
 
 
@@ -119,6 +121,9 @@ def _build_azure(settings: Settings) -> Services:
         jobs=CosmosJobStore(settings.cosmos_endpoint, cred, settings.cosmos_database),
         events=EventGridJobPublisher(settings.eventgrid_topic_endpoint, cred),
         _stt_factory=lambda: HttpSpeechToText(settings.whisper_url, timeout_s=settings.inference_timeout_s),
-        _translator_factory=lambda: (HttpTranslator(settings.translation_url, timeout_s=settings.inference_timeout_s)
-                                     if settings.translation_url else None),
+        _translator_factory=lambda: (
+            HttpTranslator(settings.translation_url, timeout_s=settings.inference_timeout_s)
+            if settings.translation_url
+            else None
+        ),
     )

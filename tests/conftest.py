@@ -3,4 +3,6 @@
 pytest_plugins = [
     "tests.fixtures.models",
     "tests.fixtures.media",
+    "tests.fixtures.pipeline",
+    "tests.fixtures.services",
 ]

@@ -67,7 +67,8 @@ def _architecture(kind: str, hf_dir: Path, source_id: str) -> str:
         return "marian"
     if model_type == "m2m_100":
         tok_cfg = hf_dir / "tokenizer_config.json"
-        tok_class = json.loads(tok_cfg.read_text(encoding="utf-8")).get("tokenizer_class", "") if tok_cfg.exists() else ""
+        tok_cfg_data = json.loads(tok_cfg.read_text(encoding="utf-8")) if tok_cfg.exists() else {}
+        tok_class = str(tok_cfg_data.get("tokenizer_class", ""))
         return "nllb" if "nllb" in tok_class.lower() or "nllb" in source_id.lower() else "m2m100"
     raise ValueError(f"{source_id}: unsupported translation model_type {model_type!r}")
 

@@ -214,17 +214,65 @@ def _complete_tokenizer(tokenizer_json: dict[str, Any], vocabulary: list[str]) -
     return tokenizer_json
 
 
+def whisper_tokenizer(tokenizer_json: Path, vocabulary: list[str], out: Path) -> Any:
+    """Write a completed tokenizer.json into `out` and return the WhisperTokenizerFast over it."""
+    from transformers import WhisperTokenizerFast
+
+    out.mkdir(parents=True, exist_ok=True)
+    data = _complete_tokenizer(json.loads(tokenizer_json.read_text(encoding="utf-8")), vocabulary)
+    (out / "tokenizer.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return WhisperTokenizerFast(tokenizer_file=str(out / "tokenizer.json"))
+
+
+def whisper_generation_config(tokenizer: Any, ct2_config: dict[str, Any], max_length: int) -> Any:
+    """HF generation config equivalent to a CT2 Whisper config.json.
+
+    Multilingual models detect the language when none is given and keep `<|transcribe|>`
+    forced after it (task_to_id / lang_to_id / forced_decoder_ids); without these fields
+    auto-language generation drops the task token and degenerates.
+    """
+    from transformers import GenerationConfig
+
+    tid = tokenizer.convert_tokens_to_ids
+    eot, sot, no_ts = tid("<|endoftext|>"), tid("<|startoftranscript|>"), tid("<|notimestamps|>")
+    lang_ids = [int(i) for i in ct2_config.get("lang_ids", [])]
+    suppress = [int(i) for i in ct2_config.get("suppress_ids", [])]
+    gen: dict[str, Any] = {
+        "alignment_heads": [[int(a), int(b)] for a, b in ct2_config.get("alignment_heads", [])],
+        "begin_suppress_tokens": [int(i) for i in ct2_config.get("suppress_ids_begin", [220, eot])],
+        "bos_token_id": eot,
+        "decoder_start_token_id": sot,
+        "eos_token_id": eot,
+        "pad_token_id": eot,
+        "is_multilingual": bool(lang_ids),
+        "max_initial_timestamp_index": 50,
+        "max_length": max_length,
+        "no_timestamps_token_id": no_ts,
+        "prev_sot_token_id": tid("<|startofprev|>"),
+        "return_timestamps": False,
+        "suppress_tokens": suppress,
+    }
+    if lang_ids:
+        tokens = tokenizer.convert_ids_to_tokens(lang_ids)
+        gen["lang_to_id"] = {t: i for t, i in zip(tokens, lang_ids, strict=True)}
+        gen["task_to_id"] = {"transcribe": tid("<|transcribe|>"), "translate": tid("<|translate|>")}
+        gen["forced_decoder_ids"] = [[1, None], [2, tid("<|transcribe|>")]]
+    else:
+        gen["forced_decoder_ids"] = [[1, no_ts]]
+    return GenerationConfig(**gen)
+
+
+def save_whisper_processor(tokenizer: Any, n_mels: int, out: Path) -> None:
+    from transformers import WhisperFeatureExtractor, WhisperProcessor
+
+    extractor = WhisperFeatureExtractor(feature_size=n_mels)
+    WhisperProcessor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(out)
+
+
 def build_hf_whisper(src: Path, out: Path) -> Path:
     """Rebuild a CT2 Whisper directory `src` as a transformers checkpoint in `out`; returns `out`."""
     import torch
-    from transformers import (
-        GenerationConfig,
-        WhisperConfig,
-        WhisperFeatureExtractor,
-        WhisperForConditionalGeneration,
-        WhisperProcessor,
-        WhisperTokenizerFast,
-    )
+    from transformers import WhisperConfig, WhisperForConditionalGeneration
 
     m = read_model_bin(src / "model.bin")
     if m.spec != "WhisperSpec":
@@ -239,21 +287,8 @@ def build_hf_whisper(src: Path, out: Path) -> Path:
     n_mels = sd["model.encoder.conv1.weight"].shape[1]
     if len(vocabulary) != vocab_size:
         raise CT2FormatError(f"vocabulary.txt has {len(vocabulary)} tokens, model has {vocab_size}")
-
-    out.mkdir(parents=True, exist_ok=True)
-    tok_json = _complete_tokenizer(json.loads((src / "tokenizer.json").read_text(encoding="utf-8")), vocabulary)
-    (out / "tokenizer.json").write_text(json.dumps(tok_json, ensure_ascii=False), encoding="utf-8")
-    tokenizer = WhisperTokenizerFast(tokenizer_file=str(out / "tokenizer.json"))
-    tid = tokenizer.convert_tokens_to_ids
-
-    eot, sot = tid("<|endoftext|>"), tid("<|startoftranscript|>")
-    lang_ids = [int(i) for i in ct2_config.get("lang_ids", [])]
-    multilingual = bool(lang_ids)
-    suppress = [int(i) for i in ct2_config.get("suppress_ids", [])]
-    begin_suppress = [int(i) for i in ct2_config.get("suppress_ids_begin", [220, eot])]
-    heads = [[int(a), int(b)] for a, b in ct2_config.get("alignment_heads", [])]
-    no_ts = tid("<|notimestamps|>")
-
+    tokenizer = whisper_tokenizer(src / "tokenizer.json", vocabulary, out)
+    eot = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     config = WhisperConfig(
         vocab_size=vocab_size,
         num_mel_bins=n_mels,
@@ -269,7 +304,7 @@ def build_hf_whisper(src: Path, out: Path) -> Path:
         bos_token_id=eot,
         eos_token_id=eot,
         pad_token_id=eot,
-        decoder_start_token_id=sot,
+        decoder_start_token_id=tokenizer.convert_tokens_to_ids("<|startoftranscript|>"),
         suppress_tokens=None,  # generation settings live in generation_config.json
         begin_suppress_tokens=None,
         scale_embedding=False,
@@ -282,35 +317,9 @@ def build_hf_whisper(src: Path, out: Path) -> Path:
     if unexpected or set(missing) - {"proj_out.weight"}:
         raise CT2FormatError(f"weight mapping mismatch: missing={missing} unexpected={unexpected}")
     model.eval()
-
-    gen: dict[str, Any] = {
-        "alignment_heads": heads,
-        "begin_suppress_tokens": begin_suppress,
-        "bos_token_id": eot,
-        "decoder_start_token_id": sot,
-        "eos_token_id": eot,
-        "pad_token_id": eot,
-        "is_multilingual": multilingual,
-        "max_initial_timestamp_index": 50,
-        "max_length": config.max_target_positions,
-        "no_timestamps_token_id": no_ts,
-        "prev_sot_token_id": tid("<|startofprev|>"),
-        "return_timestamps": False,
-        "suppress_tokens": suppress,
-    }
-    if multilingual:
-        tokens = tokenizer.convert_ids_to_tokens(lang_ids)
-        gen["lang_to_id"] = {t: i for t, i in zip(tokens, lang_ids, strict=True)}
-        gen["task_to_id"] = {"transcribe": tid("<|transcribe|>"), "translate": tid("<|translate|>")}
-        # Language is detected when not given; the task token stays forced after it.
-        gen["forced_decoder_ids"] = [[1, None], [2, tid("<|transcribe|>")]]
-    else:
-        gen["forced_decoder_ids"] = [[1, no_ts]]
-    model.generation_config = GenerationConfig(**gen)
+    model.generation_config = whisper_generation_config(tokenizer, ct2_config, config.max_target_positions)
     model.save_pretrained(out, safe_serialization=True)
-
-    extractor = WhisperFeatureExtractor(feature_size=n_mels)
-    WhisperProcessor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(out)
+    save_whisper_processor(tokenizer, n_mels, out)
     return out
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +36,7 @@ def _whisper_cross_attention_configs(model_config: Any) -> dict[str, Any]:
     from optimum.exporters.onnx.base import ConfigBehavior
     from optimum.exporters.onnx.model_configs import WhisperOnnxConfig
 
-    class WhisperCrossAttentionOnnxConfig(WhisperOnnxConfig):  # type: ignore[misc]
+    class WhisperCrossAttentionOnnxConfig(WhisperOnnxConfig):
         @property
         def outputs(self) -> dict[str, dict[int, str]]:
             outputs: dict[str, dict[int, str]] = super().outputs
@@ -52,10 +56,27 @@ def _whisper_cross_attention_configs(model_config: Any) -> dict[str, Any]:
     }
 
 
-def run_optimum_export(
-    source_dir: Path, out: Path, kind: str, cross_attentions: bool = False
-) -> None:
-    """Export a local transformers checkpoint to ONNX (encoder, split and merged decoders) in `out`."""
+def run_optimum_export(source_dir: Path, out: Path, kind: str, cross_attentions: bool = False) -> None:
+    """Export a local transformers checkpoint to ONNX (encoder, split and merged decoders) in `out`.
+
+    optimum's decoder merge picks shared initializer names by iterating a set of strings, so
+    the merged file depends on Python's hash seed; the export runs in a child process with
+    PYTHONHASHSEED=0 to make packages byte-for-byte reproducible.
+    """
+    if os.environ.get("PYTHONHASHSEED") == "0":
+        _optimum_export(source_dir, out, kind, cross_attentions)
+        return
+    repo = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo, env.get("PYTHONPATH")]))
+    args = json.dumps({"source_dir": str(source_dir), "out": str(out), "kind": kind,
+                       "cross_attentions": cross_attentions})
+    proc = subprocess.run([sys.executable, "-m", "models.export.onnx_export", args], env=env, cwd=repo)
+    if proc.returncode != 0:
+        raise RuntimeError(f"optimum export failed (exit {proc.returncode}); see the log above")
+
+
+def _optimum_export(source_dir: Path, out: Path, kind: str, cross_attentions: bool) -> None:
     from optimum.exporters.onnx import main_export
     from transformers import AutoConfig
 
@@ -149,3 +170,8 @@ def copy_tree(src: Path, dst: Path) -> None:
     if dst.exists():
         shutil.rmtree(dst)
     shutil.copytree(src, dst)
+
+
+if __name__ == "__main__":
+    _a = json.loads(sys.argv[1])
+    _optimum_export(Path(_a["source_dir"]), Path(_a["out"]), _a["kind"], bool(_a["cross_attentions"]))

@@ -30,10 +30,12 @@ class ModelSlot:
     """One engine (whisper or translation) and its load state, safe to read from any thread."""
 
     def __init__(self, role: str, package_dir: Path, factory: Callable[[Path], Any], *,
-                 blob_url: str = "", wait_s: float = 0.0, poll_s: float = 0.5) -> None:
+                 blob_url: str = "", blob_kwargs: dict[str, Any] | None = None, wait_s: float = 0.0,
+                 poll_s: float = 0.5) -> None:
         self.role = role
         self.package_dir = package_dir
         self.blob_url = blob_url
+        self.blob_kwargs = blob_kwargs or {}  # credential / client options (tests: the emulator's)
         self._factory = factory
         self._wait_s = wait_s
         self._poll_s = poll_s
@@ -65,7 +67,7 @@ class ModelSlot:
             if self.blob_url:
                 self._set(DOWNLOADING, f"downloading from {_redact(self.blob_url)}")
                 t0 = time.monotonic()
-                n = download_package(self.blob_url, self.package_dir)
+                n = download_package(self.blob_url, self.package_dir, **self.blob_kwargs)
                 log.info("model downloaded role=%s files=%d seconds=%.1f", self.role, n, time.monotonic() - t0)
             deadline = time.monotonic() + self._wait_s
             while not self.package_dir.is_dir():
@@ -97,18 +99,27 @@ def _redact(url: str) -> str:
 
 
 def parse_blob_url(url: str) -> tuple[str, str, str]:
-    """``https://acct.blob.core.windows.net/models/whisper-base`` → (account URL, container, prefix/)."""
+    """``https://acct.blob.core.windows.net/models/whisper-base`` → (account URL, container, prefix/).
+
+    Path-style URLs (an IP or localhost host, as Azurite uses) carry the account as first segment.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise ValueError(f"not a blob URL: {_redact(url)}")
-    container, _, prefix = parts.path.lstrip("/").partition("/")
+    path = parts.path.lstrip("/")
+    account = ""
+    host = parts.hostname or ""
+    if host == "localhost" or host.replace(".", "").isdigit():
+        account, _, path = path.partition("/")
+        account = f"/{account}"
+    container, _, prefix = path.partition("/")
     if not container:
         raise ValueError(f"blob URL names no container: {_redact(url)}")
     prefix = prefix.strip("/")
-    return f"{parts.scheme}://{parts.netloc}", container, f"{prefix}/" if prefix else ""
+    return f"{parts.scheme}://{parts.netloc}{account}", container, f"{prefix}/" if prefix else ""
 
 
-def download_package(url: str, dest: Path, credential: Any = None) -> int:
+def download_package(url: str, dest: Path, credential: Any = None, **client_kwargs: Any) -> int:
     """Download every blob under the URL's prefix into ``dest`` (atomically replaced); file count.
 
     Authenticates with ``DefaultAzureCredential`` (the container app's managed identity) unless a
@@ -123,7 +134,7 @@ def download_package(url: str, dest: Path, credential: Any = None) -> int:
         from azure.identity import DefaultAzureCredential
 
         credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
-    client = ContainerClient(account_url, container, credential=credential)
+    client = ContainerClient(account_url, container, credential=credential, **client_kwargs)
     tmp = dest.with_name(f".{dest.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

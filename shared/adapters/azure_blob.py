@@ -15,7 +15,9 @@ short expiry): account keys are never used.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -107,10 +109,8 @@ class AzureBlobStore:
 
     def ensure_container(self, name: str) -> None:
         """Create a container if missing (local emulator and tests; in Azure, Bicep creates them)."""
-        try:
+        with contextlib.suppress(ResourceExistsError):
             self._svc.create_container(name)
-        except ResourceExistsError:
-            pass
 
     # -- writes --------------------------------------------------------------------------------
     def upload(self, ref: str, data: bytes | BinaryIO, *, overwrite: bool = False,
@@ -118,22 +118,20 @@ class AzureBlobStore:
         blob = self._blob(ref)
         if not overwrite and blob.exists():
             raise BlobExists(ref)  # fail before sending gigabytes; the commit re-checks atomically
-        if isinstance(data, bytes | bytearray | memoryview):
-            data = memoryview(data)
-            first = bytes(data[: self.max_single_put_size + 1])
-            stream: BinaryIO | None = None
-        else:
-            first = _read_exactly(data, self.max_single_put_size + 1)
-            stream = data
+        stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
+        first = _read_exactly(stream, self.max_single_put_size + 1)
         meta = {k: v for k, v in (metadata or {}).items() if k != SHA256_KEY}
         conditions: dict[str, Any] = {} if overwrite else {"match_condition": MatchConditions.IfMissing}
         try:
             if len(first) <= self.max_single_put_size:
                 return self._put_single(ref, blob, first, content_type, meta, conditions, overwrite)
-            return self._put_blocks(ref, blob, first, data if stream is None else stream, stream is None,
-                                    content_type, meta, conditions)
-        except (ResourceExistsError, ResourceModifiedError):
+            return self._put_blocks(ref, blob, first, stream, content_type, meta, conditions)
+        except ResourceModifiedError:  # 412: If-None-Match * failed on commit
             raise BlobExists(ref) from None
+        except ResourceExistsError as e:
+            if str(getattr(e, "error_code", "")) == "BlobAlreadyExists":
+                raise BlobExists(ref) from None
+            raise
 
     def _put_single(self, ref: str, blob: Any, body: bytes, content_type: str | None,
                     meta: dict[str, str], conditions: dict[str, Any], overwrite: bool) -> BlobInfo:
@@ -145,26 +143,17 @@ class AzureBlobStore:
                          validate_content=self.validate_content, **conditions)
         return self._verify_written(ref, blob, hashes)
 
-    def _put_blocks(self, ref: str, blob: Any, first: bytes, source: Any, in_memory: bool,
-                    content_type: str | None, meta: dict[str, str], conditions: dict[str, Any]) -> BlobInfo:
+    def _put_blocks(self, ref: str, blob: Any, first: bytes, source: BinaryIO, content_type: str | None,
+                    meta: dict[str, str], conditions: dict[str, Any]) -> BlobInfo:
         hashes = _Hashes()
         block_ids: list[str] = []
         pending: list[Future[Any]] = []
-        offset = len(first)
         buffer = first
 
         def next_block() -> bytes:
-            nonlocal buffer, offset
-            while len(buffer) < self.block_size:
-                want = self.block_size - len(buffer)
-                if in_memory:
-                    more = bytes(source[offset: offset + want])
-                    offset += len(more)
-                else:
-                    more = _read_exactly(source, want)
-                if not more:
-                    break
-                buffer += more
+            nonlocal buffer
+            if len(buffer) < self.block_size:
+                buffer += _read_exactly(source, self.block_size - len(buffer))
             block, buffer = buffer[: self.block_size], buffer[self.block_size:]
             return block
 

@@ -156,7 +156,8 @@ def add_word_timestamps(engine: WhisperEngine, encoded: Any, row: int, d: _Decod
             text = engine.tokenizer.decode(g)
             prob = float(np.mean(np.exp(lps[pos:pos + len(g)]))) if lps else 0.0
             if times is not None:
-                ws, we = start + times[offset + pos], start + times[offset + pos + len(g)]
+                ws = start + float(times[offset + pos])
+                we = start + float(times[offset + pos + len(g)])
             else:
                 ws = seg.start + (seg.end - seg.start) * acc / total
                 we = seg.start + (seg.end - seg.start) * (acc + c) / total

@@ -164,7 +164,8 @@ def beam_search(runner: DecoderRunner, prefix: np.ndarray, encoder: Any, cfg: De
             cands: dict[tuple[int, ...], tuple[float, int, int, float]] = {}
             for j in range(k):
                 row = a * k + j
-                top = np.argsort(-lp[row], kind="stable")[: k + 1]
+                part = np.argpartition(-lp[row], k)[: k + 1]
+                top = part[np.lexsort((part, -lp[row, part]))]
                 for tok in top:
                     tok_lp = float(lp[row, tok])
                     if not np.isfinite(tok_lp):

@@ -90,6 +90,7 @@ class DecoderRunner:
         self.past_inputs_names = {i.name for i in self.with_past.get_inputs()}
         self.kv_dtype = _ORT_DTYPES[self.past_inputs[0].type]
         self.encoder_dtype = input_dtype(first, "encoder_hidden_states")
+        self.d_model = next(int(i.shape[2]) for i in first.get_inputs() if i.name == "encoder_hidden_states")
         self.extra_outputs = [o.name for o in first.get_outputs()
                               if o.name != "logits" and not o.name.startswith("present.")]
 
@@ -146,8 +147,9 @@ class DecoderRunner:
         feeds: dict[str, Any] = {"input_ids": input_ids.astype(np.int64)}
         feeds.update(cache.values)
         feeds.update(extra or {})
-        if self.merged:
+        if self.merged:  # the cache branch ignores encoder_hidden_states, but the graph requires it
             feeds["use_cache_branch"] = np.array([True])
+            feeds["encoder_hidden_states"] = np.zeros((input_ids.shape[0], 1, self.d_model), self.encoder_dtype)
         feeds = {k: v for k, v in feeds.items() if k in self.past_inputs_names}
         outs = [o.name for o in self.with_past.get_outputs()
                 if o.name == "logits" or (o.name.startswith("present.") and ".decoder." in o.name)]

@@ -40,13 +40,17 @@ class LocalApp:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._mounts_file = settings.data_dir / "mounts.json"
-        mounts = {k: Path(v) for k, v in json.loads(self._mounts_file.read_text()).items()} \
-            if self._mounts_file.exists() else {}
+        mounts = (
+            {k: Path(v) for k, v in json.loads(self._mounts_file.read_text()).items()}
+            if self._mounts_file.exists()
+            else {}
+        )
         self.services: Services = build_local(settings, mounts=mounts)
         set_services(self.services)
         self.hub = TaskHub(settings.data_dir / "taskhub.db")
-        self.runner = LocalOrchestrationRunner(self.hub, ORCHESTRATORS, ACTIVITIES, max_workers=workers,
-                                               retry_interval_scale=retry_interval_scale)
+        self.runner = LocalOrchestrationRunner(
+            self.hub, ORCHESTRATORS, ACTIVITIES, max_workers=workers, retry_interval_scale=retry_interval_scale
+        )
 
     @property
     def jobs(self) -> SqliteJobStore:
@@ -65,17 +69,30 @@ class LocalApp:
         if self.blobs.mounts.get(container) != folder:
             self.blobs.mount(container, folder)
             self._mounts_file.write_text(json.dumps({k: str(v) for k, v in self.blobs.mounts.items()}, indent=1))
-        return SourceRef(ref=f"{container}/{path.name}", name=path.name, size_bytes=path.stat().st_size,
-                         url=path.resolve().as_uri())
+        return SourceRef(
+            ref=f"{container}/{path.name}", name=path.name, size_bytes=path.stat().st_size, url=path.resolve().as_uri()
+        )
 
-    def submit(self, path: Path, options: dict[str, Any], *, job_id: str | None = None,
-               force_id: str = LOCAL_FORCE, submitted_by: str | None = None) -> tuple[Job, bool]:
+    def submit(
+        self,
+        path: Path,
+        options: dict[str, Any],
+        *,
+        job_id: str | None = None,
+        force_id: str = LOCAL_FORCE,
+        submitted_by: str | None = None,
+    ) -> tuple[Job, bool]:
         """Create the job and its orchestration; ``(job, False)`` when that job exists already."""
         if not path.is_file():
             raise FileNotFoundError(path)
         source = self._source_ref(path)
-        job = Job(job_id=job_id or f"job-{uuid.uuid4().hex}", force_id=force_id, source=source,
-                  options=options, submitted_by=submitted_by)
+        job = Job(
+            job_id=job_id or f"job-{uuid.uuid4().hex}",
+            force_id=force_id,
+            source=source,
+            options=options,
+            submitted_by=submitted_by,
+        )
         try:
             job = self.jobs.create(job)
         except JobExists:

@@ -25,8 +25,13 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise SystemExit(f"toex: unknown format(s): {', '.join(unknown)} (choose from {', '.join(FORMATS)})")
-    opts: dict[str, Any] = {"formats": formats, "translate_to": args.translate_to, "language": args.language,
-                            "beam_size": args.beam_size, "word_timestamps": args.word_timestamps}
+    opts: dict[str, Any] = {
+        "formats": formats,
+        "translate_to": args.translate_to,
+        "language": args.language,
+        "beam_size": args.beam_size,
+        "word_timestamps": args.word_timestamps,
+    }
     if args.initial_prompt:
         opts["initial_prompt"] = args.initial_prompt
     return opts
@@ -67,8 +72,14 @@ def _run_with_progress(app: LocalApp, job: Job, show_bar: bool) -> Job:
             bar.n = current.progress.percent
             bar.set_postfix_str(current.progress.stage)
         elif current.progress.stage != last_stage:
-            log.info("stage", extra={"job_id": job.job_id, "stage": current.progress.stage,
-                                     "chunks_total": current.progress.chunks_total})
+            log.info(
+                "stage",
+                extra={
+                    "job_id": job.job_id,
+                    "stage": current.progress.stage,
+                    "chunks_total": current.progress.chunks_total,
+                },
+            )
         last_stage = current.progress.stage
     final = app.jobs.get(job.force_id, job.job_id)
     assert final is not None
@@ -110,16 +121,26 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from shared.local.watch import watch
 
     app = LocalApp(_settings(args), workers=args.workers)
-    return watch(app, Path(args.folder), Path(args.out), _options(args), interval_s=args.interval,
-                 once=args.once, show_bar=sys.stderr.isatty() and not args.quiet, run=_run_with_progress)
+    return watch(
+        app,
+        Path(args.folder),
+        Path(args.out),
+        _options(args),
+        interval_s=args.interval,
+        once=args.once,
+        show_bar=sys.stderr.isatty() and not args.quiet,
+        run=_run_with_progress,
+    )
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     app = LocalApp(_settings(args))
     for job in app.jobs.list_all(args.limit):
         err = f"  {job.error.code}: {job.error.message}" if job.error else ""
-        print(f"{job.job_id}  {job.status.value:9}  {job.progress.stage:12} {job.progress.percent:3d}%  "
-              f"{job.source.name}{err}")
+        print(
+            f"{job.job_id}  {job.status.value:9}  {job.progress.stage:12} {job.progress.percent:3d}%  "
+            f"{job.source.name}{err}"
+        )
     return 0
 
 
@@ -202,10 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_show)
     r = sub.add_parser("retry", help="run a failed job again")
     r.add_argument("job")
-    r.add_argument("--workers", type=int, default=2)
-    r.set_defaults(fn=cmd_retry)
     rs = sub.add_parser("resume", help="finish jobs an interrupted run left behind")
-    rs.add_argument("--workers", type=int, default=2)
+    for sp in (r, rs):
+        sp.add_argument("--workers", type=int, default=2)
+        sp.add_argument("--model", help="the Whisper package the job started with")
+        sp.add_argument("--translation-model", help="the translation package the job started with")
+    r.set_defaults(fn=cmd_retry)
     rs.set_defaults(fn=cmd_resume)
     su = sub.add_parser("setup", help="fetch and export the default offline model")
     su.add_argument("--precision", default="int8", choices=("int8", "fp32"))

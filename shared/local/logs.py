@@ -16,8 +16,12 @@ _FIELDS = ("job_id", "stage", "chunks_total", "file", "status", "reason")
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        d = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-             "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        d = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         for f in _FIELDS:
             if hasattr(record, f):
                 d[f] = getattr(record, f)

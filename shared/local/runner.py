@@ -56,9 +56,15 @@ def _flatten(actions: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 class LocalOrchestrationRunner:
     """Drives orchestration instances stored in a :class:`TaskHub` to completion."""
 
-    def __init__(self, hub: TaskHub, orchestrators: dict[str, Callable[..., Any]],
-                 activities: dict[str, Activity], *, max_workers: int = 2,
-                 retry_interval_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        hub: TaskHub,
+        orchestrators: dict[str, Callable[..., Any]],
+        activities: dict[str, Activity],
+        *,
+        max_workers: int = 2,
+        retry_interval_scale: float = 1.0,
+    ) -> None:
         self.hub = hub
         self.handles = {name: df.Orchestrator.create(fn) for name, fn in orchestrators.items()}
         self.activities = activities
@@ -108,8 +114,10 @@ class _Episodes:
     def drive(self) -> Instance:
         inst = self.inst
         if not inst.history:
-            inst.history = [_event(ORCHESTRATOR_STARTED),
-                            _event(EXECUTION_STARTED, Name=inst.name, Input=inst.input, Version="")]
+            inst.history = [
+                _event(ORCHESTRATOR_STARTED),
+                _event(EXECUTION_STARTED, Name=inst.name, Input=inst.input, Version=""),
+            ]
             replay_due = True
         else:
             replay_due = self._recover()
@@ -117,8 +125,9 @@ class _Episodes:
         while True:
             reason = self.r.hub.termination_requested(inst.instance_id)
             if reason:
-                return self._finish(TERMINATED, error=f"terminated: {reason}",
-                                    event=_event(EXECUTION_TERMINATED, Input=reason))
+                return self._finish(
+                    TERMINATED, error=f"terminated: {reason}", event=_event(EXECUTION_TERMINATED, Input=reason)
+                )
             if replay_due:
                 state = self._replay()
                 if state is None or state.get("isDone"):
@@ -135,8 +144,14 @@ class _Episodes:
     # -- replay ---------------------------------------------------------------------------------
     def _replay(self) -> dict[str, Any] | None:
         inst = self.inst
-        context = {"history": inst.history, "instanceId": inst.instance_id, "isReplaying": False,
-                   "parentInstanceId": None, "input": inst.input, "upperSchemaVersion": 0}
+        context = {
+            "history": inst.history,
+            "instanceId": inst.instance_id,
+            "isReplaying": False,
+            "parentInstanceId": None,
+            "input": inst.input,
+            "upperSchemaVersion": 0,
+        }
         try:
             state = json.loads(self.handle(json.dumps(context)))
         except Exception as exc:  # the SDK raises with the orchestrator's own exception message first
@@ -146,12 +161,10 @@ class _Episodes:
         if state.get("isDone"):
             output = state.get("output")
             inst.custom_status = state.get("customStatus", inst.custom_status)
-            self._finish(COMPLETED, output=output,
-                         event=_event(EXECUTION_COMPLETED, Result=json.dumps(output)))
+            self._finish(COMPLETED, output=output, event=_event(EXECUTION_COMPLETED, Result=json.dumps(output)))
         return state
 
-    def _finish(self, status: str, *, output: Any = None, error: str | None = None,
-                event: dict[str, Any]) -> Instance:
+    def _finish(self, status: str, *, output: Any = None, error: str | None = None, event: dict[str, Any]) -> Instance:
         inst = self.inst
         inst.history.append(event)
         inst.status, inst.output, inst.error = status, output, error
@@ -166,8 +179,14 @@ class _Episodes:
             kind = action["actionType"]
             event_id = self._take_id()
             if kind in (CALL_ACTIVITY, CALL_ACTIVITY_WITH_RETRY):
-                ev = _event(TASK_SCHEDULED, event_id, Name=action["functionName"], Input=action.get("input"),
-                            ToexAction=index, ToexRetry=action.get("retryOptions"))
+                ev = _event(
+                    TASK_SCHEDULED,
+                    event_id,
+                    Name=action["functionName"],
+                    Input=action.get("input"),
+                    ToexAction=index,
+                    ToexRetry=action.get("retryOptions"),
+                )
                 self.inst.history.append(ev)
                 self._submit(ev, attempt=1)
             elif kind == CREATE_TIMER:
@@ -212,13 +231,13 @@ class _Episodes:
         ev = self.tasks[event_id]
         exc = fut.exception()
         if exc is None:
-            self.inst.history.append(_event(TASK_COMPLETED, TaskScheduledId=event_id,
-                                            Result=json.dumps(fut.result())))
+            self.inst.history.append(_event(TASK_COMPLETED, TaskScheduledId=event_id, Result=json.dumps(fut.result())))
             return True
         reason = str(exc) or type(exc).__name__
         log.warning("activity %s failed (attempt %d): %s", ev["Name"], self.attempts[event_id], type(exc).__name__)
-        self.inst.history.append(_event(TASK_FAILED, TaskScheduledId=event_id, Reason=reason,
-                                        Details=type(exc).__name__))
+        self.inst.history.append(
+            _event(TASK_FAILED, TaskScheduledId=event_id, Reason=reason, Details=type(exc).__name__)
+        )
         retry = ev.get("ToexRetry")
         if not retry:
             return True

@@ -42,9 +42,16 @@ class Instance:
 
     def status_dict(self) -> dict[str, Any]:
         """The shape of the Durable client's status query (the fields the app reads)."""
-        return {"instanceId": self.instance_id, "name": self.name, "runtimeStatus": self.status,
-                "output": self.output, "customStatus": self.custom_status, "error": self.error,
-                "createdTime": self.created_at, "lastUpdatedTime": self.updated_at}
+        return {
+            "instanceId": self.instance_id,
+            "name": self.name,
+            "runtimeStatus": self.status,
+            "output": self.output,
+            "customStatus": self.custom_status,
+            "error": self.error,
+            "createdTime": self.created_at,
+            "lastUpdatedTime": self.updated_at,
+        }
 
 
 class TaskHub:
@@ -60,19 +67,33 @@ class TaskHub:
         with self._lock:
             cur = self._conn.execute(
                 "INSERT OR IGNORE INTO instances (instance_id, name, input, status, history, created_at, updated_at)"
-                " VALUES (?,?,?,?,?,?,?)", (instance_id, name, input_json, PENDING, "[]", now, now))
+                " VALUES (?,?,?,?,?,?,?)",
+                (instance_id, name, input_json, PENDING, "[]", now, now),
+            )
         return cur.rowcount == 1
 
     def load(self, instance_id: str) -> Instance | None:
         with self._lock:
             row = self._conn.execute(
                 "SELECT instance_id, name, input, status, history, output, error, custom_status, terminate_reason,"
-                " created_at, updated_at FROM instances WHERE instance_id=?", (instance_id,)).fetchone()
+                " created_at, updated_at FROM instances WHERE instance_id=?",
+                (instance_id,),
+            ).fetchone()
         if row is None:
             return None
-        return Instance(row[0], row[1], row[2], row[3], json.loads(row[4]),
-                        json.loads(row[5]) if row[5] else None, row[6],
-                        json.loads(row[7]) if row[7] else None, row[8], row[9], row[10])
+        return Instance(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            json.loads(row[4]),
+            json.loads(row[5]) if row[5] else None,
+            row[6],
+            json.loads(row[7]) if row[7] else None,
+            row[8],
+            row[9],
+            row[10],
+        )
 
     def save(self, inst: Instance) -> None:
         inst.updated_at = utc_now()
@@ -80,26 +101,37 @@ class TaskHub:
             self._conn.execute(
                 "UPDATE instances SET status=?, history=?, output=?, error=?, custom_status=?, updated_at=?"
                 " WHERE instance_id=?",
-                (inst.status, json.dumps(inst.history), json.dumps(inst.output), inst.error,
-                 json.dumps(inst.custom_status), inst.updated_at, inst.instance_id))
+                (
+                    inst.status,
+                    json.dumps(inst.history),
+                    json.dumps(inst.output),
+                    inst.error,
+                    json.dumps(inst.custom_status),
+                    inst.updated_at,
+                    inst.instance_id,
+                ),
+            )
 
     def request_termination(self, instance_id: str, reason: str) -> bool:
         with self._lock:
             cur = self._conn.execute(
                 "UPDATE instances SET terminate_reason=? WHERE instance_id=? AND status NOT IN (?,?,?)",
-                (reason, instance_id, *sorted(TERMINAL)))
+                (reason, instance_id, *sorted(TERMINAL)),
+            )
         return cur.rowcount == 1
 
     def termination_requested(self, instance_id: str) -> str | None:
         with self._lock:
-            row = self._conn.execute("SELECT terminate_reason FROM instances WHERE instance_id=?",
-                                     (instance_id,)).fetchone()
+            row = self._conn.execute(
+                "SELECT terminate_reason FROM instances WHERE instance_id=?", (instance_id,)
+            ).fetchone()
         return row[0] if row else None
 
     def unfinished(self) -> list[str]:
         with self._lock:
-            rows = self._conn.execute("SELECT instance_id FROM instances WHERE status IN (?,?) ORDER BY created_at",
-                                      (PENDING, RUNNING)).fetchall()
+            rows = self._conn.execute(
+                "SELECT instance_id FROM instances WHERE status IN (?,?) ORDER BY created_at", (PENDING, RUNNING)
+            ).fetchall()
         return [r[0] for r in rows]
 
     def reset(self, instance_id: str) -> None:
@@ -107,4 +139,6 @@ class TaskHub:
         with self._lock:
             self._conn.execute(
                 "UPDATE instances SET status=?, history='[]', output=NULL, error=NULL, custom_status=NULL,"
-                " terminate_reason=NULL, updated_at=? WHERE instance_id=?", (PENDING, utc_now(), instance_id))
+                " terminate_reason=NULL, updated_at=? WHERE instance_id=?",
+                (PENDING, utc_now(), instance_id),
+            )

@@ -29,9 +29,17 @@ def candidates(folder: Path, allowed: tuple[str, ...]) -> list[Path]:
     return found
 
 
-def watch(app: LocalApp, folder: Path, out: Path, options: dict[str, Any], *, interval_s: float = 5.0,
-          once: bool = False, show_bar: bool = False,
-          run: Callable[[LocalApp, Job, bool], Job] | None = None) -> int:
+def watch(
+    app: LocalApp,
+    folder: Path,
+    out: Path,
+    options: dict[str, Any],
+    *,
+    interval_s: float = 5.0,
+    once: bool = False,
+    show_bar: bool = False,
+    run: Callable[[LocalApp, Job, bool], Job] | None = None,
+) -> int:
     """Poll ``folder``; a file whose size is stable across two polls is submitted once, by content."""
     if not folder.is_dir():
         raise SystemExit(f"toex: {folder} is not a folder")

@@ -25,6 +25,7 @@ from shared.media.vad import FRAME, SAMPLE_RATE, Piece, SileroVad, SpeechSegment
 MAX_GAP_S = 10.0  # a silence longer than this ends a chunk
 WINDOW_GAP_S = 4.0  # speech pieces further apart than this go to separate windows
 DECODE_BLOCK_S = 10.0
+DEFAULT_VAD = VadOptions()
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def plan_chunks(
     vad_model: Path,
     max_chunk_s: float = 300.0,
     window_s: float = 30.0,
-    vad: VadOptions = VadOptions(),
+    vad: VadOptions = DEFAULT_VAD,
 ) -> ChunkPlan:
     """Decode `path` once, find speech, and write ≤ max_chunk_s FLAC chunks cut in silence.
 

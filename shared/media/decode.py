@@ -98,7 +98,7 @@ def open_container(fh: IO[bytes]) -> av.container.InputContainer:
         raise MediaError(NOT_MEDIA, "not a recognised audio or video file") from e
 
 
-def select_audio_stream(container: av.container.InputContainer) -> av.audio.stream.AudioStream:
+def select_audio_stream(container: av.container.InputContainer) -> Any:
     """The default audio stream (first one flagged default, else the first), skipping undecodable ones."""
     audio = [s for s in container.streams if s.type == "audio"]
     if not audio:
@@ -164,7 +164,7 @@ class AudioDecoder:
 
     def _decode(self, container: av.container.InputContainer, stream: Any) -> Iterator[np.ndarray]:
         counts: dict[str, int] = {}
-        resampler: av.AudioResampler | None = None
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate)
         key: tuple[str, str, int] | None = None
         t0: float | None = None  # timestamp of the first decoded frame (s)
         for packet in demux_packets(container, stream, counts):
@@ -176,7 +176,7 @@ class AudioDecoder:
             for frame in frames:
                 k = (frame.format.name, frame.layout.name, frame.sample_rate)
                 if k != key:  # first frame, or the rate/layout changed mid-stream: flush, start anew
-                    if resampler is not None:
+                    if key is not None:
                         yield from self._emit(resampler.resample(None))
                     resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate)
                     key = k
@@ -190,7 +190,7 @@ class AudioDecoder:
                         yield from self._emit_array(fill)
                 frame.pts = None  # let the resampler run on sample count, not on (possibly wrong) pts
                 yield from self._emit(resampler.resample(frame))
-        if resampler is not None:
+        if key is not None:
             yield from self._emit(resampler.resample(None))
         self.demux_errors = counts.get("demux_errors", 0)
 

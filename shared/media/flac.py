@@ -10,6 +10,7 @@ import av
 import av.error
 import numpy as np
 
+from shared.media.decode import FORMAT_WHITELIST
 from shared.media.errors import NO_AUDIO_DECODED, NOT_MEDIA, MediaError
 
 SAMPLE_RATE = 16000
@@ -39,7 +40,8 @@ def load_audio(source: bytes | Path) -> np.ndarray:
         raise MediaError(NO_AUDIO_DECODED, "empty chunk")
     parts: list[np.ndarray] = []
     try:
-        with contextlib.closing(av.open(io.BytesIO(data), "r")) as c:
+        opts = {"format_whitelist": FORMAT_WHITELIST}  # never playlists: bytes may come over the network
+        with contextlib.closing(av.open(io.BytesIO(data), "r", options=opts)) as c:
             if not c.streams.audio:
                 raise MediaError(NO_AUDIO_DECODED, "chunk has no audio stream")
             rs = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)

@@ -121,9 +121,7 @@ def probe(path: Path, *, max_duration_s: float | None = None) -> MediaInfo:
     if declared is not None and any(f in fmt.split(",") for f in _DECLARED_LENGTH_FORMATS):
         short = declared - measured
         if short > max(_TRUNCATION_TOLERANCE_S, _TRUNCATION_TOLERANCE_FRAC * declared):
-            raise MediaError(
-                TRUNCATED, f"the header declares {declared:.1f} s but the data holds {measured:.1f} s"
-            )
+            raise MediaError(TRUNCATED, f"the header declares {declared:.1f} s but the data holds {measured:.1f} s")
     if max_duration_s is not None and measured > max_duration_s:
         raise MediaError(TOO_LONG, f"duration {measured:.0f} s exceeds the limit of {max_duration_s:.0f} s")
     return MediaInfo(
@@ -150,10 +148,8 @@ def _measure(c: av.container.InputContainer, stream: Any) -> tuple[float, bool]:
         if not packet.size:
             continue
         if not decoded:  # decode until the first frame comes out: proves the codec data is sane
-            try:
+            with contextlib.suppress(av.error.FFmpegError):
                 decoded = any(f.samples for f in stream.decode(packet))
-            except av.error.FFmpegError:
-                pass
         if packet.pts is None or tb is None:
             continue
         start = float(packet.pts * tb)

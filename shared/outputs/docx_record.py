@@ -47,7 +47,8 @@ def _created(t: dict[str, Any]) -> datetime:
 def _add_text(p: Paragraph, text: str, bold: bool = False) -> None:
     """A run of ``text``; right-to-left scripts get a bidi paragraph and an RTL run."""
     run = p.add_run(text)
-    run.bold = bold
+    if bold:
+        run.bold = True
     if is_rtl(text):
         run.font.rtl = True
         p.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from azure.storage.blob import ContentSettings
+from azure.storage.blob import BlobClient, ContentSettings
 
 from shared.adapters.azure_blob import AzureBlobStore
 from shared.adapters.base import BlobExists, BlobNotFound, BlobStore, IntegrityError
@@ -99,6 +99,19 @@ def test_originals_are_never_overwritten(store: AzureBlobStore, container: str, 
     assert store.download(ref) == _payload(size, seed=1)
     replaced = store.upload(ref, _payload(size, seed=2), overwrite=True)
     assert replaced.etag != first.etag and store.download(ref) == _payload(size, seed=2)
+
+
+@pytest.mark.parametrize("size", [10, 2 * MiB])
+def test_write_once_is_enforced_by_the_service(store: AzureBlobStore, container: str, size: int,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two writers racing past the existence check: the conditional commit still refuses."""
+    ref = f"{container}/race.mp4"
+    store.upload(ref, _payload(size, seed=1))
+    monkeypatch.setattr(BlobClient, "exists", lambda self, **kw: False)
+    with pytest.raises(BlobExists):
+        store.upload(ref, _payload(size, seed=2))
+    monkeypatch.undo()
+    assert store.download(ref) == _payload(size, seed=1)
 
 
 def test_tampered_content_is_detected(store: AzureBlobStore, azurite: Azurite, container: str,

@@ -9,7 +9,11 @@ from shared.adapters.cosmos_jobs import CosmosJobStore
 from shared.domain import Job, JobStatus, Notification, Progress, SourceRef
 from tests.fixtures.services import CosmosServer
 
-pytestmark = pytest.mark.services
+pytestmark = [
+    pytest.mark.services,
+    # azure-cosmos skips certificate checks for localhost (the server's self-signed certificate)
+    pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
+]
 
 
 def _job(force: str, n: int, status: JobStatus = JobStatus.QUEUED) -> Job:

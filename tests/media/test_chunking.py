@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
-from shared.media import ChunkPlan, PlannedChunk, load_audio, plan_chunks
+from shared.media import ChunkPlan, MediaError, PlannedChunk, load_audio, plan_chunks
 from shared.media.decode import iter_audio
 from shared.media.vad import speech_pieces
 from tests.fixtures import mediagen
@@ -47,11 +49,11 @@ def test_chunks_are_bounded_and_cut_in_silence(twelve_minutes):
     assert [c.index for c in plan.chunks] == list(range(len(plan.chunks)))
     assert set(store.blobs) == {c.ref for c in plan.chunks}
     # the > 5-minute conversation was split by the size limit (at its longest late pause), not by a long silence
-    assert any(b.start_s - a.end_s < 10.0 for a, b in zip(plan.chunks, plan.chunks[1:], strict=False))
+    assert any(b.start_s - a.end_s < 10.0 for a, b in itertools.pairwise(plan.chunks))
     assert any(c.end_s - c.start_s >= 150.0 for c in plan.chunks)
     for c in plan.chunks:
         assert 0 < c.end_s - c.start_s <= 300.0
-    for a, b in zip(plan.chunks, plan.chunks[1:], strict=False):
+    for a, b in itertools.pairwise(plan.chunks):
         assert a.end_s < b.start_s  # never adjacent: every cut is in a silence...
         assert not _in_span((a.end_s + b.start_s) / 2, spans)  # ...and that silence is a real pause
 
@@ -63,11 +65,11 @@ def test_windows_cover_speech_once_and_skip_long_silence(twelve_minutes):
         assert c.windows and c.windows[0][0] == 0.0 and c.windows[-1][1] == pytest.approx(c.end_s - c.start_s)
         for a, b in c.windows:
             assert 0 <= a < b <= c.end_s - c.start_s + 1e-9 and b - a <= 30.0
-    assert all(a[1] <= b[0] for a, b in zip(windows, windows[1:], strict=False))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(windows))
     for a, b in spans:  # each speech frame is inside exactly one window
         for t in np.arange(a + 0.3, b - 0.3, 0.5):
             assert sum(w0 <= t < w1 for w0, w1 in windows) == 1, t
-    for i, (a, b) in enumerate(zip(spans, spans[1:], strict=False)):
+    for i, (a, b) in enumerate(itertools.pairwise(spans)):
         if PAUSES[(i + 1) % len(PAUSES)] >= 45.0:  # long pauses: no chunk covers them
             mid = (a[1] + b[0]) / 2
             assert not any(c.start_s <= mid < c.end_s for c in plan.chunks)
@@ -130,3 +132,13 @@ def test_video_container_plan(tmp_path, make_media, vad_model_path):
     plan = plan_chunks(path, store, vad_model=vad_model_path)
     assert len(plan.chunks) >= 1 and plan.speech_s > 20.0
     assert plan.duration_s == pytest.approx(40.0, abs=0.05)
+
+
+def test_load_audio_from_path_and_bad_bytes(tmp_path, make_media):
+    path = make_media(tmp_path, "flac", seconds=3.0)
+    audio = load_audio(path)
+    assert audio.dtype == np.float32 and len(audio) == 3 * SR
+    for bad, code in ((b"", "no_audio_decoded"), (b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n", "not_media")):
+        with pytest.raises(MediaError) as ei:
+            load_audio(bad)
+        assert ei.value.code == code

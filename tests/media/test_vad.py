@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -91,9 +92,9 @@ def test_long_speech_is_cut_at_low_probability_points(vad_model_path: Path, max_
     pieces = speech_pieces(audio, vad_model_path, max_piece=round(max_s * SR))
     assert len(pieces) >= 150 / max_s
     assert all(p.end - p.start <= max_s * SR for p in pieces)
-    assert all(a.end <= b.start for a, b in zip(pieces, pieces[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(pieces))
     # forced cuts leave no gap, and fall where the VAD is least sure (pauses or low-energy frames)
     probs = SileroVad(vad_model_path).probs(np.pad(audio, (0, (-len(audio)) % FRAME)))
-    cuts = [a.end for a, b in zip(pieces, pieces[1:], strict=False) if a.end == b.start]
+    cuts = [a.end for a, b in itertools.pairwise(pieces) if a.end == b.start]
     assert cuts
     assert np.median([probs[c // FRAME] for c in cuts]) < np.median(probs)

@@ -147,18 +147,26 @@ def test_request_too_large_is_413(service: str) -> None:
     assert ei.value.status == 413
 
 
-def test_logs_carry_no_text(full_service: str, flac_chunk: bytes, mt_pkg: Path,
-                           caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
-    result = HttpSpeechToText(full_service, 120).transcribe(flac_chunk, WINDOWS, OPTIONS)
-    src = LocalTranslator(mt_pkg, CPU).engine.model_info.get("source_language") or "de"
-    translated = HttpTranslator(full_service, 120).translate(MT_TEXTS, src, "en")
-    logged = caplog.text
-    assert "route=transcribe status=200" in logged and "route=translate status=200" in logged
-    texts = [s.text.strip() for s in result.segments] + MT_TEXTS + translated
+def assert_not_logged(texts: list[str], logged: str) -> None:
     for text in texts:
         for word in {w for w in text.split() if len(w) >= 4}:
             assert word not in logged, "transcript or translation text reached the logs"
+
+
+def test_logs_carry_no_transcript(service: str, flac_chunk: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    result = HttpSpeechToText(service, 120).transcribe(flac_chunk, WINDOWS, OPTIONS)
+    assert result.segments
+    assert "route=transcribe status=200" in caplog.text and "transcribed id=" in caplog.text
+    assert_not_logged([s.text.strip() for s in result.segments], caplog.text)
+
+
+def test_logs_carry_no_translation(full_service: str, mt_pkg: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    src = LocalTranslator(mt_pkg, CPU).engine.model_info.get("source_language") or "de"
+    translated = HttpTranslator(full_service, 120).translate(MT_TEXTS, src, "en")
+    assert "route=translate status=200" in caplog.text
+    assert_not_logged(MT_TEXTS + translated, caplog.text)
 
 
 def test_readyz_503_until_package_appears_then_200(whisper_pkg: Path, tmp_path: Path) -> None:

@@ -1,0 +1,157 @@
+"""The OpenAPI 3 document of the HTTP API, served at ``/api/v1/openapi.json`` and kept in docs/openapi.json.
+
+``python -m functions.openapi`` rewrites docs/openapi.json; a test checks that the file is current and
+that every HTTP route the app registers is described here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
+
+_JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"},
+           "description": "The job id (``job-`` and 32 hex digits)."}
+_ERR = {"$ref": "#/components/responses/Problem"}
+_AUTH = {"401": _ERR, "403": _ERR}
+
+
+def _ok(description: str, schema: str, status: str = "200") -> dict[str, Any]:
+    return {status: {"description": description,
+                     "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}}
+
+
+_SCHEMAS: dict[str, Any] = {
+    "Options": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "language": {"type": "string", "description": "Spoken language code (e.g. 'pl'); detected if absent."},
+            "translate_to": {"type": "string", "description": "Translation target language code, e.g. 'en'."},
+            "formats": {"type": "array", "items": {"enum": ["json", "txt", "srt", "vtt", "docx"]}},
+            "word_timestamps": {"type": "boolean"},
+            "initial_prompt": {"type": "string", "maxLength": 500},
+            "hotwords": {"type": "string", "maxLength": 500},
+        },
+    },
+    "SubmitRequest": {
+        "type": "object", "required": ["blobUrl"],
+        "properties": {
+            "blobUrl": {"type": "string", "format": "uri",
+                        "description": "A blob under incoming/<your force>/ or in your force's own storage account."},
+            "options": {"$ref": "#/components/schemas/Options"},
+        },
+    },
+    "Job": {
+        "type": "object", "required": ["job_id", "force_id", "status", "progress", "source", "attempt"],
+        "properties": {
+            "job_id": {"type": "string"}, "force_id": {"type": "string"},
+            "status": {"enum": ["queued", "running", "succeeded", "failed", "cancelled"]},
+            "progress": {"type": "object", "properties": {
+                "stage": {"type": "string"}, "chunks_total": {"type": "integer"},
+                "chunks_done": {"type": "integer"}, "percent": {"type": "integer", "minimum": 0, "maximum": 100}}},
+            "source": {"type": "object", "properties": {
+                "ref": {"type": "string"}, "name": {"type": "string"}, "size_bytes": {"type": ["integer", "null"]},
+                "sha256": {"type": ["string", "null"]}, "url": {"type": ["string", "null"]}}},
+            "options": {"$ref": "#/components/schemas/Options"},
+            "error": {"type": ["object", "null"], "properties": {"code": {"type": "string"},
+                                                                  "message": {"type": "string"}}},
+            "outputs": {"type": "object", "additionalProperties": {"type": "string"}},
+            "summary": {"type": "object"}, "attempt": {"type": "integer", "minimum": 1},
+            "submitted_by": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "links": {"type": "object", "additionalProperties": {"type": "string"}},
+            "orchestration": {"type": "object", "properties": {
+                "instanceId": {"type": "string"}, "runtimeStatus": {"type": "string"}}},
+        },
+    },
+    "JobList": {"type": "object", "properties": {
+        "forceId": {"type": "string"}, "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}}},
+    "Results": {"type": "object", "required": ["jobId", "transcript", "links"], "properties": {
+        "jobId": {"type": "string"}, "attempt": {"type": "integer"},
+        "transcript": {"type": "object", "description": "transcript.json: segments, language, model, params."},
+        "links": {"type": "object", "additionalProperties": {"type": "string", "format": "uri"},
+                  "description": "Read-only user-delegation SAS links per format (txt, srt, vtt, docx)."},
+        "linksExpireAt": {"type": "string", "format": "date-time"}}},
+    "Problem": {"type": "object", "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}}},
+}
+
+_PATHS: dict[str, Any] = {
+    "/api/v1/jobs": {
+        "post": {"operationId": "submitJob", "summary": "Transcribe (and translate) a blob",
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": {"$ref": "#/components/schemas/SubmitRequest"}}}},
+                 "responses": {**_ok("Started", "Job", "202"), **_ok("The same file and options: the existing job",
+                                                                      "Job"),
+                               **_ok("Recorded as failed: the upload cannot be processed", "Job", "422"),
+                               "400": _ERR, **_AUTH, "404": _ERR}},
+        "get": {"operationId": "listJobs", "summary": "The caller's force's jobs, newest first",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {
+                        "enum": ["queued", "running", "succeeded", "failed", "cancelled"]}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
+                "responses": {**_ok("Jobs", "JobList"), "400": _ERR, **_AUTH}},
+    },
+    "/api/v1/jobs/{job_id}": {
+        "get": {"operationId": "getJob", "summary": "Status and progress", "parameters": [_JOB_ID],
+                "responses": {**_ok("The job", "Job"), **_AUTH, "404": _ERR}},
+    },
+    "/api/v1/jobs/{job_id}/results": {
+        "get": {"operationId": "getResults", "summary": "transcript.json and links to the other formats",
+                "parameters": [_JOB_ID],
+                "responses": {**_ok("Results", "Results"), **_AUTH, "404": _ERR, "409": _ERR}},
+    },
+    "/api/v1/jobs/{job_id}/cancel": {
+        "post": {"operationId": "cancelJob", "summary": "Stop a queued or running job", "parameters": [_JOB_ID],
+                 "responses": {**_ok("Cancelled", "Job", "202"), **_AUTH, "404": _ERR, "409": _ERR}},
+    },
+    "/api/v1/jobs/{job_id}/retry": {
+        "post": {"operationId": "retryJob", "summary": "Run a failed or cancelled job again as a new attempt",
+                 "parameters": [_JOB_ID],
+                 "responses": {**_ok("Retrying", "Job", "202"), **_AUTH, "404": _ERR, "409": _ERR}},
+    },
+    "/api/v1/openapi.json": {
+        "get": {"operationId": "getOpenApi", "summary": "This document", "security": [],
+                "responses": {"200": {"description": "OpenAPI 3 document",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}}}},
+    },
+}
+
+
+def build_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "TOEX Transcribe & Translate API", "version": "1.0.0",
+                 "description": "Jobs are scoped to the caller's force (Entra ID token: extension_forceId claim "
+                                "or a Force.<id> app role). Another force's job is answered 404."},
+        "servers": [{"url": "/"}],
+        "security": [{"entra": []}],
+        "paths": _PATHS,
+        "components": {
+            "schemas": _SCHEMAS,
+            "responses": {"Problem": {"description": "An RFC 9457 problem document", "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
+            "securitySchemes": {"entra": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                          "description": "Entra ID access token for the app's API scope."}},
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build_document(), indent=2, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DOC_PATH.write_text(render(), encoding="utf-8")
+    print(DOC_PATH, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
