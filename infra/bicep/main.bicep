@@ -290,6 +290,7 @@ module functionApp 'modules/functionapp.bicep' = {
       EvidenceStorage__queueServiceUri: storage.outputs.queueServiceUri
       EvidenceStorage__credential: 'managedidentity'
       EvidenceStorage__clientId: identity.outputs.functionClientId
+      TOEX_MODE: 'azure'
       TOEX_BLOB_ACCOUNT_URL: storage.outputs.blobServiceUri
       TOEX_COSMOS_ENDPOINT: cosmos.outputs.endpoint
       TOEX_COSMOS_DATABASE: cosmos.outputs.databaseName

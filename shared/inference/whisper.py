@@ -13,7 +13,8 @@ batches and decoded with timestamps. Behaviour, following faster-whisper where i
   When every temperature fails, the best result with an acceptable compression ratio (else the
   best overall) is kept, as faster-whisper does.
 * Guards: a window is dropped when ``no_speech_prob > no_speech_threshold`` and its avg log-prob
-  is not above ``log_prob_threshold``. Segments whose own compression ratio exceeds the threshold
+  (or the mean log-prob of its first segment: silence often yields a confident repetition loop
+  that lifts the window average) is not above ``log_prob_threshold``. Segments whose own compression ratio exceeds the threshold
   (repetition loops) are dropped, and consecutive identical segments of a window are collapsed.
 * Segments come from timestamp-token pairs; times are window start + token time, clipped to the
   window. Text after the last timestamp (no closing one) ends at the window end.
@@ -67,6 +68,24 @@ class _Decoded:
     no_speech_prob: float
     temperature: float
     language: str
+
+    def first_segment_logprob(self, timestamp_begin: int) -> float:
+        """Mean log-prob of the tokens up to the first closing timestamp (the whole output if none)."""
+        toks, end = self.hyp.tokens, len(self.hyp.tokens)
+        for i in range(1, len(toks)):
+            if toks[i] >= timestamp_begin and toks[i - 1] < timestamp_begin:
+                end = i + 1
+                break
+        lps = self.hyp.logprobs[:end]
+        return float(np.mean(lps)) if lps else 0.0
+
+    def silent(self, options: TranscriptionOptions, timestamp_begin: int) -> bool:
+        """faster-whisper's no-speech rule, also testing the first segment's log-prob: on silence
+        Whisper often loops on a confident repeat, which lifts the window average above the threshold."""
+        if self.no_speech_prob <= options.no_speech_threshold:
+            return False
+        lp = min(self.hyp.avg_logprob, self.first_segment_logprob(timestamp_begin))
+        return lp <= options.log_prob_threshold
 
     def failed(self, text: str, options: TranscriptionOptions) -> bool:
         return (compression_ratio(text) > options.compression_ratio_threshold
@@ -200,7 +219,7 @@ class WhisperEngine:
                 d = _Decoded(hyp, ns, t, languages[i])
                 results[i].append(d)
                 text = self.tokenizer.decode(hyp.tokens)
-                silent = ns > options.no_speech_threshold and hyp.avg_logprob < options.log_prob_threshold
+                silent = d.silent(options, self.tokenizer.timestamp_begin)
                 if len(temps) > 1 and not silent and d.failed(text, options):
                     still.append(i)
             pending = still
@@ -290,8 +309,7 @@ class WhisperEngine:
                 langs = [fixed] * len(clips)
             decoded = self._decode_with_fallback(encoded, langs, options, seed=b)
             for k, ((ws, we), d) in enumerate(zip(batch, decoded, strict=True)):
-                if d.no_speech_prob > options.no_speech_threshold and \
-                        d.hyp.avg_logprob <= options.log_prob_threshold:
+                if d.silent(options, tok.timestamp_begin):
                     continue
                 pieces = self._segments(d, ws, we, options)
                 if options.word_timestamps and pieces:

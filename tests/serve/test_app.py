@@ -25,7 +25,7 @@ from tests.fixtures.serve import serve
 CPU = ("CPUExecutionProvider",)
 OPTIONS = TranscriptionOptions(beam_size=2, best_of=2, batch_size=2)
 WINDOWS = [(0.0, 4.5), (5.0, 9.0), (9.2, 12.0)]
-MT_TEXTS = ["Der Zeuge sah das rote Auto um neun Uhr.", "Ich habe nichts gesehen."]
+MT_TEXTS = ["The witness saw the red car at nine.", "Nobody heard anything."]  # tiny MT package: en → fr
 
 
 def config(**kw: object) -> ServeConfig:
@@ -63,7 +63,8 @@ def mt_pkg(tiny_mt_package: Path) -> Path:
 def service(whisper_pkg: Path):
     """A whisper-only service (the role is chosen by which model dirs are set)."""
     with serve(create_app(config(whisper_dir=whisper_pkg, max_request_bytes=2_000_000))) as url:
-        assert wait_ready(url)["ready"]
+        body = wait_ready(url)
+        assert body["ready"], body
         yield url
 
 
@@ -71,7 +72,8 @@ def service(whisper_pkg: Path):
 def full_service(whisper_pkg: Path, mt_pkg: Path):
     """One service with both roles."""
     with serve(create_app(config(whisper_dir=whisper_pkg, translation_dir=mt_pkg))) as url:
-        assert wait_ready(url)["ready"]
+        body = wait_ready(url)
+        assert body["ready"], body
         yield url
 
 
@@ -93,10 +95,9 @@ def test_transcribe_over_http_equals_in_process(service: str, whisper_pkg: Path,
 def test_translate_over_http_equals_in_process(full_service: str, mt_pkg: Path) -> None:
     local = LocalTranslator(mt_pkg, CPU, threads=1)
     remote = HttpTranslator(full_service, timeout_s=120)
-    src = local.engine.model_info.get("source_language") or "de"
-    expected = local.translate(MT_TEXTS, src, "en")
-    assert remote.translate(MT_TEXTS, src, "en") == expected
-    assert remote.translate([], src, "en") == []
+    expected = local.translate(MT_TEXTS, "en", "fr")
+    assert remote.translate(MT_TEXTS, "en", "fr") == expected
+    assert remote.translate([], "en", "fr") == []
     assert remote.model_info == local.model_info
 
 
@@ -161,10 +162,9 @@ def test_logs_carry_no_transcript(service: str, flac_chunk: bytes, caplog: pytes
     assert_not_logged([s.text.strip() for s in result.segments], caplog.text)
 
 
-def test_logs_carry_no_translation(full_service: str, mt_pkg: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_logs_carry_no_translation(full_service: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    src = LocalTranslator(mt_pkg, CPU).engine.model_info.get("source_language") or "de"
-    translated = HttpTranslator(full_service, 120).translate(MT_TEXTS, src, "en")
+    translated = HttpTranslator(full_service, 120).translate(MT_TEXTS, "en", "fr")
     assert "route=translate status=200" in caplog.text
     assert_not_logged(MT_TEXTS + translated, caplog.text)
 

