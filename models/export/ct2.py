@@ -224,7 +224,8 @@ def whisper_tokenizer(tokenizer_json: Path, vocabulary: list[str], out: Path) ->
     return WhisperTokenizerFast(tokenizer_file=str(out / "tokenizer.json"))
 
 
-def whisper_generation_config(tokenizer: Any, ct2_config: dict[str, Any], max_length: int) -> Any:
+def whisper_generation_config(tokenizer: Any, ct2_config: dict[str, Any], max_length: int,
+                              vocab_size: int | None = None) -> Any:
     """HF generation config equivalent to a CT2 Whisper config.json.
 
     Multilingual models detect the language when none is given and keep `<|transcribe|>`
@@ -235,7 +236,9 @@ def whisper_generation_config(tokenizer: Any, ct2_config: dict[str, Any], max_le
 
     tid = tokenizer.convert_tokens_to_ids
     eot, sot, no_ts = tid("<|endoftext|>"), tid("<|startoftranscript|>"), tid("<|notimestamps|>")
-    lang_ids = [int(i) for i in ct2_config.get("lang_ids", [])]
+    # English-only checkpoints have 51864 tokens; CT2 still lists language ids for them.
+    multilingual = (len(tokenizer) if vocab_size is None else vocab_size) >= 51865
+    lang_ids = [int(i) for i in ct2_config.get("lang_ids", [])] if multilingual else []
     suppress = [int(i) for i in ct2_config.get("suppress_ids", [])]
     gen: dict[str, Any] = {
         "alignment_heads": [[int(a), int(b)] for a, b in ct2_config.get("alignment_heads", [])],
@@ -317,7 +320,8 @@ def build_hf_whisper(src: Path, out: Path) -> Path:
     if unexpected or set(missing) - {"proj_out.weight"}:
         raise CT2FormatError(f"weight mapping mismatch: missing={missing} unexpected={unexpected}")
     model.eval()
-    model.generation_config = whisper_generation_config(tokenizer, ct2_config, config.max_target_positions)
+    model.generation_config = whisper_generation_config(tokenizer, ct2_config, config.max_target_positions,
+                                                        vocab_size)
     model.save_pretrained(out, safe_serialization=True)
     save_whisper_processor(tokenizer, n_mels, out)
     return out

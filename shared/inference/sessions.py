@@ -149,7 +149,8 @@ class DecoderRunner:
         feeds.update(extra or {})
         if self.merged:  # the cache branch ignores encoder_hidden_states, but the graph requires it
             feeds["use_cache_branch"] = np.array([True])
-            feeds["encoder_hidden_states"] = np.zeros((input_ids.shape[0], 1, self.d_model), self.encoder_dtype)
+            src_len = extra["encoder_attention_mask"].shape[1] if extra and "encoder_attention_mask" in extra else 1
+            feeds["encoder_hidden_states"] = np.zeros((input_ids.shape[0], src_len, self.d_model), self.encoder_dtype)
         feeds = {k: v for k, v in feeds.items() if k in self.past_inputs_names}
         outs = [o.name for o in self.with_past.get_outputs()
                 if o.name == "logits" or (o.name.startswith("present.") and ".decoder." in o.name)]

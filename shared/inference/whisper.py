@@ -14,8 +14,9 @@ batches and decoded with timestamps. Behaviour, following faster-whisper where i
   best overall) is kept, as faster-whisper does.
 * Guards: a window is dropped when ``no_speech_prob > no_speech_threshold`` and its avg log-prob
   (or the mean log-prob of its first segment: silence often yields a confident repetition loop
-  that lifts the window average) is not above ``log_prob_threshold``. Segments whose own compression ratio exceeds the threshold
-  (repetition loops) are dropped, and consecutive identical segments of a window are collapsed.
+  that lifts the window average) is not above ``log_prob_threshold``. Segments whose own
+  compression ratio exceeds the threshold (repetition loops) are dropped, and consecutive
+  identical segments of a window are collapsed.
 * Segments come from timestamp-token pairs; times are window start + token time, clipped to the
   window. Text after the last timestamp (no closing one) ends at the window end.
 * Per segment: ``avg_logprob`` is the mean log-probability of its tokens, ``no_speech_prob`` the

@@ -109,3 +109,22 @@ def test_sample_settings_name_every_setting_without_secrets() -> None:
     text = json.dumps(values).lower()
     for secret in ("accountkey=", "sharedaccesssignature", "sig=", "password", "secret"):
         assert secret not in text
+
+
+def test_every_log_record_carries_the_job_id(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from functions.starter import install_log_correlation
+    from functions.triggers import _activity
+
+    install_log_correlation()
+    install_log_correlation()  # idempotent
+
+    def step(payload: dict[str, str]) -> str:
+        logging.getLogger("toex.test").warning("step done")
+        return "ok"
+
+    with caplog.at_level(logging.INFO):
+        assert _activity("step", step)({"job_id": "job-abc", "force_id": "met"}) == "ok"
+        logging.getLogger("toex.test").warning("outside")
+    assert [(r.getMessage(), r.job_id) for r in caplog.records] == [("step done", "job-abc"), ("outside", "-")]
