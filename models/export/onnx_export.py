@@ -71,7 +71,7 @@ def run_optimum_export(source_dir: Path, out: Path, kind: str, cross_attentions:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo, env.get("PYTHONPATH")]))
     args = json.dumps({"source_dir": str(source_dir), "out": str(out), "kind": kind,
                        "cross_attentions": cross_attentions})
-    proc = subprocess.run([sys.executable, "-m", "models.export.onnx_export", args], env=env, cwd=repo)
+    proc = subprocess.run([sys.executable, "-m", "models.export._worker", args], env=env, cwd=repo)
     if proc.returncode != 0:
         raise RuntimeError(f"optimum export failed (exit {proc.returncode}); see the log above")
 
@@ -172,6 +172,7 @@ def copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst)
 
 
-if __name__ == "__main__":
-    _a = json.loads(sys.argv[1])
-    _optimum_export(Path(_a["source_dir"]), Path(_a["out"]), _a["kind"], bool(_a["cross_attentions"]))
+def worker_main(argv: list[str]) -> None:
+    """Entry point of the child export process (models/export/_worker.py)."""
+    a = json.loads(argv[0])
+    _optimum_export(Path(a["source_dir"]), Path(a["out"]), a["kind"], bool(a["cross_attentions"]))

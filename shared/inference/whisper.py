@@ -46,6 +46,8 @@ from shared.inference.sessions import DecoderRunner, EncoderRunner, ProviderSpec
 from shared.inference.tokenizer import TIME_PRECISION, WhisperTokenizer
 
 MAX_TARGET_POSITIONS = 448
+MIN_CONTINUATION_S = 1.0  # an unread tail shorter than this is left (too short for a word)
+MAX_CONTINUATIONS = 3
 
 
 def compression_ratio(text: str) -> float:
@@ -277,6 +279,20 @@ class WhisperEngine:
             out.append((seg, text_ids, text_lps))
         return out
 
+    @staticmethod
+    def _unfinished_from(pieces: list[tuple[Segment, list[int], list[float]]], window_end: float) -> float | None:
+        """Where to decode again when Whisper closed the text early.
+
+        Whisper sometimes ends a window with ``<|endoftext|>`` while speech goes on (a sentence after a
+        short pause is dropped). The VAD window says there is speech up to ``window_end``, so the rest
+        of the window is decoded again from the last closing timestamp, as openai-whisper's seek loop
+        does, with a bounded number of passes.
+        """
+        if not pieces:
+            return None
+        last_end = max(p[0].end for p in pieces)
+        return last_end if window_end - last_end >= MIN_CONTINUATION_S else None
+
     def transcribe(self, audio: np.ndarray, windows: Sequence[tuple[float, float]] | None = None,
                    options: TranscriptionOptions | None = None) -> TranscriptionResult:
         """Transcribe (or translate) ``audio`` (16 kHz mono float32) over ``windows``."""
@@ -298,18 +314,21 @@ class WhisperEngine:
         segments: list[Segment] = []
         per_window: list[dict[str, float]] = []
         bs = max(1, options.batch_size)
-        for b in range(0, len(wins), bs):
-            batch = wins[b:b + bs]
-            clips = self._clips(audio, batch)
+        queue: list[tuple[float, float, int]] = [(s, e, 0) for s, e in wins]
+        b = 0
+        while b < len(queue):
+            batch = queue[b:b + bs]
+            clips = self._clips(audio, [(ws, we) for ws, we, _ in batch])
             encoded = self._encode(clips)
             if fixed is None:
                 probs = self._language_probs(encoded, len(clips), options.language_candidates)
-                per_window += probs
+                if all(p == 0 for _, _, p in batch):
+                    per_window += probs
                 langs = [max(p.items(), key=lambda kv: (kv[1], kv[0]))[0] for p in probs]
             else:
                 langs = [fixed] * len(clips)
             decoded = self._decode_with_fallback(encoded, langs, options, seed=b)
-            for k, ((ws, we), d) in enumerate(zip(batch, decoded, strict=True)):
+            for k, ((ws, we, passes), d) in enumerate(zip(batch, decoded, strict=True)):
                 if d.silent(options, tok.timestamp_begin):
                     continue
                 pieces = self._segments(d, ws, we, options)
@@ -317,6 +336,11 @@ class WhisperEngine:
                     segments += alignment.add_word_timestamps(self, encoded, k, d, pieces, ws, we, options.task)
                 else:
                     segments += [p[0] for p in pieces]
+                rest = self._unfinished_from(pieces, we)
+                if rest is not None and passes < MAX_CONTINUATIONS:
+                    queue.append((rest, we, passes + 1))
+            b += len(batch)
+        segments.sort(key=lambda seg: (seg.start, seg.end))
         if fixed is not None:
             language, prob = fixed, 1.0
         elif per_window:

@@ -20,6 +20,7 @@ from models.export import ExportOptions, ParityError, export_package
 from models.export import build as build_mod
 from models.export.onnx_export import DECODER_MERGED
 from shared.inference.package import open_package
+from tests.fixtures.models import make_tiny_m2m100_hf
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -230,3 +231,14 @@ def test_translation_package(tiny_mt_package: Path) -> None:
     assert {"source.spm", "target.spm", "vocab.json", "encoder_model.onnx", DECODER_MERGED} <= set(m["files"])
     enc = ort.InferenceSession(str(pkg.file("encoder_model.onnx")), providers=["CPUExecutionProvider"])
     assert {i.name for i in enc.get_inputs()} == {"input_ids", "attention_mask"}
+
+
+@pytest.mark.slow
+def test_m2m100_int8_export(tiny_mt_hf_dir: Path, tmp_path: Path) -> None:
+    hf = make_tiny_m2m100_hf(tmp_path / "tiny-m2m", tiny_mt_hf_dir / "source.spm")
+    pkg = open_package(export_package("translation", str(hf), tmp_path / "pkg", ExportOptions(precision="int8")))
+    m = pkg.manifest
+    assert (pkg.architecture, pkg.precision, pkg.decoder_layout) == ("m2m100", "int8", "merged")
+    assert m["multilingual"] is True and {"en", "fr", "de"} <= set(m["languages"]) and len(m["languages"]) == 100
+    assert m["parity"]["input"] == "sentence:en" and m["parity"]["n_tokens"] > 0
+    assert _float_matmul_weights_in_subgraphs(onnx.load(str(pkg.file(DECODER_MERGED)))) == []

@@ -1,4 +1,4 @@
-// Event subscription: BlobCreated in incoming-<force> containers -> Function App blob extension
+// Event subscription: BlobCreated in the incoming container (incoming/<force>/...) -> Function App blob extension
 // webhook (blob trigger with Source = EventGrid), with retries and dead-lettering by managed identity.
 // Deploy only after the function code is published: the blobs_extension system key and the
 // webhook validation handshake exist only once the blob_uploaded function is running.
@@ -13,6 +13,9 @@ param functionHostName string
 
 @description('Function that owns the blob trigger.')
 param functionName string = 'blob_uploaded'
+
+@description('Container the blob trigger watches (path incoming/{name}); forces are folders inside it.')
+param incomingContainerName string = 'incoming'
 
 @description('Evidence storage account ID (dead-letter destination).')
 param storageAccountId string
@@ -53,7 +56,7 @@ resource blobCreated 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2023-1
       includedEventTypes: [
         'Microsoft.Storage.BlobCreated'
       ]
-      subjectBeginsWith: '/blobServices/default/containers/incoming-'
+      subjectBeginsWith: '/blobServices/default/containers/${incomingContainerName}/blobs/'
       enableAdvancedFilteringOnArrays: true
     }
     retryPolicy: {

@@ -1,5 +1,6 @@
 // Function App on Flex Consumption (Python 3.11): user-assigned identity, identity-based host and
-// evidence storage connections, VNet integration, Entra-only Application Insights.
+// evidence storage connections, VNet integration, Entra-only Application Insights, App Service
+// authentication (Entra ID, 401 for unauthenticated callers; Event Grid webhooks use system keys).
 @description('Azure region.')
 param location string
 
@@ -35,6 +36,17 @@ param deployerIpRanges array = []
 
 @description('App settings read by the application code (name -> value).')
 param appSettings object
+
+@description('Client ID of the Entra app registration callers present tokens for (App Service authentication).')
+@minLength(36)
+@maxLength(36)
+param authClientId string
+
+@description('Paths App Service authentication lets through: Event Grid deliveries authenticate with the system key.')
+param authExcludedPaths array = [
+  '/runtime/webhooks/blobs'
+  '/runtime/webhooks/EventGrid'
+]
 
 @description('Application Insights connection string.')
 param appInsightsConnectionString string
@@ -104,7 +116,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     }
   }
   properties: {
-    // checkov:skip=CKV_AZURE_222: Event Grid delivers BlobCreated to the blobs_extension webhook and cannot reach a private endpoint; inbound is default-deny and allows only the AzureEventGrid service tag (SCM: deployerIpRanges), every call also needs the system key.
+    // checkov:skip=CKV_AZURE_222: Event Grid delivers BlobCreated to the blobs_extension webhook and cannot reach a private endpoint; inbound is default-deny and allows only the AzureEventGrid service tag (SCM: deployerIpRanges), every call also needs the system key; all other paths require an Entra token (authsettingsV2).
     // checkov:skip=CKV_AZURE_17: Event Grid webhook delivery cannot present a client certificate; callers are limited to the AzureEventGrid service tag and authenticated by the blobs_extension system key.
     // checkov:skip=CKV_AZURE_212: Flex Consumption has no worker count; the platform scales instances per function (maximumInstanceCount) across zones.
     // checkov:skip=CKV_AZURE_213: Flex Consumption scales to zero and has no fixed instance pool for App Service health-check eviction; availability is monitored through Application Insights.
@@ -173,6 +185,46 @@ resource scmPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-
   name: 'scm'
   properties: {
     allow: false
+  }
+}
+
+// Easy Auth: every request needs an Entra token for authClientId (tenant of this subscription),
+// except the Event Grid webhooks; nothing is stored server-side (token store off).
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: authExcludedPaths
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${subscription().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            authClientId
+            'api://${authClientId}'
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+    httpSettings: {
+      requireHttps: true
+    }
   }
 }
 

@@ -17,8 +17,14 @@ param keyVaultName string
 param registryName string
 param appInsightsName string
 
-@description('Containers the Function App reads and writes (incoming-<force>, chunks, outputs).')
+@description('Containers the Function App reads and writes (incoming, chunks, outputs).')
 param functionContainers array
+
+@description('Officers\' drop zone: one container, a folder per force (incoming/<force>/...).')
+param incomingContainerName string = 'incoming'
+
+@description('Force upload principals: [{ force, principalId, principalType (Group|User|ServicePrincipal, default Group) }].')
+param forceUploaders array = []
 
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -33,6 +39,40 @@ var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
+// Azure ABAC (conditionVersion 2.0): a force's uploaders may read, list, create, write and delete
+// only blobs under incoming/<force>/ (blob path for blob operations, list prefix for List Blobs).
+var uploadCondition = '''
+(
+ (
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'})
+  AND
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'})
+  AND
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'})
+  AND
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})
+ )
+ OR
+ (
+  @Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals '__CONTAINER__'
+  AND
+  @Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringStartsWith '__FORCE__/'
+ )
+)
+AND
+(
+ (
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND SubOperationMatches{'Blob.List'})
+ )
+ OR
+ (
+  @Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals '__CONTAINER__'
+  AND
+  @Request[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:prefix] StringStartsWith '__FORCE__/'
+ )
+)
+'''
+
 // Cosmos DB Built-in Data Contributor (data plane, not an Azure RBAC role).
 var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
 
@@ -43,6 +83,10 @@ resource evidence 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 resource evidenceContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = [for containerName in functionContainers: {
   name: '${evidenceStorageName}/default/${containerName}'
 }]
+
+resource incomingContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  name: '${evidenceStorageName}/default/${incomingContainerName}'
+}
 
 resource modelsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
   name: '${evidenceStorageName}/default/models'
@@ -199,6 +243,21 @@ resource appsModels 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalType: 'ServicePrincipal'
   }
 }
+
+// ---- Force upload principals (officers / force systems) ----
+
+resource forceUploads 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for uploader in forceUploaders: {
+  name: guid(incomingContainer.id, uploader.principalId, toLower(uploader.force), roles.storageBlobDataContributor)
+  scope: incomingContainer
+  properties: {
+    description: 'TOEX uploads for force ${toLower(uploader.force)}: incoming/${toLower(uploader.force)}/ only (ABAC).'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: uploader.principalId
+    principalType: contains(uploader, 'principalType') ? uploader.principalType : 'Group'
+    condition: replace(replace(uploadCondition, '__FORCE__', toLower(uploader.force)), '__CONTAINER__', incomingContainerName)
+    conditionVersion: '2.0'
+  }
+}]
 
 // ---- Event Grid system topic identity ----
 

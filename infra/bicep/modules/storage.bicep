@@ -1,5 +1,6 @@
-// Evidence storage account: per-force incoming containers under version-level WORM, chunks, outputs,
-// dead letters and models; Entra-only access; lifecycle rules; private endpoints; diagnostics.
+// Evidence storage account: one incoming container (a folder per force, incoming/<force>/...) under
+// version-level WORM, chunks, outputs, dead letters and models; Entra-only access; lifecycle rules;
+// private endpoints; diagnostics.
 @description('Azure region.')
 param location string
 
@@ -10,10 +11,6 @@ param tags object = {}
 @minLength(3)
 @maxLength(24)
 param name string
-
-@description('Force identifiers; one incoming-<force> container each (lowercase letters, digits, hyphens).')
-@minLength(1)
-param forces array
 
 @description('Days originals stay immutable (WORM) and outputs are kept before lifecycle deletion.')
 @minValue(1)
@@ -61,7 +58,8 @@ param queueDnsZoneId string = ''
 @description('Log Analytics workspace receiving diagnostics.')
 param logAnalyticsWorkspaceId string
 
-var incomingContainers = [for force in forces: 'incoming-${toLower(force)}']
+// Officers' drop zone watched by the blob trigger; forces are folders inside it.
+var incomingContainerName = 'incoming'
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -130,26 +128,27 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   }
 }
 
-// Officers' drop zone per force: version-level WORM with a default time-based retention policy.
-resource incoming 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for containerName in incomingContainers: {
+// Officers' drop zone (incoming/<force>/...): version-level WORM with a default time-based retention
+// policy; per-force isolation is an ABAC condition on the uploaders' role assignments (roles.bicep).
+resource incoming 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
-  name: containerName
+  name: incomingContainerName
   properties: {
     publicAccess: 'None'
     immutableStorageWithVersioning: {
       enabled: true
     }
   }
-}]
+}
 
-resource incomingRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = [for (containerName, i) in incomingContainers: {
-  parent: incoming[i]
+resource incomingRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = {
+  parent: incoming
   name: 'default'
   properties: {
     immutabilityPeriodSinceCreationInDays: retentionDays
     allowProtectedAppendWrites: false
   }
-}]
+}
 
 var workContainers = [
   'chunks'
@@ -345,6 +344,6 @@ output id string = account.id
 output name string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output queueEndpoint string = account.properties.primaryEndpoints.queue
-output incomingContainers array = incomingContainers
+output incomingContainerName string = incoming.name
 output blobServiceUri string = 'https://${account.name}.blob.${environment().suffixes.storage}'
 output queueServiceUri string = 'https://${account.name}.queue.${environment().suffixes.storage}'
