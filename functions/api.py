@@ -106,7 +106,7 @@ async def submit_job(req: func.HttpRequest, client: DurableClient, services: Ser
         raise ValueError("blobUrl is required")
     options = clean_options(body.get("options") or {})
     url = body["blobUrl"]
-    source = resolve_source(url, services.settings, force_sources())
+    source = resolve_source(url, services.settings, force_sources(services.settings.force_sources))
     if source.force_id != principal.force_id:
         raise NotFound("no such blob")  # never say whose it is
     try:

@@ -31,7 +31,7 @@ from functions.orchestrator import NAME as ORCHESTRATOR
 from shared.adapters.base import JobExists
 from shared.domain import Job, JobError, JobStatus, Notification, Progress, SourceRef, job_id_for
 from shared.domain.job import utc_now
-from shared.job_updates import EVENT_FAILED, mutate_job, publish
+from shared.job_updates import EVENT_CANCELLED, EVENT_FAILED, mutate_job, publish
 from shared.outputs.formats import FORMATS
 from shared.outputs.languages import LANGUAGE_NAMES
 from shared.services import Services
@@ -134,7 +134,7 @@ def canonical_url(url: str) -> str:
 
 def force_sources(value: str | None = None) -> dict[str, str]:
     """``TOEX_FORCE_SOURCES``: which force owns each external storage account (``account=force,...``)."""
-    raw = os.environ.get(FORCE_SOURCES_SETTING, "") if value is None else value
+    raw = value or os.environ.get(FORCE_SOURCES_SETTING, "")
     pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
     return {account.strip().lower(): force.strip() for account, force in pairs if account.strip() and force.strip()}
 
@@ -243,7 +243,7 @@ async def decide_and_start(client: DurableClient, services: Services, notice: Bl
     ``identity_extra`` joins the content tag (the API passes its options, so the same file submitted
     with other options is another job); ``bad_options`` rejects the upload with that reason.
     """
-    source = resolve_source(notice.url, services.settings, force_sources() if sources is None else sources)
+    source = resolve_source(notice.url, services.settings, force_sources(services.settings.force_sources) if sources is None else sources)
     if notice.is_folder_marker:
         log.info("ignored a folder marker")
         return StartOutcome("ignored")
@@ -330,5 +330,6 @@ async def cancel_job(client: DurableClient, services: Services, job: Job, reason
                 services.jobs.add_notification(Notification(
                     force_id=job.force_id, job_id=job.job_id, kind="cancelled", recipient=job.submitted_by,
                     message=f"Processing of {job.source.name} was cancelled.", created_at=utc_now()))
+            publish(services.events, EVENT_CANCELLED, cancelled, reason=reason)
         log.info("job %s cancel requested: now %s", job.job_id, cancelled.status.value)
     return cancelled

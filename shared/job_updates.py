@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 EVENT_COMPLETED = "uk.police.toex.job.completed"
 EVENT_FAILED = "uk.police.toex.job.failed"
 EVENT_PROGRESS = "uk.police.toex.job.progress"
+EVENT_CANCELLED = "uk.police.toex.job.cancelled"
 
 
 def load_job(jobs: JobStore, force_id: str, job_id: str) -> Job:

@@ -43,6 +43,7 @@ class Settings:
     max_duration_s: float = 12 * 3600.0
     allowed_extensions: tuple[str, ...] = DEFAULT_EXTENSIONS
     forces: tuple[str, ...] = ()
+    force_sources: str = ""  # "<storage account>=<force>,..." for forces' own storage accounts
     retention_days: int = 2555
     result_link_minutes: int = 60
     # azure
@@ -82,6 +83,7 @@ class Settings:
             max_duration_s=float(_env("TOEX_MAX_DURATION_S", str(12 * 3600))),
             allowed_extensions=csv("TOEX_ALLOWED_EXTENSIONS", DEFAULT_EXTENSIONS),
             forces=csv("TOEX_FORCES", ()),
+            force_sources=_env("TOEX_FORCE_SOURCES"),
             retention_days=int(_env("TOEX_RETENTION_DAYS", "2555")),
             result_link_minutes=int(_env("TOEX_RESULT_LINK_MINUTES", "60")),
             blob_account_url=_env("TOEX_BLOB_ACCOUNT_URL"),

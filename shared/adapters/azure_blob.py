@@ -29,6 +29,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.storage.blob import (
     BlobBlock,
+    BlobClient,
     BlobProperties,
     BlobSasPermissions,
     BlobServiceClient,
@@ -94,16 +95,20 @@ class AzureBlobStore:
         self.validate_content = validate_content
         # Transactional MD5 on reads is only allowed for ranges of at most 4 MiB.
         get_size = min(block_size, 4 * MiB) if validate_content else block_size
-        self._svc = BlobServiceClient(account_url, credential=credential, max_block_size=block_size,
-                                      max_single_put_size=max_single_put_size,
-                                      max_single_get_size=get_size, max_chunk_get_size=get_size,
-                                      **client_kwargs)
+        self._credential = credential
+        self._client_kwargs = dict(max_block_size=block_size, max_single_put_size=max_single_put_size,
+                                   max_single_get_size=get_size, max_chunk_get_size=get_size, **client_kwargs)
+        self._svc = BlobServiceClient(account_url, credential=credential, **self._client_kwargs)
 
     @property
     def account_name(self) -> str:
         return str(self._svc.account_name)
 
     def _blob(self, ref: str) -> Any:
+        """A client for ``container/name`` in this account, or for a full ``https://`` blob URL
+        (a force's own storage account, read with the same managed identity)."""
+        if ref.startswith("https://"):
+            return BlobClient.from_blob_url(ref, credential=self._credential, **self._client_kwargs)
         container, name = split_ref(ref)
         return self._svc.get_blob_client(container, name)
 

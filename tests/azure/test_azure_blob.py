@@ -189,3 +189,17 @@ def test_read_link_is_read_only_user_delegation_sas(store: AzureBlobStore, azuri
     assert requests.get(forged, verify=verify, timeout=10).status_code == 403
     with pytest.raises(ValueError):
         store.read_link(ref, timedelta(days=2))
+
+
+def test_full_blob_urls_are_read_with_the_same_identity(
+        store: AzureBlobStore, container: str, tmp_path: Path) -> None:
+    """Jobs from a force's own storage account carry the blob's URL as their reference."""
+    data = _payload(300 * KiB, seed=3)
+    info = store.upload(f"{container}/force-b/call.amr", data)
+    url = store._blob(info.ref).url
+    assert url.startswith("https://")
+    assert store.properties(url).sha256 == hashlib.sha256(data).hexdigest()
+    target = tmp_path / "copy.amr"
+    store.download_to_file(url, target)
+    assert target.read_bytes() == data
+    assert store.exists(url) and not store.exists(url + "-missing")

@@ -134,6 +134,8 @@ def test_cancel_then_retry_as_a_new_attempt(api: Api, intake: Intake) -> None:
     status, body = api.job_call("api_cancel_job", "POST", job.job_id, "/cancel")
     assert status == 202 and body["status"] == "cancelled"
     assert intake.client.terminated == [(job.job_id, "cancelled by caller")]
+    cancelled = [e for e in intake.services.events.read_all() if e["type"] == "uk.police.toex.job.cancelled"]
+    assert len(cancelled) == 1 and cancelled[0]["data"]["jobId"] == job.job_id
     assert intake.run(job.job_id) == "Terminated"  # the runner honours the termination
     assert api.job_call("api_cancel_job", "POST", job.job_id, "/cancel")[0] == 409
 

@@ -150,6 +150,7 @@ def test_rebuilt_weights_equal_the_ct2_weights(synthetic_ct2: tuple[Path, dict],
     assert by_id[50364] == "<|0.00|>" and by_id[51864] == "<|30.00|>"  # timestamps from vocabulary.txt
 
 
+@pytest.mark.slow
 def test_export_from_ct2_dir(synthetic_ct2: tuple[Path, dict], tmp_path: Path) -> None:
     d, _ = synthetic_ct2
     out = export_package("whisper", str(d), tmp_path / "pkg", ExportOptions(parity_audio=fetch.sample_path()))

@@ -67,6 +67,7 @@ def test_cross_attention_output_shape(tiny_whisper_package: Path) -> None:
     np.testing.assert_allclose(att.sum(-1), 1.0, rtol=1e-4)  # softmax rows over encoder frames
 
 
+@pytest.mark.slow
 def test_export_is_deterministic(tiny_whisper_hf_dir: Path, tiny_whisper_package: Path, tmp_path: Path) -> None:
     again = export_package("whisper", str(tiny_whisper_hf_dir), tmp_path / "again",
                            ExportOptions(parity_audio=tiny_whisper_package.parent / "missing.wav"))
@@ -145,6 +146,7 @@ def test_fp16_split_export_loads(tiny_whisper_hf_dir: Path, tmp_path: Path) -> N
     assert pkg.manifest["parity"]["n_tokens"] > 0
 
 
+@pytest.mark.slow
 def test_fp32_parity_gate_refuses_a_broken_export(tiny_whisper_hf_dir: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     original = build_mod.ox.drop_split_decoders
