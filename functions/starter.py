@@ -243,7 +243,9 @@ async def decide_and_start(client: DurableClient, services: Services, notice: Bl
     ``identity_extra`` joins the content tag (the API passes its options, so the same file submitted
     with other options is another job); ``bad_options`` rejects the upload with that reason.
     """
-    source = resolve_source(notice.url, services.settings, force_sources(services.settings.force_sources) if sources is None else sources)
+    if sources is None:
+        sources = force_sources(services.settings.force_sources)
+    source = resolve_source(notice.url, services.settings, sources)
     if notice.is_folder_marker:
         log.info("ignored a folder marker")
         return StartOutcome("ignored")
