@@ -18,7 +18,7 @@ import azure.functions as func
 import azurefunctions.extensions.bindings.blob  # noqa: F401  (registers the BlobClient SDK-type binding)
 
 from functions import api, triggers
-from functions.starter import install_log_correlation
+from shared.logcontext import install_log_correlation
 
 install_log_correlation()
 if os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):

@@ -170,7 +170,7 @@ def plan_translation(p: dict[str, Any]) -> dict[str, Any]:
     if language == target:
         return {"route": None, "reason": f"speech is already in {target}"}
     translator = svc.translator
-    if translator is not None:
+    if translator is not None and translator.supports(language, target):
         return {
             "route": "text-model",
             "target": target,
@@ -179,7 +179,7 @@ def plan_translation(p: dict[str, Any]) -> dict[str, Any]:
         }
     if target == "en":
         return {"route": "whisper-translate", "target": target, "model": svc.stt.model_info}
-    return {"route": None, "reason": f"no text translation model is configured for {target}"}
+    return {"route": None, "reason": f"no configured model translates {language} into {target}"}
 
 
 def translate_batch(p: dict[str, Any]) -> dict[str, Any]:

@@ -16,11 +16,9 @@ same input ``{job_id, force_id}``, so every attempt's history stays queryable an
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
@@ -32,6 +30,7 @@ from shared.adapters.base import JobExists
 from shared.domain import Job, JobError, JobStatus, Notification, Progress, SourceRef, job_id_for
 from shared.domain.job import utc_now
 from shared.job_updates import EVENT_CANCELLED, EVENT_FAILED, mutate_job, publish
+from shared.logcontext import install_log_correlation, job_context  # noqa: F401  (re-exported)
 from shared.outputs.formats import FORMATS
 from shared.outputs.languages import LANGUAGE_NAMES
 from shared.services import Services
@@ -59,35 +58,6 @@ class DurableClient(Protocol):
 
 class InvalidState(Exception):
     """The job is not in a state that allows the operation (HTTP 409)."""
-
-
-# -- log correlation ---------------------------------------------------------------------------------
-_job_id: contextvars.ContextVar[str] = contextvars.ContextVar("toex_job_id", default="-")
-
-
-@contextmanager
-def job_context(job_id: str | None) -> Iterator[None]:
-    """Every log record made inside carries ``job_id`` (see :func:`install_log_correlation`)."""
-    token = _job_id.set(job_id or "-")
-    try:
-        yield
-    finally:
-        _job_id.reset(token)
-
-
-def install_log_correlation() -> None:
-    """Add ``record.job_id`` to every log record of this process (idempotent)."""
-    previous = logging.getLogRecordFactory()
-    if getattr(previous, "toex_job_id", False):
-        return
-
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        record.job_id = _job_id.get()
-        return record
-
-    factory.toex_job_id = True  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(factory)
 
 
 # -- blobs and where they come from ------------------------------------------------------------------

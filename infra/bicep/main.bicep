@@ -76,7 +76,7 @@ param containerAppsSubnetPrefix string = '10.60.4.0/23'
 
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var privateNetworking = networkMode == 'private'
-var publicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'
+var dataPublicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'
 var deployerIps = empty(deployerIpRanges) ? [] : split(deployerIpRanges, ',')
 var tags = {
   'azd-env-name': environmentName
@@ -138,7 +138,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     name: 'stev${token}'
     retentionDays: retentionDays
-    publicNetworkAccess: publicNetworkAccess
+    publicNetworkAccess: dataPublicNetworkAccess
     enablePrivateEndpoints: privateNetworking
     privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
     blobDnsZoneId: network.outputs.blobDnsZoneId
@@ -155,7 +155,7 @@ module hostStorage 'modules/hoststorage.bicep' = {
     tags: tags
     name: 'stfn${token}'
     deploymentContainerName: deploymentContainerName
-    publicNetworkAccess: publicNetworkAccess
+    publicNetworkAccess: dataPublicNetworkAccess
     enablePrivateEndpoints: privateNetworking
     privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
     blobDnsZoneId: network.outputs.blobDnsZoneId
@@ -173,7 +173,7 @@ module cosmos 'modules/cosmos.bicep' = {
     tags: tags
     name: 'cosmos-toex-${token}'
     retentionDays: retentionDays
-    publicNetworkAccess: publicNetworkAccess
+    publicNetworkAccess: dataPublicNetworkAccess
     enablePrivateEndpoints: privateNetworking
     privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
     cosmosDnsZoneId: network.outputs.cosmosDnsZoneId
@@ -188,7 +188,7 @@ module keyVault 'modules/keyvault.bicep' = {
     location: location
     tags: tags
     name: 'kv-toex-${token}'
-    publicNetworkAccess: publicNetworkAccess
+    publicNetworkAccess: dataPublicNetworkAccess
     enablePrivateEndpoints: privateNetworking
     privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
     keyVaultDnsZoneId: network.outputs.keyVaultDnsZoneId
@@ -221,7 +221,7 @@ module eventGrid 'modules/eventgrid.bicep' = {
     storageAccountId: storage.outputs.id
     jobEventsTopicName: 'toex-job-events-${token}'
     malwareScanTopicName: 'toex-malware-scan-${token}'
-    publicNetworkAccess: publicNetworkAccess
+    publicNetworkAccess: dataPublicNetworkAccess
     enablePrivateEndpoints: privateNetworking
     privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
     eventGridDnsZoneId: network.outputs.eventGridDnsZoneId

@@ -178,6 +178,10 @@ class HttpTranslator(_HttpClient):
             raise InferenceError(f"{self.base_url} serves no translation model")
         return dict(info)
 
+    def supports(self, source_language: str, target_language: str) -> bool:
+        """The service checks the pair itself: an unsupported one fails the batch with a 400 and its reason."""
+        return True
+
     def translate(self, texts: list[str], source_language: str, target_language: str = "en") -> list[str]:
         if not texts:
             return []

@@ -107,6 +107,9 @@ class LocalTranslator:
     def model_info(self) -> dict[str, str]:
         return dict(self.engine.model_info)
 
+    def supports(self, source_language: str, target_language: str) -> bool:
+        return bool(self.engine.supports(source_language, target_language))
+
     def translate(self, texts: list[str], source_language: str, target_language: str = "en") -> list[str]:
         if not texts:
             return []

@@ -94,6 +94,14 @@ class TranslationEngine:
             raise ValueError(f"{self.package.name} does not know language {code!r}")
         return int(tid)
 
+    def supports(self, source: str, target: str) -> bool:
+        """Whether this model translates ``source`` into ``target``."""
+        try:
+            self._check_pair(source, target)
+        except ValueError:
+            return False
+        return True
+
     def _check_pair(self, source: str, target: str) -> None:
         if self.architecture == "marian":
             langs = self.package.languages

@@ -14,6 +14,7 @@ from typing import Any
 from shared.domain import Job, JobStatus
 from shared.local.app import LocalApp
 from shared.local.logs import configure_logging
+from shared.logcontext import job_context
 from shared.outputs.formats import FORMATS
 from shared.settings import Settings
 
@@ -72,14 +73,9 @@ def _run_with_progress(app: LocalApp, job: Job, show_bar: bool) -> Job:
             bar.n = current.progress.percent
             bar.set_postfix_str(current.progress.stage)
         elif current.progress.stage != last_stage:
-            log.info(
-                "stage",
-                extra={
-                    "job_id": job.job_id,
-                    "stage": current.progress.stage,
-                    "chunks_total": current.progress.chunks_total,
-                },
-            )
+            with job_context(job.job_id):
+                log.info("stage", extra={"stage": current.progress.stage,
+                                         "chunks_total": current.progress.chunks_total})
         last_stage = current.progress.stage
     final = app.jobs.get(job.force_id, job.job_id)
     assert final is not None

@@ -11,6 +11,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from shared.logcontext import install_log_correlation
+
 _FIELDS = ("job_id", "stage", "chunks_total", "file", "status", "reason")
 
 
@@ -37,6 +39,7 @@ class TextFormatter(logging.Formatter):
 
 
 def configure_logging(fmt: str = "text", level: int = logging.INFO) -> None:
+    install_log_correlation()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()

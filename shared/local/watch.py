@@ -10,6 +10,7 @@ from typing import Any
 
 from shared.domain import Job, JobStatus
 from shared.local.app import LocalApp
+from shared.logcontext import job_context
 
 log = logging.getLogger("toex.watch")
 
@@ -62,14 +63,16 @@ def watch(
             job, new = app.submit_once(path, options)
             if not new and job.status.terminal:
                 continue
-            log.info("new file", extra={"job_id": job.job_id, "file": path.name})
+            with job_context(job.job_id):
+                log.info("new file", extra={"file": path.name})
             final = runner(app, job, show_bar)
             if final.status is JobStatus.SUCCEEDED:
                 app.export_outputs(final, out / f"{path.stem}-{final.job_id[4:16]}")
             else:
                 failures += 1
                 reason = f"{final.error.code}" if final.error else final.status.value
-                log.warning("job failed", extra={"job_id": final.job_id, "reason": reason})
+                with job_context(final.job_id):
+                    log.warning("job failed", extra={"reason": reason})
         if once:
             return 1 if failures else 0
         time.sleep(interval_s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 REPO = Path(__file__).resolve().parents[2]
 BICEP_DIR = REPO / "infra" / "bicep"
@@ -15,11 +15,11 @@ def bicep_files() -> list[Path]:
     return sorted(BICEP_DIR.rglob("*.bicep"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def parse(rel: str) -> dict[str, Any]:
     from pycep import BicepParser
 
-    return BicepParser().parse(file_path=BICEP_DIR / rel)
+    return cast(dict[str, Any], BicepParser().parse(file_path=BICEP_DIR / rel))
 
 
 def unwrap(config: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bicep_helpers import (  # noqa: E402
+from bicep_helpers import (
     BICEP_DIR,
     MODULES,
     REPO,
@@ -44,7 +44,7 @@ def test_parsing_errors_is_zero():
     for path in bicep_files():
         try:
             parser.parse(file_path=path)
-        except Exception as exc:  # noqa: BLE001 - any parser failure counts
+        except Exception as exc:
             parsing_errors.append(f"{path}: {exc}")
     assert len(bicep_files()) >= 15
     assert parsing_errors == []
@@ -78,7 +78,7 @@ def test_main_parameters_and_defaults():
 
 
 def test_private_network_mode_disables_public_access():
-    var = parse("main.bicep")["variables"]["publicNetworkAccess"]["value"]["operator"]
+    var = parse("main.bicep")["variables"]["dataPublicNetworkAccess"]["value"]["operator"]
     assert var["type"] == "conditional"
     assert var["operands"]["condition"] == "privateNetworking"
     assert var["operands"]["true_value"] == "Disabled"
@@ -87,8 +87,20 @@ def test_private_network_mode_disables_public_access():
     # every data service receives it, and private endpoints follow the mode
     for symbol in ("storage", "hostStorage", "cosmos", "keyVault", "eventGrid"):
         params = parse("main.bicep")["modules"][symbol]["config"]["params"]
-        assert params["publicNetworkAccess"] == "publicNetworkAccess", symbol
+        assert params["publicNetworkAccess"] == "dataPublicNetworkAccess", symbol
         assert params["enablePrivateEndpoints"] == "privateNetworking", symbol
+
+
+def test_main_names_do_not_shadow_module_parameters():
+    """checkov links identifiers through one name map for all files: a main.bicep variable named like
+    the modules' publicNetworkAccess parameter made CKV_AZURE_101/193 pass or fail run to run."""
+    main = parse("main.bicep")
+    main_names = set(main["variables"]) | set(main["parameters"])
+    assert "publicNetworkAccess" not in main_names
+    for path in sorted(MODULES.glob("*.bicep")):
+        params = parse(f"modules/{path.name}")["parameters"]
+        if "publicNetworkAccess" in params:
+            assert params["publicNetworkAccess"]["default"] == "Disabled", path.name
 
 
 def test_main_composes_every_module_and_files_exist():
@@ -109,6 +121,7 @@ def test_main_composes_every_module_and_files_exist():
         "modules/containerapps.bicep",
         "modules/functionapp.bicep",
         "modules/blobtrigger.bicep",
+        "modules/forcesource.bicep",
     }
     assert expected <= paths
     for p in paths:
@@ -144,18 +157,24 @@ def test_evidence_worm_versioning_and_soft_delete():
     assert blob["changeFeed"]["enabled"] is True
 
 
-def test_incoming_containers_per_force_with_time_based_retention():
+def test_single_incoming_container_with_time_based_retention():
     rel = "modules/storage.bicep"
-    names = parse(rel)["variables"]["incomingContainers"]
-    assert "incoming-${" in dump(names)
-    assert "forces" in dump(names)
+    tree = parse(rel)
+    assert tree["variables"]["incomingContainerName"]["value"] == "incoming"
+    assert "forces" not in tree["parameters"]  # forces are folders, not containers
+    raw = tree["resources"]["incoming"]["config"]
+    assert "loop_type" not in raw, "one incoming container, not one per force"
     incoming = resource(rel, "incoming")
+    assert incoming["name"] == "incomingContainerName"
     assert incoming["properties"]["immutableStorageWithVersioning"]["enabled"] is True
     assert incoming["properties"]["publicAccess"] == "None"
     policy = resource(rel, "incomingRetention")
+    assert policy["parent"] == "incoming"
     assert policy["name"] == "default"
     assert policy["properties"]["immutabilityPeriodSinceCreationInDays"] == "retentionDays"
     assert policy["properties"]["allowProtectedAppendWrites"] is False
+    assert "incomingContainerName" in dump(tree["outputs"])
+    assert "incoming-" not in (MODULES / "storage.bicep").read_text()
 
 
 def test_work_containers_exist_and_are_private():
@@ -250,6 +269,10 @@ CONTRACT_SETTINGS = {
     "TOEX_MAX_UPLOAD_BYTES",
     "TOEX_CHUNK_MINUTES",
     "TOEX_RETENTION_DAYS",
+    "TOEX_TASK_HUB",
+    "TOEX_FORCE_SOURCES",
+    "EvidenceStorage__credential",
+    "EvidenceStorage__clientId",
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
     "AZURE_CLIENT_ID",
 }
@@ -273,6 +296,15 @@ def test_function_app_settings_cover_the_contract():
     assert "queueServiceUri" in dump(settings["EvidenceStorage__queueServiceUri"])
     assert "whisperUrl" in dump(settings["TOEX_WHISPER_URL"])
     assert "translationUrl" in dump(settings["TOEX_TRANSLATION_URL"])
+    # the EvidenceStorage connection (blob trigger) and the app client use the same evidence account
+    assert settings["EvidenceStorage__blobServiceUri"] == settings["TOEX_BLOB_ACCOUNT_URL"]
+    assert "storage" in dump(settings["EvidenceStorage__queueServiceUri"])
+    assert "functionClientId" in dump(settings["EvidenceStorage__clientId"])
+    assert settings["TOEX_TASK_HUB"] == "taskHubName"
+    assert param_default("main.bicep", "taskHubName") == "toex"
+    assert settings["TOEX_FORCE_SOURCES"] == "forceSources"
+    assert param_default("main.bicep", "forceSources") == ""
+    assert "TOEX_CONTAINER_INCOMING" not in settings  # fixed name
     # all settings reach the site
     site_settings = parse("modules/functionapp.bicep")["variables"]["siteAppSettings"]
     assert "allSettings" in dump(site_settings)
@@ -286,10 +318,12 @@ def test_no_keys_or_connection_strings_anywhere():
             assert bad not in text, f"{path.name} contains {bad}"
     # identity-based host storage: no AzureWebJobsStorage connection-string setting
     assert "AzureWebJobsStorage" not in _function_settings()
-    # the only listKeys() is the blobs_extension webhook key for Event Grid
+    # the only listKeys() calls read the Functions system keys for the Event Grid webhooks
     for path in bicep_files():
-        if "listKeys" in path.read_text():
-            assert path.name == "blobtrigger.bicep", path
+        text = path.read_text()
+        if "listKeys" in text:
+            assert path.name in {"blobtrigger.bicep", "forcesource.bicep"}, path
+            assert re.findall(r"listKeys\(\)\.(\w+)\.", text) == ["systemKeys"], path
 
 
 def test_function_app_flex_consumption_python_311():
@@ -319,6 +353,34 @@ def test_function_app_hardening():
     assert [r["ipAddress"] for r in sc["ipSecurityRestrictions"]] == ["AzureEventGrid"]
     for symbol in ("ftpPolicy", "scmPolicy"):
         assert resource(rel, symbol)["properties"]["allow"] is False
+
+
+def test_function_app_easy_auth_entra_only():
+    rel = "modules/functionapp.bicep"
+    auth = resource(rel, "auth")
+    assert auth["parent"] == "site"
+    assert auth["name"] == "authsettingsV2"
+    props = auth["properties"]
+    assert props["platform"]["enabled"] is True
+    gv = props["globalValidation"]
+    assert gv["requireAuthentication"] is True
+    assert gv["unauthenticatedClientAction"] == "Return401"
+    assert set(resolve(rel, gv["excludedPaths"])) == {"/runtime/webhooks/blobs", "/runtime/webhooks/EventGrid"}
+    aad = props["identityProviders"]["azureActiveDirectory"]
+    assert aad["enabled"] is True
+    assert aad["registration"]["clientId"] == "authClientId"
+    issuer = aad["registration"]["openIdIssuer"]
+    assert "subscription().tenantId" in issuer and issuer.endswith("/v2.0")
+    assert "authClientId" in dump(aad["validation"]["allowedAudiences"])
+    assert props["login"]["tokenStore"]["enabled"] is False
+    assert props["httpSettings"]["requireHttps"] is True
+    # no other identity provider is configured
+    assert set(props["identityProviders"]) == {"azureActiveDirectory"}
+    # the client id is mandatory (a GUID) and comes from main.bicep
+    decos = {d["type"]: d["argument"] for d in parse(rel)["parameters"]["authClientId"]["decorators"]}
+    assert decos.get("min_length") == 36 or decos.get("minLength") == 36, decos
+    assert parse("main.bicep")["modules"]["functionApp"]["config"]["params"]["authClientId"] == "apiClientId"
+    assert param_default("main.bicep", "apiClientId") is None
 
 
 # --------------------------------------------------------------------------- container apps
@@ -382,7 +444,11 @@ def test_blob_created_subscription_to_function_webhook():
     rel = "modules/blobtrigger.bicep"
     sub = resource(rel, "blobCreated")["properties"]
     assert sub["filter"]["includedEventTypes"] == ["Microsoft.Storage.BlobCreated"]
-    assert sub["filter"]["subjectBeginsWith"] == "/blobServices/default/containers/incoming-"
+    subject = sub["filter"]["subjectBeginsWith"].replace(
+        "${incomingContainerName}", param_default(rel, "incomingContainerName"))
+    assert subject == "/blobServices/default/containers/incoming/blobs/"
+    main_params = parse("main.bicep")["modules"]["blobTrigger"]["config"]["config"]["params"]
+    assert "incomingContainerName" in dump(main_params["incomingContainerName"])
     dest = sub["destination"]
     assert dest["endpointType"] == "WebHook"
     url = dest["properties"]["endpointUrl"]
@@ -393,6 +459,29 @@ def test_blob_created_subscription_to_function_webhook():
     assert resolve(rel, sub["retryPolicy"]["eventTimeToLiveInMinutes"]) == 1440
     dl = sub["deadLetterWithResourceIdentity"]["deadLetterDestination"]["properties"]
     assert resolve(rel, dl["blobContainerName"]) == "deadletter"
+
+
+def test_force_owned_accounts_subscribe_to_force_blob_created():
+    rel = "modules/forcesource.bicep"
+    sub = resource(rel, "forceBlobCreated")
+    assert sub["scope"] == "account"  # extension subscription on the force's own account
+    props = sub["properties"]
+    assert props["filter"]["includedEventTypes"] == ["Microsoft.Storage.BlobCreated"]
+    url = props["destination"]["properties"]["endpointUrl"]
+    assert "/runtime/webhooks/EventGrid?functionName=${functionName}" in url
+    assert "systemKeys.eventgrid_extension" in url
+    assert param_default(rel, "functionName") == "force_blob_created"
+    assert resolve(rel, props["retryPolicy"]["maxDeliveryAttempts"]) == 30
+    reader = resource(rel, "fnForceSourceReader")
+    assert reader["scope"] == "account"
+    assert parse(rel)["variables"]["storageBlobDataReader"]["value"] == "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+    assert reader["properties"]["principalType"] == "ServicePrincipal"
+    # main.bicep: one module per force account id, only with wireBlobTrigger, in that account's group
+    mod = parse("main.bicep")["modules"]["forceSourceAccounts"]["config"]
+    assert mod["loop_type"]["detail"]["array_name"] == "forceStorageAccountIds"
+    assert mod["condition"] == "wireBlobTrigger"
+    assert "resource_group" in dump(mod["config"]["scope"])
+    assert param_default("main.bicep", "forceStorageAccountIds") == []
 
 
 # --------------------------------------------------------------------------- key vault & registry
@@ -485,24 +574,71 @@ def test_roles_least_privilege():
     for broad in BROAD_ROLES:
         assert broad not in text
     assignments = resources_of_type(rel, "Microsoft.Authorization/roleAssignments")
-    assert len(assignments) >= 12
+    assert len(assignments) >= 13
     for name, r in assignments.items():
         cfg = unwrap(r["config"])
-        assert cfg["properties"]["principalType"] == "ServicePrincipal", name
+        if name != "forceUploads":  # officers' groups; see test_force_uploads_limited_to_their_folder
+            assert cfg["properties"]["principalType"] == "ServicePrincipal", name
         assert "scope" in cfg, f"{name} must be scoped to a resource, not the resource group"
     cosmos = resource(rel, "fnCosmos")
     assert parse(rel)["variables"]["cosmosDataContributor"]["value"] == "00000000-0000-0000-0000-000000000002"
     assert "sqlRoleDefinitions" in dump(cosmos["properties"]["roleDefinitionId"])
     # models container: read-only for the apps; the Function identity gets no access to it
     assert resource(rel, "appsModels")["scope"] == "modelsContainer"
-    assert "models" not in dump(parse("main.bicep")["modules"]["roles"]["config"]["params"]["functionContainers"])
+    fn_containers = parse("main.bicep")["modules"]["roles"]["config"]["params"]["functionContainers"]
+    assert "models" not in dump(fn_containers)
+    assert "incomingContainerName" in dump(fn_containers[0])
+    assert fn_containers[1:] == ["chunks", "outputs"]
+
+
+def _render_upload_condition(force: str) -> str:
+    """Evaluate roles.bicep's replace(replace(uploadCondition, '__FORCE__', ...), '__CONTAINER__', ...)."""
+    rel = "modules/roles.bicep"
+    template = parse(rel)["variables"]["uploadCondition"]["value"]
+    outer = resource(rel, "forceUploads")["properties"]["condition"]["function"]
+    assert outer["type"] == "replace" and outer["parameters"]["old_string"] == "__CONTAINER__"
+    inner = outer["parameters"]["original_string"]["function"]
+    assert inner["type"] == "replace" and inner["parameters"]["old_string"] == "__FORCE__"
+    assert inner["parameters"]["original_string"] == "uploadCondition"
+    assert "uploader" in dump(inner["parameters"]["new_string"])
+    container = resolve(rel, outer["parameters"]["new_string"])
+    return template.replace("__FORCE__", force).replace("__CONTAINER__", container)
+
+
+def test_force_uploads_limited_to_their_folder():
+    rel = "modules/roles.bicep"
+    assert param_default(rel, "forceUploaders") == []
+    assert param_default("main.bicep", "forceUploaders") == []
+    ra = resource(rel, "forceUploads")
+    assert parse(rel)["resources"]["forceUploads"]["config"]["loop_type"]["detail"]["array_name"] == "forceUploaders"
+    assert ra["scope"] == "incomingContainer"
+    props = ra["properties"]
+    assert "storageBlobDataContributor" in dump(props["roleDefinitionId"])
+    assert props["conditionVersion"] == "2.0"
+    assert props["principalType"]["operator"]["operands"]["false_value"] == "Group"
+    cond = _render_upload_condition("met")
+    assert cond.count("(") == cond.count(")")
+    blob = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
+    # every data action of the role is constrained: read (not list), write, create, delete ...
+    for action in ("read'} AND NOT SubOperationMatches{'Blob.List'}", "write'}", "add/action'}", "delete'}"):
+        assert f"!(ActionMatches{{'{blob}/{action})" in cond, action
+    # ... to the force's folder of the incoming container, and listing to the force's prefix
+    assert f"@Resource[{blob}:path] StringStartsWith 'met/'" in cond
+    assert f"@Request[{blob}:prefix] StringStartsWith 'met/'" in cond
+    container_attr = "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name]"
+    assert cond.count(f"{container_attr} StringEquals 'incoming'") == 2
+    assert "__" not in cond
+    # another force renders a different folder, never a shared one
+    assert "StringStartsWith 'met/'" not in _render_upload_condition("kent")
 
 
 def test_every_role_assignment_is_documented():
     doc = (REPO / "docs" / "deploy.md").read_text()
-    rel = "modules/roles.bicep"
-    names = list(resources_of_type(rel, "Microsoft.Authorization/roleAssignments"))
-    names += list(resources_of_type(rel, "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments"))
+    names: list[str] = []
+    for rel in ("modules/roles.bicep", "modules/forcesource.bicep"):
+        names += list(resources_of_type(rel, "Microsoft.Authorization/roleAssignments"))
+        names += list(resources_of_type(rel, "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments"))
+    assert "forceUploads" in names and "fnForceSourceReader" in names
     for name in names:
         assert re.search(rf"^\|.*`{name}`.*\|", doc, re.M), f"{name} missing from docs/deploy.md role table"
 
@@ -556,5 +692,6 @@ def test_parameters_file_matches_main():
 def test_deploy_doc_sections():
     doc = (REPO / "docs" / "deploy.md").read_text().lower()
     for needle in ("prerequisites", "gpu quota", "azd up", "az deployment sub create",
-                   "add a force", "rotat", "end of retention", "role assignments"):
+                   "add a force", "rotat", "end of retention", "role assignments",
+                   "incoming/<force>/", "force_blob_created", "authsettingsv2", "toex_force_sources"):
         assert needle in doc, needle

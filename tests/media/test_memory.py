@@ -26,8 +26,10 @@ def write_chunk(i, flac):
     sizes.append(len(flac))
     return f"chunk-{i}"
 plan = plan_chunks(Path(sys.argv[1]), write_chunk, vad_model=Path(sys.argv[2]))
+# VmHWM is this process's own peak; ru_maxrss keeps the parent's high-water mark across fork + exec
+hwm_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({
-    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "peak_mb": hwm_kb / 1024,
     "cpu_s": resource.getrusage(resource.RUSAGE_SELF).ru_utime,
     "chunks": len(plan.chunks), "duration_s": plan.duration_s, "speech_s": plan.speech_s,
     "max_flac": max(sizes),

@@ -68,7 +68,8 @@ def test_text_model_translation_route(
 ) -> None:
     src = make_media(tmp_path, "wav", seconds=40, content="speech")
     app = make_app(tiny_whisper_package, tiny_mt_package)
-    job, _ = app.submit(src, {**FAST, "language": "fr", "translate_to": "en"})
+    # the tiny Marian package translates English into French
+    job, _ = app.submit(src, {**FAST, "language": "en", "translate_to": "fr"})
     final = app.run(job)
     assert final.status is JobStatus.SUCCEEDED, final.error
     t = transcript_of(app, final)
@@ -76,7 +77,24 @@ def test_text_model_translation_route(
     assert tr["route"] == "text-model" and tr["model"]["name"]
     assert [s["source_id"] for s in tr["segments"]] == [s["id"] for s in t["segments"]]
     assert [(s["start"], s["end"]) for s in tr["segments"]] == [(s["start"], s["end"]) for s in t["segments"]]
-    assert final.summary["translation"] == {"language": "en", "route": "text-model"}
+    assert final.summary["translation"] == {"language": "fr", "route": "text-model"}
+
+
+@pytest.mark.parametrize(("language", "target", "route"), [("fr", "en", "whisper-translate"), ("fr", "de", None)])
+def test_a_pair_the_text_model_cannot_translate_takes_another_route(
+    language: str, target: str, route: str | None, make_app: MakeApp, make_media, tiny_whisper_package: Path,
+    tiny_mt_package: Path, tmp_path: Path,
+) -> None:
+    src = make_media(tmp_path, "wav", seconds=12, content="speech")
+    app = make_app(tiny_whisper_package, tiny_mt_package)  # the tiny Marian translates en→fr only
+    final = app.run(app.submit(src, {**FAST, "language": language, "translate_to": target})[0])
+    assert final.status is JobStatus.SUCCEEDED, final.error
+    t = transcript_of(app, final)
+    if route is None:
+        assert t["translation"] is None
+        assert final.summary["notes"] == [f"no configured model translates {language} into {target}"]
+    else:
+        assert t["translation"]["route"] == route
 
 
 def _bad_inputs(tmp_path: Path, make_media) -> dict[str, tuple[Path, str]]:  # type: ignore[no-untyped-def]

@@ -194,6 +194,14 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'authsettingsV2'
   properties: {
+    // checkov 3.3.30 runs its web-config (sites/config 'web') checks and the V1 'authsettings' check on every Microsoft.Web/sites/config; none of them fits this authsettingsV2 resource:
+    // checkov:skip=CKV_AZURE_13: this IS App Service authentication in the V2 schema (platform.enabled, requireAuthentication, Return401); the check only reads the V1 authsettings properties.enabled.
+    // checkov:skip=CKV_AZURE_63: HTTP logging is a web config (siteConfig) property, not part of authsettingsV2; the site sends allLogs (HTTP and function logs) to Log Analytics.
+    // checkov:skip=CKV_AZURE_65: detailed error messages are a web config (siteConfig) property of App Service, not part of authsettingsV2; Flex Consumption function apps have no IIS error pages.
+    // checkov:skip=CKV_AZURE_66: failed request tracing is a web config (siteConfig) property of App Service, not part of authsettingsV2; Flex Consumption has no IIS request tracing.
+    // checkov:skip=CKV_AZURE_80: .NET Framework version is a web config property and does not apply: this resource is authsettingsV2 and the app runs Python 3.11 on Linux.
+    // checkov:skip=CKV_AZURE_88: Azure Files mounts are a web config property and do not apply: this resource is authsettingsV2; the app keeps no files (state is in blob, queue and Cosmos DB).
+    // checkov:skip=CKV_AZURE_222: public network access is a site property, not part of authsettingsV2; the site is default-deny inbound except the AzureEventGrid service tag (see the site resource).
     platform: {
       enabled: true
     }
