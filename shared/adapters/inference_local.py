@@ -40,8 +40,8 @@ class _Lazy:
         return self._value is not None
 
 
-class LocalSpeechToText:
-    """``SpeechToText`` backed by an in-process ``WhisperEngine``."""
+class _InProcess:
+    """An engine from a verified package, loaded once on first use (shared by both adapters)."""
 
     def __init__(self, package_dir: Path, providers: Sequence[str] = DEFAULT_PROVIDERS,
                  threads: int | None = None) -> None:
@@ -49,6 +49,21 @@ class LocalSpeechToText:
         self.providers = tuple(providers)
         self.threads = threads
         self._engine = _Lazy(self._load)
+
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def loaded(self) -> bool:
+        return self._engine.loaded
+
+    @property
+    def model_info(self) -> dict[str, str]:
+        return dict(self._engine.get().model_info)
+
+
+class LocalSpeechToText(_InProcess):
+    """``SpeechToText`` backed by an in-process ``WhisperEngine``."""
 
     def _load(self) -> WhisperEngine:
         from shared.inference.whisper import WhisperEngine
@@ -60,14 +75,6 @@ class LocalSpeechToText:
         engine: WhisperEngine = self._engine.get()
         return engine
 
-    @property
-    def loaded(self) -> bool:
-        return self._engine.loaded
-
-    @property
-    def model_info(self) -> dict[str, str]:
-        return dict(self.engine.model_info)
-
     def transcribe(self, audio_flac: bytes, windows: list[tuple[float, float]] | None,
                    options: TranscriptionOptions) -> TranscriptionResult:
         """Decode the FLAC chunk to 16 kHz mono and transcribe ``windows`` (seconds, chunk-relative)."""
@@ -77,17 +84,14 @@ class LocalSpeechToText:
         return self.engine.transcribe(audio, windows, options)
 
 
-class LocalTranslator:
+class LocalTranslator(_InProcess):
     """``TextTranslator`` backed by an in-process ``TranslationEngine``."""
 
     def __init__(self, package_dir: Path, providers: Sequence[str] = DEFAULT_PROVIDERS,
                  threads: int | None = None, *, beam_size: int = 4, max_length: int = 256) -> None:
-        self.package_dir = Path(package_dir)
-        self.providers = tuple(providers)
-        self.threads = threads
+        super().__init__(package_dir, providers, threads)
         self.beam_size = beam_size
         self.max_length = max_length
-        self._engine = _Lazy(self._load)
 
     def _load(self) -> TranslationEngine:
         from shared.inference.translation import TranslationEngine
@@ -98,14 +102,6 @@ class LocalTranslator:
     def engine(self) -> TranslationEngine:
         engine: TranslationEngine = self._engine.get()
         return engine
-
-    @property
-    def loaded(self) -> bool:
-        return self._engine.loaded
-
-    @property
-    def model_info(self) -> dict[str, str]:
-        return dict(self.engine.model_info)
 
     def supports(self, source_language: str, target_language: str) -> bool:
         return bool(self.engine.supports(source_language, target_language))
