@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     for mode in modes:
         for beam in beams:
             rows = {label: Result(mode, beam, label) for label in engines}
-            for label, e in engines.items():  # warm-up
+            for e in engines.values():  # warm-up
                 run_once(e, clips, mode, beam, args.batch_size)
             print(f"mode={mode} beam={beam}: load before {load()}", flush=True)
             order = list(engines)
