@@ -29,6 +29,6 @@ if os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):
     else:
         configure_azure_monitor(logger_name="functions")
 
-app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(triggers.bp)
 app.register_functions(api.bp)

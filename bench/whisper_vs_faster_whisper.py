@@ -30,6 +30,7 @@ import numpy as np
 from bench import dataset, metrics
 from bench.dataset import SAMPLE_RATE, Clip
 from bench.timers import Stopwatch, Timed, breakdown
+from shared.domain.transcript import TranscriptionOptions
 
 BASELINE = "fw-int8"
 
@@ -70,19 +71,18 @@ class Ours:
         self.engine = WhisperEngine(ensure_default_model(precision), providers=("CPUExecutionProvider",),
                                     intra_op_threads=threads)
 
-    def _options(self, beam: int, batch_size: int) -> object:
-        from shared.domain.transcript import TranscriptionOptions
-
+    @staticmethod
+    def _options(beam: int, batch_size: int) -> TranscriptionOptions:
         return TranscriptionOptions(beam_size=beam, language="en", temperatures=(0.0,), batch_size=batch_size)
 
     def per_clip(self, clips: Sequence[Clip], beam: int) -> list[str]:
         opts = self._options(beam, 1)
-        return [" ".join(s.text for s in self.engine.transcribe(c.audio, [(0.0, c.duration)], opts).segments)  # type: ignore[arg-type]
+        return [" ".join(s.text for s in self.engine.transcribe(c.audio, [(0.0, c.duration)], opts).segments)
                 for c in clips]
 
     def batched(self, clips: Sequence[Clip], beam: int, batch_size: int) -> list[str]:
         audio, bounds = _concat(clips)
-        res = self.engine.transcribe(audio, bounds, self._options(beam, batch_size))  # type: ignore[arg-type]
+        res = self.engine.transcribe(audio, bounds, self._options(beam, batch_size))
         return _by_clip(bounds, [(s.start, s.text) for s in res.segments])
 
     def instrument(self, watch: Stopwatch) -> None:
@@ -111,7 +111,7 @@ class Faster:
     def per_clip(self, clips: Sequence[Clip], beam: int) -> list[str]:
         out = []
         for c in clips:
-            segments, _ = self.model.transcribe(c.audio, **self._kwargs(beam))  # type: ignore[arg-type]
+            segments, _ = self.model.transcribe(c.audio, **self._kwargs(beam))
             out.append(" ".join(s.text.strip() for s in segments))
         return out
 
@@ -121,13 +121,13 @@ class Faster:
         audio, bounds = _concat(clips)
         stamps = [{"start": s, "end": e} for s, e in bounds]
         segments, _ = BatchedInferencePipeline(self.model).transcribe(
-            audio, clip_timestamps=stamps, batch_size=batch_size, **self._kwargs(beam))  # type: ignore[arg-type]
+            audio, clip_timestamps=stamps, batch_size=batch_size, **self._kwargs(beam))
         return _by_clip(bounds, [(s.start, s.text) for s in segments])
 
     def instrument(self, watch: Stopwatch) -> None:
         m = self.model
-        m.feature_extractor = Timed(m.feature_extractor, "features", ["__call__"], watch)  # type: ignore[assignment]
-        m.model = Timed(m.model, "ct2", ["encode", "generate", "detect_language", "align"], watch)  # type: ignore[assignment]
+        m.feature_extractor = Timed(m.feature_extractor, "features", ["__call__"], watch)
+        m.model = Timed(m.model, "ct2", ["encode", "generate", "detect_language", "align"], watch)
 
 
 def make_engine(label: str, threads: int) -> Engine:

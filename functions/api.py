@@ -176,7 +176,9 @@ async def openapi_document(req: func.HttpRequest, client: DurableClient, service
 
 
 # -- routes ----------------------------------------------------------------------------------------------
-bp = df.Blueprint(http_auth_level=func.AuthLevel.ANONYMOUS)  # App Service authentication guards every route
+# Two locks: a function key (held by the gateway or the force's integration) and the Entra principal that
+# App Service authentication forwards; either alone does not open the API.
+bp = df.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
 
 
 def _route(name: str, route: str, method: str, handler: Handler) -> None:

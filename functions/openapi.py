@@ -116,7 +116,7 @@ _PATHS: dict[str, Any] = {
                  "responses": {**_ok("Retrying", "Job", "202"), **_AUTH, "404": _ERR, "409": _ERR}},
     },
     "/api/v1/openapi.json": {
-        "get": {"operationId": "getOpenApi", "summary": "This document", "security": [],
+        "get": {"operationId": "getOpenApi", "summary": "This document", "security": [{"functionKey": []}],
                 "responses": {"200": {"description": "OpenAPI 3 document",
                                       "content": {"application/json": {"schema": {"type": "object"}}}}}},
     },
@@ -130,14 +130,18 @@ def build_document() -> dict[str, Any]:
                  "description": "Jobs are scoped to the caller's force (Entra ID token: extension_forceId claim "
                                 "or a Force.<id> app role). Another force's job is answered 404."},
         "servers": [{"url": "/"}],
-        "security": [{"entra": []}],
+        "security": [{"entra": [], "functionKey": []}],
         "paths": _PATHS,
         "components": {
             "schemas": _SCHEMAS,
             "responses": {"Problem": {"description": "An RFC 9457 problem document", "content": {
                 "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
-            "securitySchemes": {"entra": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                                          "description": "Entra ID access token for the app's API scope."}},
+            "securitySchemes": {
+                "entra": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                          "description": "Entra ID access token for the app's API scope."},
+                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key",
+                                "description": "Function key issued to the force's gateway or integration."},
+            },
         },
     }
 

@@ -59,7 +59,7 @@ def _http_routes(app_functions: dict[str, Any]) -> set[tuple[str, str]]:
     for fn in app_functions.values():
         http = _bindings(fn).get("httpTrigger")
         if http:
-            assert http["authLevel"] == "ANONYMOUS"  # App Service authentication is in front
+            assert http["authLevel"] == "FUNCTION"  # a function key as well as the Entra principal
             routes |= {(f"/api/{http['route']}", m.lower()) for m in http["methods"]}
     return routes
 
