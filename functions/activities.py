@@ -63,12 +63,9 @@ def transcription_options(job_options: dict[str, Any], task: str = "transcribe")
 
 # -- activities -----------------------------------------------------------------------------------
 def start_job(p: dict[str, Any]) -> dict[str, Any]:
-    job = set_stage(get_services().jobs, p["force_id"], p["job_id"], "probing")
+    svc = get_services()
+    job = set_stage(svc.jobs, p["force_id"], p["job_id"], "probing", events=svc.events)
     return {"attempt": job.attempt}
-
-
-def set_job_stage(p: dict[str, Any]) -> None:
-    set_stage(get_services().jobs, p["force_id"], p["job_id"], p["stage"])
 
 
 def probe_media(p: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +93,7 @@ def probe_media(p: dict[str, Any]) -> dict[str, Any]:
 def plan_chunks(p: dict[str, Any]) -> dict[str, Any]:
     svc = get_services()
     job = load_job(svc.jobs, p["force_id"], p["job_id"])
-    set_stage(svc.jobs, job.force_id, job.job_id, "planning")
+    set_stage(svc.jobs, job.force_id, job.job_id, "planning", events=svc.events)
 
     def write_chunk(index: int, flac: bytes) -> str:
         ref = f"{CHUNKS}/{job.job_id}/{index:05d}.flac"
@@ -111,7 +108,8 @@ def plan_chunks(p: dict[str, Any]) -> dict[str, Any]:
     except media.MediaError as e:
         return {"error": {"code": f"media.{e.code}", "message": e.message}}
     plan_ref = write_json(_work(job.job_id, "plan.json"), plan.to_dict())
-    set_stage(svc.jobs, job.force_id, job.job_id, "transcribing", chunks_total=len(plan.chunks), chunks_done=0)
+    set_stage(svc.jobs, job.force_id, job.job_id, "transcribing", events=svc.events,
+              chunks_total=len(plan.chunks), chunks_done=0)
     return {"plan_ref": plan_ref, "chunks": len(plan.chunks), "speech_s": round(plan.speech_s, 3)}
 
 

@@ -22,7 +22,7 @@ def render_outputs(p: dict[str, Any]) -> dict[str, Any]:
     """transcript.json and every requested format, written once to the outputs container."""
     svc = get_services()
     job = load_job(svc.jobs, p["force_id"], p["job_id"])
-    set_stage(svc.jobs, job.force_id, job.job_id, "rendering")
+    set_stage(svc.jobs, job.force_id, job.job_id, "rendering", events=svc.events)
     merged = read_json(p["merged_ref"])
     translation = read_json(p["translation_ref"]) if p.get("translation_ref") else None
     params = {

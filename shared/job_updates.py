@@ -35,14 +35,20 @@ def mutate_job(jobs: JobStore, force_id: str, job_id: str, change: Callable[[Job
     raise ConcurrencyError(f"{job_id}: gave up after {attempts} conflicting updates")
 
 
-def set_stage(jobs: JobStore, force_id: str, job_id: str, stage: str, **progress: int) -> Job:
+def set_stage(jobs: JobStore, force_id: str, job_id: str, stage: str, *, events: EventPublisher | None = None,
+              **progress: int) -> Job:
+    """Move the job to ``stage``; with ``events``, also tell force IT (a best-effort progress event)."""
+
     def change(job: Job) -> Job:
         total = progress.get("chunks_total", job.progress.chunks_total)
         done = progress.get("chunks_done", job.progress.chunks_done)
         status = job.status if job.status.terminal else JobStatus.RUNNING
         return job.with_changes(status=status, progress=Progress(stage, total, done))
 
-    return mutate_job(jobs, force_id, job_id, change)
+    job = mutate_job(jobs, force_id, job_id, change)
+    if events is not None:
+        publish(events, EVENT_PROGRESS, job)
+    return job
 
 
 def chunk_done(jobs: JobStore, force_id: str, job_id: str) -> Job:
