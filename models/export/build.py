@@ -146,6 +146,7 @@ def export_package(kind: str, source: str, out: Path, opts: ExportOptions | None
         arch = _architecture(kind, src.hf_dir, src.id)
         pkg = Path(tmp) / "pkg"
         xattn = kind == "whisper" and opts.cross_attentions
+        graph_opts: list[str] = []
         progress(f"exporting {arch} with optimum (cross_attentions={xattn})")
         ox.run_optimum_export(src.hf_dir, pkg, kind, cross_attentions=xattn)
         if opts.precision == "fp16":
@@ -154,7 +155,7 @@ def export_package(kind: str, source: str, out: Path, opts: ExportOptions | None
             layout = "split"
         elif opts.precision == "int8":
             progress(f"int8 dynamic quantization ({INT8_WEIGHT_TYPE}, EnableSubgraph)")
-            ox.to_int8(pkg, INT8_WEIGHT_TYPE)
+            graph_opts = ox.to_int8(pkg, INT8_WEIGHT_TYPE, fast_decoder=kind == "whisper")
             layout = "merged"
         else:
             ox.drop_split_decoders(pkg)
@@ -175,6 +176,7 @@ def export_package(kind: str, source: str, out: Path, opts: ExportOptions | None
             "source": {"kind": src.kind, "id": src.id, "sha256": source_digest(src.origin_dir)},
             "exporter": exporter_versions(),
             "parity": parity.to_json(),
+            "graph_optimizations": graph_opts,
         }
         if src.revision:
             fields["source"]["revision"] = src.revision
@@ -189,8 +191,12 @@ def export_package(kind: str, source: str, out: Path, opts: ExportOptions | None
             fields.update(multilingual=arch != "marian", languages=langs, alignment_heads=[],
                           cross_attentions=False)
         if opts.precision == "int8":
-            fields["quantization"] = {"method": "onnxruntime.quantize_dynamic", "weight_type": INT8_WEIGHT_TYPE,
-                                      "EnableSubgraph": True, "per_channel": False, "target": "cpu"}
+            fast = kind == "whisper"
+            fields["quantization"] = {
+                "method": "onnxruntime.quantize_dynamic", "weight_type": INT8_WEIGHT_TYPE, "EnableSubgraph": True,
+                "target": "cpu", "per_channel": False,
+                "decoder": {"op_types": list(ox.INT8_DECODER_OP_TYPES) if fast else "default", "per_channel": fast},
+            }
         write_manifest(pkg, fields)
         open_package(pkg)  # self-check
         if out.exists():

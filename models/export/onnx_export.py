@@ -117,24 +117,39 @@ def to_fp16_split(out: Path) -> None:
     (out / DECODER_MERGED).unlink(missing_ok=True)
 
 
-def to_int8(out: Path, weight_type: str = "QInt8") -> None:
+INT8_DECODER_OP_TYPES = ("MatMul",)
+UNTIE_OUTPUT_PROJECTION = "untie-output-projection"
+
+
+def to_int8(out: Path, weight_type: str = "QInt8", fast_decoder: bool = False) -> list[str]:
     """Dynamic int8 quantization (CPU route) of the encoder and the merged decoder.
 
     `EnableSubgraph` quantizes the MatMuls inside the merged decoder's If-branches too;
     without it those stay float32. The split decoders are removed.
+
+    `fast_decoder` (Whisper): the logits projection gets its own pre-transposed weight
+    (`untie_output_projection`) and only MatMuls are quantized, per channel. Otherwise the
+    tied embedding is quantized as a Gather table and the projection runs as DequantizeLinear
+    of the whole [d_model, vocab] table + a float32 MatMul on every decoder step (docs/models.md).
+    Returns the graph optimisations applied, for the manifest.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     qtype = QuantType.QInt8 if weight_type == "QInt8" else QuantType.QUInt8
+    applied: list[str] = []
     for name in (ENCODER, DECODER_MERGED):
         src = out / name
         tmp = out / f"{name}.q.tmp"
+        decoder = fast_decoder and name == DECODER_MERGED
+        if decoder and untie_output_projection(src):
+            applied.append(UNTIE_OUTPUT_PROJECTION)
         quantize_dynamic(
             src,
             tmp,
             weight_type=qtype,
-            per_channel=False,
+            per_channel=decoder,
             reduce_range=False,
+            op_types_to_quantize=list(INT8_DECODER_OP_TYPES) if decoder else None,
             extra_options={"EnableSubgraph": True},
         )
         src.unlink()
@@ -143,6 +158,50 @@ def to_int8(out: Path, weight_type: str = "QInt8") -> None:
     for name in (DECODER, DECODER_WITH_PAST):
         (out / name).unlink(missing_ok=True)
         _drop_external_data(out, name)
+    return applied
+
+
+def untie_output_projection(path: Path) -> int:
+    """Replace each Transpose of a 2-D top-level initializer (the tied embedding feeding the logits
+    MatMul) by a pre-transposed initializer, so quantization sees a constant MatMul weight.
+
+    Numerically a no-op (ONNX Runtime folds the Transpose anyway). Returns the nodes replaced.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    inits = {i.name: i for i in model.graph.initializer}
+    made: dict[str, str] = {}
+
+    def walk(graph: onnx.GraphProto) -> int:
+        done = 0
+        for node in list(graph.node):
+            for attr in node.attribute:
+                if attr.type == onnx.AttributeProto.GRAPH:
+                    done += walk(attr.g)
+            if node.op_type != "Transpose" or node.input[0] not in inits or len(inits[node.input[0]].dims) != 2:
+                continue
+            perm = [list(a.ints) for a in node.attribute if a.name == "perm"]
+            if perm and perm[0] != [1, 0]:
+                continue
+            src = node.input[0]
+            if src not in made:
+                made[src] = f"{src}_transposed_untied"
+                weight = numpy_helper.to_array(inits[src]).T.copy()
+                model.graph.initializer.append(numpy_helper.from_array(weight, made[src]))
+            for other in graph.node:
+                for k, name in enumerate(other.input):
+                    if name == node.output[0]:
+                        other.input[k] = made[src]
+            graph.node.remove(node)
+            done += 1
+        return done
+
+    n = walk(model.graph)
+    if n:
+        _save_onnx(model, path)
+    return n
 
 
 def drop_split_decoders(out: Path) -> None:

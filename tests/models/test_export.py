@@ -111,6 +111,49 @@ def _count_ops(model: onnx.ModelProto, ops: set[str]) -> int:
     return n
 
 
+def _no_weight_dequantize(model: onnx.ModelProto) -> bool:
+    inits = {i.name for i in model.graph.initializer}
+    found: list[str] = []
+
+    def walk(graph: onnx.GraphProto) -> None:
+        for node in graph.node:
+            if node.op_type in ("DequantizeLinear", "Transpose") and node.input[0] in inits:
+                found.append(node.name)
+            for attr in node.attribute:
+                if attr.type == onnx.AttributeProto.GRAPH:
+                    walk(attr.g)
+
+    walk(model.graph)
+    return not found
+
+
+def _first_pass(path: Path) -> dict[str, np.ndarray]:
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    enc = np.random.default_rng(0).standard_normal((2, 1500, 64)).astype(np.float32)
+    feeds = {"input_ids": np.array([[50258, 50259, 50359], [50258, 50259, 50360]], dtype=np.int64),
+             "encoder_hidden_states": enc, "use_cache_branch": np.array([False])}
+    for i in sess.get_inputs():
+        if i.name.startswith("past_key_values."):
+            feeds[i.name] = np.zeros((2, i.shape[1], 0, i.shape[3]), dtype=np.float32)
+    return dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds), strict=True))
+
+
+def test_untie_output_projection_is_exact(tiny_whisper_package: Path, tmp_path: Path) -> None:
+    from models.export.onnx_export import untie_output_projection
+
+    path = tmp_path / DECODER_MERGED
+    shutil.copy(tiny_whisper_package / DECODER_MERGED, path)
+    assert untie_output_projection(path) == 2  # the logits projection in both If-branches
+    model = onnx.load(str(path))
+    assert _no_weight_dequantize(model) and not _no_weight_dequantize(
+        onnx.load(str(tiny_whisper_package / DECODER_MERGED)))
+    before, after = _first_pass(tiny_whisper_package / DECODER_MERGED), _first_pass(path)
+    assert before.keys() == after.keys()
+    for name in before:
+        np.testing.assert_array_equal(before[name], after[name], err_msg=name)
+    assert untie_output_projection(path) == 0  # idempotent
+
+
 def test_int8_quantizes_if_branches(tiny_whisper_int8_package: Path, tiny_whisper_package: Path,
                                     tmp_path: Path) -> None:
     pkg = open_package(tiny_whisper_int8_package)
@@ -119,6 +162,13 @@ def test_int8_quantizes_if_branches(tiny_whisper_int8_package: Path, tiny_whispe
     merged = onnx.load(str(pkg.file(DECODER_MERGED)))
     assert _float_matmul_weights_in_subgraphs(merged) == []
     assert _count_ops(merged, {"MatMulInteger", "DynamicQuantizeMatMul"}) > 0
+    # Fast decoder: the logits projection is a quantized MatMul of its own; no table is dequantized
+    # per step and the embedding Gather stays float32 (docs/models.md, "int8 decoder").
+    assert pkg.manifest["graph_optimizations"] == ["untie-output-projection"]
+    assert pkg.manifest["quantization"]["decoder"] == {"op_types": ["MatMul"], "per_channel": True}
+    assert _no_weight_dequantize(merged)
+    assert any("_transposed_untied" in i.name and i.data_type == onnx.TensorProto.INT8
+               for i in merged.graph.initializer)
     # Control: without EnableSubgraph the branches keep float32 MatMul weights.
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
