@@ -26,11 +26,15 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise SystemExit(f"toex: unknown format(s): {', '.join(unknown)} (choose from {', '.join(FORMATS)})")
+    # On the CPU a beam-search step is bound by memory traffic, so batching windows pays only at beam 1
+    # (docs/benchmarks.md: batched beam 5, int8, ran at 0.78x of window by window).
+    batch = args.batch_size or (8 if args.beam_size == 1 else 1)
     opts: dict[str, Any] = {
         "formats": formats,
         "translate_to": args.translate_to,
         "language": args.language,
         "beam_size": args.beam_size,
+        "batch_size": batch,
         "word_timestamps": args.word_timestamps,
     }
     if args.initial_prompt:
@@ -197,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--formats", default=",".join(FORMATS), help="json,txt,srt,vtt,docx")
         sp.add_argument("--workers", type=int, default=2, help="activities run in parallel")
         sp.add_argument("--beam-size", type=int, default=5)
+        sp.add_argument("--batch-size", type=int, default=0,
+                        help="30 s windows decoded together (default: 1 with beam search, 8 greedy)")
         sp.add_argument("--word-timestamps", action="store_true")
         sp.add_argument("--initial-prompt", help="names and places to prime recognition")
 
