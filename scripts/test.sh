@@ -17,4 +17,25 @@ set +e
 status=$?
 set -e
 bash .ci/iac.sh
+# The runtime must also run on Python 3.12: its tests that need no exporter (torch) there, then the
+# bundled sample through the CLI with the Whisper base package the 3.11 run exported.
+PY312=""
+for c in python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12; do
+  if "$c" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then PY312="$c"; break; fi
+done
+if [ -n "$PY312" ]; then
+  [ -x .venv312/bin/python ] || "$PY312" -m venv .venv312
+  .venv312/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
+    pytest==9.2.0 pytest-timeout==2.4.0 jsonschema==4.26.0 jiwer==4.0.0 faster-whisper==1.2.1
+  .venv312/bin/python -m pytest -q -p no:cacheprovider -m "not slow" tests/outputs tests/media \
+    tests/pipeline/test_runner.py || status=1
+  out312="$(mktemp -d)"
+  .venv312/bin/python -m shared.local --data-dir "$out312/data" --quiet transcribe \
+    "$(.venv/bin/python -c 'from models.fetch import sample_path; print(sample_path())')" \
+    --model "$(.venv/bin/python -c 'from models.fetch import ensure_default_model; print(ensure_default_model())')" \
+    --out "$out312/out" --formats json,txt >/dev/null || status=1
+  rm -rf "$out312"
+else
+  echo "python3.12 not found: the Python 3.12 check did not run" >&2
+fi
 exit $status
