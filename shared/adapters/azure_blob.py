@@ -37,7 +37,7 @@ from azure.storage.blob import (
     generate_blob_sas,
 )
 
-from shared.adapters.base import BlobExists, BlobInfo, BlobNotFound, IntegrityError, split_ref
+from shared.adapters.base import BlobExists, BlobInfo, BlobNotFound, IntegrityError, UploadsFiles, split_ref
 
 MiB = 1024 * 1024
 SHA256_KEY = "sha256"
@@ -76,7 +76,7 @@ def _info(ref: str, props: BlobProperties) -> BlobInfo:
                     last_modified=modified, metadata=metadata)
 
 
-class AzureBlobStore:
+class AzureBlobStore(UploadsFiles):
     """BlobStore over ``azure-storage-blob``.
 
     ``credential`` is a TokenCredential (``default_credential()`` in Azure). ``block_size`` bounds
@@ -183,11 +183,6 @@ class AzureBlobStore:
         if info.size != hashes.size:
             raise IntegrityError(f"{ref}: stored {info.size} bytes, sent {hashes.size}")
         return info
-
-    def upload_file(self, ref: str, path: Path, *, overwrite: bool = False,
-                    content_type: str | None = None, metadata: dict[str, str] | None = None) -> BlobInfo:
-        with open(path, "rb") as f:
-            return self.upload(ref, f, overwrite=overwrite, content_type=content_type, metadata=metadata)
 
     def delete(self, ref: str) -> None:
         try:

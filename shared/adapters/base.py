@@ -71,6 +71,19 @@ class BlobInfo:
         return split_ref(self.ref)[1]
 
 
+class UploadsFiles:
+    """``upload_file`` for any store with a streaming ``upload``: the file is never read whole."""
+
+    def upload(self, ref: str, data: bytes | BinaryIO, *, overwrite: bool = False,
+               content_type: str | None = None, metadata: dict[str, str] | None = None) -> BlobInfo:
+        raise NotImplementedError
+
+    def upload_file(self, ref: str, path: Path, *, overwrite: bool = False,
+                    content_type: str | None = None, metadata: dict[str, str] | None = None) -> BlobInfo:
+        with open(path, "rb") as f:
+            return self.upload(ref, f, overwrite=overwrite, content_type=content_type, metadata=metadata)
+
+
 @runtime_checkable
 class BlobStore(Protocol):
     """Streamed blob storage. Writes never replace an existing blob unless ``overwrite`` is set."""

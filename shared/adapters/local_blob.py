@@ -19,12 +19,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from shared.adapters.base import BlobExists, BlobInfo, BlobNotFound, IntegrityError, split_ref
+from shared.adapters.base import BlobExists, BlobInfo, BlobNotFound, IntegrityError, UploadsFiles, split_ref
 
 _BLOCK = 4 * 1024 * 1024
 
 
-class FsBlobStore:
+class FsBlobStore(UploadsFiles):
     """BlobStore over a folder. ``mounts`` maps container names to read-only source folders."""
 
     def __init__(self, root: Path, mounts: dict[str, Path] | None = None) -> None:
@@ -91,11 +91,6 @@ class FsBlobStore:
                         sha256=sha.hexdigest(), last_modified=_now(), metadata=dict(metadata or {}))
         self._write_meta(info, content_type)
         return info
-
-    def upload_file(self, ref: str, path: Path, *, overwrite: bool = False,
-                    content_type: str | None = None, metadata: dict[str, str] | None = None) -> BlobInfo:
-        with open(path, "rb") as f:
-            return self.upload(ref, f, overwrite=overwrite, content_type=content_type, metadata=metadata)
 
     def delete(self, ref: str) -> None:
         self._check_writable(ref)

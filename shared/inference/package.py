@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shared.hashing import sha256_file
+
 MANIFEST = "model.json"
 FORMAT = "toex-onnx-package/1"
 TASKS = ("automatic-speech-recognition", "translation")
@@ -25,7 +27,6 @@ DECODER_LAYOUTS = {
     "split": ("decoder_model.onnx", "decoder_with_past_model.onnx"),
 }
 REQUIRED_FIELDS = ("format", "name", "task", "architecture", "precision", "decoder_layout", "files")
-_CHUNK = 1 << 20
 
 
 class PackageIntegrityError(Exception):
@@ -34,14 +35,6 @@ class PackageIntegrityError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def list_files(root: Path, exclude: Iterable[str] = ()) -> list[str]:

@@ -16,6 +16,7 @@ from shared.adapters.base import JobExists
 from shared.adapters.local_blob import FsBlobStore
 from shared.adapters.sqlite_jobs import SqliteJobStore
 from shared.domain import Job, JobStatus, SourceRef, job_id_for
+from shared.hashing import sha256_file
 from shared.local.runner import LocalOrchestrationRunner
 from shared.local.taskhub import TaskHub
 from shared.outputs.formats import file_name
@@ -23,14 +24,6 @@ from shared.services import Services, build_local, set_services
 from shared.settings import Settings
 
 LOCAL_FORCE = "local"
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(4 * 1024 * 1024), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class LocalApp:
@@ -104,7 +97,7 @@ class LocalApp:
 
     def submit_once(self, path: Path, options: dict[str, Any], **kw: Any) -> tuple[Job, bool]:
         """Idempotent submit (drop folders): the job id comes from the file's identity and content."""
-        job_id = job_id_for(path.resolve().as_uri(), file_sha256(path))
+        job_id = job_id_for(path.resolve().as_uri(), sha256_file(path))
         return self.submit(path, options, job_id=job_id, **kw)
 
     def run(self, job: Job) -> Job:

@@ -88,15 +88,6 @@ class _HashingReader:
         return self.sha.hexdigest()
 
 
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file, read in blocks."""
-    sha = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(HASH_BLOCK):
-            sha.update(block)
-    return sha.hexdigest()
-
-
 def probe(path: Path, *, max_duration_s: float | None = None) -> MediaInfo:
     """Describe `path` and check its audio is usable; MediaError with a reason code otherwise."""
     path = Path(path)
