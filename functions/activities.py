@@ -129,6 +129,7 @@ def transcribe_chunk(p: dict[str, Any]) -> dict[str, Any]:
             "language": result.language,
             "language_probability": result.language_probability,
             "segments": [s.to_dict() for s in result.segments],
+            "skipped": [[round(s + chunk.start_s, 3), round(e + chunk.start_s, 3), r] for s, e, r in result.skipped],
         },
     )
     if task == "transcribe":
@@ -153,6 +154,7 @@ def merge_transcript(p: dict[str, Any]) -> dict[str, Any]:
             "language": language,
             "language_probability": round(max(probs), 4) if probs else None,
             "segments": [s.to_dict() for s in segments],
+            "skipped": sorted(s for d in parts for s in d.get("skipped", [])),
         },
     )
     return {"ref": ref, "segments": len(segments), "language": language, "model": svc.stt.model_info}

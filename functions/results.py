@@ -46,6 +46,7 @@ def render_outputs(p: dict[str, Any]) -> dict[str, Any]:
         model=p["model"],
         params=params,
         created_at=job.created_at,
+        skipped=merged.get("skipped", []),
         speech_s=p.get("speech_s"),
     )
     stem = job.source.name.rsplit(".", 1)[0] or "transcript"
@@ -62,6 +63,7 @@ def render_outputs(p: dict[str, Any]) -> dict[str, Any]:
     summary = {
         "language": transcript["language"],
         "segments": len(transcript["segments"]),
+        "skipped": len(transcript["skipped"]),
         "speech_s": transcript["speech_s"],
         "duration_s": transcript["source"]["duration_s"],
         "translation": None

@@ -269,6 +269,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                         "language": result.language,
                         "language_probability": result.language_probability,
                         "segments": [s.to_dict() for s in result.segments],
+                        "skipped": [list(s) for s in result.skipped],
                         "model": dict(slot.engine.model_info),
                     }
 

@@ -165,6 +165,7 @@ class HttpSpeechToText(_HttpClient):
             language=str(body["language"]),
             language_probability=float(body["language_probability"]),
             segments=tuple(Segment.from_dict(s) for s in body["segments"]),
+            skipped=tuple((float(s), float(e), str(r)) for s, e, r in body.get("skipped", [])),
         )
 
 

@@ -118,6 +118,13 @@ class LanguageDetection:
 
 @dataclass(frozen=True)
 class TranscriptionResult:
+    """Segments of some audio, and the speech windows whose text the hallucination guards refused.
+
+    ``skipped`` holds ``(start, end, reason)`` per refused window, so a transcript can say where it
+    is silent on purpose instead of leaving an unexplained gap.
+    """
+
     language: str
     language_probability: float
     segments: tuple[Segment, ...]
+    skipped: tuple[tuple[float, float, str], ...] = ()

@@ -46,6 +46,7 @@ from shared.inference.sessions import DecoderRunner, EncoderRunner, ProviderSpec
 from shared.inference.tokenizer import TIME_PRECISION, WhisperTokenizer
 
 MAX_TARGET_POSITIONS = 448
+REPETITION = "repetition"  # the window's text failed the compression-ratio guard: Whisper looped
 MIN_CONTINUATION_S = 1.0  # an unread tail shorter than this is left (too short for a word)
 MAX_CONTINUATIONS = 3
 
@@ -315,6 +316,7 @@ class WhisperEngine:
         per_window: list[dict[str, float]] = []
         bs = max(1, options.batch_size)
         queue: list[tuple[float, float, int]] = [(s, e, 0) for s, e in wins]
+        skipped: list[tuple[float, float, str]] = []
         b = 0
         while b < len(queue):
             batch = queue[b:b + bs]
@@ -332,6 +334,8 @@ class WhisperEngine:
                 if d.silent(options, tok.timestamp_begin):
                     continue
                 pieces = self._segments(d, ws, we, options)
+                if not pieces and any(t < tok.eot for t in d.hyp.tokens):
+                    skipped.append((round(ws, 3), round(we, 3), REPETITION))
                 if options.word_timestamps and pieces:
                     segments += alignment.add_word_timestamps(self, encoded, k, d, pieces, ws, we, options.task)
                 else:
@@ -347,4 +351,4 @@ class WhisperEngine:
             language, prob = self._aggregate(per_window)
         else:
             language, prob = "en", 0.0
-        return TranscriptionResult(language, round(prob, 4), tuple(segments))
+        return TranscriptionResult(language, round(prob, 4), tuple(segments), tuple(sorted(skipped)))

@@ -58,6 +58,9 @@ def translation_title(t: dict[str, Any]) -> str:
     return f"{language_name(t['translation']['language'])} translation"
 
 
+SKIP_REASONS = {"repetition": "the model's output repeated itself and was withheld; listen to this passage"}
+
+
 def header_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs describing the recording, model and run — never any transcript text."""
     src, model, tr = t["source"], t["model"], t["translation"]
@@ -71,6 +74,9 @@ def header_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
         fields.append(("Translation", f"{language_label(tr['language'])}, {tr['route']} route, {tr['model']['name']}"))
         if tr["route"] == "text-model":
             fields.append(("Translation model SHA-256", tr["model"]["sha256"]))
+    for gap in t.get("skipped") or ():  # schema 1.1; never text, only where and why
+        reason = SKIP_REASONS.get(gap["reason"], gap["reason"])
+        fields.append(("Not transcribed", f"{timestamp(gap['start'])} to {timestamp(gap['end'])} ({reason})"))
     fields += [
         ("Model", f"{model['name']} ({model['precision']})"),
         ("Model SHA-256", model["sha256"]),

@@ -17,7 +17,7 @@ from typing import Any
 
 from shared.domain.transcript import Segment, TranscriptionOptions
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SOFTWARE_NAME = "toex-transcribe"
 ROUTES = ("text-model", "whisper-translate")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -141,12 +141,15 @@ def build_transcript(
     created_at: str,
     speech_s: float | None = None,
     software: Mapping[str, str] | None = None,
+    skipped: Sequence[Sequence[Any]] = (),
 ) -> dict[str, Any]:
     """The canonical transcript dict, keys in their documented order.
 
     ``translation`` is ``{language, route, model: {name, sha256}, segments}`` where each segment is a
     ``Segment`` or a mapping ``{start, end, text, source_id?}``; ``source_id`` is the 1-based id of the
     original segment it translates (omit or ``None`` for the ``whisper-translate`` route).
+    ``skipped`` lists ``(start, end, reason)`` for speech the hallucination guards refused to write
+    (e.g. ``repetition``): the transcript says where it is silent on purpose.
     Raises ``ValueError`` on missing or non-finite values.
     """
     try:
@@ -173,6 +176,8 @@ def build_transcript(
         "language_probability": _opt(language_probability, "language_probability", _prob),
         "speech_s": _opt(speech_s, "speech_s", _seconds),
         "segments": segs,
+        "skipped": [{"start": _seconds(s, f"skipped[{i}].start"), "end": _seconds(e, f"skipped[{i}].end"),
+                     "reason": _str(r, f"skipped[{i}].reason")} for i, (s, e, r) in enumerate(skipped)],
         "translation": None if translation is None else _translation(translation, {s["id"] for s in segs}),
         "model": {
             "name": _str(model.get("name"), "model.name"),

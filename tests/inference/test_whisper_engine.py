@@ -101,7 +101,19 @@ def test_transcribe_segments_and_determinism(engine):
 def test_no_speech_guard_drops_window(engine):
     opts = TranscriptionOptions(language="en", beam_size=1, max_new_tokens=8, no_speech_threshold=-1.0,
                                 log_prob_threshold=0.0)
-    assert engine.transcribe(tone(5), None, opts).segments == ()
+    result = engine.transcribe(tone(5), None, opts)
+    assert result.segments == () and result.skipped == ()  # silence is not a withheld passage
+
+
+def test_refused_text_is_reported_as_a_skipped_window(engine):
+    """Text the compression-ratio guard refuses leaves a named gap, never an unexplained one."""
+    windows = [(2.5, 9.0), (20.0, 31.0)]
+    base = dict(language="en", beam_size=1, max_new_tokens=24, no_speech_threshold=1.0, batch_size=2)
+    kept = engine.transcribe(tone(40), windows, TranscriptionOptions(**base, compression_ratio_threshold=100.0))
+    assert kept.segments and kept.skipped == ()
+    refused = engine.transcribe(tone(40), windows, TranscriptionOptions(**base, compression_ratio_threshold=0.0))
+    assert refused.segments == ()
+    assert refused.skipped == ((2.5, 9.0, "repetition"), (20.0, 31.0, "repetition"))
 
 
 def test_detect_language_and_candidates(engine):

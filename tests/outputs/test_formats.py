@@ -122,7 +122,7 @@ def test_txt_has_header_and_every_segment() -> None:
 
 
 def test_zero_segments_say_no_speech() -> None:
-    t = make_transcript(None, [])
+    t = make_transcript(None, [], skipped=[])
     txt = render(t, "txt").decode()
     assert f"\n\n{NO_SPEECH}\n\n{DISCLAIMER}\n" in txt and "-->" not in txt
     assert render(t, "srt") == b"" and render(t, "vtt") == b"WEBVTT\n"
@@ -202,3 +202,14 @@ def test_format_helpers() -> None:
         render(make_transcript(), "txt", track="original")
     with pytest.raises(ValueError, match="has no translation"):
         render(make_transcript(None), "srt", track="translation")
+
+
+def test_withheld_passages_are_named_in_the_header_never_silently_missing() -> None:
+    from tests.fixtures.outputs import make_transcript
+
+    t = make_transcript(None, skipped=[(12.0, 29.6, "repetition")])
+    txt = render(t, "txt").decode()
+    assert "Not transcribed:" in txt and "00:00:12.000 to 00:00:29.600" in txt and "listen to this passage" in txt
+    doc = docx.Document(io.BytesIO(render(t, "docx")))
+    cells = [c.text for table in doc.tables for row in table.rows for c in row.cells]
+    assert any("00:00:12.000 to 00:00:29.600" in c for c in cells)

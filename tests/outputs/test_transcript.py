@@ -24,8 +24,9 @@ VALIDATOR = jsonschema.Draft202012Validator(load_schema(), format_checker=jsonsc
 def test_builds_documented_layout_from_segments() -> None:
     t = make_transcript()
     assert list(t) == ["schema_version", "job_id", "source", "language", "language_probability", "speech_s",
-                       "segments", "translation", "model", "params", "created_at", "software"]
-    assert t["schema_version"] == SCHEMA_VERSION == "1.0"
+                       "segments", "skipped", "translation", "model", "params", "created_at", "software"]
+    assert t["schema_version"] == SCHEMA_VERSION == "1.1"
+    assert t["skipped"] == [{"start": 12.0, "end": 29.6, "reason": "repetition"}]
     assert t["source"] == {"name": "Interview 2025-03-01 Room 3.wav", "sha256": "3f1c" * 16,
                            "duration_s": 36010.123, "size_bytes": 1_152_323_456, "format": "wav"}
     assert (t["language_probability"], t["speech_s"]) == (0.9877, 25.556)
