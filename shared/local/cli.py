@@ -89,11 +89,40 @@ def _run_with_progress(app: LocalApp, job: Job, show_bar: bool) -> Job:
     return final
 
 
+def _holds_other_source(folder: Path, job: Job) -> bool:
+    """Whether ``folder`` already holds outputs of a different recording (another name or content)."""
+    previous = folder / "transcript.json"
+    if not previous.is_file():
+        return any(folder.iterdir()) if folder.is_dir() else False
+    try:
+        source = json.loads(previous.read_text(encoding="utf-8")).get("source", {})
+    except (OSError, ValueError):
+        return True
+    return (source.get("name"), source.get("sha256")) != (job.source.name, job.source.sha256)
+
+
+def output_folder(out_root: Path, job: Job, taken: dict[Path, str]) -> Path:
+    """``DIR/<stem>/``, or ``DIR/<stem>-<job id>/`` when that folder belongs to another file.
+
+    Another file is one submitted earlier in this run from another path (``taken``: folder → source
+    URL), or one whose outputs are already there. Outputs are never silently replaced by another
+    recording's; the same recording run again reuses its folder.
+    """
+    stem = Path(job.source.name).stem or "transcript"
+    folder = out_root / stem
+    owner = taken.get(folder)
+    if (owner is not None and owner != job.source.url) or (owner is None and _holds_other_source(folder, job)):
+        folder = out_root / f"{stem}-{job.job_id.removeprefix('job-')[:12]}"
+    taken[folder] = job.source.url or job.job_id
+    return folder
+
+
 def cmd_transcribe(args: argparse.Namespace) -> int:
     app = LocalApp(_settings(args), workers=args.workers)
     options = _options(args)
     out_root = Path(args.out).resolve()
     failures = 0
+    taken: dict[Path, str] = {}
     for name in args.files:
         path = Path(name)
         if not path.is_file():
@@ -107,10 +136,11 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             reason = f"{final.error.code}: {final.error.message}" if final.error else final.status.value
             print(f"{name}: failed: {reason}", file=sys.stderr)
             continue
-        written = app.export_outputs(final, out_root / path.stem)
+        folder = output_folder(out_root, final, taken)
+        written = app.export_outputs(final, folder)
         if args.print:
             print(written["txt"].read_text(encoding="utf-8") if "txt" in written else "")
-        print(f"{name}: {final.job_id}")
+        print(f"{name}: {final.job_id} -> {folder}")
         for fmt, p in written.items():
             print(f"  {fmt:5} {p}")
     return 1 if failures else 0
@@ -179,9 +209,16 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
+    """Fetch and export the default model; one progress line per step, library output to a log file."""
     from models.fetch import ensure_default_model
+    from shared.local.quiet import progress_only
+    from shared.settings import cache_root
 
-    print(ensure_default_model(args.precision))
+    log_path = cache_root() / "logs" / "setup.log"
+    with progress_only(log_path):
+        model = ensure_default_model(args.precision)
+    print(f"toex setup: ready; library output is in {log_path}", file=sys.stderr)
+    print(model)
     return 0
 
 

@@ -112,3 +112,38 @@ def test_output_folder_inside_drop_folder_is_refused(cli_env: Path, tmp_path: Pa
     drop.mkdir()
     with pytest.raises(SystemExit, match="must not be inside"):
         main(["--data-dir", str(cli_env), "watch", str(drop), "--out", str(drop / "out"), "--once"])
+
+
+def _folders(out: str) -> dict[str, Path]:
+    """``FILE: job-id -> FOLDER`` lines of the CLI's output."""
+    lines = [ln for ln in out.splitlines() if " -> " in ln]
+    return {ln.split(": ", 1)[0]: Path(ln.rsplit(" -> ", 1)[1]) for ln in lines}
+
+
+def test_files_with_the_same_name_get_their_own_output_folders(
+    cli_env: Path, make_media, tiny_whisper_package: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interview(folder: str, seconds: float) -> Path:
+        (tmp_path / folder).mkdir()
+        return make_media(tmp_path / folder, "wav", seconds=seconds, content="speech").rename(
+            tmp_path / folder / "interview.wav")
+
+    first, second = interview("a", 8), interview("b", 11)
+    assert first.name == second.name and first.read_bytes() != second.read_bytes()
+    out = tmp_path / "out"
+    common = ["--out", str(out), "--model", str(tiny_whisper_package), "--beam-size", "1", "--language", "en"]
+    assert main(["--data-dir", str(cli_env), "--quiet", "transcribe", str(first), str(second), *common]) == 0
+    folders = _folders(capsys.readouterr().out)
+    assert set(folders) == {str(first), str(second)}
+    assert folders[str(first)] != folders[str(second)]
+    for src, folder in folders.items():
+        t = json.loads((folder / "transcript.json").read_text())
+        assert t["source"]["sha256"] == __import__("hashlib").sha256(Path(src).read_bytes()).hexdigest()
+    # a later run of another file with that name does not replace either set of outputs
+    third = interview("c", 9)
+    assert main(["--data-dir", str(cli_env), "--quiet", "transcribe", str(third), *common]) == 0
+    third_folder = _folders(capsys.readouterr().out)[str(third)]
+    assert third_folder not in folders.values()
+    # the same recording run again reuses its own folder
+    assert main(["--data-dir", str(cli_env), "--quiet", "transcribe", str(first), *common]) == 0
+    assert _folders(capsys.readouterr().out) == {str(first): folders[str(first)]}
