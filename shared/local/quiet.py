@@ -59,7 +59,7 @@ def progress_only(log_path: Path, prefix: str = "toex setup: ") -> Iterator[Path
     log = open(log_path, "a", buffering=1, encoding="utf-8", errors="replace")  # noqa: SIM115
     os.dup2(log.fileno(), 2)
     saved_stderr = sys.stderr
-    sys.stderr = _ProgressFilter(log, terminal, prefix)  # type: ignore[assignment]
+    sys.stderr = _ProgressFilter(log, terminal, prefix)
     try:
         yield log_path
     finally:
