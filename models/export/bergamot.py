@@ -151,10 +151,17 @@ def write_shortlist(lex: Path, pkg: Path) -> dict[str, Any]:
 
 
 def torch_reference(items: dict[str, Any], dims: Dims, rows: list[list[int]], factor: float) -> list[list[int]]:
+    import torch
+
     from .bergamot_torch import BergamotTorch
 
-    model = BergamotTorch(Weights(items), dims)
-    return [model.greedy(r, int(factor * len(r))) for r in rows]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: more threads only contend
+    try:
+        model = BergamotTorch(Weights(items), dims)
+        return [model.greedy(r, int(factor * len(r))) for r in rows]
+    finally:
+        torch.set_num_threads(threads)
 
 
 def compare(ours: list[list[int]], ref: list[list[int]]) -> dict[str, Any]:

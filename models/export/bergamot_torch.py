@@ -46,11 +46,17 @@ class BergamotTorch(nn.Module):
         angle = positions.float()[:, None] * inv[None, :]
         return torch.cat([torch.sin(angle), torch.cos(angle)], dim=-1)
 
-    def _attn(self, q_in: torch.Tensor, kv: torch.Tensor, mask: torch.Tensor, p: str) -> torch.Tensor:
-        b, h, dk = q_in.shape[0], self.d.heads, self.d.head_dim
-        q = self._lin(q_in, f"{p}_Wq", f"{p}_bq").view(b, -1, h, dk).transpose(1, 2)
+    def _kv(self, kv: torch.Tensor, p: str) -> tuple[torch.Tensor, torch.Tensor]:
+        b, h, dk = kv.shape[0], self.d.heads, self.d.head_dim
         k = self._lin(kv, f"{p}_Wk", f"{p}_bk").view(b, -1, h, dk).transpose(1, 2)
         v = self._lin(kv, f"{p}_Wv", f"{p}_bv").view(b, -1, h, dk).transpose(1, 2)
+        return k, v
+
+    def _attn(self, q_in: torch.Tensor, kv: tuple[torch.Tensor, torch.Tensor], mask: torch.Tensor,
+              p: str) -> torch.Tensor:
+        b, h, dk = q_in.shape[0], self.d.heads, self.d.head_dim
+        q = self._lin(q_in, f"{p}_Wq", f"{p}_bq").view(b, -1, h, dk).transpose(1, 2)
+        k, v = kv
         scores = (q / math.sqrt(dk)) @ k.transpose(-1, -2)
         scores = scores.masked_fill(~mask[:, None, None, :], float("-inf"))
         ctx = (torch.softmax(scores, -1) @ v).transpose(1, 2).reshape(b, -1, self.d.d_model)
@@ -64,7 +70,8 @@ class BergamotTorch(nn.Module):
     def encode(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         x = self.p["Wemb"][ids] * math.sqrt(self.d.d_model) + self._pos(torch.arange(ids.shape[1]))[None]
         for i in range(1, self.d.enc_layers + 1):
-            x = self._ffn(self._attn(x, x, mask, f"encoder_l{i}_self"), f"encoder_l{i}")
+            x = self._ffn(self._attn(x, self._kv(x, f"encoder_l{i}_self"), mask, f"encoder_l{i}_self"),
+                          f"encoder_l{i}")
         return x
 
     @torch.no_grad()
@@ -73,6 +80,7 @@ class BergamotTorch(nn.Module):
         src = torch.tensor([ids])
         mask = torch.ones_like(src, dtype=torch.bool)
         enc = self.encode(src, mask)
+        cross = [self._kv(enc, f"decoder_l{i}_context") for i in range(1, self.d.dec_layers + 1)]
         states = [torch.zeros(1, self.d.d_model) for _ in range(self.d.dec_layers)]
         out: list[int] = []
         prev = torch.zeros(1, self.d.d_model)
@@ -83,7 +91,7 @@ class BergamotTorch(nn.Module):
                 f = torch.sigmoid(self._lin(y, f"{p}_rnn_Wf", f"{p}_rnn_bf"))
                 states[i - 1] = f * states[i - 1] + (1 - f) * self._lin(y, f"{p}_rnn_W", None)
                 y = self._ln(y + torch.relu(states[i - 1]), f"{p}_rnn_ffn_ln")
-                y = self._attn(y[:, None, :], enc, mask, f"{p}_context")[:, 0, :]
+                y = self._attn(y[:, None, :], cross[i - 1], mask, f"{p}_context")[:, 0, :]
                 y = self._ffn(y, p)
             tok = int(torch.argmax(y @ self.p["Wemb"].T + self.p["decoder_ff_logit_out_b"], -1))
             if tok == eos:

@@ -104,3 +104,15 @@ def read_shortlist(path: Path) -> tuple[int, int, np.ndarray, np.ndarray]:
     pos += 8 * n_offsets
     targets = np.frombuffer(buf, dtype="<u4", count=n_lists, offset=pos).astype(np.int32)
     return int(first), int(best), offsets, targets
+
+
+def write_model(path: Path, items: list[tuple[str, int, tuple[int, ...], bytes]], config_yaml: str) -> None:
+    """Write a Marian binary v1 file (tests build tiny models with it); ``special:model.yml`` is appended."""
+    entries = [*items, ("special:model.yml", CHAR, (len(config_yaml.encode()) + 1,), config_yaml.encode() + b"\0")]
+    names = [n.encode() + b"\0" for n, _, _, _ in entries]
+    head = struct.pack("<QQ", BINARY_VERSION, len(entries))
+    for name, (_, typ, shape, data) in zip(names, entries, strict=True):
+        head += struct.pack("<4Q", len(name), typ, len(shape), len(data))
+    head += b"".join(names) + b"".join(struct.pack(f"<{len(s)}i", *s) for _, _, s, _ in entries)
+    padding = (-(len(head) + 8)) % 256
+    Path(path).write_bytes(head + struct.pack("<Q", padding) + b"\0" * padding + b"".join(d for *_, d in entries))
