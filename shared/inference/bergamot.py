@@ -29,7 +29,7 @@ from shared.inference.sessions import ProviderSpec, create_session, input_dtype
 ARCHITECTURE = "bergamot"
 # Sentence ends: . ! ? … followed by space and a capital, digit, quote or opening bracket; a short list
 # of abbreviations (pt, en) never ends a sentence.
-_BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”»)]*\s+(?=[\"'“«(¿¡]?[A-ZÀ-ÖØ-Þ0-9])")
+_BOUNDARY = re.compile(r"(?<=[.!?…])([\"'”»)]*)\s+(?=[\"'“«(¿¡]?[A-ZÀ-ÖØ-Þ0-9])")
 _ABBREVIATIONS = frozenset((
     "sr", "sra", "srta", "dr", "dra", "drs", "prof", "profa", "eng", "av", "nº", "art", "pág", "pp", "cap", "vol",
     "exa", "exmo", "exma", "vs", "mr", "mrs", "ms", "st", "jr", "sgt", "insp", "pc", "ds", "dc", "cf", "approx",
@@ -44,7 +44,7 @@ def split_sentences(text: str) -> list[str]:
     out: list[str] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        head = text[start:m.start()]
+        head = text[start:m.end(1)]
         word = re.split(r"[\s(\"'“«]", head)[-1].rstrip(".!?…\"'”»)").lower()
         if head.rstrip("\"'”»)").endswith(".") and (word in _ABBREVIATIONS or len(word) == 1):
             continue
