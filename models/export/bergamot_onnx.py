@@ -291,9 +291,10 @@ class _Builder:
         if self.int8:
             q, mult = w.int8("Wemb")
             alpha = w.alpha("Wemb")
-            wq: str = g.weight(_unsigned(q.T), "Wemb.u8.T")
-            if shortlist:
-                wq = g.op("Gather", wq, "vocab", axis=1)
+            if shortlist:  # gather rows of the [V, D] table (contiguous), then transpose the few kept
+                wq = g.op("Transpose", g.op("Gather", g.weight(_unsigned(q), "Wemb.u8"), "vocab", axis=0), perm=[1, 0])
+            else:
+                wq = g.weight(_unsigned(q.T), "Wemb.u8.T")
             prod = self.int8_matmul(y, alpha, wq)
             return g.op("Add", g.op("Mul", prod, g.const(1.0 / (alpha * mult), "dequant")), b, out="logits")
         emb = g.weight(w.matrix("Wemb").astype(g.float), "Wemb")

@@ -108,6 +108,15 @@ class LocalTranslator(_InProcess):
         return engine
 
     def supports(self, source_language: str, target_language: str) -> bool:
+        """A Bergamot package's fixed pair is read from its manifest without loading the model."""
+        if not self.loaded:
+            from shared.inference.package import open_package
+
+            pkg = open_package(self.package_dir, verify=False)
+            if pkg.architecture == "bergamot":
+                from shared.inference.bergamot import pair_supported
+
+                return pair_supported(pkg.languages, source_language, target_language)
         return bool(self.engine.supports(source_language, target_language))
 
     def translate(self, texts: list[str], source_language: str, target_language: str = "en") -> list[str]:

@@ -56,10 +56,19 @@ def split_sentences(text: str) -> list[str]:
 
 @dataclass
 class _Cache:
+    """Decoder state of the rows in flight; ``allowed`` [rows, V'] marks each row's own shortlist."""
+
     states: list[Any]
     cross: dict[str, Any]
     mask: np.ndarray
     step: int
+    allowed: np.ndarray | None = None
+
+    def rows(self, index: np.ndarray, cross: bool = True) -> _Cache:
+        """The rows picked by ``index`` (cross keys/values only when ``cross``)."""
+        return _Cache([s[index] for s in self.states], {k: v[index] for k, v in self.cross.items()} if cross
+                      else self.cross, self.mask[index] if cross else self.mask, self.step,
+                      None if self.allowed is None else self.allowed[index])
 
 
 class BergamotEngine:
@@ -80,6 +89,7 @@ class BergamotEngine:
         self.max_length_factor = float(meta["max_length_factor"])
         self.max_input_tokens = int(meta["max_input_tokens"])
         self.default_beam_size = int(meta.get("beam_size", 1))
+        self.shared_vocab = bool(meta.get("shared_vocab", True))
         self.batch_size = batch_size
         self.source_tokenizer = Tokenizer.from_file(str(pkg.file("source_tokenizer.json")))
         self.target_tokenizer = Tokenizer.from_file(str(pkg.file("target_tokenizer.json")))
@@ -103,8 +113,7 @@ class BergamotEngine:
         return self.package.languages
 
     def supports(self, source: str, target: str) -> bool:
-        langs = self.package.languages
-        return len(langs) >= 2 and _base(source) == langs[0] and _base(target) == langs[1]
+        return pair_supported(self.package.languages, source, target)
 
     # -- text -------------------------------------------------------------------------------------
     def encode(self, sentence: str) -> list[int]:
@@ -163,17 +172,31 @@ class BergamotEngine:
         states = [np.zeros((len(batch), self.d_model), dtype=self.state_dtype) for _ in range(self.layers)]
         return _Cache(states, cross, mask, 0)
 
-    def _vocab(self, batch: list[list[int]]) -> np.ndarray | None:
+    def _shortlist(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The union of the rows' shortlists (ids the decoder scores) and each row's own mask over it.
+
+        A row may use the ``first`` most frequent words, ``</s>``, ``<unk>``, its source tokens (the
+        vocabulary is shared) and the lexical translations of its source tokens: its output never
+        depends on the other sentences in the batch."""
         if self.shortlist is None:
             return None
         first, offsets, targets = self.shortlist
-        parts = [np.arange(first, dtype=np.int64), np.array([self.eos, self.unk], dtype=np.int64)]
-        for tok in {t for r in batch for t in r}:
-            if 0 <= tok < len(offsets) - 1:
-                parts.append(targets[offsets[tok]:offsets[tok + 1]].astype(np.int64))
-        return np.unique(np.concatenate(parts))
+        base = np.concatenate([np.arange(first, dtype=np.int64), np.array([self.eos, self.unk], dtype=np.int64)])
+        per_row = []
+        for row in batch:
+            parts = [base]
+            for tok in set(row):
+                if 0 <= tok < len(offsets) - 1:
+                    parts.append(targets[offsets[tok]:offsets[tok + 1]].astype(np.int64))
+            if self.shared_vocab:
+                parts.append(np.asarray(row, dtype=np.int64))
+            per_row.append(np.unique(np.concatenate(parts)))
+        vocab = np.unique(np.concatenate(per_row))
+        allowed = np.stack([np.isin(vocab, ids) for ids in per_row])
+        return vocab, allowed
 
     def _step(self, tokens: np.ndarray, cache: _Cache, vocab: np.ndarray | None) -> tuple[np.ndarray, _Cache]:
+        """Logits of the next token ([rows, V] or, with a shortlist, [rows, V'] with -inf outside a row's own)."""
         feeds: dict[str, Any] = {"input_ids": tokens.astype(np.int64), "step": np.array([cache.step], np.int64),
                                  "attention_mask": cache.mask, **cache.cross}
         feeds.update({f"state.{i}": s for i, s in enumerate(cache.states)})
@@ -183,11 +206,16 @@ class BergamotEngine:
             feeds["vocab"] = vocab
         outs = session.run(None, feeds)
         logits = outs[0]
-        if vocab is not None:
-            full = np.full((logits.shape[0], self.vocab_size), -np.inf, dtype=np.float32)
-            full[:, vocab] = logits
-            logits = full
-        return logits, _Cache(list(outs[1:1 + self.layers]), cache.cross, cache.mask, cache.step + 1)
+        if cache.allowed is not None:
+            logits = np.where(cache.allowed, logits, np.float32(-np.inf))
+        return logits, _Cache(list(outs[1:1 + self.layers]), cache.cross, cache.mask, cache.step + 1, cache.allowed)
+
+    def _full(self, logits: np.ndarray, vocab: np.ndarray | None) -> np.ndarray:
+        if vocab is None:
+            return logits
+        full = np.full((logits.shape[0], self.vocab_size), -np.inf, dtype=np.float32)
+        full[:, vocab] = logits
+        return full
 
     @property
     def vocab_size(self) -> int:
@@ -195,13 +223,18 @@ class BergamotEngine:
 
     def _greedy(self, batch: list[list[int]], limits: list[int]) -> list[list[int]]:
         cache = self._encode(batch)
-        vocab = self._vocab(batch)
+        short = self._shortlist(batch)
+        vocab = None
+        if short is not None:
+            vocab, cache.allowed = short
         out: list[list[int]] = [[] for _ in batch]
         alive = np.arange(len(batch))
         tokens = np.full(len(batch), -1, dtype=np.int64)
         while len(alive):
             logits, cache = self._step(tokens, cache, vocab)
             nxt = np.argmax(logits, axis=-1)
+            if vocab is not None:
+                nxt = vocab[nxt]
             keep = []
             for j, row in enumerate(alive):
                 tok = int(nxt[j])
@@ -212,18 +245,18 @@ class BergamotEngine:
                     keep.append(j)
             if len(keep) < len(alive):  # drop finished rows from every tensor
                 sel = np.array(keep, dtype=np.int64)
-                cache = _Cache([s[sel] for s in cache.states], {k: v[sel] for k, v in cache.cross.items()},
-                               cache.mask[sel], cache.step)
-                alive, nxt = alive[sel], nxt[sel]
+                cache, alive, nxt = cache.rows(sel), alive[sel], nxt[sel]
             tokens = nxt.astype(np.int64)
         return out
 
     def _beam(self, batch: list[list[int]], limits: list[int], k: int) -> list[list[int]]:
         cache = self._encode(batch)
-        rep = lambda a: np.repeat(a, k, axis=0)  # noqa: E731
-        cache = _Cache([rep(s) for s in cache.states], {n: rep(v) for n, v in cache.cross.items()},
-                       rep(cache.mask), 0)
-        runner = _BeamRunner(self, self._vocab(batch))
+        short = self._shortlist(batch)
+        vocab = None
+        if short is not None:
+            vocab, cache.allowed = short
+        cache = cache.rows(np.repeat(np.arange(len(batch)), k))
+        runner = _BeamRunner(self, vocab)
         cfg = DecodeConfig(eot=self.eos, timestamp_begin=None, suppress_blank=False, max_new_tokens=max(limits))
         hyps, _ = beam_search(runner, np.full((len(batch) * k, 1), -1, np.int64), cache, cfg, k)  # type: ignore[arg-type]
         return [h.tokens[:limit] for h, limit in zip(hyps, limits, strict=True)]
@@ -237,14 +270,20 @@ class _BeamRunner:
 
     def start(self, prefix: np.ndarray, cache: _Cache, extra: Any = None) -> tuple[np.ndarray, _Cache, dict[str, Any]]:
         logits, cache = self.engine._step(prefix[:, 0], cache, self.vocab)
-        return logits[:, None, :], cache, {}
+        return self.engine._full(logits, self.vocab)[:, None, :], cache, {}
 
     def step(self, tokens: np.ndarray, cache: _Cache, extra: Any = None) -> tuple[np.ndarray, _Cache]:
-        return self.engine._step(tokens[:, 0], cache, self.vocab)
+        logits, cache = self.engine._step(tokens[:, 0], cache, self.vocab)
+        return self.engine._full(logits, self.vocab), cache
 
     def reorder(self, cache: _Cache, index: np.ndarray, cross: bool = False) -> _Cache:
-        # beams only move within their own source sentence, whose cross keys/values they share
-        return _Cache([s[index] for s in cache.states], cache.cross, cache.mask, cache.step)
+        # beams only move within their own source sentence, whose cross keys/values and shortlist they share
+        return cache.rows(index, cross=False)
+
+
+def pair_supported(languages: Sequence[str], source: str, target: str) -> bool:
+    """Whether a package for ``languages`` ([source, target]) translates ``source`` → ``target``."""
+    return len(languages) == 2 and _base(source) == languages[0] and _base(target) == languages[1]
 
 
 def _base(code: str) -> str:

