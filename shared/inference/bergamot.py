@@ -117,9 +117,15 @@ class BergamotEngine:
 
     # -- text -------------------------------------------------------------------------------------
     def encode(self, sentence: str) -> list[int]:
-        """Source ids of one sentence, cut to the input limit, ending with ``</s>``."""
-        ids = list(self.source_tokenizer.encode(sentence, add_special_tokens=False).ids)
-        return [*ids[: self.max_input_tokens - 1], self.eos]
+        """Source ids of one sentence ending with ``</s>`` (see :meth:`rows` for the input limit)."""
+        return [*self.source_tokenizer.encode(sentence, add_special_tokens=False).ids, self.eos]
+
+    def rows(self, sentence: str) -> list[list[int]]:
+        """Source rows of one sentence: a sentence longer than the input limit is cut into consecutive
+        pieces, each translated on its own, so that no part of the input is dropped."""
+        ids = self.encode(sentence)[:-1]
+        size = self.max_input_tokens - 1
+        return [[*ids[k:k + size], self.eos] for k in range(0, max(1, len(ids)), size)]
 
     def decode(self, tokens: Sequence[int]) -> str:
         return str(self.target_tokenizer.decode(list(tokens), skip_special_tokens=False)).strip()
@@ -132,7 +138,7 @@ class BergamotEngine:
             raise ValueError(f"{self.package.name} translates {langs}, not {source_language}→{target_language}")
         rows: list[tuple[int, list[int]]] = []
         for i, text in enumerate(texts):
-            rows += [(i, self.encode(s)) for s in split_sentences(text)]
+            rows += [(i, r) for s in split_sentences(text) for r in self.rows(s)]
         tokens = self.translate_ids([r for _, r in rows], beam_size, max_length)
         parts: list[list[str]] = [[] for _ in texts]
         for (i, _), toks in zip(rows, tokens, strict=True):

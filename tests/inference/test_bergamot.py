@@ -52,6 +52,10 @@ def test_tiny_engine_batches_limits_and_repeats(tiny_bergamot_package: Path):
     assert beam == e.translate_ids(rows, beam_size=4)
     with pytest.raises(ValueError, match="pt→en"):
         e.translate(["x"], "en", "pt")
+    long = " ".join(["palavra"] * 700)  # one "sentence" beyond the 512-token input limit: cut, never dropped
+    pieces = e.rows(long)
+    assert len(pieces) >= 2 and all(len(p) <= e.max_input_tokens and p[-1] == 0 for p in pieces)
+    assert sum(len(p) - 1 for p in pieces) == len(e.encode(long)) - 1
 
 
 def test_shortlist_switch(tiny_bergamot_package: Path):
