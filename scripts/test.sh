@@ -34,6 +34,10 @@ if [ -n "$PY312" ]; then
     "$(.venv/bin/python -c 'from models.fetch import sample_path; print(sample_path())')" \
     --model "$(.venv/bin/python -c 'from models.fetch import ensure_default_model; print(ensure_default_model())')" \
     --out "$out312/out" --formats json,txt >/dev/null || status=1
+  printf 'O suspeito foi preso ontem à noite perto da estação.\n' > "$out312/pt.txt"
+  .venv312/bin/python -m shared.local translate "$out312/pt.txt" --to en --from pt --translation-model \
+    "$(.venv/bin/python -c 'from models.fetch import ensure_translation_models; print(ensure_translation_models()["pten"])')" \
+    | grep -qx 'The suspect was arrested last night near the station.' || status=1
   rm -rf "$out312"
 else
   echo "python3.12 not found: the Python 3.12 check did not run" >&2

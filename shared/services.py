@@ -85,14 +85,31 @@ def _default_whisper_dir(settings: Settings) -> Path:
     return ensure_default_model()
 
 
+def translation_packages(settings: Settings) -> list[Path]:
+    """Text translation packages, in the order a language pair is looked up.
+
+    ``translation_model_dir`` (setting / ``--translation-model``) wins: one package, or a folder of
+    packages. Without it, the packages ``toex setup`` exported (pt→en, en→pt) when present."""
+    from shared.inference.package import MANIFEST
+
+    chosen = settings.translation_model_dir
+    if chosen is not None:
+        if (chosen / MANIFEST).is_file() or not chosen.is_dir():
+            return [chosen]
+        return sorted(p.parent for p in chosen.glob(f"*/{MANIFEST}"))
+    from models.fetch import default_translation_dirs
+
+    return default_translation_dirs()
+
+
 def build_local(settings: Settings, *, mounts: dict[str, Path] | None = None) -> Services:
-    from shared.adapters.inference_local import LocalSpeechToText, LocalTranslator
+    from shared.adapters.inference_local import LocalSpeechToText, LocalTranslator, TranslatorSet
     from shared.adapters.local_blob import FsBlobStore
     from shared.adapters.local_events import JsonlEventPublisher
     from shared.adapters.sqlite_jobs import SqliteJobStore
 
     data = settings.data_dir
-    mt_dir = settings.translation_model_dir
+    mt_dirs = translation_packages(settings)
     return Services(
         settings=settings,
         blobs=FsBlobStore(data / "blobs", mounts=mounts),
@@ -102,7 +119,8 @@ def build_local(settings: Settings, *, mounts: dict[str, Path] | None = None) ->
             _default_whisper_dir(settings), settings.providers, settings.intra_op_threads
         ),
         _translator_factory=lambda: (
-            LocalTranslator(mt_dir, settings.providers, settings.intra_op_threads) if mt_dir else None
+            TranslatorSet([LocalTranslator(d, settings.providers, settings.intra_op_threads) for d in mt_dirs])
+            if mt_dirs else None
         ),
     )
 

@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.models",
+    "tests.fixtures.bergamot",
     "tests.fixtures.media",
     "tests.fixtures.pipeline",
     "tests.fixtures.services",

@@ -23,7 +23,8 @@ def default_parity_audio() -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.export", description=__doc__)
     p.add_argument("kind", choices=KINDS)
-    p.add_argument("source", help="hub id (owner/name), local transformers dir, or CTranslate2 Whisper dir")
+    p.add_argument("source", help="hub id (owner/name), local transformers dir, CTranslate2 Whisper dir, "
+                   "or Firefox Translations (Bergamot) model dir")
     p.add_argument("out", type=Path, help="package directory to write")
     p.add_argument("--precision", choices=PRECISIONS, default="fp32")
     p.add_argument("--source-kind", choices=SOURCE_KINDS, help="override source detection")
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--languages", help="comma-separated language codes (translation; default: from tokenizer/id)")
     p.add_argument("--target-language", default="fr", help="translation parity target (m2m100: fr, nllb: fra_Latn)")
     p.add_argument("--no-cross-attentions", action="store_true", help="whisper: omit cross-attention outputs")
+    p.add_argument("--parity-sentences", type=Path, help="bergamot: parity sentences, one per line "
+                   "(default: the bundled set for the source language)")
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -49,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         target_language=args.target_language,
         cross_attentions=not args.no_cross_attentions,
         force=args.force,
+        parity_sentences=args.parity_sentences,
     )
     try:
         export_package(args.kind, args.source, args.out, opts)

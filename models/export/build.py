@@ -40,6 +40,7 @@ class ExportOptions:
     target_language: str = "fr"
     cross_attentions: bool = True
     force: bool = False
+    parity_sentences: Path | None = None  # bergamot: one sentence per line (default: the bundled set)
 
 
 def progress(msg: str) -> None:
@@ -139,6 +140,8 @@ def export_package(kind: str, source: str, out: Path, opts: ExportOptions | None
     if out.exists() and any(out.iterdir()) and not opts.force:
         raise FileExistsError(f"{out} exists; pass --force to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "translation" and _is_bergamot(source, opts.source_kind):
+        return _export_bergamot(Path(source).expanduser().resolve(), out, opts)
 
     with resolve_source(source, opts.source_kind, opts.revision) as src, \
             tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
@@ -197,6 +200,31 @@ def export_package(kind: str, source: str, out: Path, opts: ExportOptions | None
                 "target": "cpu", "per_channel": False,
                 "decoder": {"op_types": list(ox.INT8_DECODER_OP_TYPES) if fast else "default", "per_channel": fast},
             }
+        write_manifest(pkg, fields)
+        open_package(pkg)  # self-check
+        if out.exists():
+            shutil.rmtree(out)
+        pkg.rename(out)
+    progress(f"package written to {out}")
+    return out
+
+
+def _is_bergamot(source: str, source_kind: str | None) -> bool:
+    from .bergamot import is_bergamot_dir
+
+    return source_kind == "bergamot" or (source_kind is None and is_bergamot_dir(Path(source).expanduser()))
+
+
+def _export_bergamot(source: Path, out: Path, opts: ExportOptions) -> Path:
+    """A Firefox Translations (Marian binary) directory → package (see models/export/bergamot.py)."""
+    from .bergamot import export_bergamot
+
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
+        pkg = Path(tmp) / "pkg"
+        pkg.mkdir()
+        progress(f"source bergamot:{source.name}")
+        fields = export_bergamot(source, pkg, opts, progress)
+        progress(f"parity: {json.dumps(fields['parity'])}")
         write_manifest(pkg, fields)
         open_package(pkg)  # self-check
         if out.exists():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .ct2 import build_hf_whisper, is_ct2_whisper_dir
 
-SOURCE_KINDS = ("hub", "hf-dir", "ct2")
+SOURCE_KINDS = ("hub", "hf-dir", "ct2", "bergamot")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 # Weight formats the exporter never needs from the hub.
 HUB_IGNORE = ["*.msgpack", "*.h5", "*.ot", "*.onnx", "*.onnx_data", "onnx/*", "flax_model*", "tf_model*", "*.gguf"]

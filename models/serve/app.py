@@ -85,9 +85,9 @@ def _whisper_factory(cfg: ServeConfig) -> Callable[[Path], Any]:
 
 def _translation_factory(cfg: ServeConfig) -> Callable[[Path], Any]:
     def build(path: Path) -> Any:
-        from shared.inference.translation import TranslationEngine
+        from shared.inference.translation import load_translation_engine  # Bergamot or NLLB/M2M100/Marian
 
-        return TranslationEngine(path, providers=cfg.providers, intra_op_threads=cfg.intra_op_threads)
+        return load_translation_engine(path, providers=cfg.providers, intra_op_threads=cfg.intra_op_threads)
 
     return build
 

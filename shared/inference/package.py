@@ -25,6 +25,7 @@ TASKS = ("automatic-speech-recognition", "translation")
 DECODER_LAYOUTS = {
     "merged": ("decoder_model_merged.onnx",),
     "split": ("decoder_model.onnx", "decoder_with_past_model.onnx"),
+    "ssru-step": ("decoder_step_model.onnx",),  # Bergamot: SSRU states in and out, fixed-size per step
 }
 REQUIRED_FIELDS = ("format", "name", "task", "architecture", "precision", "decoder_layout", "files")
 

@@ -1,5 +1,8 @@
 """Text translation over an ONNX seq2seq package: NLLB, M2M100 or Marian (numpy + onnxruntime + tokenizers).
 
+Firefox Translations (Bergamot) packages have their own engine (``shared.inference.bergamot``);
+:func:`load_translation_engine` opens either kind from a package directory.
+
 * NLLB: source ``[src_code] + tokens + </s>``; decoding starts from ``</s>`` and the first token is
   forced to the target code (``fra_Latn``…). ISO 639-1 codes are mapped with ``NLLB_CODES``.
 * M2M100: the same with ``__fr__`` style language tokens.
@@ -18,6 +21,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -26,6 +30,9 @@ from shared.inference.decoding import DecodeConfig, beam_search, greedy
 from shared.inference.package import ModelPackage, open_package
 from shared.inference.sessions import DecoderRunner, EncoderRunner, ProviderSpec, create_session, device_of
 from shared.inference.spm import marian_tokenizer
+
+if TYPE_CHECKING:
+    from shared.inference.bergamot import BergamotEngine
 
 NLLB_CODES = {
     "af": "afr_Latn", "am": "amh_Ethi", "ar": "arb_Arab", "az": "azj_Latn", "be": "bel_Cyrl", "bg": "bul_Cyrl",
@@ -44,6 +51,16 @@ NLLB_CODES = {
     "vi": "vie_Latn", "xh": "xho_Latn", "yo": "yor_Latn", "zh": "zho_Hans", "zu": "zul_Latn",
 }
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？؟।])\s+")
+
+
+def load_translation_engine(package_dir: Path, providers: Sequence[ProviderSpec] = ("CPUExecutionProvider",),
+                            intra_op_threads: int | None = None) -> TranslationEngine | BergamotEngine:
+    """The engine for a verified translation package: Bergamot, or NLLB / M2M100 / Marian."""
+    if open_package(package_dir).architecture == "bergamot":
+        from shared.inference.bergamot import BergamotEngine
+
+        return BergamotEngine(package_dir, providers=providers, intra_op_threads=intra_op_threads)
+    return TranslationEngine(package_dir, providers=providers, intra_op_threads=intra_op_threads)
 
 
 class TranslationEngine:

@@ -209,16 +209,60 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
-    """Fetch and export the default model; one progress line per step, library output to a log file."""
-    from models.fetch import ensure_default_model
+    """Whisper base and the pt→en / en→pt text models; stdout carries only the Whisper package path.
+
+    One progress line per step; library output goes to a log file. ``--precision`` is Whisper's; the text
+    models are fp32 (``--text-precision``), which reproduces the reference engine's output and is faster
+    than it on the CPU (docs/benchmarks.md)."""
+    from models.fetch import ensure_default_model, ensure_translation_models
     from shared.local.quiet import progress_only
     from shared.settings import cache_root
 
     log_path = cache_root() / "logs" / "setup.log"
     with progress_only(log_path):
-        model = ensure_default_model(args.precision)
+        whisper = ensure_default_model(args.precision)
+        translation = ensure_translation_models(args.text_precision)
+    for path in translation.values():
+        print(f"toex setup: translation package {path}", file=sys.stderr)
     print(f"toex setup: ready; library output is in {log_path}", file=sys.stderr)
-    print(model)
+    print(whisper)
+    return 0
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    """One sentence per line in, one translation per line out (blank lines stay blank)."""
+    from shared.adapters.inference_local import LocalTranslator, TranslatorSet
+    from shared.services import translation_packages
+
+    settings = _settings(args)
+    dirs = translation_packages(settings)
+    if not dirs:
+        print("toex: no text translation package; run `toex setup` or pass --translation-model", file=sys.stderr)
+        return 2
+    beam = args.beam_size or None
+    translator = TranslatorSet([LocalTranslator(d, settings.providers, settings.intra_op_threads, beam_size=beam)
+                                for d in dirs])
+    source = args.source_language
+    if not source:
+        sources = sorted({t.engine.languages[0] for t in translator.translators
+                          if len(t.engine.languages) == 2 and t.engine.languages[1] == args.to})
+        if len(sources) != 1:
+            print(f"toex: give --from: packages translate into {args.to} from {sources or 'no language'}",
+                  file=sys.stderr)
+            return 2
+        source = sources[0]
+    if not translator.supports(source, args.to):
+        print(f"toex: no package translates {source} into {args.to}", file=sys.stderr)
+        return 2
+    try:
+        lines = Path(args.file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"{args.file}: failed: {type(e).__name__}: not a readable UTF-8 text file", file=sys.stderr)
+        return 1
+    model = translator.model_for(source, args.to)
+    print(f"model: {model['name']} sha256={model['sha256']} {source}→{args.to}", file=sys.stderr)
+    for line in translator.translate(lines, source, args.to):
+        print(line)
     return 0
 
 
@@ -269,9 +313,19 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--translation-model", help="the translation package the job started with")
     r.set_defaults(fn=cmd_retry)
     rs.set_defaults(fn=cmd_resume)
-    su = sub.add_parser("setup", help="fetch and export the default offline model")
-    su.add_argument("--precision", default="int8", choices=("int8", "fp32"))
+    su = sub.add_parser("setup", help="fetch and export the default offline models (Whisper base, pt↔en text)")
+    su.add_argument("--precision", default="int8", choices=("int8", "fp32"), help="Whisper base precision")
+    su.add_argument("--text-precision", default="fp32", choices=("fp32", "int8"),
+                    help="pt→en / en→pt text models (fp32: the reference engine's output)")
     su.set_defaults(fn=cmd_setup)
+    tr = sub.add_parser("translate", help="translate a text file, one sentence per line")
+    tr.add_argument("file")
+    tr.add_argument("--to", required=True, help="target language (e.g. en)")
+    tr.add_argument("--from", dest="source_language", help="source language (default: the only one the "
+                    "packages translate into --to)")
+    tr.add_argument("--translation-model", help="a translation package, or a folder of packages")
+    tr.add_argument("--beam-size", type=int, default=0, help="default: the package's own (Bergamot: greedy)")
+    tr.set_defaults(fn=cmd_translate)
     return p
 
 
