@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.models",
+    "tests.fixtures.copy_model",
     "tests.fixtures.media",
     "tests.fixtures.pipeline",
     "tests.fixtures.services",

@@ -92,9 +92,7 @@ def _oddities(text: str) -> int:
             if ord(ch) < 128:
                 continue
             cat = unicodedata.category(ch)
-            if cat[0] not in "LMP" and ch not in _USUAL_SYMBOLS:
-                odd += 1
-            elif cat == "Lu" and k and word[k - 1].islower():
+            if (cat[0] not in "LMP" and ch not in _USUAL_SYMBOLS) or (cat == "Lu" and k and word[k - 1].islower()):
                 odd += 1
             if cat[0] == "L":
                 scripts.add(unicodedata.name(ch, "?").split(" ")[0])
