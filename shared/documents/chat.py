@@ -45,7 +45,7 @@ def read_chat(data: bytes, decoded: DecodedText | None = None) -> ParsedDocument
         body, endings, kind, sender = current
         # trailing whitespace stays outside the unit, per line
         joined = "\n".join(body)
-        index = units.add(joined, kind=kind, message=message, **({"sender": sender} if sender else {}))
+        index = units.add_at(joined, {"kind": kind, "message": message, **({"sender": sender} if sender else {})})
         layout.append((index, endings))
         current = None
 

@@ -155,7 +155,7 @@ def _parse(data: bytes) -> tuple[list[Any], Any, list[tuple[_Group, dict[str, An
                         if style != group.styles[0] and t:
                             spans.append(InlineSpan(pos, pos + len(t), style))
                         pos += len(t)
-                    units.add(text, tuple(_merge(spans)), kind="paragraph", part=name, paragraph=p_index,
+                    units.add(text, spans=tuple(_merge(spans)), kind="paragraph", part=name, paragraph=p_index,
                               group=g_index)
                     groups.append((group, {s: r.find(_RPR) for s, r in zip(group.styles, group.runs,
                                                                               strict=True)}))

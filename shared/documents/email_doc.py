@@ -69,7 +69,7 @@ def _parse(data: bytes) -> tuple[list[TextUnit], EmailMessage, int | None,
         for unit in sub.units:
             units.units.append(TextUnit(len(units.units), {**unit.location, "mime_part": k, "subtype": subtype},
                                         unit.text, unit.spans))
-        parts.append((part, sub, first))  # type: ignore[arg-type]
+        parts.append((part, sub, first))
     if not units.units:
         raise DocumentError(EMPTY, "the e-mail has no subject and no text")
 

@@ -66,7 +66,10 @@ class UnitCollector:
     def __init__(self) -> None:
         self.units: list[TextUnit] = []
 
-    def add(self, text: str, spans: tuple[InlineSpan, ...] = (), **location: str | int) -> int:
+    def add(self, text: str, *, spans: tuple[InlineSpan, ...] = (), **location: str | int) -> int:
+        return self.add_at(text, location, spans)
+
+    def add_at(self, text: str, location: Location, spans: tuple[InlineSpan, ...] = ()) -> int:
         index = len(self.units)
         self.units.append(TextUnit(index, dict(location), text, spans))
         return index

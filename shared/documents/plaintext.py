@@ -80,5 +80,5 @@ def _add(layout: list[str | int], units: UnitCollector, piece: str, **location: 
     lead, core, trail = _padded(piece)
     layout.append(lead)
     if core:
-        layout.append(units.add(core, kind="line", **location))
+        layout.append(units.add_at(core, {"kind": "line", **location}))
     layout.append(trail)

@@ -39,5 +39,5 @@ def test_unmask_reports_lost_duplicated_and_invented_markers() -> None:
 
 def test_formatting_lost_when_markers_swap() -> None:
     seg = mask("um dois três", [], [InlineSpan(3, 7, "i")])
-    out, spans, issues = unmask(seg, "one [2] two [1] three")
+    _, spans, issues = unmask(seg, "one [2] two [1] three")
     assert spans == [] and [i.kind for i in issues] == ["formatting_lost"]

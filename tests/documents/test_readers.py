@@ -55,7 +55,8 @@ def test_translation_replaces_only_unit_text(tmp_path: Path) -> None:
 
 
 def test_markdown_keeps_markers_code_and_tables(tmp_path: Path) -> None:
-    src = "# Relatório\n\n- O carro azul.\n> Citação dele\n\n```\nnão traduzir\n```\n| a | b |\n|---|---|\n| casa | rua |\n"
+    src = ("# Relatório\n\n- O carro azul.\n> Citação dele\n\n```\nnão traduzir\n```\n"
+           "| a | b |\n|---|---|\n| casa | rua |\n")
     f = tmp_path / "r.md"
     f.write_text(src, encoding="utf-8")
     doc, data = read_document(f)
