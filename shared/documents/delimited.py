@@ -1,8 +1,8 @@
 """CSV and TSV: one unit per non-empty cell, delimiter detected, rows and columns kept.
 
 The delimiter is sniffed among ``, ; TAB |`` (``.tsv`` defaults to TAB). The file is written back
-with the same delimiter, quote character and line terminator; quoting is minimal, so a cell the
-source quoted without need may lose its quotes (its value is unchanged).
+with the same delimiter, quote character and line terminator; quoting is minimal, so once any cell
+changed, a cell the source quoted without need may lose its quotes (its value is unchanged).
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ def read_delimited(data: bytes, tsv: bool) -> ParsedDocument:
     trailing = text.endswith(("\n", "\r"))
 
     def write(outputs: Sequence[UnitOutput]) -> bytes:
+        if [o.text for o in outputs] == [u.text for u in units.units]:
+            return encode_text(text, decoded)[0]  # unchanged: the source's own quoting
         buf = io.StringIO(newline="")
         writer = csv.writer(buf, delimiter=delimiter, quotechar=quote, lineterminator=terminator,
                             quoting=csv.QUOTE_MINIMAL)

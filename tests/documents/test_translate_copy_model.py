@@ -103,7 +103,7 @@ def test_docx_formatting_tables_headers_survive(tmp_path: Path, copy_engine: Any
     t = d.add_table(rows=1, cols=2)
     t.cell(0, 0).text = P2
     t.cell(0, 1).text = "MG/12/003"
-    d.sections[0].header.paragraphs[0].text = "Documento da polícia"
+    d.sections[0].header.paragraphs[0].text = "O documento da polícia."
     buf = io.BytesIO()
     d.save(buf)
     out, report = _run(tmp_path, "letter.docx", buf.getvalue(), copy_engine)
@@ -115,26 +115,25 @@ def test_docx_formatting_tables_headers_survive(tmp_path: Path, copy_engine: Any
     assert got.paragraphs[1].text == P3 and got.paragraphs[1].style.name == "List Bullet"
     assert got.paragraphs[2].text == EN
     assert got.tables[0].cell(0, 0).text == P2 and got.tables[0].cell(0, 1).text == "MG/12/003"
-    assert got.sections[0].header.paragraphs[0].text == "Documento da polícia"
+    assert got.sections[0].header.paragraphs[0].text == "O documento da polícia."
     assert report["warnings"] == []
     bilingual = docx.Document(str(tmp_path / "out" / "letter.bilingual.docx"))
     header = "\n".join(c.text for row in bilingual.tables[0].rows for c in row.cells)
     assert report["source"]["sha256"] in header and "copy" in header and "Portuguese" in header
     grid = bilingual.tables[1]
-    assert [(r.cells[0].text, r.cells[1].text) for r in grid.rows[1:3]] == [
-        ("O agente viu o carro azul ontem de noite.", "O agente viu o carro azul ontem de noite.")] * 1 + [
-        (P3, P3)]
+    assert [(r.cells[0].text, r.cells[1].text) for r in grid.rows[1:3]] == [(P1, P1), (P3, P3)]
 
 
 @pytest.mark.parametrize("name,text", [
     ("s.srt", f"1\n00:00:01,000 --> 00:00:02,500\n{P1}\n\n2\n00:00:03,000 --> 00:00:04,200\nA mulher saiu\n"
               "de casa com o irmão.\n"),
     ("s.vtt", f"WEBVTT\n\n00:00:01.000 --> 00:00:02.500 align:start\n{P1}\n\n00:00:03.000 --> 00:00:04.000\n{P3}\n"),
-    ("c.txt", f"12/03/2024, 23:42 - Maria: {P1}\n{P3}\n12/03/2024, 23:43 - João: ok\n"
+    ("c.txt", f"12/03/2024, 23:42 - Maria: {P1}\n{P3}\n12/03/2024, 23:43 - João: Sim, vou agora.\n"
               f"[12/03/2024, 23:44:05] João: {P2}\n"),
-    ("p.html", f'<html><head><title>Carta</title></head><body><p class="a">{P1}</p><p>{P4}</p></body></html>'),
-    ("t.csv", f"nome;texto\r\nMaria;{P1}\r\nJoão;\"{P3}\"\r\n"),
-    ("r.md", f"# Carta da polícia\n\n- {P1}\n- {P3}\n"),
+    ("p.html", f'<html><head><title>A carta da polícia.</title></head><body><p class="a">{P1}</p>'
+               f"<p>{P4}</p></body></html>"),
+    ("t.csv", f"1;{P1}\r\n2;\"{P3}\"\r\n"),
+    ("r.md", f"# A carta da polícia.\n\n- {P1}\n- {P3}\n"),
 ])
 def test_text_formats_come_back_in_place(tmp_path: Path, copy_engine: Any, name: str, text: str) -> None:
     out, report = _run(tmp_path, name, text.encode("utf-8"), copy_engine)
@@ -145,10 +144,11 @@ def test_text_formats_come_back_in_place(tmp_path: Path, copy_engine: Any, name:
 def test_eml_and_pdf(tmp_path: Path, copy_engine: Any) -> None:
     from tests.documents.builders import make_pdf
 
-    eml = (f"From: a@b.pt\r\nTo: c@d.pt\r\nSubject: A mensagem da polícia\r\n"
+    eml = (f"From: a@b.pt\r\nTo: c@d.pt\r\nSubject: A mensagem da polícia.\r\n"
            f"Content-Type: text/plain; charset=utf-8\r\n\r\n{P1}\r\n{P3}\r\n").encode()
     out, report = _run(tmp_path, "m.eml", eml, copy_engine)
-    assert out.read_bytes() == eml and report["characters_translated"] == len("A mensagem da polícia") + len(P1 + P3)
+    assert out.read_bytes() == eml
+    assert report["characters_translated"] == len("A mensagem da polícia.") + len(P1 + P3)
     pdf = make_pdf(tmp_path / "src.pdf", [[P1, P3], [P2]]).read_bytes()
     out, report = _run(tmp_path, "scan.pdf", pdf, copy_engine)
     assert out.name == "scan.en.docx"
