@@ -26,6 +26,15 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
 # Tie-break among equally likely code pages: the ones UK casework meets most, first.
 LEGACY_PREFERENCE = ("cp1252", "cp1250", "cp1251", "iso8859-2", "iso8859-15", "cp1253", "cp1254", "cp1257",
                      "cp1256", "cp1255", "iso8859-5", "iso8859-7", "iso8859-9", "koi8-r", "cp866", "cp850")
+# The languages each code page was made for: a decoding whose identified language is not among
+# them is unlikely (Portuguese read as cp1257 identifies as Portuguese, not as Lithuanian).
+_CODE_PAGE_LANGUAGES = {
+    "cp1252": "en fr de es pt it nl da sv no fi ca ga sq is", "iso8859-15": "en fr de es pt it nl da sv fi ca",
+    "cp850": "en fr de es pt it nl da sv", "cp1250": "pl cs sk sl hr hu ro sq bs sr",
+    "iso8859-2": "pl cs sk sl hr hu ro sq bs sr", "cp1251": "ru uk bg sr mk be", "koi8-r": "ru",
+    "iso8859-5": "ru uk bg sr mk be", "cp866": "ru uk be", "cp1253": "el", "iso8859-7": "el", "cp1254": "tr az",
+    "iso8859-9": "tr", "cp1257": "lt lv et", "cp1256": "ar fa ur", "cp1255": "he",
+}
 _USUAL_SYMBOLS = frozenset("€£¥§°·•©®™±×÷«»¬¦¨¯´¸")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
@@ -48,15 +57,23 @@ def sniff_signature(data: bytes) -> str | None:
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
-    sample = data[:4096]
-    if len(sample) < 4 or len(sample) % 2:
+    """UTF-16 LE/BE without a BOM: zero bytes on one side only (spaces, digits, line breaks and Latin
+    text put a zero in the high byte; Cyrillic or Arabic text still has its spaces), and the bytes
+    decode to printable text."""
+    sample = data[:8192]
+    if len(sample) < 4 or len(data) % 2:
         return None
     even, odd = sample[0::2], sample[1::2]
     half = len(sample) // 2
-    if odd.count(0) > 0.4 * half and even.count(0) < 0.05 * half:
-        return "utf-16-le"
-    if even.count(0) > 0.4 * half and odd.count(0) < 0.05 * half:
-        return "utf-16-be"
+    for zeros, other, enc in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= max(1, 0.05 * half) and other.count(0) <= 0.01 * half:
+            try:
+                text = sample.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+            if printable >= 0.97 * len(text):
+                return enc
     return None
 
 
@@ -104,20 +121,25 @@ def _oddities(text: str) -> int:
 def _legacy(data: bytes, what: str) -> tuple[str, str]:
     """The likeliest legacy code page. charset-normalizer alone often errs on short texts (cp1257 for
     Portuguese, cp850 for French, cp1252 for Polish), so its candidates among `LEGACY_PREFERENCE` are
-    ranked by `_oddities` first, then its coherence (letter frequencies), then that list's order."""
+    ranked by `_oddities` first, then whether the identified language is one the code page was made
+    for, then charset-normalizer's coherence (letter frequencies), then that list's order."""
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(data, cp_isolation=list(LEGACY_PREFERENCE)))
     if not matches:
         raise DocumentError(BINARY_DATA, f"the {what} file is not text in any known encoding")
+    from shared.documents.langid import identify
+
     scored = []
     for m in matches:
         name = codecs.lookup(m.encoding).name
         text = str(m)
         rank = LEGACY_PREFERENCE.index(name) if name in LEGACY_PREFERENCE else len(LEGACY_PREFERENCE)
-        scored.append((_oddities(text[:20000]), -round(m.coherence, 2), rank, name, text))
-    scored.sort(key=lambda s: s[:4])
-    return scored[0][4], scored[0][3]
+        found = identify(text[:4000])
+        mismatch = int(found is not None and found[0] not in _CODE_PAGE_LANGUAGES.get(name, found[0]).split())
+        scored.append((_oddities(text[:20000]), mismatch, -round(m.coherence, 2), rank, name, text))
+    scored.sort(key=lambda s: s[:5])
+    return scored[0][5], scored[0][4]
 
 
 def _strict(data: bytes, enc: str, what: str) -> str:

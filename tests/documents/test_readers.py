@@ -15,6 +15,18 @@ from tests.documents.builders import CHAT, CSV, EML, EN, HTML, PT, PT2, SRT, VTT
 TEXT = f"{PT}\r\n\r\n  {PT2}\r\n{EN}\r\n"
 
 
+@pytest.mark.parametrize("text,encoding", [
+    ("Полицейский видел синюю машину вчера вечером.\r\nОн ушёл.\r\n", "utf-16-le"),
+    ("رأى الشرطي السيارة الزرقاء أمس.\n", "utf-16-be"),
+])
+def test_utf16_without_bom_in_other_scripts(tmp_path: Path, text: str, encoding: str) -> None:
+    f = tmp_path / "u.txt"
+    f.write_bytes(text.encode(encoding))
+    doc, data = read_document(f)
+    assert doc.info["encoding"] == encoding and doc.units[0].text == text.splitlines()[0]
+    assert doc.write_source() == data
+
+
 @pytest.mark.parametrize("encoding,bom", [
     ("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-le", b""),
     ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-16-be", b""), ("cp1252", b""),
@@ -37,6 +49,10 @@ def test_text_encodings_round_trip(tmp_path: Path, encoding: str, bom: bytes) ->
     ("cp1253", "Ο αστυνομικός είδε το μπλε αυτοκίνητο χθες."),
     ("cp1252", "L'agent a vu la voiture bleue hier soir à côté de la gare."),
     ("cp1252", PT),
+    ("cp1254", "Polis memuru dün gece mavi arabayı gördü. Şişli, ğüı."),
+    ("iso-8859-2", "A rendőr tegnap este látta a kék autót. Őrült, űr."),
+    ("cp1257", "Policininkas vakar vakare matė mėlyną automobilį."),
+    ("cp1250", "Poliţistul a văzut maşina albastră aseară."),
 ])
 def test_legacy_code_pages_detected(tmp_path: Path, encoding: str, text: str) -> None:
     f = tmp_path / "legacy.txt"
