@@ -22,9 +22,10 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from lxml import etree
 
-from shared.documents.errors import CORRUPT, EMPTY, ENCRYPTED, DocumentError
+from shared.documents.errors import CORRUPT, EMPTY, ENCRYPTED, TOO_LARGE, DocumentError
 from shared.documents.model import InlineSpan, ParsedDocument, UnitCollector, UnitOutput
 
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # the XML python-docx would hold in memory
 _TEXT_PARTS = ("document.main", "header", "footer", "footnotes", "endnotes", "comments")
 _CT_PREFIX = "application/vnd.openxmlformats-officedocument.wordprocessingml."
 _R, _T, _RPR = qn("w:r"), qn("w:t"), qn("w:rPr")
@@ -42,6 +43,11 @@ def _open(data: bytes) -> Any:
         raise DocumentError(ENCRYPTED, "the DOCX file is password-protected (an encrypted OLE container)")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise DocumentError(CORRUPT, "the DOCX file is not a valid Office (ZIP) container")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        unpacked = sum(i.file_size for i in z.infolist())
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise DocumentError(TOO_LARGE, f"the DOCX file unpacks to {unpacked} bytes, over the "
+                                       f"{MAX_UNPACKED_BYTES}-byte limit (a ZIP bomb?)")
     try:
         return docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises KeyError, ValueError, XMLSyntaxError, PackageNotFoundError...

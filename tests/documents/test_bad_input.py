@@ -62,6 +62,21 @@ def test_bad_input_has_a_specific_code(tmp_path: Path, name: str) -> None:
     assert sorted(x.name for x in tmp_path.iterdir()) == [name]
 
 
+def test_zip_bomb_docx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.documents import docx_doc
+
+    monkeypatch.setattr(docx_doc, "MAX_UNPACKED_BYTES", 2 * 1024 * 1024)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", bytes(3 * 1024 * 1024))  # 3 MB of zeros, a few kB packed
+    f = tmp_path / "bomb.docx"
+    f.write_bytes(buf.getvalue())
+    with pytest.raises(DocumentError) as info:
+        read_document(f)
+    assert info.value.code == errors.TOO_LARGE and "unpacks" in info.value.message
+
+
 def test_oversize_and_missing(tmp_path: Path) -> None:
     f = tmp_path / "big.txt"
     f.write_text(PT * 100)
