@@ -18,7 +18,9 @@ PL = "Policjant widział niebieski samochód wczoraj wieczorem przy stacji."
 class NoModels:
     """A translator with no language pair at all: translate must never be called."""
 
-    model_info = {"name": "none", "sha256": "0" * 64, "precision": "fp32"}
+    @property
+    def model_info(self) -> dict[str, str]:
+        return {"name": "none", "sha256": "0" * 64, "precision": "fp32"}
 
     def supports(self, source_language: str, target_language: str) -> bool:
         return False
