@@ -187,3 +187,42 @@ def test_pdf_paragraphs_in_reading_order(tmp_path: Path) -> None:
 
     out = docx.Document(io.BytesIO(doc.write_source()))
     assert [p.text for p in out.paragraphs if p.text] == [PT, "Ele saiu de casa.", "A mulher ligou."]
+
+
+def _with_footnotes(data: bytes, text: str) -> bytes:
+    """``data`` (a DOCX) with a footnotes part holding ``text`` (python-docx cannot add one)."""
+    import io
+    import zipfile
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    notes = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes xmlns:w="{w}">'
+             f'<w:footnote w:id="1"><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:footnote></w:footnotes>')
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                body = body.replace(b"</Types>", b'<Override PartName="/word/footnotes.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>')
+            if item.filename == "word/_rels/document.xml.rels":
+                body = body.replace(b"</Relationships>", b'<Relationship Id="rId90" Type="http://schemas.openxml'
+                                    b'formats.org/officeDocument/2006/relationships/footnotes" '
+                                    b'Target="footnotes.xml"/></Relationships>')
+            z.writestr(item, body)
+        z.writestr("word/footnotes.xml", notes)
+    return out.getvalue()
+
+
+def test_docx_footnotes(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    f = tmp_path / "n.docx"
+    f.write_bytes(_with_footnotes(make_docx(tmp_path / "base.docx").read_bytes(), "Nota de rodapé da polícia."))
+    doc, _ = read_document(f)
+    notes = [u for u in doc.units if u.location["part"] == "word/footnotes.xml"]
+    assert [u.text for u in notes] == ["Nota de rodapé da polícia."]
+    out = doc.write([UnitOutput("Police footnote." if u in notes else u.text) for u in doc.units])
+    xml = zipfile.ZipFile(io.BytesIO(out)).read("word/footnotes.xml").decode()
+    assert "Police footnote." in xml and "rodapé" not in xml
