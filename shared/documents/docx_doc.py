@@ -6,8 +6,9 @@ Each paragraph's direct runs of plain text form run groups; a run that holds any
 picture, a field, a break, a tab) bounds the groups and stays in place, and a hyperlink's runs
 form groups of their own, so one paragraph may give several units. A group is one unit; runs
 whose formatting differs from the group's first run become `InlineSpan`s, so a translation that
-keeps the span markers gets its bold or italic words back on the right words. Without spans back, the text takes the first run's
-formatting. Parts python-docx does not model (footnotes, endnotes) are edited as XML.
+keeps the span markers gets its bold or italic words back on the right words. Without spans back,
+the text takes the first run's formatting. Parts python-docx does not model (footnotes, endnotes)
+are edited as XML.
 """
 
 from __future__ import annotations
