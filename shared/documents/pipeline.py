@@ -1,0 +1,190 @@
+"""Translate a `ParsedDocument`'s units: language per unit, sentences, placeholders, batches,
+reassembly, verification.
+
+Invariants:
+* a unit in the target language, in a language no model handles, or with no letters outside
+  protected spans is written back exactly as it was (counted in ``characters_kept``);
+* ``characters_translated`` is the number of source code points (sentence text, markers not
+  counted) sent to a model; translated + kept = the code points of all units;
+* every protected span or glossary term comes back byte-identical, or is a warning naming it;
+* piece boundaries and the whitespace/line breaks between them are kept, so a unit's line count
+  is its source's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.documents.glossary import Glossary
+from shared.documents.langid import CASEWORK_LANGUAGES, identify
+from shared.documents.model import InlineSpan, ParsedDocument, TextUnit, UnitOutput
+from shared.documents.placeholders import MaskedSegment, mask, unmask
+from shared.documents.protect import Protected, find_protected
+from shared.documents.segment import batches, split_units_text
+
+TranslateFn = Callable[[list[str], str, str], list[str]]
+SupportsFn = Callable[[str, str], bool]
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    target: str = "en"
+    source: str | None = None  # declared source language: no detection (target-language text still kept)
+    languages: tuple[str, ...] = tuple(CASEWORK_LANGUAGES)
+    target_confidence: float = 0.9  # a declared-source unit is kept only if identified as target this surely
+    max_batch_items: int = 32
+    max_batch_chars: int = 4000
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"target_language": self.target, "source_language": self.source,
+                "candidate_languages": list(self.languages), "target_confidence": self.target_confidence,
+                "max_batch_items": self.max_batch_items, "max_batch_chars": self.max_batch_chars}
+
+
+@dataclass
+class SegmentRecord:
+    unit: int
+    location: dict[str, Any]
+    source: str
+    translation: str
+    language: str | None
+    status: str  # translated | kept_target_language | kept_no_model | kept_no_text
+
+
+@dataclass
+class DocumentTranslation:
+    outputs: list[UnitOutput]
+    segments: list[SegmentRecord] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    glossary_applied: Counter[str] = field(default_factory=Counter)
+    characters_translated: int = 0
+    characters_kept: int = 0
+    languages: Counter[str] = field(default_factory=Counter)
+
+
+def unit_languages(units: Sequence[TextUnit], opts: PipelineOptions) -> list[str | None]:
+    """Each unit's language; short units take the document's dominant language (None if none)."""
+    found: list[tuple[str, float] | None] = [identify(u.text, opts.languages) for u in units]
+    weights: Counter[str] = Counter()
+    for unit, f in zip(units, found, strict=True):
+        if f:
+            weights[f[0]] += len(unit.text)
+    dominant = weights.most_common(1)[0][0] if weights else None
+    out: list[str | None] = []
+    for f in found:
+        if opts.source:
+            is_target = f is not None and f[0] == opts.target and f[1] >= opts.target_confidence
+            out.append(opts.target if is_target else opts.source)
+        else:
+            out.append(f[0] if f else dominant)
+    return out
+
+
+def _clip(items: Sequence[Any], a: int, b: int) -> list[Any]:
+    out = []
+    for it in items:
+        s, e = max(it.start, a), min(it.end, b)
+        if s < e:
+            out.append(type(it)(**{**it.__dict__, "start": s - a, "end": e - a}))
+    return out
+
+
+def _has_text(text: str, protected: Sequence[Protected]) -> bool:
+    cut = list(text)
+    for p in protected:
+        cut[p.start:p.end] = [" "] * (p.end - p.start)
+    return any(ch.isalpha() for ch in cut)
+
+
+def translate_document(doc: ParsedDocument, translate: TranslateFn, supports: SupportsFn,
+                       opts: PipelineOptions, glossary: Glossary | None = None) -> DocumentTranslation:
+    languages = unit_languages(doc.units, opts)
+    result = DocumentTranslation(outputs=[])
+    # per unit: list of (piece text or None for "to translate", gap, masked segment, language)
+    plans: list[list[tuple[str, int, int, MaskedSegment | None, str]]] = []
+    pending: dict[str, list[tuple[int, int]]] = {}  # language → (unit, piece) waiting for the model
+    for unit, lang in zip(doc.units, languages, strict=True):
+        if lang:
+            result.languages[lang] += len(unit.text)
+        protected = find_protected(unit.text, glossary)
+        plan = []
+        for k, piece in enumerate(split_units_text(unit.text, protected)):
+            text = unit.text[piece.start:piece.end]
+            prot = _clip(protected, piece.start, piece.end)
+            status = "translated"
+            if not text or not _has_text(text, prot):
+                status = "kept_no_text"
+            elif lang == opts.target:
+                status = "kept_target_language"
+            elif lang is None or not supports(lang, opts.target):
+                status = "kept_no_model"
+            seg = mask(text, prot, _clip(unit.spans, piece.start, piece.end)) if status == "translated" else None
+            plan.append((status, piece.start, piece.end, seg, piece.gap))
+            if seg is not None:
+                pending.setdefault(lang or "", []).append((unit.index, k))
+        if lang and lang != opts.target and not supports(lang, opts.target) and _has_text(unit.text, protected):
+            result.skipped.append({"location": dict(unit.location), "reason": "no_model", "language": lang})
+        elif lang is None and _has_text(unit.text, protected):
+            result.skipped.append({"location": dict(unit.location), "reason": "language_unknown", "language": None})
+        plans.append(plan)
+    translated: dict[tuple[int, int], str] = {}
+    for lang, keys in pending.items():
+        segs = [plans[u][k][3] for u, k in keys]
+        texts = [s.text for s in segs if s is not None]
+        for batch in batches([len(t) for t in texts], opts.max_batch_items, opts.max_batch_chars):
+            outs = translate([texts[i] for i in batch], lang, opts.target)
+            if len(outs) != len(batch):
+                raise RuntimeError(f"translator returned {len(outs)} texts for {len(batch)}")
+            for i, out in zip(batch, outs, strict=True):
+                translated[keys[i]] = out
+    for unit, lang, plan in zip(doc.units, languages, plans, strict=True):
+        result.outputs.append(_assemble(unit, lang, plan, translated, result, glossary))
+    return result
+
+
+def _assemble(unit: TextUnit, lang: str | None, plan: list[tuple[str, int, int, MaskedSegment | None, str]],
+              translated: dict[tuple[int, int], str], result: DocumentTranslation,
+              glossary: Glossary | None) -> UnitOutput:
+    parts: list[str] = []
+    spans: list[InlineSpan] = []
+    for k, (status, a, b, seg, gap) in enumerate(plan):
+        source = unit.text[a:b]
+        offset = sum(len(p) for p in parts)
+        if seg is None:
+            text = source
+            spans.extend(InlineSpan(s.start + offset, s.end + offset, s.style) for s in _clip(unit.spans, a, b))
+            result.characters_kept += len(source) + len(gap)
+        else:
+            text, found, issues = unmask(seg, translated[(unit.index, k)])
+            spans.extend(InlineSpan(s.start + offset, s.end + offset, s.style) for s in found)
+            result.characters_translated += len(source)
+            result.characters_kept += len(gap)
+            for slot in seg.slots:
+                p = slot.protected
+                if p is not None and p.kind == "glossary" and not any(i.slot is slot for i in issues):
+                    result.glossary_applied[p.term or ""] += 1
+            for issue in issues:
+                result.warnings.append(_warning(unit, k, issue))
+        if source or text:
+            result.segments.append(SegmentRecord(unit.index, dict(unit.location), source, text, lang, status))
+        parts.append(text + gap)
+    return UnitOutput("".join(parts), tuple(spans))
+
+
+def _warning(unit: TextUnit, piece: int, issue: Any) -> dict[str, Any]:
+    slot = issue.slot
+    p = slot.protected if slot is not None else None
+    if issue.kind == "lost" and p is not None:
+        code = "glossary_term_lost" if p.kind == "glossary" else "protected_span_lost"
+    else:
+        code = {"duplicated": "marker_duplicated", "unexpected": "marker_unexpected"}.get(issue.kind, issue.kind)
+    out: dict[str, Any] = {"code": code, "location": dict(unit.location), "segment": piece}
+    if p is not None:
+        out.update(kind=p.kind, text=p.replacement)
+        if p.term:
+            out["term"] = p.term
+    return out
