@@ -44,7 +44,7 @@ from bench.dataset import espeak_version
 from models.fetch import ensure_default_model
 from shared.domain import TranscriptionOptions
 from shared.media import load_audio
-from shared.translation_guard import stock_phrase
+from shared.translation_guard import SAME_LANGUAGE, Passage, check, stock_phrase
 from shared.translation_routes import whisper_outcomes
 
 DATA = Path(__file__).with_name("data") / "translation_clips.json"
@@ -129,7 +129,14 @@ def run_clip(engine: Any, lang: str, voice: str, audio: np.ndarray, spans: list[
         rows.append({"mode": "old", "shown": True, "start": s.start, "end": s.end, "text": s.text.strip(),
                      **judge(s.text, spans)})
     segs = [s.to_dict() for s in transcript.segments]
-    for language in sorted({s.language for s in transcript.segments}):
+    for s in transcript.segments:  # already English: routed to no translation (same_language)
+        if s.language == "en":
+            common = {"start": s.start, "end": s.end, "text": "", "covers": 1, "source": s.text.strip(),
+                      "language": "en", "avg_logprob": None, "no_speech_prob": None,
+                      "source_logprob": s.avg_logprob, "source_no_speech": s.no_speech_prob, **judge("", spans)}
+            rows.append({"mode": "windows", "shown": False, **common})
+            rows.append({"mode": "guarded", "shown": False, "reason": SAME_LANGUAGE, **common})
+    for language in sorted({s.language for s in transcript.segments} - {"en"}):
         ids = [i for i, s in enumerate(transcript.segments) if s.language == language]
         opts = TranscriptionOptions(task="translate", language=language)
         outs = whisper_outcomes(segs, ids, 0.0, duration, lambda w, o: engine.transcribe(audio, w, o), opts)
@@ -167,12 +174,32 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return out
 
 
+def rejudge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The guarded decisions again, by the current guard code, on stored model outputs (same decodes)."""
+    out = []
+    for r in rows:
+        if r["mode"] in ("guarded", "windows") and r["language"] == "en":  # routed to no translation
+            r = {**r, "shown": False, "reason": SAME_LANGUAGE if r["mode"] == "guarded" else None}
+        elif r["mode"] == "guarded" and r["text"]:
+            reason = check(Passage(r["start"], r["end"], r["source"], r["language"], r["text"],
+                                   "whisper-translate", r["avg_logprob"], r["no_speech_prob"]),
+                           TranscriptionOptions())
+            r = {**r, "reason": reason, "shown": reason is None}
+        out.append(r)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--languages", default="", help="comma-separated subset (default: all)")
     ap.add_argument("--out", type=Path, help="write every passage as JSON lines here")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rejudge", type=Path, help="re-apply the guards to the passages of an earlier --out file")
     args = ap.parse_args(argv)
+    if args.rejudge:
+        rows = rejudge([json.loads(line) for line in args.rejudge.read_text().splitlines() if line])
+        print(json.dumps({"rejudged": str(args.rejudge), "summary": summary(rows)}, indent=2))
+        return 0
     from shared.inference.whisper import WhisperEngine
 
     data = json.loads(DATA.read_text())["languages"]

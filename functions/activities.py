@@ -183,7 +183,7 @@ def plan_translation(p: dict[str, Any]) -> dict[str, Any]:
     parts = passages.plan_parts(segments, routes, chunks)
     plan_ref = write_json(_work(job.job_id, "translation-plan.json"), {
         "target": target, "route": route, "model": model, "merged_ref": p["merged_ref"],
-        "plan_ref": p["plan_ref"], "parts": parts, "untranslatable": passages.no_route(segments, routes),
+        "plan_ref": p["plan_ref"], "parts": parts, "untranslatable": passages.no_route(segments, routes, target),
     })
     return {"route": route, "target": target, "model": model, "translation_plan_ref": plan_ref,
             "parts": len(parts)}

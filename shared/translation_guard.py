@@ -37,7 +37,8 @@ LOW_CONFIDENCE = "low_confidence"
 IMPLAUSIBLE_LENGTH = "implausible_length"
 STOCK_PHRASE = "stock_phrase"
 NO_ROUTE = "no_route"  # no configured model translates this segment's language into the target
-REASONS = (NO_SPEECH, REPETITION, LOW_CONFIDENCE, IMPLAUSIBLE_LENGTH, STOCK_PHRASE, NO_ROUTE)
+SAME_LANGUAGE = "same_language"  # the segment is already in the target language: nothing to translate
+REASONS = (NO_SPEECH, REPETITION, LOW_CONFIDENCE, IMPLAUSIBLE_LENGTH, STOCK_PHRASE, NO_ROUTE, SAME_LANGUAGE)
 
 # Letters of the target (English) per letter of the source, for scripts that pack far more meaning
 # into one character than the Latin alphabet. Unlisted languages count 1.0 (alphabetic scripts).

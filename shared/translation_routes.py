@@ -12,7 +12,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from shared.domain.transcript import Segment, TranscriptionOptions, TranscriptionResult
-from shared.translation_guard import NO_ROUTE, NO_SPEECH, REPETITION, Passage, align, check, in_window, speech_windows
+from shared.translation_guard import (
+    NO_ROUTE,
+    NO_SPEECH,
+    REPETITION,
+    SAME_LANGUAGE,
+    Passage,
+    align,
+    check,
+    in_window,
+    speech_windows,
+)
 
 TEXT_MODEL = "text-model"
 WHISPER_TRANSLATE = "whisper-translate"
@@ -23,7 +33,10 @@ Transcribe = Callable[[list[tuple[float, float]], TranscriptionOptions], Transcr
 
 
 def route_of(language: str, target: str, text_model_supports: Supports | None) -> str | None:
-    """A text model where it supports the pair, else Whisper's translate task for English, else none."""
+    """A text model where it supports the pair, else Whisper's translate task for English, else none
+    (also none for a segment already in the target language: its original is what a reader needs)."""
+    if language == target:
+        return None
     if text_model_supports is not None and text_model_supports(language, target):
         return TEXT_MODEL
     if target == "en":
@@ -76,9 +89,10 @@ def outcome(seg: dict[str, Any], index: int, route: str | None, text: str | None
             "text": text, "reason": reason}
 
 
-def no_route(segments: Sequence[dict[str, Any]], routes: Sequence[str | None]) -> list[dict[str, Any]]:
-    return [outcome(s, i, None, None, NO_ROUTE) for i, (s, r) in enumerate(zip(segments, routes, strict=True))
-            if r is None]
+def no_route(segments: Sequence[dict[str, Any]], routes: Sequence[str | None], target: str) -> list[dict[str, Any]]:
+    """Outcomes of the segments no route translates: already in ``target``, or no model for their language."""
+    return [outcome(s, i, None, None, SAME_LANGUAGE if s["language"] == target else NO_ROUTE)
+            for i, (s, r) in enumerate(zip(segments, routes, strict=True)) if r is None]
 
 
 def text_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], texts: Sequence[str], language: str,

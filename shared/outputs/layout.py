@@ -61,7 +61,8 @@ def translation_title(t: dict[str, Any]) -> str:
 SKIP_REASONS = {"repetition": "the model's output repeated itself and was withheld; listen to this passage"}
 # why a passage's translation was withheld (schema 1.2 ``translation.skipped``); any other reason is a
 # guard of ``shared.translation_guard`` refusing an unverifiable machine translation
-NOT_TRANSLATED_REASONS = {"no_route": "no configured model translates its language"}
+NOT_TRANSLATED_REASONS = {"no_route": "no configured model translates its language",
+                          "same_language": "the passage is already in the translation's language"}
 UNVERIFIED = "the machine translation could not be verified"
 ORIGINAL_SHOWN = "the original-language transcript is shown"
 

@@ -14,8 +14,10 @@ from shared.domain.transcript import Segment, TranscriptionOptions
 from shared.translation_guard import (
     IMPLAUSIBLE_LENGTH,
     LOW_CONFIDENCE,
+    NO_ROUTE,
     NO_SPEECH,
     REPETITION,
+    SAME_LANGUAGE,
     STOCK_PHRASE,
     Passage,
     Window,
@@ -26,7 +28,14 @@ from shared.translation_guard import (
     speech_windows,
     stock_phrase,
 )
-from shared.translation_routes import TEXT_MODEL, WHISPER_TRANSLATE, plan_parts, route_of, translation_document
+from shared.translation_routes import (
+    TEXT_MODEL,
+    WHISPER_TRANSLATE,
+    no_route,
+    plan_parts,
+    route_of,
+    translation_document,
+)
 
 OPTS = TranscriptionOptions()
 FRENCH = "Le suspect a été conduit au commissariat à dix heures du soir. Il a refusé de répondre aux questions."
@@ -114,6 +123,9 @@ def test_routes_prefer_the_text_model_and_parts_cover_every_segment() -> None:
     assert route_of("pl", "en", supports) == TEXT_MODEL
     assert route_of("fr", "en", supports) == WHISPER_TRANSLATE
     assert route_of("fr", "de", supports) is None
+    assert route_of("en", "en", supports) is None  # already in the target language
+    mixed = [{"start": 0.0, "end": 1.0, "language": "en"}, {"start": 1.0, "end": 2.0, "language": "fr"}]
+    assert [o["reason"] for o in no_route(mixed, [None, None], "en")] == [SAME_LANGUAGE, NO_ROUTE]
     segments = [{"start": 1.0, "end": 2.0, "language": "pl"}, {"start": 3.0, "end": 4.0, "language": "fr"},
                 {"start": 301.0, "end": 303.0, "language": "fr"}]
     chunks = [{"index": 0, "start_s": 0.0, "end_s": 300.0}, {"index": 1, "start_s": 300.0, "end_s": 600.0}]
