@@ -16,12 +16,17 @@ Three ways of translating each clip into English are judged:
 * ``guarded``: the same passages, shown only when ``shared.translation_guard`` lets them through.
 
 Judging rule (reproducible, no model): a passage's *content words* are its words less the English
-function words in ``FUNCTION_WORDS`` (negations are content); a word is *supported* when its stem
+function words in ``FUNCTION_WORDS`` (negations and personal pronouns are content: "I found it" is
+not "They found it"); a word is *supported* when its stem
 (lower case, first 5 letters) is the stem of a word of the reference translation of a sentence the
 passage overlaps in time, of that sentence's ``also`` list, or of the source sentence itself (a
-word Whisper left untranslated). A passage with one unsupported content word or more is
-**invented**; one with none is **faithful**. For ``old``, whose segments are timed on their own,
-the reference is the whole clip (the most lenient reading).
+word Whisper left untranslated). A passage with one unsupported content word or more, or that drops
+the negation of a negative reference ("We had to answer" for "did not want to answer"), is
+**invented** (the negation rule looks at the sentence the passage overlaps most, and is not applied to
+``old``); one with none is **faithful**; one with no text at all (Whisper wrote nothing, or the
+engine refused a loop) is **empty**, neither. Omissions are not judged (a faithful passage may say
+less). For ``old``, whose segments are timed on their own, the reference is the whole clip (the
+most lenient reading).
 """
 
 from __future__ import annotations
@@ -54,11 +59,14 @@ LEAD_S = 0.5
 RATE_WPM = 150
 _FUNCTION_WORDS = """
 a an the and or but if then so of to in on at by for from with without into onto about as than that this these
-those there here it its it's he she they them his her their we us our you your i me my mine was were is are am
+those there here it its it's was were is are am
 be been being have has had having do does did will would shall should can could may might must just also very
 what which who whom whose when where why how all any some each every up down out off over again too only own same
-such more most other let's i'm he's she's they're we're you're i've i'll i'd o'clock
+such more most other let's o'clock
 """
+NEGATIONS = frozenset(("not", "no", "never", "nothing", "nobody", "none", "neither", "nor"))
+_CONTRACTIONS = {"i'm": "i", "i've": "i", "i'll": "i", "i'd": "i", "he's": "he", "she's": "she", "we're": "we",
+                 "they're": "they", "you're": "you", "we've": "we", "they've": "they", "you've": "you"}
 FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
 _WORD = re.compile(r"[\w']+")
 
@@ -78,7 +86,8 @@ def stem(word: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    words = [w.lower().replace("n't", " not") for w in _WORD.findall(text)]
+    text = text.replace("\u2019", "'").replace("\u00b4", "'").replace("`", "'")
+    words = [_CONTRACTIONS.get(w.lower(), w.lower()).replace("n't", " not") for w in _WORD.findall(text)]
     return [w for part in words for w in part.split() if w not in FUNCTION_WORDS]
 
 
@@ -88,9 +97,13 @@ def unsupported(text: str, references: list[Sentence]) -> list[str]:
     return [w for w in content_words(text) if stem(w) not in known]
 
 
-def judge(text: str, references: list[Sentence]) -> dict[str, Any]:
+def judge(text: str, references: list[Sentence], principal: Sentence | None = None) -> dict[str, Any]:
+    """The verdict on ``text``; the negation rule uses ``principal``, the sentence it overlaps most."""
     missing = unsupported(text, references)
-    return {"invented": bool(missing) or not text.strip(), "unsupported": missing,
+    negative = principal is not None and bool(set(content_words(principal.en)) & NEGATIONS)
+    if text.strip() and negative and not set(content_words(text)) & NEGATIONS:
+        missing.append("(negation dropped)")
+    return {"invented": bool(missing), "empty": not text.strip(), "unsupported": missing,
             "stock_phrase": stock_phrase(" ".join(s.text for s in references), text)}
 
 
@@ -108,6 +121,10 @@ def make_clip(lang: str, voice: str, sentences: list[dict[str, Any]], tmp: Path)
         pieces += [audio, np.zeros(round(GAP_S * SAMPLE_RATE), np.float32)]
         t += audio.shape[0] / SAMPLE_RATE + GAP_S
     return np.concatenate(pieces), spans
+
+
+def principal(start: float, end: float, spans: list[Sentence]) -> Sentence:
+    return max(spans, key=lambda s: (min(end, s.end) - max(start, s.start), -s.start))
 
 
 def overlapping(start: float, end: float, spans: list[Sentence]) -> list[Sentence]:
@@ -142,8 +159,7 @@ def run_clip(engine: Any, lang: str, voice: str, audio: np.ndarray, spans: list[
         outs = whisper_outcomes(segs, ids, 0.0, duration, lambda w, o: engine.transcribe(audio, w, o), opts)
         for o in outs:
             text = (o["text"] or "").strip()
-            refs = overlapping(o["start"], o["end"], spans)
-            verdict = judge(text, refs)
+            verdict = judge(text, overlapping(o["start"], o["end"], spans), principal(o["start"], o["end"], spans))
             covered = transcript.segments[o["source_id"] - 1:o["source_id"] - 1 + o["covers"]]
             common = {"start": o["start"], "end": o["end"], "text": text, "covers": o["covers"],
                       "source": " ".join(c.text.strip() for c in covered), "language": language,
@@ -161,7 +177,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for mode in ("old", "windows", "guarded"):
         rs = [r for r in rows if r["mode"] == mode]
-        faithful = [r for r in rs if not r["invented"]]
+        faithful = [r for r in rs if not r["invented"] and not r["empty"]]
         out[mode] = {
             "passages": len(rs),
             "shown": sum(r["shown"] for r in rs),
@@ -170,20 +186,44 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
             "faithful": len(faithful),
             "faithful_shown": sum(r["shown"] for r in faithful),
             "withheld": sum(not r["shown"] for r in rs),
+            "withheld_empty": sum(not r["shown"] and r["empty"] for r in rs),
         }
     return out
 
 
+def _reasons(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Withheld guarded passages per reason, split into invented and faithful ones."""
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if r["mode"] == "guarded" and not r["shown"]:
+            d = out.setdefault(r["reason"], {"invented": 0, "faithful": 0, "empty": 0})
+            d["empty" if r["empty"] else "invented" if r["invented"] else "faithful"] += 1
+    return dict(sorted(out.items()))
+
+
 def rejudge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The guarded decisions again, by the current guard code, on stored model outputs (same decodes)."""
+    """Verdicts and guarded decisions again, by the current judge and guard code, on stored model
+    outputs (the same decodes; the clips' sentence times are re-made by espeak-ng, no model)."""
+    data = json.loads(DATA.read_text())["languages"]
+    spans: dict[str, list[Sentence]] = {}
+    with tempfile.TemporaryDirectory(prefix="toex-tguard-") as tmp:
+        for clip in sorted({r["clip"] for r in rows}):
+            lang, voice = clip.split("/")
+            spans[clip] = make_clip(lang, voice, data[lang]["sentences"], Path(tmp))[1]
     out = []
     for r in rows:
+        clip = spans[r["clip"]]
+        if r["mode"] == "old":
+            r = {**r, **judge(r["text"], clip)}
+        else:
+            at = (r["start"], r["end"], clip)
+            r = {**r, **judge(r["text"], overlapping(*at), principal(*at))}
         if r["mode"] in ("guarded", "windows") and r["language"] == "en":  # routed to no translation
             r = {**r, "shown": False, "reason": SAME_LANGUAGE if r["mode"] == "guarded" else None}
         elif r["mode"] == "guarded" and r["text"]:
             reason = check(Passage(r["start"], r["end"], r["source"], r["language"], r["text"],
-                                   "whisper-translate", r["avg_logprob"], r["no_speech_prob"]),
-                           TranscriptionOptions())
+                                   "whisper-translate", r["avg_logprob"], r["no_speech_prob"],
+                                   r["source_logprob"]), TranscriptionOptions())
             r = {**r, "reason": reason, "shown": reason is None}
         out.append(r)
     return out
@@ -198,7 +238,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.rejudge:
         rows = rejudge([json.loads(line) for line in args.rejudge.read_text().splitlines() if line])
-        print(json.dumps({"rejudged": str(args.rejudge), "summary": summary(rows)}, indent=2))
+        by_language = {lang: summary([r for r in rows if r["spoken"] == lang])["guarded"]
+                       for lang in sorted({r["spoken"] for r in rows})}
+        print(json.dumps({"rejudged": str(args.rejudge), "summary": summary(rows), "guarded_by_language": by_language,
+                          "withheld_by_reason": _reasons(rows)}, indent=2))
         return 0
     from shared.inference.whisper import WhisperEngine
 

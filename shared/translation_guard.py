@@ -8,15 +8,21 @@ codes are written into ``transcript.json`` ``translation.skipped``:
   log-probability is not above the log-prob threshold (the transcription guard), or Whisper wrote
   nothing for a window where the transcript has speech.
 * ``repetition``: the passage's compression ratio is above the threshold (a repetition loop).
+* ``repetition`` also: a phrase of two words or more said three times or more where the source
+  says nothing three times (Whisper's short loops, "I'm sorry, I'm sorry, I'm sorry", which are too
+  short for the compression ratio to see).
 * ``low_confidence``: Whisper's mean token log-probability is below the log-prob threshold: the
   decode that faster-whisper would call failed and retry at a higher temperature. A translation has
   no second opinion to fall back on, so it is not shown.
+* ``unclear_source``: the transcript of the same window is itself below the log-prob threshold:
+  Whisper could not read the speech, so nothing can vouch for a translation of it (the original
+  stays in the transcript, for a listener to check).
 * ``implausible_length``: the passage is far longer or shorter than the source-language transcript
   of the same window (see ``length_ratio``).
 * ``stock_phrase``: the passage holds one of Whisper's stock phrases (``STOCK_PHRASES``) and the
   source transcript has nothing like it.
 
-Text-model passages carry no Whisper scores, so only the last two guards apply to them.
+Text-model passages carry no Whisper scores of their own: the text guards and ``unclear_source`` apply.
 Deterministic: the same passage and thresholds always give the same decision.
 """
 
@@ -38,7 +44,10 @@ IMPLAUSIBLE_LENGTH = "implausible_length"
 STOCK_PHRASE = "stock_phrase"
 NO_ROUTE = "no_route"  # no configured model translates this segment's language into the target
 SAME_LANGUAGE = "same_language"  # the segment is already in the target language: nothing to translate
-REASONS = (NO_SPEECH, REPETITION, LOW_CONFIDENCE, IMPLAUSIBLE_LENGTH, STOCK_PHRASE, NO_ROUTE, SAME_LANGUAGE)
+UNCLEAR_SOURCE = "unclear_source"
+REASONS = (NO_SPEECH, REPETITION, LOW_CONFIDENCE, UNCLEAR_SOURCE, IMPLAUSIBLE_LENGTH, STOCK_PHRASE, NO_ROUTE,
+           SAME_LANGUAGE)
+MAX_REPEATS = 2  # a two-word phrase may come back this often
 
 # Letters of the target (English) per letter of the source, for scripts that pack far more meaning
 # into one character than the Latin alphabet. Unlisted languages count 1.0 (alphabetic scripts).
@@ -110,6 +119,7 @@ class Passage:
     route: str
     avg_logprob: float | None = None  # Whisper's scores; None for a text model
     no_speech_prob: float | None = None
+    source_logprob: float | None = None  # the lowest avg_logprob of the transcript segments translated
 
 
 def compression_ratio(text: str) -> float:
@@ -130,6 +140,19 @@ def length_ratio(source_text: str, source_language: str, text: str) -> float:
     """
     density = DENSITY.get(source_language.split("-")[0].lower(), 1.0)
     return (letters(text) + LENGTH_SLACK) / (letters(source_text) * density + LENGTH_SLACK)
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+def repeats(text: str, n: int = 2) -> int:
+    """How often the most frequent run of ``n`` words comes back in ``text`` (case folded)."""
+    words = _TOKEN.findall(text.lower())
+    counts: dict[tuple[str, ...], int] = {}
+    for i in range(len(words) - n + 1):
+        key = tuple(words[i:i + n])
+        counts[key] = counts.get(key, 0) + 1
+    return max(counts.values(), default=0)
 
 
 def _fold(text: str) -> str:
@@ -157,8 +180,12 @@ def check(passage: Passage, options: TranscriptionOptions) -> str | None:
         return NO_SPEECH
     if compression_ratio(text) > options.compression_ratio_threshold:
         return REPETITION
+    if repeats(text) > MAX_REPEATS and repeats(passage.source_text) <= MAX_REPEATS:
+        return REPETITION
     if lp is not None and lp < options.log_prob_threshold:
         return LOW_CONFIDENCE
+    if passage.source_logprob is not None and passage.source_logprob < options.log_prob_threshold:
+        return UNCLEAR_SOURCE
     ratio = length_ratio(passage.source_text, passage.source_language, text)
     if not MIN_LENGTH_RATIO <= ratio <= MAX_LENGTH_RATIO:
         return IMPLAUSIBLE_LENGTH

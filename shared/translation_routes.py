@@ -101,7 +101,8 @@ def text_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], texts:
     out = []
     for i, text in zip(ids, texts, strict=True):
         seg = segments[i]
-        passage = Passage(seg["start"], seg["end"], seg["text"], language, text, TEXT_MODEL)
+        passage = Passage(seg["start"], seg["end"], seg["text"], language, text, TEXT_MODEL,
+                          source_logprob=seg.get("avg_logprob"))
         out.append(outcome(seg, i, TEXT_MODEL, text, check(passage, options)))
     return out
 
@@ -131,7 +132,8 @@ def whisper_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], off
                 reason = NO_SPEECH
             else:
                 reason = check(Passage(span["start"], span["end"], source_text, local[got.first].language, got.text,
-                                       WHISPER_TRANSLATE, got.avg_logprob, got.no_speech_prob), options)
+                                       WHISPER_TRANSLATE, got.avg_logprob, got.no_speech_prob,
+                                       min(s.avg_logprob for s in local[got.first:got.last + 1])), options)
             out.append({**outcome(span, first, WHISPER_TRANSLATE, got.text, reason), "covers": last - first + 1,
                         "avg_logprob": got.avg_logprob, "no_speech_prob": got.no_speech_prob})
     return out

@@ -19,6 +19,7 @@ from shared.translation_guard import (
     REPETITION,
     SAME_LANGUAGE,
     STOCK_PHRASE,
+    UNCLEAR_SOURCE,
     Passage,
     Window,
     align,
@@ -80,6 +81,12 @@ def test_whisper_scores_guard_like_transcription() -> None:
     assert check(passage(text, lp=-1.2, ns=0.7), OPTS) == NO_SPEECH
     assert check(passage(text, lp=-1.2, ns=0.1), OPTS) == LOW_CONFIDENCE
     assert check(passage("and the suspect " * 12), OPTS) == REPETITION
+    # short loops the compression ratio cannot see, unless the source repeats itself too
+    assert check(passage("I'm tired, I'm tired, I'm tired, I'm tired. Bye bye."), OPTS) == REPETITION
+    assert check(passage("No, no, no, no, I was not there.", "Non, non, non, non, je n'étais pas là."), OPTS) is None
+    # the transcript of the window could not be read: nothing vouches for its translation
+    unclear = Passage(0.0, 6.0, FRENCH, "fr", text, WHISPER_TRANSLATE, -0.3, 0.05, source_logprob=-1.2)
+    assert check(unclear, OPTS) == UNCLEAR_SOURCE
     # a text model has no scores: only the text guards apply
     assert check(Passage(0, 6, FRENCH, "fr", text, TEXT_MODEL), OPTS) is None
 
