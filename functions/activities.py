@@ -178,7 +178,12 @@ def plan_translation(p: dict[str, Any]) -> dict[str, Any]:
         return {"route": None, "reason": f"no configured model translates {language} into {target}"}
     text_model = translator is not None and passages.TEXT_MODEL in (main, *routes)
     route = passages.TEXT_MODEL if text_model else passages.WHISPER_TRANSLATE
-    model = translator.model_info if text_model and translator is not None else svc.stt.model_info
+    model = svc.stt.model_info
+    if text_model and translator is not None:
+        text_language = language if main == passages.TEXT_MODEL else next(
+            s["language"] for s, r in zip(segments, routes, strict=True) if r == passages.TEXT_MODEL)
+        model_for = getattr(translator, "model_for", None)  # a set of local packages: the one for this pair
+        model = model_for(text_language, target) if model_for else translator.model_info
     chunks = read_json(p["plan_ref"])["chunks"] if passages.WHISPER_TRANSLATE in routes else []
     parts = passages.plan_parts(segments, routes, chunks)
     plan_ref = write_json(_work(job.job_id, "translation-plan.json"), {
@@ -206,7 +211,8 @@ def translate_batch(p: dict[str, Any]) -> dict[str, Any]:
     else:
         chunk = media.ChunkPlan.from_dict(read_json(plan["plan_ref"])).chunks[part["chunk"]]
         audio = svc.blobs.download(chunk.ref)
-        options = TranscriptionOptions.from_dict({**options.to_dict(), "language": part["language"]})
+        options = TranscriptionOptions.from_dict({**options.to_dict(), "language": part["language"],
+                                                  "word_timestamps": False})  # a passage is timed by its segments
         out = passages.whisper_outcomes(
             segments, part["ids"], chunk.start_s, chunk.end_s - chunk.start_s,
             lambda windows, opts: svc.stt.transcribe(audio, windows, opts), options)
