@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from shared import media
+from shared import translation_routes as passages
 from shared.domain import Segment, TranscriptionOptions
 from shared.job_updates import chunk_done, load_job, mutate_job, set_stage
-from shared.merge import ChunkSegments, batches, dominant_language, merge_chunks
+from shared.merge import ChunkSegments, dominant_language, merge_chunks
 from shared.services import CHUNKS, WORK, get_services
 
 log = logging.getLogger(__name__)
-
-TRANSLATION_BATCH = 32
 
 
 def _work(job_id: str, name: str) -> str:
@@ -161,7 +160,8 @@ def merge_transcript(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan_translation(p: dict[str, Any]) -> dict[str, Any]:
-    """Choose the translation route, recorded in the output: text model, Whisper translate or none."""
+    """Choose each segment's route (a text model where it supports the language, else Whisper's
+    translate task for English) and the parts that fan out; the plan itself goes to a blob."""
     svc = get_services()
     job = load_job(svc.jobs, p["force_id"], p["job_id"])
     target, language = job.options.get("translate_to"), p["language"]
@@ -170,46 +170,60 @@ def plan_translation(p: dict[str, Any]) -> dict[str, Any]:
     if language == target:
         return {"route": None, "reason": f"speech is already in {target}"}
     translator = svc.translator
-    if translator is not None and translator.supports(language, target):
+    supports = translator.supports if translator is not None else None
+    segments = read_json(p["merged_ref"])["segments"]
+    routes = [passages.route_of(s["language"], target, supports) for s in segments]
+    main = passages.route_of(language, target, supports)
+    if main is None and not any(routes):
+        return {"route": None, "reason": f"no configured model translates {language} into {target}"}
+    text_model = translator is not None and passages.TEXT_MODEL in (main, *routes)
+    route = passages.TEXT_MODEL if text_model else passages.WHISPER_TRANSLATE
+    model = svc.stt.model_info
+    if text_model and translator is not None:
+        text_language = language if main == passages.TEXT_MODEL else next(
+            s["language"] for s, r in zip(segments, routes, strict=True) if r == passages.TEXT_MODEL)
         model_for = getattr(translator, "model_for", None)  # a set of local packages: the one for this pair
-        return {
-            "route": "text-model",
-            "target": target,
-            "model": model_for(language, target) if model_for else translator.model_info,
-            "batches": batches(p["segments"], TRANSLATION_BATCH),
-        }
-    if target == "en":
-        return {"route": "whisper-translate", "target": target, "model": svc.stt.model_info}
-    return {"route": None, "reason": f"no configured model translates {language} into {target}"}
+        model = model_for(text_language, target) if model_for else translator.model_info
+    chunks = read_json(p["plan_ref"])["chunks"] if passages.WHISPER_TRANSLATE in routes else []
+    parts = passages.plan_parts(segments, routes, chunks)
+    plan_ref = write_json(_work(job.job_id, "translation-plan.json"), {
+        "target": target, "route": route, "model": model, "merged_ref": p["merged_ref"],
+        "plan_ref": p["plan_ref"], "parts": parts, "untranslatable": passages.no_route(segments, routes, target),
+    })
+    return {"route": route, "target": target, "model": model, "translation_plan_ref": plan_ref,
+            "parts": len(parts)}
 
 
 def translate_batch(p: dict[str, Any]) -> dict[str, Any]:
+    """One part of the plan: a text-model batch or one chunk's Whisper windows; every passage checked."""
     svc = get_services()
-    translator = svc.translator
-    if translator is None:
-        raise RuntimeError("translation model disappeared between planning and translating")
-    start, end = p["range"]
-    merged = read_json(p["merged_ref"])
-    segments = merged["segments"][start:end]
-    texts = translator.translate([s["text"] for s in segments], p["language"], p["target"])
-    out = [
-        {"start": s["start"], "end": s["end"], "text": t, "source_id": start + i + 1}
-        for i, (s, t) in enumerate(zip(segments, texts, strict=True))
-    ]
-    ref = write_json(_work(p["job_id"], f"translation-{start:06d}.json"), out)
-    return {"ref": ref, "segments": len(out)}
+    job = load_job(svc.jobs, p["force_id"], p["job_id"])
+    plan = read_json(p["translation_plan_ref"])
+    part = plan["parts"][p["part"]]
+    segments = read_json(plan["merged_ref"])["segments"]
+    options = transcription_options(job.options, "translate")
+    if part["route"] == passages.TEXT_MODEL:
+        translator = svc.translator
+        if translator is None:
+            raise RuntimeError("translation model disappeared between planning and translating")
+        texts = translator.translate([segments[i]["text"] for i in part["ids"]], part["language"], plan["target"])
+        out = passages.text_outcomes(segments, part["ids"], texts, part["language"], options)
+    else:
+        chunk = media.ChunkPlan.from_dict(read_json(plan["plan_ref"])).chunks[part["chunk"]]
+        audio = svc.blobs.download(chunk.ref)
+        options = TranscriptionOptions.from_dict({**options.to_dict(), "language": part["language"],
+                                                  "word_timestamps": False})  # a passage is timed by its segments
+        out = passages.whisper_outcomes(
+            segments, part["ids"], chunk.start_s, chunk.end_s - chunk.start_s,
+            lambda windows, opts: svc.stt.transcribe(audio, windows, opts), options)
+    ref = write_json(_work(job.job_id, f"translation-{p['part']:05d}.json"), out)
+    return {"ref": ref, "passages": len(out), "withheld": sum(1 for o in out if o["reason"])}
 
 
 def merge_translation(p: dict[str, Any]) -> dict[str, Any]:
-    """One translation document from batch results or from Whisper's translate-task transcript."""
-    if p["route"] == "text-model":
-        segments = [s for ref in p["refs"] for s in read_json(ref)]
-    else:
-        segments = [
-            {"start": s["start"], "end": s["end"], "text": s["text"]} for s in read_json(p["merged_ref"])["segments"]
-        ]
-    ref = write_json(
-        _work(p["job_id"], "translation.json"),
-        {"language": p["target"], "route": p["route"], "model": p["model"], "segments": segments},
-    )
-    return {"ref": ref, "segments": len(segments)}
+    """One translation document: shown passages beside their segments, withheld ones with the reason."""
+    plan = read_json(p["translation_plan_ref"])
+    outcomes = [o for ref in p["refs"] for o in read_json(ref)] + plan["untranslatable"]
+    doc = passages.translation_document(plan["target"], plan["route"], plan["model"], outcomes)
+    ref = write_json(_work(p["job_id"], "translation.json"), doc)
+    return {"ref": ref, "segments": len(doc["segments"]), "skipped": len(doc["skipped"])}

@@ -78,27 +78,16 @@ def _transcribe(
 def _translate(
     context: df.DurableOrchestrationContext, step: Any, plan: dict[str, Any], merged: dict[str, Any]
 ) -> Generator[Any, Any, tuple[str | None, str | None]]:
-    """English (or the requested language) by the text model, else by Whisper's translate task."""
-    route = yield step("plan_translation", language=merged["language"], segments=merged["segments"])
+    """Passage by passage, on the transcript's own segments: the text model where it supports the
+    language, else Whisper's translate task on each segment's window; every passage is checked."""
+    route = yield step("plan_translation", language=merged["language"], merged_ref=merged["ref"],
+                       plan_ref=plan["plan_ref"])
     if route["route"] is None:
         return None, route.get("reason")
-    common = {"route": route["route"], "model": route["model"], "target": route["target"]}
-    if route["route"] == "text-model":
-        calls = [
-            step(
-                "translate_batch",
-                merged_ref=merged["ref"],
-                range=r,
-                language=merged["language"],
-                target=route["target"],
-            )
-            for r in route["batches"]
-        ]
-        parts = (yield context.task_all(calls)) if calls else []
-        done = yield step("merge_translation", refs=[p["ref"] for p in parts], **common)
-    else:
-        translated = yield from _transcribe(context, step, plan, task="translate")
-        done = yield step("merge_translation", merged_ref=translated["ref"], **common)
+    ref = route["translation_plan_ref"]
+    calls = [step("translate_batch", translation_plan_ref=ref, part=i) for i in range(route["parts"])]
+    parts = (yield context.task_all(calls)) if calls else []
+    done = yield step("merge_translation", translation_plan_ref=ref, refs=[p["ref"] for p in parts])
     return done["ref"], None
 
 

@@ -18,8 +18,10 @@ from shared.outputs.layout import (
     header_fields,
     joined_text,
     line_text,
+    not_translated,
     paired_rows,
     timestamp,
+    translation_lines,
     translation_title,
 )
 from shared.outputs.transcript import dumps_transcript
@@ -77,6 +79,15 @@ def _timed_lines(segments: list[dict[str, Any]]) -> list[str]:
     return [f"[{timestamp(s['start'])} --> {timestamp(s['end'])}] {line_text(s['text'])}" for s in segments]
 
 
+def _translation_lines(t: dict[str, Any]) -> list[str]:
+    """Timed translated lines; a withheld passage is named in its place, with its times."""
+    lines = translation_lines(t)
+    if not lines:
+        return [NO_SPEECH]
+    return [not_translated(s) if s.get("withheld") else
+            f"[{timestamp(s['start'])} --> {timestamp(s['end'])}] {line_text(s['text'])}" for s in lines]
+
+
 def render_txt(t: dict[str, Any]) -> str:
     fields = header_fields(t)
     width = max(len(label) for label, _ in fields) + 2
@@ -84,14 +95,14 @@ def render_txt(t: dict[str, Any]) -> str:
     out += _timed_lines(t["segments"])
     if t["translation"] is not None:
         title = translation_title(t)
-        out += ["", title, "=" * len(title), *_timed_lines(t["translation"]["segments"])]
+        out += ["", title, "=" * len(title), *_translation_lines(t)]
     out += ["", DISCLAIMER]
     return "\n".join(out) + "\n"
 
 
 def _cues(t: dict[str, Any], track: Track) -> list[tuple[float, float, list[str]]]:
     if track == "translation":
-        return [(s["start"], s["end"], [line_text(s["text"])]) for s in t["translation"]["segments"]]
+        return [(s["start"], s["end"], [line_text(s["text"])]) for s in translation_lines(t)]
     if track == "original":
         return [(s["start"], s["end"], [line_text(s["text"])]) for s in t["segments"]]
     return [(s["start"], s["end"], [line_text(s["text"]), joined_text(tr)])

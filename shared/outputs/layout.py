@@ -59,6 +59,31 @@ def translation_title(t: dict[str, Any]) -> str:
 
 
 SKIP_REASONS = {"repetition": "the model's output repeated itself and was withheld; listen to this passage"}
+# why a passage's translation was withheld (schema 1.2 ``translation.skipped``); any other reason is a
+# guard of ``shared.translation_guard`` refusing an unverifiable machine translation
+NOT_TRANSLATED_REASONS = {"no_route": "no configured model translates its language",
+                          "same_language": "the passage is already in the translation's language"}
+UNVERIFIED = "the machine translation could not be verified"
+ORIGINAL_SHOWN = "the original-language transcript is shown"
+
+
+def not_translated(gap: dict[str, Any], with_times: bool = True) -> str:
+    """``Not translated: 00:00:03.000 to 00:00:09.000, the machine translation could not be verified; …``"""
+    why = f"{NOT_TRANSLATED_REASONS.get(gap['reason'], UNVERIFIED)}; {ORIGINAL_SHOWN}"
+    if not with_times:
+        return f"Not translated: {why}"
+    return f"Not translated: {timestamp(gap['start'])} to {timestamp(gap['end'])}, {why}"
+
+
+def translation_lines(t: dict[str, Any]) -> list[dict[str, Any]]:
+    """The translation's segments and, in their place, a marker for each withheld passage, time order.
+
+    A marker is ``{start, end, text, source_id: None, reason, withheld: True}`` whose text names the gap.
+    """
+    tr = t["translation"]
+    marks = [{"start": g["start"], "end": g["end"], "text": not_translated(g, with_times=False),
+              "source_id": None, "reason": g["reason"], "withheld": True} for g in tr.get("skipped") or ()]
+    return sorted([*tr["segments"], *marks], key=lambda s: (s["start"], s["end"]))
 
 
 def header_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
@@ -77,6 +102,8 @@ def header_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
     for gap in t.get("skipped") or ():  # schema 1.1; never text, only where and why
         reason = SKIP_REASONS.get(gap["reason"], gap["reason"])
         fields.append(("Not transcribed", f"{timestamp(gap['start'])} to {timestamp(gap['end'])} ({reason})"))
+    for gap in (tr or {}).get("skipped") or ():  # schema 1.2
+        fields.append(("Not translated", not_translated(gap).removeprefix("Not translated: ")))
     fields += [
         ("Model", f"{model['name']} ({model['precision']})"),
         ("Model SHA-256", model["sha256"]),
@@ -88,7 +115,7 @@ def header_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def paired_rows(t: dict[str, Any]) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """Each original segment with the translation segments that render beside it.
+    """Each original segment with the translation segments (and withheld-passage markers) beside it.
 
     A translation segment goes to its ``source_id`` segment when it has one, otherwise (whisper's own
     translate task, independently timed) to the original segment it overlaps most, else the nearest.
@@ -103,8 +130,8 @@ def paired_rows(t: dict[str, Any]) -> list[tuple[dict[str, Any], list[dict[str, 
     order = sorted(range(len(segs)), key=lambda i: segs[i]["start"])
     starts = [segs[i]["start"] for i in order]
     longest = max(s["end"] - s["start"] for s in segs)
-    for ts in tr["segments"]:
-        i = by_id.get(ts["source_id"]) if ts["source_id"] is not None else None
+    for ts in translation_lines(t):
+        i = by_id.get(ts["source_id"]) if ts.get("source_id") is not None else None
         rows[i if i is not None else _closest(segs, order, starts, longest, ts)][1].append(ts)
     return rows
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from shared.domain.transcript import Segment, TranscriptionOptions
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 SOFTWARE_NAME = "toex-transcribe"
 ROUTES = ("text-model", "whisper-translate")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -118,14 +118,29 @@ def _translation(tr: Mapping[str, Any], segment_ids: set[int]) -> dict[str, Any]
         if not isinstance(d.get("text"), str):
             raise ValueError(f"{at}.text: expected a string")
         segs.append({"id": i, "start": _num(d.get("start"), 3, f"{at}.start"),
-                     "end": _num(d.get("end"), 3, f"{at}.end"), "text": d["text"], "source_id": source_id})
+                     "end": _num(d.get("end"), 3, f"{at}.end"), "text": d["text"], "source_id": source_id,
+                     "route": _route(d.get("route", route), f"{at}.route")})
+    skipped = []
+    for i, g in enumerate(tr.get("skipped") or ()):
+        at = f"translation.skipped[{i}]"
+        gap_route = g.get("route")
+        skipped.append({"start": _seconds(g.get("start"), f"{at}.start"), "end": _seconds(g.get("end"), f"{at}.end"),
+                        "reason": _str(g.get("reason"), f"{at}.reason"),
+                        "route": None if gap_route is None else _route(gap_route, f"{at}.route")})
     return {
         "language": _str(tr.get("language"), "translation.language"),
         "route": route,
         "model": {"name": _str(model.get("name"), "translation.model.name"),
                   "sha256": _sha(model.get("sha256"), "translation.model.sha256")},
         "segments": segs,
+        "skipped": skipped,
     }
+
+
+def _route(route: Any, what: str) -> str:
+    if route not in ROUTES:
+        raise ValueError(f"{what}: expected one of {ROUTES}, got {route!r}")
+    return str(route)
 
 
 def build_transcript(
@@ -148,6 +163,9 @@ def build_transcript(
     ``translation`` is ``{language, route, model: {name, sha256}, segments}`` where each segment is a
     ``Segment`` or a mapping ``{start, end, text, source_id?}``; ``source_id`` is the 1-based id of the
     original segment it translates (omit or ``None`` for the ``whisper-translate`` route).
+    Since 1.2 each translation segment names its ``route`` (default: the block's), and
+    ``translation["skipped"]`` lists ``{start, end, reason, route}`` for passages the translation
+    guards withheld (``shared.translation_guard``); their originals stay in ``segments``.
     ``skipped`` lists ``(start, end, reason)`` for speech the hallucination guards refused to write
     (e.g. ``repetition``): the transcript says where it is silent on purpose.
     Raises ``ValueError`` on missing or non-finite values.
@@ -205,6 +223,7 @@ _SEGMENT = {"id": "int", "start": "num", "end": "num", "text": "str", "language"
             "avg_logprob": "num", "no_speech_prob": "num", "compression_ratio": "num", "temperature": "num",
             "words": [_WORD]}
 _TR_SEGMENT = {"id": "int", "start": "num", "end": "num", "text": "str", "source_id": "int?"}
+_TR_SKIPPED = {"start": "num", "end": "num", "reason": "str", "route": "str?"}  # 1.2
 _SPEC: dict[str, Any] = {
     "schema_version": "str", "job_id": "str",
     "source": {"name": "str", "sha256": "str", "duration_s": "num", "size_bytes": "int?", "format": "str?"},
@@ -266,4 +285,6 @@ def load_transcript(data: bytes) -> dict[str, Any]:
     tr = d["translation"]
     if tr is not None and tr["route"] not in ROUTES:
         raise ValueError(f"transcript.translation.route: expected one of {ROUTES}, got {tr['route']!r}")
+    if tr is not None and "skipped" in tr:  # 1.2
+        _check(tr["skipped"], [_TR_SKIPPED], "transcript.translation.skipped")
     return d

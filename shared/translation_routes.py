@@ -1,0 +1,152 @@
+"""Translation of a merged transcript, passage by passage: the route of each segment, the work parts
+that fan out, and Whisper's translate task run window by window on the transcript's own segments.
+
+Invariants: every transcript segment is covered by exactly one outcome (a shown passage or a
+withheld one with its reason), and a passage's times are those of the segment(s) it translates, so
+the translation sits beside the original line(s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from shared.domain.transcript import Segment, TranscriptionOptions, TranscriptionResult
+from shared.translation_guard import (
+    NO_ROUTE,
+    NO_SPEECH,
+    REPETITION,
+    SAME_LANGUAGE,
+    Passage,
+    align,
+    check,
+    in_window,
+    speech_windows,
+)
+
+TEXT_MODEL = "text-model"
+WHISPER_TRANSLATE = "whisper-translate"
+TEXT_BATCH = 32
+
+Supports = Callable[[str, str], bool]
+Transcribe = Callable[[list[tuple[float, float]], TranscriptionOptions], TranscriptionResult]
+
+
+def route_of(language: str, target: str, text_model_supports: Supports | None) -> str | None:
+    """A text model where it supports the pair, else Whisper's translate task for English, else none
+    (also none for a segment already in the target language: its original is what a reader needs)."""
+    if language == target:
+        return None
+    if text_model_supports is not None and text_model_supports(language, target):
+        return TEXT_MODEL
+    if target == "en":
+        return WHISPER_TRANSLATE
+    return None
+
+
+def plan_parts(segments: Sequence[dict[str, Any]], routes: Sequence[str | None],
+               chunks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Work parts: text-model batches of one language, and Whisper windows grouped by chunk and language.
+
+    ``chunks`` are ``PlannedChunk`` dicts (``index``, ``start_s``, ``end_s``, optional ``track``);
+    a segment belongs to the chunk holding its midpoint (on its own track when both name one).
+    Each part lists the 0-based segment indices it translates.
+    """
+    text: dict[str, list[int]] = {}
+    speech: dict[tuple[int, str], list[int]] = {}
+    for i, (seg, route) in enumerate(zip(segments, routes, strict=True)):
+        if route == TEXT_MODEL:
+            text.setdefault(seg["language"], []).append(i)
+        elif route == WHISPER_TRANSLATE:
+            speech.setdefault((_chunk_of(seg, chunks), seg["language"]), []).append(i)
+    parts: list[dict[str, Any]] = []
+    for language, ids in sorted(text.items()):
+        parts += [{"route": TEXT_MODEL, "language": language, "ids": ids[k:k + TEXT_BATCH]}
+                  for k in range(0, len(ids), TEXT_BATCH)]
+    parts += [{"route": WHISPER_TRANSLATE, "language": language, "chunk": chunk, "ids": ids}
+              for (chunk, language), ids in sorted(speech.items())]
+    return parts
+
+
+def _chunk_of(seg: dict[str, Any], chunks: Sequence[dict[str, Any]]) -> int:
+    mid = (float(seg["start"]) + float(seg["end"])) / 2
+    track = seg.get("track")
+    candidates = [c for c in chunks if track is None or c.get("track") in (None, track)] or list(chunks)
+    if not candidates:
+        raise ValueError("the transcript has segments but the plan has no chunks")
+
+    def distance(c: dict[str, Any]) -> float:
+        lo, hi = float(c["start_s"]), float(c["end_s"])
+        return 0.0 if lo <= mid <= hi else min(abs(mid - lo), abs(mid - hi))
+
+    return int(min(candidates, key=lambda c: (distance(c), int(c["index"])))["index"])
+
+
+def outcome(seg: dict[str, Any], index: int, route: str | None, text: str | None, reason: str | None) -> dict[str, Any]:
+    """What happened to one segment: ``text`` shown when ``reason`` is None, else withheld for ``reason``
+    (the withheld text stays in the job's work blobs only, never in the translation document)."""
+    return {"source_id": index + 1, "start": seg["start"], "end": seg["end"], "route": route,
+            "text": text, "reason": reason}
+
+
+def no_route(segments: Sequence[dict[str, Any]], routes: Sequence[str | None], target: str) -> list[dict[str, Any]]:
+    """Outcomes of the segments no route translates: already in ``target``, or no model for their language."""
+    return [outcome(s, i, None, None, SAME_LANGUAGE if s["language"] == target else NO_ROUTE)
+            for i, (s, r) in enumerate(zip(segments, routes, strict=True)) if r is None]
+
+
+def text_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], texts: Sequence[str], language: str,
+                  options: TranscriptionOptions) -> list[dict[str, Any]]:
+    """A text model's translations of ``segments[ids]``, each checked by the length and stock-phrase guards."""
+    out = []
+    for i, text in zip(ids, texts, strict=True):
+        seg = segments[i]
+        passage = Passage(seg["start"], seg["end"], seg["text"], language, text, TEXT_MODEL,
+                          source_logprob=seg.get("avg_logprob"))
+        out.append(outcome(seg, i, TEXT_MODEL, text, check(passage, options)))
+    return out
+
+
+def whisper_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], offset_s: float, duration_s: float,
+                     transcribe: Transcribe, options: TranscriptionOptions) -> list[dict[str, Any]]:
+    """Whisper's translate task on ``segments[ids]`` (consecutive, one language), window by window,
+    each translated passage aligned back onto the transcript segments it covers and checked.
+
+    ``transcribe(windows, options)`` decodes windows given in seconds from ``offset_s`` (the chunk's
+    start) over audio lasting ``duration_s``; ``options`` carry ``task="translate"`` and the language.
+    A passage covering several segments has their joint span and the first one's ``source_id``.
+    """
+    local = [Segment.from_dict({**segments[i], "words": None}).shifted(-offset_s) for i in ids]
+    windows = speech_windows(local, duration_s)
+    result = transcribe([(w.start, w.end) for w in windows], options)
+    out = []
+    for window, translated in zip(windows, in_window(windows, result.segments), strict=True):
+        looped = any(float(s) < window.end and float(e) > window.start for s, e, *_ in result.skipped)
+        for got in align(window, local, translated, looped):
+            first, last = ids[got.first], ids[got.last]
+            span = {**segments[first], "end": segments[last]["end"]}
+            source_text = " ".join(segments[i]["text"].strip() for i in ids[got.first:got.last + 1])
+            if got.looped and not got.text:
+                reason: str | None = REPETITION
+            elif not got.text:
+                reason = NO_SPEECH
+            else:
+                reason = check(Passage(span["start"], span["end"], source_text, local[got.first].language, got.text,
+                                       WHISPER_TRANSLATE, got.avg_logprob, got.no_speech_prob,
+                                       min(s.avg_logprob for s in local[got.first:got.last + 1])), options)
+            out.append({**outcome(span, first, WHISPER_TRANSLATE, got.text, reason), "covers": last - first + 1,
+                        "avg_logprob": got.avg_logprob, "no_speech_prob": got.no_speech_prob})
+    return out
+
+
+def translation_document(target: str, route: str, model: dict[str, str],
+                         outcomes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The translation block: shown passages in ``segments``, withheld ones in ``skipped``, time order."""
+    ordered = sorted(outcomes, key=lambda o: (o["start"], o["source_id"]))
+    return {
+        "language": target, "route": route, "model": model,
+        "segments": [{"start": o["start"], "end": o["end"], "text": o["text"], "source_id": o["source_id"],
+                      "route": o["route"]} for o in ordered if o["reason"] is None],
+        "skipped": [{"start": o["start"], "end": o["end"], "reason": o["reason"], "route": o["route"]}
+                    for o in ordered if o["reason"] is not None],
+    }
