@@ -1,0 +1,156 @@
+"""From labelled windows to speaker turns, and from turns to transcript segments with one speaker each.
+
+Turns: inside each speech region, every 10 ms frame takes the speaker whose windows covering it
+weigh most (each window weighs most at its centre, triangular); runs shorter than ``min_turn_s``
+inside a region join the neighbour. A region too short to be embedded takes the speaker of the
+nearest turn in time. Turns never extend outside speech regions.
+
+Segments: each word takes the speaker of the turn it overlaps most (the nearest turn if it
+overlaps none); a transcript segment is cut wherever consecutive words change speaker, so no
+resulting segment spans two speakers. A new segment's start and end are its words' times, snapped
+to a speech-region onset or offset within ``snap_s`` (VAD edges are sharper than word times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from shared.domain.transcript import Segment, Word
+
+from .embeddings import SpeakerWindows
+from .types import SpeakerInfo, SpeakerSegment, SpeakerTurn, speaker_label
+
+STEP = 0.01
+
+
+@dataclass(frozen=True)
+class ResegmentOptions:
+    min_turn_s: float = 0.4
+    snap_s: float = 0.35
+
+
+def _smooth(labels: np.ndarray, min_len: int) -> np.ndarray:
+    """Runs shorter than `min_len` frames take the label of the longer neighbour run."""
+    labels = labels.copy()
+    changed = True
+    while changed:
+        changed = False
+        bounds = np.flatnonzero(np.diff(labels)) + 1
+        starts = np.concatenate([[0], bounds])
+        ends = np.concatenate([bounds, [labels.size]])
+        if starts.size <= 1:
+            break
+        lengths = ends - starts
+        k = int(np.argmin(lengths))
+        if lengths[k] >= min_len:
+            break
+        left = lengths[k - 1] if k > 0 else -1
+        right = lengths[k + 1] if k + 1 < starts.size else -1
+        labels[starts[k] : ends[k]] = labels[starts[k] - 1] if left >= right else labels[ends[k]]
+        changed = True
+    return labels
+
+
+def speaker_turns(windows: SpeakerWindows, labels: np.ndarray,
+                  opts: ResegmentOptions = ResegmentOptions()) -> list[SpeakerTurn]:
+    """Turns (time order) from windows labelled 0..k-1; see the module docstring."""
+    k = int(labels.max()) + 1 if labels.size else 0
+    raw: list[tuple[float, float, int]] = []
+    unlabelled: list[tuple[float, float]] = []
+    for r, (rs, re_) in enumerate(windows.regions):
+        idx = np.flatnonzero(windows.region == r)
+        if idx.size == 0 or k == 0:
+            unlabelled.append((float(rs), float(re_)))
+            continue
+        n = max(1, round((re_ - rs) / STEP))
+        t = rs + (np.arange(n) + 0.5) * STEP
+        votes = np.zeros((k, n))
+        for i in idx:
+            s, e = windows.starts[i], windows.ends[i]
+            half = max((e - s) / 2, STEP)
+            w = np.clip(1 - np.abs(t - (s + e) / 2) / half, 0, None) + 1e-3 * ((t >= s) & (t < e))
+            votes[labels[i]] += w
+        frame = np.argmax(votes, axis=0)
+        frame = _smooth(frame, round(opts.min_turn_s / STEP))
+        cuts = np.flatnonzero(np.diff(frame)) + 1
+        for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [n]]), strict=True):
+            raw.append((float(rs + a * STEP), float(min(re_, rs + b * STEP)), int(frame[a])))
+    for s, e in unlabelled:
+        if raw:
+            mid = (s + e) / 2
+            near = min(raw, key=lambda x: min(abs(mid - x[0]), abs(mid - x[1])))
+            raw.append((s, e, near[2]))
+    raw.sort()
+    turns: list[SpeakerTurn] = []
+    for s, e, lab in raw:
+        spk = speaker_label(lab)
+        if turns and turns[-1].speaker == spk and s - turns[-1].end < 1e-6:
+            turns[-1] = SpeakerTurn(turns[-1].start, e, spk)
+        else:
+            turns.append(SpeakerTurn(s, e, spk))
+    return turns
+
+
+def speaker_table(turns: Sequence[SpeakerTurn]) -> list[SpeakerInfo]:
+    """Speaking time and first appearance per speaker, in label order (S1, S2, ...)."""
+    info: dict[str, list[float]] = {}
+    for t in turns:
+        row = info.setdefault(t.speaker, [0.0, t.start])
+        row[0] += t.end - t.start
+        row[1] = min(row[1], t.start)
+    return [SpeakerInfo(s, v[0], v[1]) for s, v in sorted(info.items(), key=lambda kv: int(kv[0][1:]))]
+
+
+def word_speaker(word: Word, turns: Sequence[SpeakerTurn]) -> str | None:
+    """The speaker of the turn `word` overlaps most, else of the nearest turn."""
+    if not turns:
+        return None
+    best, spk = 0.0, None
+    for t in turns:
+        ov = min(word.end, t.end) - max(word.start, t.start)
+        if ov > best:
+            best, spk = ov, t.speaker
+    if spk is not None:
+        return spk
+    mid = (word.start + word.end) / 2
+    return min(turns, key=lambda t: min(abs(mid - t.start), abs(mid - t.end))).speaker
+
+
+def _snap(x: float, edges: np.ndarray, limit: float) -> float:
+    if edges.size == 0:
+        return x
+    k = int(np.argmin(np.abs(edges - x)))
+    return float(edges[k]) if abs(edges[k] - x) <= limit else x
+
+
+def resegment(segments: Sequence[Segment], turns: Sequence[SpeakerTurn], regions: np.ndarray,
+              opts: ResegmentOptions = ResegmentOptions()) -> list[SpeakerSegment]:
+    """Transcript segments (with word times) cut at speaker changes; see the module docstring."""
+    onsets = regions[:, 0] if len(regions) else np.zeros(0)
+    offsets = regions[:, 1] if len(regions) else np.zeros(0)
+    out: list[SpeakerSegment] = []
+    for si, seg in enumerate(segments):
+        words = list(seg.words or ())
+        if not words:
+            spk = word_speaker(Word(seg.start, seg.end, seg.text, 1.0), turns) or speaker_label(0)
+            out.append(SpeakerSegment(seg.start, seg.end, seg.text.strip(), spk, (), si))
+            continue
+        speakers = [word_speaker(w, turns) or speaker_label(0) for w in words]
+        runs: list[tuple[int, int]] = []
+        for i in range(len(words)):
+            if i == 0 or speakers[i] != speakers[i - 1]:
+                runs.append((i, i + 1))
+            else:
+                runs[-1] = (runs[-1][0], i + 1)
+        for a, b in runs:
+            ws = tuple(words[a:b])
+            start = _snap(ws[0].start, onsets, opts.snap_s)
+            end = _snap(ws[-1].end, offsets, opts.snap_s)
+            if end <= start:
+                start, end = ws[0].start, ws[-1].end
+            text = "".join(w.text for w in ws).strip()
+            out.append(SpeakerSegment(round(start, 3), round(end, 3), text, speakers[a], ws, si))
+    return out
