@@ -124,8 +124,29 @@ def trim(audio: np.ndarray, floor_dbfs: float = -45.0) -> np.ndarray:
     return audio[loud[0] * frame : (loud[-1] + 1) * frame]
 
 
-def build(name: str, seed: int = 13, lead_s: float = 0.5) -> Dialogue:
+# Other voices for the same roles: the robustness run (a stand-in for dialogues we do not have).
+ALT_VOICES: dict[str, Voice] = {
+    "officer": Voice("en-gb-x-rp+m7", 40, 155),
+    "suspect": Voice("en-gb-x-gbcwmd+m4", 35, 165),
+    "solicitor": Voice("en-us+f3", 60, 145),
+    "interpreter": Voice("en-029+f1", 70, 160),
+    "narrator": Voice("en-us-nyc+m5", 45, 160),
+}
+
+
+# A third cast, kept out of all tuning: the figures on it stand in for a held-out dialogue.
+UNSEEN_VOICES: dict[str, Voice] = {
+    "officer": Voice("en-us+m2", 38, 158),
+    "suspect": Voice("en-gb-scotland+m6", 48, 148),
+    "solicitor": Voice("en-gb-x-gbclan+f5", 68, 152),
+    "interpreter": Voice("en-gb+f1", 58, 160),
+    "narrator": Voice("en-029+m3", 42, 155),
+}
+
+
+def build(name: str, seed: int = 13, lead_s: float = 0.5, voices: dict[str, Voice] | None = None) -> Dialogue:
     """The dialogue `name` from SCRIPTS, with `lead_s` of silence at each end."""
+    cast = voices or VOICES
     rng = np.random.default_rng(seed)
     parts: list[np.ndarray] = [np.zeros(round(lead_s * SAMPLE_RATE), np.float32)]
     turns, t = [], lead_s
@@ -135,7 +156,7 @@ def build(name: str, seed: int = 13, lead_s: float = 0.5) -> Dialogue:
                 pause = float(rng.uniform(*PAUSE_S))
                 parts.append(np.zeros(round(pause * SAMPLE_RATE), np.float32))
                 t += round(pause * SAMPLE_RATE) / SAMPLE_RATE
-            clip = trim(synthesise(text, VOICES[speaker], Path(tmp)))
+            clip = trim(synthesise(text, cast[speaker], Path(tmp)))
             turns.append(Turn(speaker, round(t, 4), round(t + clip.size / SAMPLE_RATE, 4), text))
             parts.append(clip.astype(np.float32))
             t += clip.size / SAMPLE_RATE

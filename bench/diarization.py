@@ -1,6 +1,7 @@
 """Diarization benchmark: DER, speaker count, words at turn changes, boundary timing, time.
 
-    python -m bench.diarization [--threads 1] [--no-transcribe] [--speakers auto|N|LOW-HIGH] [--json OUT]
+    python -m bench.diarization [--threads 1] [--no-transcribe] [--speakers auto|N|LOW-HIGH] [--alternates]
+        [--json OUT]
 
 Files: pyannote's sample.wav against its sample.rttm (real, two speakers with a short overlap),
 and espeak-ng dialogues built by ``bench.dialogues`` with exact reference turns: 2, 3 and 4 voices
@@ -10,7 +11,7 @@ Per file:
 - DER with a 0.25 s collar (``bench.der``), and the speaker count found against the reference's.
 - Diarization time (VAD + embeddings + clustering + turns) as % of transcription time on the same
   file: Whisper base int8 on the CPU, English, word timestamps on (diarization needs word times),
-  same thread count.
+  same thread count, over the Whisper windows the pipeline would plan (VAD pieces ≤ 30 s).
 - With the transcript: segments cut at speaker changes (``shared.diarization.resegment``), then
   * spans: segments that overlap two reference turns of different speakers by more than 0.1 s each;
   * boundaries: for each reference turn, |start of its first segment - turn start| and |end of its
@@ -44,7 +45,7 @@ from shared.diarization.resegment import resegment
 from shared.diarization.types import SpeakerSegment
 from shared.domain.transcript import TranscriptionOptions
 from shared.media import load_audio
-from shared.media.vad import SileroVad
+from shared.media.vad import SileroVad, VadOptions, speech_pieces
 
 EDGE_S = 0.5
 SPAN_TOLERANCE_S = 0.1
@@ -57,13 +58,37 @@ class Item:
     turns: list[Turn]
 
 
-def items() -> list[Item]:
+def items(alternates: bool = False) -> list[Item]:
+    """The pyannote sample and the dialogues; with `alternates`, each dialogue again with other voices
+    and pauses: ``-alt`` (ALT_VOICES, seed 7; looked at while tuning) and ``-unseen`` (UNSEEN_VOICES,
+    seed 21; never used to tune anything)."""
     _, rttm = fetch_speaker_assets()
     out = [Item("pyannote-sample", load_audio(sample_path()), dialogues.read_rttm(rttm))]
     for name in dialogues.SCRIPTS:
         d = dialogues.build(name)
         out.append(Item(name, d.audio, list(d.turns)))
+    if alternates:
+        for name in dialogues.SCRIPTS:
+            d = dialogues.build(name, seed=7, voices=dialogues.ALT_VOICES)
+            out.append(Item(f"{name}-alt", d.audio, list(d.turns)))
+        for name in dialogues.SCRIPTS:
+            d = dialogues.build(name, seed=21, voices=dialogues.UNSEEN_VOICES)
+            out.append(Item(f"{name}-unseen", d.audio, list(d.turns)))
     return out
+
+
+def asr_windows(audio: np.ndarray) -> list[tuple[float, float]]:
+    """Whisper windows as the pipeline plans them: default VAD pieces, grouped while the gap is under
+    4 s and the window stays within 30 s (``shared.media.chunking``'s rules)."""
+    pieces = speech_pieces(audio, vad_model_path(), VadOptions(), max_piece=30 * 16000)
+    out: list[list[float]] = []
+    for p in pieces:
+        s, e = p.start / 16000, p.end / 16000
+        if out and s - out[-1][1] < 4.0 and e - out[-1][0] <= 30.0:
+            out[-1][1] = e
+        else:
+            out.append([s, e])
+    return [(a, b) for a, b in out]
 
 
 def mapping(ref: list[Turn], diar: Diarization) -> dict[str, str]:
@@ -113,7 +138,7 @@ def segment_metrics(ref: list[Turn], segs: list[SpeakerSegment], to_ref: dict[st
             "edge_words": edge_words, "edge_word_accuracy": round(right / edge_words, 4) if edge_words else None}
 
 
-def run(threads: int, transcribe: bool, count: SpeakerCount) -> dict[str, Any]:
+def run(threads: int, transcribe: bool, count: SpeakerCount, alternates: bool = False) -> dict[str, Any]:
     encoder = SpeakerEncoder(speaker_model_path(), threads=threads)
     vad = SileroVad(vad_model_path())
     engine = None
@@ -122,7 +147,7 @@ def run(threads: int, transcribe: bool, count: SpeakerCount) -> dict[str, Any]:
 
         engine = WhisperEngine(ensure_default_model("int8"), intra_op_threads=threads)
     results = []
-    for it in items():
+    for it in items(alternates):
         t0 = time.perf_counter()
         windows = embed_chunk(it.audio, 0.0, encoder, vad)
         diar = diarize([windows], count)
@@ -135,7 +160,8 @@ def run(threads: int, transcribe: bool, count: SpeakerCount) -> dict[str, Any]:
         }
         if engine is not None:
             t1 = time.perf_counter()
-            tr = engine.transcribe(it.audio, options=TranscriptionOptions(language="en", word_timestamps=True))
+            tr = engine.transcribe(it.audio, asr_windows(it.audio),
+                                   TranscriptionOptions(language="en", word_timestamps=True))
             asr_s = time.perf_counter() - t1
             segs = resegment(list(tr.segments), diar.turns, diar.regions)
             row.update(transcription_s=round(asr_s, 3), diarization_pct_of_transcription=round(100 * diar_s / asr_s, 1),
@@ -151,9 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-transcribe", action="store_true", help="DER and speaker count only")
     p.add_argument("--speakers", default=None, help="auto (default), N or LOW-HIGH")
+    p.add_argument("--alternates", action="store_true", help="also the dialogues with other voices and pauses")
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args(argv)
-    out = run(args.threads, not args.no_transcribe, SpeakerCount.parse(args.speakers))
+    out = run(args.threads, not args.no_transcribe, SpeakerCount.parse(args.speakers), args.alternates)
     print(f"load average at the end: {out['load_average']}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")

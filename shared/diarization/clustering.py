@@ -52,14 +52,16 @@ class ClusteringOptions:
     """tree_threshold: average-linkage similarity at which the tree is first cut (over-clusters on
     purpose); merge_threshold: speakers whose centroids are more similar than this are one speaker
     (random halves of one voice measure ≥ 0.95, different voices 0.53-0.85 on our dialogues and the pyannote
-    sample); min_speaker_s: an automatic-count speaker heard for less (the union of the central
-    halves of its windows, which is what it would own in the turns) is folded into the nearest other
-    one: a few windows, typically ones straddling a turn change, are not evidence of a new voice."""
+    sample); min_speaker_s: an automatic-count speaker heard for less (the time its windows own,
+    ``SpeakerWindows.owned``) is folded into the nearest other one if their centroids are at least
+    `fold_threshold` similar: a few windows, typically ones straddling a turn change, are not
+    evidence of a new voice, but a short speaker with a clearly different voice stays."""
 
     tree_threshold: float = 0.78
     merge_threshold: float = 0.85
     reliable_s: float = 1.0
     min_speaker_s: float = 4.0
+    fold_threshold: float = 0.70
     refine_iterations: int = 5
 
 
@@ -121,20 +123,6 @@ def first_appearance_order(labels: np.ndarray, starts: np.ndarray) -> np.ndarray
     return np.array([order[int(x)] for x in labels], np.int64)
 
 
-def speech_time(starts: np.ndarray, ends: np.ndarray) -> float:
-    """Length of the union of the spans [starts[i], ends[i])."""
-    total, cur_s, cur_e = 0.0, None, None
-    for s, e in sorted(zip(starts.tolist(), ends.tolist(), strict=True)):
-        if cur_e is None or s > cur_e:
-            total += 0.0 if cur_e is None or cur_s is None else cur_e - cur_s
-            cur_s, cur_e = s, e
-        else:
-            cur_e = max(cur_e, e)
-    if cur_e is not None and cur_s is not None:
-        total += cur_e - cur_s
-    return total
-
-
 def _refine(vectors: np.ndarray, weights: np.ndarray, cents: np.ndarray, iterations: int) -> np.ndarray:
     """A few k-means steps on the unit sphere (duration-weighted centroids); returns the centroids."""
     for _ in range(iterations):
@@ -161,7 +149,8 @@ def _merge_closest(vectors: np.ndarray, weights: np.ndarray, cents: np.ndarray, 
 
 
 def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
-            count: SpeakerCount = SpeakerCount(), opts: ClusteringOptions = ClusteringOptions()) -> np.ndarray:
+            count: SpeakerCount = SpeakerCount(), opts: ClusteringOptions = ClusteringOptions(),
+            owned: np.ndarray | None = None) -> np.ndarray:
     """A speaker label (0..k-1, first appearance order) for every window.
 
     Tree cut at `tree_threshold` (or at the fixed count), centroids refined by k-means, then, while
@@ -186,8 +175,7 @@ def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
     cents = _centroids(tree_vecs, np.array([ids[r] for r in raw]), k)
     weights = np.asarray(durations, np.float64)
     cents = _refine(vectors, weights, cents, opts.refine_iterations)
-    mid = np.asarray(starts) + np.asarray(durations) / 2
-    core_s, core_e = mid - np.asarray(durations) / 4, mid + np.asarray(durations) / 4  # central half
+    share = np.asarray(durations, np.float64) / 2 if owned is None else np.asarray(owned, np.float64)
     if not count.fixed:
         while cents.shape[0] > count.low:
             sim = cents @ cents.T
@@ -199,12 +187,14 @@ def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
                             opts.refine_iterations)
         while cents.shape[0] > count.low:
             labels = np.argmax(vectors @ cents.T, axis=1)
-            speech = np.array([speech_time(core_s[labels == c], core_e[labels == c]) for c in range(cents.shape[0])])
-            small = int(np.argmin(speech))
-            if speech[small] >= opts.min_speaker_s:
+            speech = np.array([share[labels == c].sum() for c in range(cents.shape[0])])
+            sims = cents @ cents.T
+            np.fill_diagonal(sims, -np.inf)
+            foldable = (speech < opts.min_speaker_s) & (sims.max(axis=1) >= opts.fold_threshold)
+            if not foldable.any():
                 break
-            sim = cents[small] @ cents.T
-            sim[small] = -np.inf
+            small = int(np.flatnonzero(foldable)[np.argmin(speech[foldable])])
+            sim = sims[small]
             cents = _refine(vectors, weights, _merge_closest(vectors, weights, cents, int(np.argmax(sim)), small),
                             opts.refine_iterations)
     labels = np.argmax(vectors @ cents.T, axis=1)

@@ -54,6 +54,22 @@ class SpeakerWindows:
     def durations(self) -> np.ndarray:
         return self.ends - self.starts
 
+    @property
+    def owned(self) -> np.ndarray:
+        """Seconds of its region each window speaks for: the region split between its windows at the
+        midpoints of their centres (the shares of one region add up to its length)."""
+        out = np.zeros(self.starts.shape[0])
+        centres = (self.starts + self.ends) / 2
+        for r, (rs, re_) in enumerate(self.regions):
+            idx = np.flatnonzero(self.region == r)
+            if idx.size == 0:
+                continue
+            idx = idx[np.argsort(centres[idx], kind="stable")]
+            c = centres[idx]
+            bounds = np.concatenate([[rs], (c[1:] + c[:-1]) / 2, [re_]])
+            out[idx] = np.diff(bounds)
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for a blob (vectors as base64 little-endian float32)."""
         return {"regions": self.regions.round(3).tolist(), "starts": self.starts.round(3).tolist(),

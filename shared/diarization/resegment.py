@@ -7,8 +7,9 @@ nearest turn in time. Turns never extend outside speech regions.
 
 Segments: each word takes the speaker of the turn it overlaps most (the nearest turn if it
 overlaps none); a transcript segment is cut wherever consecutive words change speaker, so no
-resulting segment spans two speakers. A new segment's start and end are its words' times, snapped
-to a speech-region onset or offset within ``snap_s`` (VAD edges are sharper than word times).
+resulting segment spans two speakers. A new segment's start and end are its words' times, pulled
+in to the speech regions they cover and snapped to a speech-region onset or offset within
+``snap_s`` (VAD edges are sharper than word times); its first and last words follow.
 """
 
 from __future__ import annotations
@@ -126,6 +127,17 @@ def _snap(x: float, edges: np.ndarray, limit: float) -> float:
     return float(edges[k]) if abs(edges[k] - x) <= limit else x
 
 
+def _clamp_to_speech(start: float, end: float, regions: np.ndarray) -> tuple[float, float]:
+    """[start, end] pulled in to the speech it covers: word times from alignment often run into the
+    pauses around a segment, VAD onsets and offsets do not."""
+    if not len(regions):
+        return start, end
+    hit = np.flatnonzero((regions[:, 1] > start) & (regions[:, 0] < end))
+    if hit.size == 0:
+        return start, end
+    return max(start, float(regions[hit[0], 0])), min(end, float(regions[hit[-1], 1]))
+
+
 def resegment(segments: Sequence[Segment], turns: Sequence[SpeakerTurn], regions: np.ndarray,
               opts: ResegmentOptions = ResegmentOptions()) -> list[SpeakerSegment]:
     """Transcript segments (with word times) cut at speaker changes; see the module docstring."""
@@ -146,11 +158,16 @@ def resegment(segments: Sequence[Segment], turns: Sequence[SpeakerTurn], regions
             else:
                 runs[-1] = (runs[-1][0], i + 1)
         for a, b in runs:
-            ws = tuple(words[a:b])
-            start = _snap(ws[0].start, onsets, opts.snap_s)
-            end = _snap(ws[-1].end, offsets, opts.snap_s)
+            ws = list(words[a:b])
+            start, end = _clamp_to_speech(ws[0].start, ws[-1].end, regions)
+            start = _snap(start, onsets, opts.snap_s)
+            end = _snap(end, offsets, opts.snap_s)
             if end <= start:
                 start, end = ws[0].start, ws[-1].end
+            ws[0] = Word(round(start, 3), max(ws[0].end, round(start, 3)), ws[0].text, ws[0].probability)
+            ws[-1] = Word(min(ws[-1].start, round(end, 3)), round(end, 3), ws[-1].text, ws[-1].probability)
+            if len(ws) == 1:
+                ws[0] = Word(round(start, 3), round(end, 3), ws[0].text, ws[0].probability)
             text = "".join(w.text for w in ws).strip()
-            out.append(SpeakerSegment(round(start, 3), round(end, 3), text, speakers[a], ws, si))
+            out.append(SpeakerSegment(round(start, 3), round(end, 3), text, speakers[a], tuple(ws), si))
     return out
