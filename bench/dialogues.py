@@ -144,14 +144,15 @@ UNSEEN_VOICES: dict[str, Voice] = {
 }
 
 
-def build(name: str, seed: int = 13, lead_s: float = 0.5, voices: dict[str, Voice] | None = None) -> Dialogue:
-    """The dialogue `name` from SCRIPTS, with `lead_s` of silence at each end."""
+def build(name: str, seed: int = 13, lead_s: float = 0.5, voices: dict[str, Voice] | None = None,
+          script: list[tuple[str, str]] | None = None) -> Dialogue:
+    """The dialogue `name` from SCRIPTS (or `script`), with `lead_s` of silence at each end."""
     cast = voices or VOICES
     rng = np.random.default_rng(seed)
     parts: list[np.ndarray] = [np.zeros(round(lead_s * SAMPLE_RATE), np.float32)]
     turns, t = [], lead_s
     with tempfile.TemporaryDirectory(prefix="toex-dialogue-") as tmp:
-        for k, (speaker, text) in enumerate(SCRIPTS[name]):
+        for k, (speaker, text) in enumerate(script or SCRIPTS[name]):
             if k:
                 pause = float(rng.uniform(*PAUSE_S))
                 parts.append(np.zeros(round(pause * SAMPLE_RATE), np.float32))

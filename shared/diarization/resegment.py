@@ -8,8 +8,11 @@ nearest turn in time. Turns never extend outside speech regions.
 Segments: each word takes the speaker of the turn it overlaps most (the nearest turn if it
 overlaps none); a transcript segment is cut wherever consecutive words change speaker, so no
 resulting segment spans two speakers. A new segment's start and end are its words' times, pulled
-in to the speech regions they cover and snapped to a speech-region onset or offset within
-``snap_s`` (VAD edges are sharper than word times); its first and last words follow.
+in to its own speaker's turns (alignment often stretches a word over the pause around it); the
+first segment heard in a speech region then starts at the region's onset and the last one ends at
+its offset, when within ``edge_snap_s`` (VAD edges are sharper than word times). Boundaries inside
+a region (a change without a pause, or Whisper's own sentence breaks) keep the word times. Word
+times are clipped to their segment.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ STEP = 0.01
 @dataclass(frozen=True)
 class ResegmentOptions:
     min_turn_s: float = 0.4
-    snap_s: float = 0.35
+    edge_snap_s: float = 1.0
 
 
 def _smooth(labels: np.ndarray, min_len: int) -> np.ndarray:
@@ -120,54 +123,64 @@ def word_speaker(word: Word, turns: Sequence[SpeakerTurn]) -> str | None:
     return min(turns, key=lambda t: min(abs(mid - t.start), abs(mid - t.end))).speaker
 
 
-def _snap(x: float, edges: np.ndarray, limit: float) -> float:
-    if edges.size == 0:
-        return x
-    k = int(np.argmin(np.abs(edges - x)))
-    return float(edges[k]) if abs(edges[k] - x) <= limit else x
-
-
-def _clamp_to_speech(start: float, end: float, regions: np.ndarray) -> tuple[float, float]:
-    """[start, end] pulled in to the speech it covers: word times from alignment often run into the
-    pauses around a segment, VAD onsets and offsets do not."""
-    if not len(regions):
+def _clamp(start: float, end: float, spans: np.ndarray) -> tuple[float, float]:
+    """[start, end] pulled in to the spans (sorted (n, 2)) it overlaps; unchanged if it overlaps none."""
+    if not len(spans):
         return start, end
-    hit = np.flatnonzero((regions[:, 1] > start) & (regions[:, 0] < end))
+    hit = np.flatnonzero((spans[:, 1] > start) & (spans[:, 0] < end))
     if hit.size == 0:
         return start, end
-    return max(start, float(regions[hit[0], 0])), min(end, float(regions[hit[-1], 1]))
+    return max(start, float(spans[hit[0], 0])), min(end, float(spans[hit[-1], 1]))
 
 
 def resegment(segments: Sequence[Segment], turns: Sequence[SpeakerTurn], regions: np.ndarray,
               opts: ResegmentOptions = ResegmentOptions()) -> list[SpeakerSegment]:
     """Transcript segments (with word times) cut at speaker changes; see the module docstring."""
-    onsets = regions[:, 0] if len(regions) else np.zeros(0)
-    offsets = regions[:, 1] if len(regions) else np.zeros(0)
-    out: list[SpeakerSegment] = []
+    by_speaker: dict[str, np.ndarray] = {}
+    for t in turns:
+        by_speaker.setdefault(t.speaker, np.zeros((0, 2)))
+        by_speaker[t.speaker] = np.vstack([by_speaker[t.speaker], [t.start, t.end]])
+    pieces: list[tuple[float, float, str, list[Word], int]] = []
     for si, seg in enumerate(segments):
         words = list(seg.words or ())
         if not words:
             spk = word_speaker(Word(seg.start, seg.end, seg.text, 1.0), turns) or speaker_label(0)
-            out.append(SpeakerSegment(seg.start, seg.end, seg.text.strip(), spk, (), si))
+            pieces.append((seg.start, seg.end, spk, [], si))
             continue
         speakers = [word_speaker(w, turns) or speaker_label(0) for w in words]
-        runs: list[tuple[int, int]] = []
-        for i in range(len(words)):
-            if i == 0 or speakers[i] != speakers[i - 1]:
-                runs.append((i, i + 1))
-            else:
-                runs[-1] = (runs[-1][0], i + 1)
-        for a, b in runs:
-            ws = list(words[a:b])
-            start, end = _clamp_to_speech(ws[0].start, ws[-1].end, regions)
-            start = _snap(start, onsets, opts.snap_s)
-            end = _snap(end, offsets, opts.snap_s)
-            if end <= start:
-                start, end = ws[0].start, ws[-1].end
-            ws[0] = Word(round(start, 3), max(ws[0].end, round(start, 3)), ws[0].text, ws[0].probability)
-            ws[-1] = Word(min(ws[-1].start, round(end, 3)), round(end, 3), ws[-1].text, ws[-1].probability)
-            if len(ws) == 1:
-                ws[0] = Word(round(start, 3), round(end, 3), ws[0].text, ws[0].probability)
-            text = "".join(w.text for w in ws).strip()
-            out.append(SpeakerSegment(round(start, 3), round(end, 3), text, speakers[a], tuple(ws), si))
+        a = 0
+        for i in range(1, len(words) + 1):
+            if i == len(words) or speakers[i] != speakers[a]:
+                start, end = _clamp(words[a].start, words[i - 1].end, by_speaker.get(speakers[a], np.zeros((0, 2))))
+                pieces.append((start, end, speakers[a], words[a:i], si))
+                a = i
+    # the first piece heard in a speech region starts at its onset, the last one ends at its offset
+    starts = [p[0] for p in pieces]
+    ends = [p[1] for p in pieces]
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for k, (s0, e0, *_rest) in enumerate(pieces):
+        hit = np.flatnonzero((regions[:, 1] > s0) & (regions[:, 0] < e0)) if len(regions) else np.zeros(0, int)
+        if hit.size:
+            first.setdefault(int(hit[0]), k)
+            last[int(hit[-1])] = k
+    for r, k in first.items():
+        if abs(starts[k] - regions[r, 0]) <= opts.edge_snap_s:
+            starts[k] = float(regions[r, 0])
+    for r, k in last.items():
+        if abs(ends[k] - regions[r, 1]) <= opts.edge_snap_s:
+            ends[k] = float(regions[r, 1])
+    out: list[SpeakerSegment] = []
+    for k, (_, _, spk, ws, si) in enumerate(pieces):
+        start, end = round(starts[k], 3), round(ends[k], 3)
+        if end <= start:
+            start, end = round(pieces[k][0], 3), round(pieces[k][1], 3)
+        if not ws:
+            out.append(SpeakerSegment(start, end, segments[si].text.strip(), spk, (), si))
+            continue
+        ws = list(ws)
+        ws[0] = Word(start, max(min(ws[0].end, end), start), ws[0].text, ws[0].probability)
+        ws[-1] = Word(min(max(ws[-1].start, start), end), end, ws[-1].text, ws[-1].probability)
+        ws = [Word(min(max(w.start, start), end), min(max(w.end, start), end), w.text, w.probability) for w in ws]
+        out.append(SpeakerSegment(start, end, "".join(w.text for w in ws).strip(), spk, tuple(ws), si))
     return out

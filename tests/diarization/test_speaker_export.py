@@ -15,6 +15,8 @@ from shared.diarization.embeddings import SpeakerEncoder
 from shared.diarization.features import mel_spectrogram, normalize_volume
 from shared.diarization.package import PackageIntegrityError, open_speaker_package
 
+pytestmark = pytest.mark.slow  # imports librosa (numba) and torch for the reference
+
 
 @pytest.fixture(scope="module")
 def resemblyzer() -> tuple:
