@@ -13,7 +13,8 @@ Per file:
   file: Whisper base int8 on the CPU, English, word timestamps on (diarization needs word times),
   same thread count, over the Whisper windows the pipeline would plan (VAD pieces ≤ 30 s).
 - With the transcript: segments cut at speaker changes (``shared.diarization.resegment``), then
-  * spans: segments that overlap two reference turns of different speakers by more than 0.1 s each;
+  * spans: segments holding more than 0.1 s each of two reference speakers talking alone (time
+    where the reference has two speakers at once, overlap, counts for neither);
   * boundaries: for each reference turn, |start of its first segment - turn start| and |end of its
     last segment - turn end| (a segment belongs to the turn it overlaps most); median and max;
   * words at turn changes: words whose middle lies in the first or last 0.5 s of a reference turn,
@@ -105,14 +106,36 @@ def mapping(ref: list[Turn], diar: Diarization) -> dict[str, str]:
     return {hn[h]: rn[r] for r, h in pairs}
 
 
+def solo_turns(ref: list[Turn]) -> list[tuple[str, float, float]]:
+    """(speaker, start, end) stretches where exactly one reference speaker talks (10 ms grid)."""
+    n = int(np.ceil(max(t.end for t in ref) / STEP)) + 1
+    names = sorted({t.speaker for t in ref})
+    act = np.zeros((len(names), n), bool)
+    for t in ref:
+        act[names.index(t.speaker), round(t.start / STEP):round(t.end / STEP)] = True
+    who = np.where(act.sum(0) == 1, np.argmax(act, axis=0), -1)
+    out, k = [], 0
+    while k < n:
+        j = k
+        while j < n and who[j] == who[k]:
+            j += 1
+        if who[k] >= 0:
+            out.append((names[who[k]], k * STEP, j * STEP))
+        k = j
+    return out
+
+
 def segment_metrics(ref: list[Turn], segs: list[SpeakerSegment], to_ref: dict[str, str]) -> dict[str, Any]:
     def ov(a0: float, a1: float, b0: float, b1: float) -> float:
         return max(0.0, min(a1, b1) - max(a0, b0))
 
+    solo = solo_turns(ref)
     spans = 0
     for s in segs:
-        hit = {t.speaker for t in ref if ov(s.start, s.end, t.start, t.end) > SPAN_TOLERANCE_S}
-        spans += len(hit) > 1
+        alone: dict[str, float] = {}
+        for spk, a, b in solo:
+            alone[spk] = alone.get(spk, 0.0) + ov(s.start, s.end, a, b)
+        spans += sum(v > SPAN_TOLERANCE_S for v in alone.values()) > 1
     errors: list[float] = []
     owner: dict[int, list[SpeakerSegment]] = {}
     for s in segs:

@@ -63,3 +63,12 @@ def test_known_count_is_obeyed(sample_windows: SpeakerWindows, monologue: Dialog
     mono = embed_chunk(monologue.audio, 0.0, encoder, vad)
     labels = cluster(mono.vectors, mono.starts, mono.durations, SpeakerCount.parse("2-4"))
     assert len(np.unique(labels)) == 2  # the range's floor holds even for one voice
+
+
+def test_silence_gives_no_speaker(encoder: SpeakerEncoder, vad: SileroVad, dialogue3: Dialogue) -> None:
+    silent = embed_chunk(np.zeros(16000 * 5, np.float32), 40.0, encoder, vad)
+    assert silent.vectors.shape == (0, 256) and silent.regions.shape == (0, 2)
+    assert diarize([silent]).count == 0
+    # a silent chunk next to a spoken one changes nothing
+    spoken = embed_chunk(dialogue3.audio, 0.0, encoder, vad)
+    assert diarize([silent, spoken]).turns == diarize([spoken]).turns

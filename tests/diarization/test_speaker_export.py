@@ -68,3 +68,10 @@ def test_tampered_package_is_refused(speaker_package: Path, tmp_path: Path) -> N
     (copy / "model.json").write_text(json.dumps(manifest))
     with pytest.raises(PackageIntegrityError, match="not a speaker-embedding package"):
         open_speaker_package(copy)
+
+
+def test_cli_dispatches_speaker_kind(speaker_package: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from models.export.__main__ import main
+
+    assert main(["speaker", str(fetch_speaker_assets()[0]), str(speaker_package)]) == 1
+    assert "exists; pass --force" in capsys.readouterr().err
