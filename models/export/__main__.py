@@ -1,4 +1,5 @@
-"""CLI: python -m models.export {whisper,translation} SOURCE OUT --precision fp32|fp16|int8."""
+"""CLI: python -m models.export {whisper,translation} SOURCE OUT --precision fp32|fp16|int8
+(or: python -m models.export speaker SOURCE OUT, see models/export/speaker.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ def default_parity_audio() -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["speaker"]:
+        from .speaker import main as speaker_main
+
+        return speaker_main(argv[1:])
     p = argparse.ArgumentParser(prog="python -m models.export", description=__doc__)
     p.add_argument("kind", choices=KINDS)
     p.add_argument("source", help="hub id (owner/name), local transformers dir, CTranslate2 Whisper dir, "

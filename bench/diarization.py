@@ -1,0 +1,214 @@
+"""Diarization benchmark: DER, speaker count, words at turn changes, boundary timing, time.
+
+    python -m bench.diarization [--threads 1] [--no-transcribe] [--speakers auto|N|LOW-HIGH] [--alternates]
+        [--json OUT]
+
+Files: pyannote's sample.wav against its sample.rttm (real, two speakers with a short overlap),
+and espeak-ng dialogues built by ``bench.dialogues`` with exact reference turns: 2, 3 and 4 voices
+with pauses of 0.3-1.0 s, and a one-voice monologue.
+
+Per file:
+- DER with a 0.25 s collar (``bench.der``), and the speaker count found against the reference's.
+- Diarization time (VAD + embeddings + clustering + turns) as % of transcription time on the same
+  file: Whisper base int8 on the CPU, English, word timestamps on (diarization needs word times),
+  same thread count, over the Whisper windows the pipeline would plan (VAD pieces ≤ 30 s).
+- With the transcript: segments cut at speaker changes (``shared.diarization.resegment``), then
+  * spans: segments holding more than 0.1 s each of two reference speakers talking alone (time
+    where the reference has two speakers at once, overlap, counts for neither);
+  * boundaries: for each reference turn, |start of its first segment - turn start| and |end of its
+    last segment - turn end| (a segment belongs to the turn it overlaps most); median and max;
+  * words at turn changes: words whose middle lies in the first or last 0.5 s of a reference turn,
+    and the share of them whose speaker is the one mapped to that turn's speaker (DER mapping).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import dialogues
+from bench.der import STEP, best_mapping, der
+from bench.dialogues import Turn
+from models.fetch import ensure_default_model, fetch_speaker_assets, sample_path, speaker_model_path, vad_model_path
+from shared.diarization.clustering import SpeakerCount
+from shared.diarization.diarize import Diarization, diarize
+from shared.diarization.embeddings import SpeakerEncoder, embed_chunk
+from shared.diarization.resegment import resegment
+from shared.diarization.types import SpeakerSegment
+from shared.domain.transcript import TranscriptionOptions
+from shared.media import load_audio
+from shared.media.vad import SileroVad, VadOptions, speech_pieces
+
+EDGE_S = 0.5
+SPAN_TOLERANCE_S = 0.1
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    audio: np.ndarray
+    turns: list[Turn]
+
+
+def items(alternates: bool = False) -> list[Item]:
+    """The pyannote sample and the dialogues; with `alternates`, each dialogue again with other voices
+    and pauses: ``-alt`` (ALT_VOICES, seed 7; looked at while tuning) and ``-unseen`` (UNSEEN_VOICES,
+    seed 21; never used to tune anything)."""
+    _, rttm = fetch_speaker_assets()
+    out = [Item("pyannote-sample", load_audio(sample_path()), dialogues.read_rttm(rttm))]
+    for name in dialogues.SCRIPTS:
+        d = dialogues.build(name)
+        out.append(Item(name, d.audio, list(d.turns)))
+    if alternates:
+        for name in dialogues.SCRIPTS:
+            d = dialogues.build(name, seed=7, voices=dialogues.ALT_VOICES)
+            out.append(Item(f"{name}-alt", d.audio, list(d.turns)))
+        for name in dialogues.SCRIPTS:
+            d = dialogues.build(name, seed=21, voices=dialogues.UNSEEN_VOICES)
+            out.append(Item(f"{name}-unseen", d.audio, list(d.turns)))
+    return out
+
+
+def asr_windows(audio: np.ndarray) -> list[tuple[float, float]]:
+    """Whisper windows as the pipeline plans them: default VAD pieces, grouped while the gap is under
+    4 s and the window stays within 30 s (``shared.media.chunking``'s rules)."""
+    pieces = speech_pieces(audio, vad_model_path(), VadOptions(), max_piece=30 * 16000)
+    out: list[list[float]] = []
+    for p in pieces:
+        s, e = p.start / 16000, p.end / 16000
+        if out and s - out[-1][1] < 4.0 and e - out[-1][0] <= 30.0:
+            out[-1][1] = e
+        else:
+            out.append([s, e])
+    return [(a, b) for a, b in out]
+
+
+def mapping(ref: list[Turn], diar: Diarization) -> dict[str, str]:
+    """Hypothesis speaker → reference speaker, the mapping DER uses."""
+    rn = sorted({t.speaker for t in ref})
+    hn = sorted({t.speaker for t in diar.turns})
+    n = int(np.ceil(max([t.end for t in ref] + [t.end for t in diar.turns]) / STEP)) + 1
+    ra, ha = np.zeros((len(rn), n), bool), np.zeros((len(hn), n), bool)
+    for t in ref:
+        ra[rn.index(t.speaker), round(t.start / STEP):round(t.end / STEP)] = True
+    for u in diar.turns:
+        ha[hn.index(u.speaker), round(u.start / STEP):round(u.end / STEP)] = True
+    pairs = best_mapping(ra.astype(float) @ ha.T.astype(float))
+    return {hn[h]: rn[r] for r, h in pairs}
+
+
+def solo_turns(ref: list[Turn]) -> list[tuple[str, float, float]]:
+    """(speaker, start, end) stretches where exactly one reference speaker talks (10 ms grid)."""
+    n = int(np.ceil(max(t.end for t in ref) / STEP)) + 1
+    names = sorted({t.speaker for t in ref})
+    act = np.zeros((len(names), n), bool)
+    for t in ref:
+        act[names.index(t.speaker), round(t.start / STEP):round(t.end / STEP)] = True
+    who = np.where(act.sum(0) == 1, np.argmax(act, axis=0), -1)
+    out, k = [], 0
+    while k < n:
+        j = k
+        while j < n and who[j] == who[k]:
+            j += 1
+        if who[k] >= 0:
+            out.append((names[who[k]], k * STEP, j * STEP))
+        k = j
+    return out
+
+
+def segment_metrics(ref: list[Turn], segs: list[SpeakerSegment], to_ref: dict[str, str]) -> dict[str, Any]:
+    def ov(a0: float, a1: float, b0: float, b1: float) -> float:
+        return max(0.0, min(a1, b1) - max(a0, b0))
+
+    solo = solo_turns(ref)
+    spans = 0
+    for s in segs:
+        alone: dict[str, float] = {}
+        for spk, a, b in solo:
+            alone[spk] = alone.get(spk, 0.0) + ov(s.start, s.end, a, b)
+        spans += sum(v > SPAN_TOLERANCE_S for v in alone.values()) > 1
+    errors: list[float] = []
+    owner: dict[int, list[SpeakerSegment]] = {}
+    for s in segs:
+        k = max(range(len(ref)), key=lambda i: ov(s.start, s.end, ref[i].start, ref[i].end))
+        if ov(s.start, s.end, ref[k].start, ref[k].end) > 0:
+            owner.setdefault(k, []).append(s)
+    for k, t in enumerate(ref):
+        if k in owner:
+            errors += [abs(owner[k][0].start - t.start), abs(owner[k][-1].end - t.end)]
+    edge_words = right = 0
+    for s in segs:
+        for w in s.words:
+            mid = (w.start + w.end) / 2
+            for t in ref:
+                if t.start <= mid < t.end and (mid - t.start < EDGE_S or t.end - mid < EDGE_S):
+                    edge_words += 1
+                    right += to_ref.get(s.speaker) == t.speaker
+                    break
+    return {"segments": len(segs), "spanning_turn_change": spans,
+            "boundary_median_s": round(statistics.median(errors), 3) if errors else None,
+            "boundary_max_s": round(max(errors), 3) if errors else None,
+            "turns_without_segment": len(ref) - len(owner),
+            "edge_words": edge_words, "edge_word_accuracy": round(right / edge_words, 4) if edge_words else None}
+
+
+def run(threads: int, transcribe: bool, count: SpeakerCount, alternates: bool = False) -> dict[str, Any]:
+    encoder = SpeakerEncoder(speaker_model_path(), threads=threads)
+    vad = SileroVad(vad_model_path())
+    engine = None
+    if transcribe:
+        from shared.inference.whisper import WhisperEngine
+
+        engine = WhisperEngine(ensure_default_model("int8"), intra_op_threads=threads)
+    results = []
+    for it in items(alternates):
+        t0 = time.perf_counter()
+        windows = embed_chunk(it.audio, 0.0, encoder, vad)
+        diar = diarize([windows], count)
+        diar_s = time.perf_counter() - t0
+        d = der(it.turns, diar.turns)
+        row: dict[str, Any] = {
+            "file": it.name, "duration_s": round(it.audio.size / 16000, 2),
+            "speakers_ref": len({t.speaker for t in it.turns}), "speakers_found": diar.count,
+            "der": d.to_dict(), "diarization_s": round(diar_s, 3), "windows": int(windows.vectors.shape[0]),
+        }
+        if engine is not None:
+            t1 = time.perf_counter()
+            tr = engine.transcribe(it.audio, asr_windows(it.audio),
+                                   TranscriptionOptions(language="en", word_timestamps=True))
+            asr_s = time.perf_counter() - t1
+            segs = resegment(list(tr.segments), diar.turns, diar.regions)
+            row.update(transcription_s=round(asr_s, 3), diarization_pct_of_transcription=round(100 * diar_s / asr_s, 1),
+                       **segment_metrics(it.turns, segs, mapping(it.turns, diar)))
+        results.append(row)
+        print(json.dumps(row), flush=True)
+    return {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+            "load_average": [round(x, 2) for x in os.getloadavg()], "threads": threads, "results": results}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.diarization", description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--no-transcribe", action="store_true", help="DER and speaker count only")
+    p.add_argument("--speakers", default=None, help="auto (default), N or LOW-HIGH")
+    p.add_argument("--alternates", action="store_true", help="also the dialogues with other voices and pauses")
+    p.add_argument("--json", type=Path, help="write the results here")
+    args = p.parse_args(argv)
+    out = run(args.threads, not args.no_transcribe, SpeakerCount.parse(args.speakers), args.alternates)
+    print(f"load average at the end: {out['load_average']}")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

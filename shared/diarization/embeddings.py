@@ -1,0 +1,167 @@
+"""Speaker embeddings on sliding windows inside speech regions, one chunk at a time (fan-out).
+
+A chunk's audio goes through Silero VAD with short-pause settings (a pause of 0.2 s ends a region,
+so most regions hold one voice), then windows of ``window_s`` every ``step_s`` are laid inside each
+region (never across a pause: a window is a single voice more often). A region shorter than a window
+gets one window covering it. Each window is volume-normalised, turned into mel frames
+(``features``) and embedded by the ONNX speaker encoder. Times are seconds on the recording's
+timeline (the chunk's offset added), so chunks' results simply concatenate before clustering.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions
+
+from .features import SAMPLE_RATE, mel_spectrogram, normalize_volume
+from .package import open_speaker_package
+
+# Short-pause VAD: turns in a conversation are often separated by 0.3-1 s only.
+DIARIZATION_VAD = VadOptions(threshold=0.5, min_speech_duration_ms=120, min_silence_duration_ms=200,
+                             speech_pad_ms=40)
+
+
+@dataclass(frozen=True)
+class EmbeddingOptions:
+    window_s: float = 1.5
+    step_s: float = 0.75
+    min_window_s: float = 0.25  # shorter speech regions are not embedded (they get a speaker later)
+    batch_size: int = 32
+
+
+@dataclass(frozen=True)
+class SpeakerWindows:
+    """Embeddings of one chunk (or of a whole recording after `concat`). Row i: window i.
+
+    `regions` are the VAD speech regions (start, end) in seconds; `region` maps each window to its
+    row in `regions`. `vectors` are L2-normalised float32 (n, dim)."""
+
+    regions: np.ndarray  # (r, 2) float64
+    starts: np.ndarray  # (n,) float64
+    ends: np.ndarray  # (n,) float64
+    region: np.ndarray  # (n,) int64
+    vectors: np.ndarray  # (n, dim) float32
+
+    @property
+    def durations(self) -> np.ndarray:
+        return self.ends - self.starts
+
+    @property
+    def owned(self) -> np.ndarray:
+        """Seconds of its region each window speaks for: the region split between its windows at the
+        midpoints of their centres (the shares of one region add up to its length)."""
+        out = np.zeros(self.starts.shape[0])
+        centres = (self.starts + self.ends) / 2
+        for r, (rs, re_) in enumerate(self.regions):
+            idx = np.flatnonzero(self.region == r)
+            if idx.size == 0:
+                continue
+            idx = idx[np.argsort(centres[idx], kind="stable")]
+            c = centres[idx]
+            bounds = np.concatenate([[rs], (c[1:] + c[:-1]) / 2, [re_]])
+            out[idx] = np.diff(bounds)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form for a blob (vectors as base64 little-endian float32)."""
+        return {"regions": self.regions.round(3).tolist(), "starts": self.starts.round(3).tolist(),
+                "ends": self.ends.round(3).tolist(), "region": self.region.tolist(),
+                "dim": int(self.vectors.shape[1]),
+                "vectors": base64.b64encode(self.vectors.astype("<f4").tobytes()).decode("ascii")}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SpeakerWindows:
+        vec = np.frombuffer(base64.b64decode(d["vectors"]), dtype="<f4").reshape(-1, int(d["dim"]))
+        return cls(np.asarray(d["regions"], np.float64).reshape(-1, 2), np.asarray(d["starts"], np.float64),
+                   np.asarray(d["ends"], np.float64), np.asarray(d["region"], np.int64), vec.astype(np.float32))
+
+    @classmethod
+    def concat(cls, parts: Sequence[SpeakerWindows], dim: int = 256) -> SpeakerWindows:
+        """Chunks' windows in time order; region indices renumbered."""
+        ordered = sorted(parts, key=lambda p: float(p.regions[0, 0]) if len(p.regions) else math.inf)
+        regions, region, offset = [], [], 0
+        for p in ordered:
+            regions.append(p.regions)
+            region.append(p.region + offset)
+            offset += len(p.regions)
+        if not ordered:
+            empty = np.zeros(0)
+            return cls(np.zeros((0, 2)), empty, empty, empty.astype(np.int64), np.zeros((0, dim), np.float32))
+        return cls(np.concatenate(regions), np.concatenate([p.starts for p in ordered]),
+                   np.concatenate([p.ends for p in ordered]), np.concatenate(region),
+                   np.concatenate([p.vectors for p in ordered]).astype(np.float32))
+
+
+class SpeakerEncoder:
+    """The verified ONNX speaker encoder; `embed` maps 16 kHz clips to unit vectors."""
+
+    def __init__(self, package_dir: Path, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        self.package = open_speaker_package(package_dir)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(self.package.graph), sess_options=opts,
+                                            providers=["CPUExecutionProvider"])
+
+    def embed(self, clips: Sequence[np.ndarray], batch_size: int = 32) -> np.ndarray:
+        """(len(clips), dim) float32; clips of equal frame count are batched together."""
+        mels = [mel_spectrogram(normalize_volume(c)) for c in clips]
+        out = np.zeros((len(clips), self.package.embedding_dim), np.float32)
+        by_len: dict[int, list[int]] = {}
+        for i, m in enumerate(mels):
+            by_len.setdefault(m.shape[0], []).append(i)
+        for idx in by_len.values():
+            for k in range(0, len(idx), batch_size):
+                rows = idx[k : k + batch_size]
+                out[rows] = self.session.run(["embeddings"], {"mels": np.stack([mels[i] for i in rows])})[0]
+        return out
+
+
+def speech_regions(audio: np.ndarray, vad: SileroVad, opts: VadOptions = DIARIZATION_VAD) -> np.ndarray:
+    """(r, 2) speech regions in seconds, relative to `audio`."""
+    vad.reset()
+    seg = SpeechSegmenter(opts)
+    padded = np.pad(audio.astype(np.float32), (0, (-len(audio)) % 512))
+    pieces = [*seg.push(vad.probs(padded)), *seg.finish(len(audio))]
+    return np.array([(p.start / SAMPLE_RATE, p.end / SAMPLE_RATE) for p in pieces], np.float64).reshape(-1, 2)
+
+
+def plan_windows(regions: np.ndarray, opts: EmbeddingOptions) -> list[tuple[float, float, int]]:
+    """(start, end, region index) windows evenly laid inside each region, covering it."""
+    out = []
+    for r, (s, e) in enumerate(regions):
+        length = e - s
+        if length < opts.min_window_s:
+            continue
+        if length <= opts.window_s:
+            out.append((float(s), float(e), r))
+            continue
+        n = math.ceil((length - opts.window_s) / opts.step_s) + 1
+        for k in range(n):
+            ws = s + (length - opts.window_s) * k / (n - 1)
+            out.append((float(ws), float(ws + opts.window_s), r))
+    return out
+
+
+def embed_chunk(audio: np.ndarray, offset_s: float, encoder: SpeakerEncoder, vad: SileroVad,
+                opts: EmbeddingOptions = EmbeddingOptions()) -> SpeakerWindows:
+    """Speaker windows of one chunk (16 kHz mono float32 starting at `offset_s` on the recording)."""
+    regions = speech_regions(audio, vad)
+    plan = plan_windows(regions, opts)
+    clips = [audio[round(s * SAMPLE_RATE) : round(e * SAMPLE_RATE)] for s, e, _ in plan]
+    vectors = encoder.embed(clips, opts.batch_size) if clips else np.zeros((0, encoder.package.embedding_dim),
+                                                                           np.float32)
+    return SpeakerWindows(regions + offset_s, np.array([p[0] for p in plan]) + offset_s,
+                          np.array([p[1] for p in plan]) + offset_s, np.array([p[2] for p in plan], np.int64),
+                          vectors)

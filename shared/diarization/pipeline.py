@@ -1,0 +1,57 @@
+"""The two steps diarization adds to the pipeline, shaped for the activities (not wired in yet).
+
+* per chunk, next to ``transcribe_chunk`` (fan-out): ``chunk_speakers(flac, offset_s, ...)`` →
+  a JSON-safe dict for the chunk's work blob (speaker windows on the recording's timeline; holds
+  no audio and no text, only region times and 256-d embeddings);
+* once, in the merge: ``diarize_transcript(segments, parts, count)`` → the merged segments cut at
+  speaker changes, each with ``speaker`` (and each word too when words are kept), plus the
+  per-recording speaker table. Segments keep their decoding fields (avg_logprob, ...) from the
+  segment they were cut from. Labels S1, S2, ... follow first appearance over the whole recording,
+  so a speaker keeps one label across chunks. Only the blob reference and the counts need to pass
+  through orchestration history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from shared.domain.transcript import Segment
+from shared.media import load_audio
+from shared.media.vad import SileroVad
+
+from .clustering import SpeakerCount
+from .diarize import diarize
+from .embeddings import EmbeddingOptions, SpeakerEncoder, SpeakerWindows, embed_chunk
+from .resegment import resegment
+
+FORMAT = "toex-speaker-windows/1"
+
+
+def chunk_speakers(audio_flac: bytes, offset_s: float, encoder: SpeakerEncoder, vad: SileroVad,
+                   opts: EmbeddingOptions | None = None) -> dict[str, Any]:
+    """Speaker windows of one FLAC chunk starting at `offset_s` on the recording, as a blob dict."""
+    windows = embed_chunk(load_audio(audio_flac), offset_s, encoder, vad, opts or EmbeddingOptions())
+    return {"format": FORMAT, "model": encoder.package.name, "model_sha256": encoder.package.sha256,
+            **windows.to_dict()}
+
+
+def diarize_transcript(segments: Sequence[Segment], parts: Sequence[dict[str, Any]],
+                       count: SpeakerCount | None = None, keep_words: bool = True) -> dict[str, Any]:
+    """{"segments": [segment dicts with speaker], "speakers": [table rows], "speaker_count": k}.
+
+    `segments` are the merged transcript's (with word times: diarization needs them); `parts` the
+    chunks' ``chunk_speakers`` dicts. With ``keep_words=False`` the words are dropped from the
+    output (the user did not ask for word timestamps), after they served to cut the segments."""
+    if any(p.get("format") != FORMAT for p in parts):
+        raise ValueError(f"speaker windows must be {FORMAT}")
+    if len({p["model_sha256"] for p in parts}) > 1:
+        raise ValueError("speaker windows come from different speaker models")
+    result = diarize([SpeakerWindows.from_dict(p) for p in parts], count)
+    out = []
+    for piece in resegment(segments, result.turns, result.regions):
+        d = segments[piece.source_index].to_dict()
+        d.update(start=piece.start, end=piece.end, text=piece.text, speaker=piece.speaker)
+        d["words"] = [dict(w.to_dict(), speaker=piece.speaker) for w in piece.words] if keep_words else None
+        out.append(d)
+    return {"segments": out, "speakers": [s.to_dict() for s in result.speakers], "speaker_count": result.count}
