@@ -179,13 +179,13 @@ class _ChunkBuilder:
     def _close_gaps(self, windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Windows cut inside one conversation (gap <= `window_gap`) meet in the middle of the pause,
         as far as `window` allows, so that no short pause falls between two windows unheard."""
-        out = list(windows)
+        out, most = list(windows), self.window - 1  # a sample short: seconds stay <= window_s in floats
         for k in range(len(out) - 1):
             (a0, a1), (b0, b1) = out[k], out[k + 1]
             if b0 - a1 <= self.window_gap:
                 mid = (a1 + b0) // 2
-                out[k] = (a0, max(a1, min(mid, a0 + self.window)))
-                out[k + 1] = (min(b0, max(mid, b1 - self.window)), b1)
+                out[k] = (a0, max(a1, min(mid, a0 + most)))
+                out[k + 1] = (min(b0, max(mid, b1 - most)), b1)
         return out
 
 
