@@ -12,9 +12,7 @@ batches and decoded with timestamps. Behaviour, following faster-whisper where i
   temperature, with a generator seeded from the batch and temperature (so runs repeat exactly).
   When every temperature fails, the best result with an acceptable compression ratio (else the
   best overall) is kept, as faster-whisper does.
-* Guards: a window's unread tail (see ``_unfinished_from``) is dropped when its ``no_speech_prob``
-  exceeds the threshold, whatever its log-prob (a second of room tone after the last word is
-  where Whisper writes its one-word "You"). A window is dropped when
+* Guards: a window (an unread tail too, see ``_unfinished_from``) is dropped when
   ``no_speech_prob > no_speech_threshold`` and its avg log-prob
   (or the mean log-prob of its first segment: silence often yields a confident repetition loop
   that lifts the window average) is not above ``log_prob_threshold``. Segments whose own
@@ -354,9 +352,8 @@ class WhisperEngine:
             decoded = self._decode_with_fallback(encoded, langs, options, seed=b, previous=previous)
             follow: list[tuple[float, float, int]] = []
             for k, ((ws, we, passes), d) in enumerate(zip(batch, decoded, strict=True)):
-                tail_silent = passes > 0 and d.no_speech_prob > options.no_speech_threshold
-                if tail_silent or d.silent(options, tok.timestamp_begin):
-                    continue  # an unread tail must be speech by Whisper's own measure, not only the VAD's
+                if d.silent(options, tok.timestamp_begin):
+                    continue
                 pieces = self._segments(d, ws, we, options)
                 if not pieces and any(t < tok.eot for t in d.hyp.tokens):
                     skipped.append((round(ws, 3), round(we, 3), REPETITION))
