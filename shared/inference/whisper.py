@@ -12,7 +12,8 @@ batches and decoded with timestamps. Behaviour, following faster-whisper where i
   temperature, with a generator seeded from the batch and temperature (so runs repeat exactly).
   When every temperature fails, the best result with an acceptable compression ratio (else the
   best overall) is kept, as faster-whisper does.
-* Guards: a window is dropped when ``no_speech_prob > no_speech_threshold`` and its avg log-prob
+* Guards: a window (an unread tail too, see ``_unfinished_from``) is dropped when
+  ``no_speech_prob > no_speech_threshold`` and its avg log-prob
   (or the mean log-prob of its first segment: silence often yields a confident repetition loop
   that lifts the window average) is not above ``log_prob_threshold``. Segments whose own
   compression ratio exceeds the threshold (repetition loops) are dropped, and consecutive
@@ -22,7 +23,10 @@ batches and decoded with timestamps. Behaviour, following faster-whisper where i
 * Per segment: ``avg_logprob`` is the mean log-probability of its tokens, ``no_speech_prob`` the
   window's probability of ``<|nospeech|>`` after ``<|startoftranscript|>``, ``compression_ratio``
   the zlib ratio of its text, ``temperature`` the window's decoding temperature.
-* Prompts: ``<|startofprev|>`` + hotwords + initial prompt (faster-whisper ordering).
+* Prompts: ``<|startofprev|>`` + hotwords + initial prompt (faster-whisper ordering). With
+  ``batch_size`` 1 (window by window, the CLI's default at beam > 1) each window is also prompted
+  with the text of the windows decoded before it in the same call, as faster-whisper's
+  ``condition_on_previous_text`` does (reset after a window decoded above temperature 0.5).
 * Word timestamps: see ``shared.inference.alignment``.
 """
 
@@ -49,6 +53,7 @@ MAX_TARGET_POSITIONS = 448
 REPETITION = "repetition"  # the window's text failed the compression-ratio guard: Whisper looped
 MIN_CONTINUATION_S = 1.0  # an unread tail shorter than this is left (too short for a word)
 MAX_CONTINUATIONS = 3
+PROMPT_RESET_TEMPERATURE = 0.5  # text decoded above this temperature does not prompt the next window
 
 
 def compression_ratio(text: str) -> float:
@@ -200,14 +205,20 @@ class WhisperEngine:
         ns = np.exp(log_softmax(first[:, sot_index, :]))[:, self.tokenizer.no_speech]
         return [(h, float(p)) for h, p in zip(hyps, ns, strict=True)]
 
-    def _prefixes(self, languages: list[str], options: TranscriptionOptions) -> tuple[np.ndarray, int]:
-        prompt = self.tokenizer.prompt(options.initial_prompt, options.hotwords, self.max_positions)
-        rows = [prompt + self.tokenizer.sot_sequence(lang, options.task) for lang in languages]
+    def _prefixes(self, languages: list[str], options: TranscriptionOptions,
+                  previous: Sequence[int] = ()) -> tuple[np.ndarray, int]:
+        """``<|startofprev|>`` + hotwords + (initial prompt + previous text)[-223:] + the SOT sequence."""
+        tok = self.tokenizer
+        prompt = tok.prompt(options.initial_prompt, options.hotwords, self.max_positions)
+        if previous:
+            limit = self.max_positions // 2 - 1
+            prompt = [tok.sot_prev, *([*prompt[1:], *previous][-limit:])]
+        rows = [prompt + tok.sot_sequence(lang, options.task) for lang in languages]
         return np.array(rows, dtype=np.int64), len(prompt)
 
     def _decode_with_fallback(self, encoded: Any, languages: list[str], options: TranscriptionOptions,
-                              seed: int) -> list[_Decoded]:
-        prefixes, sot_index = self._prefixes(languages, options)
+                              seed: int, previous: Sequence[int] = ()) -> list[_Decoded]:
+        prefixes, sot_index = self._prefixes(languages, options, previous)
         temps = list(options.temperatures) or [0.0]
         results: list[list[_Decoded]] = [[] for _ in languages]
         pending = list(range(len(languages)))
@@ -280,6 +291,13 @@ class WhisperEngine:
             out.append((seg, text_ids, text_lps))
         return out
 
+    def _prompt_tokens(self, d: _Decoded, pieces: list[tuple[Segment, list[int], list[float]]]) -> list[int]:
+        """The window's output as the next window's prompt: text with its timestamp tokens (a prompt
+        without timestamps leads Whisper to stop emitting them), nothing when no segment was kept."""
+        if not pieces:
+            return []
+        return [t for t in d.hyp.tokens if t != self.tokenizer.eot]
+
     @staticmethod
     def _unfinished_from(pieces: list[tuple[Segment, list[int], list[float]]], window_end: float) -> float | None:
         """Where to decode again when Whisper closed the text early.
@@ -317,6 +335,8 @@ class WhisperEngine:
         bs = max(1, options.batch_size)
         queue: list[tuple[float, float, int]] = [(s, e, 0) for s, e in wins]
         skipped: list[tuple[float, float, str]] = []
+        context = bs == 1  # window by window: each one is prompted with the text before it
+        previous: list[int] = []
         b = 0
         while b < len(queue):
             batch = queue[b:b + bs]
@@ -329,7 +349,8 @@ class WhisperEngine:
                 langs = [max(p.items(), key=lambda kv: (kv[1], kv[0]))[0] for p in probs]
             else:
                 langs = [fixed] * len(clips)
-            decoded = self._decode_with_fallback(encoded, langs, options, seed=b)
+            decoded = self._decode_with_fallback(encoded, langs, options, seed=b, previous=previous)
+            follow: list[tuple[float, float, int]] = []
             for k, ((ws, we, passes), d) in enumerate(zip(batch, decoded, strict=True)):
                 if d.silent(options, tok.timestamp_begin):
                     continue
@@ -340,9 +361,13 @@ class WhisperEngine:
                     segments += alignment.add_word_timestamps(self, encoded, k, d, pieces, ws, we, options.task)
                 else:
                     segments += [p[0] for p in pieces]
+                if context:
+                    previous = [] if d.temperature > PROMPT_RESET_TEMPERATURE else previous
+                    previous += self._prompt_tokens(d, pieces)
                 rest = self._unfinished_from(pieces, we)
                 if rest is not None and passes < MAX_CONTINUATIONS:
-                    queue.append((rest, we, passes + 1))
+                    follow.append((rest, we, passes + 1))
+            queue[b + len(batch):b + len(batch)] = follow  # a window's unread tail is decoded next
             b += len(batch)
         segments.sort(key=lambda seg: (seg.start, seg.end))
         if fixed is not None:

@@ -155,13 +155,37 @@ class _ChunkBuilder:
         self.chunks.append(PlannedChunk(index, ref, start / SAMPLE_RATE, end / SAMPLE_RATE, windows))
 
     def _windows(self, pieces: list[Piece]) -> list[tuple[int, int]]:
-        """Group adjacent pieces into windows of at most `window` samples (pieces never exceed it)."""
+        """Group adjacent pieces into windows of at most `window` samples (pieces never exceed it).
+
+        A gap longer than `window_gap` always ends a window. Where talk goes on past a full window,
+        the window ends at the widest pause in its second half (a pause between turns rather than
+        a breath inside a sentence), so that no window starts or ends mid-sentence when a pause
+        exists to cut at.
+        """
         out: list[tuple[int, int]] = []
-        for p in pieces:
-            if out and p.end - out[-1][0] <= self.window and p.start - out[-1][1] <= self.window_gap:
-                out[-1] = (out[-1][0], p.end)
-            else:
-                out.append((p.start, p.end))
+        i = 0
+        while i < len(pieces):
+            start, j = pieces[i].start, i
+            while (j + 1 < len(pieces) and pieces[j + 1].end - start <= self.window
+                   and pieces[j + 1].start - pieces[j].end <= self.window_gap):
+                j += 1
+            if j + 1 < len(pieces) and pieces[j + 1].start - pieces[j].end <= self.window_gap:
+                late = [k for k in range(i, j + 1) if pieces[k].end - start >= self.window // 2] or [j]
+                j = max(late, key=lambda k: (pieces[k + 1].start - pieces[k].end, k))
+            out.append((start, pieces[j].end))
+            i = j + 1
+        return self._close_gaps(out)
+
+    def _close_gaps(self, windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Windows cut inside one conversation (gap <= `window_gap`) meet in the middle of the pause,
+        as far as `window` allows, so that no short pause falls between two windows unheard."""
+        out, most = list(windows), self.window - 1  # a sample short: seconds stay <= window_s in floats
+        for k in range(len(out) - 1):
+            (a0, a1), (b0, b1) = out[k], out[k + 1]
+            if b0 - a1 <= self.window_gap:
+                mid = (a1 + b0) // 2
+                out[k] = (a0, max(a1, min(mid, a0 + most)))
+                out[k + 1] = (min(b0, max(mid, b1 - most)), b1)
         return out
 
 
