@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from functions.activities import read_json, transcription_options
+from functions.guards import if_current, payload_attempt
 from shared.adapters.base import BlobExists
 from shared.domain import JobError, JobStatus, Notification, Segment
 from shared.domain.job import utc_now
@@ -95,16 +96,20 @@ def _links(outputs: dict[str, str]) -> dict[str, str]:
 
 
 def notify_completed(p: dict[str, Any]) -> None:
+    """Mark the job succeeded and tell force IT; a retry after a failed publish only publishes again.
+    Nothing happens for a cancelled, failed or stale attempt (:mod:`functions.guards`)."""
     svc = get_services()
     job = mutate_job(
         svc.jobs,
         p["force_id"],
         p["job_id"],
-        lambda j: j.with_changes(
+        if_current(p, lambda j: j.with_changes(
             status=JobStatus.SUCCEEDED,
             progress=type(j.progress)("done", j.progress.chunks_total, j.progress.chunks_total),
-        ),
+        )),
     )
+    if job.status is not JobStatus.SUCCEEDED or job.attempt != (payload_attempt(p) or job.attempt):
+        return
     links = _links(job.outputs)
     svc.jobs.add_notification(
         Notification(
@@ -132,9 +137,14 @@ def fail_job(p: dict[str, Any]) -> None:
     """Mark the job failed with its reason; the original is untouched and the job can be retried."""
     svc = get_services()
     error = JobError(code=p["error"]["code"], message=p["error"]["message"])
+    if error.code == "job.stale":
+        return  # the activity refused to work for a finished job or an old attempt: nothing to record
     job = mutate_job(
-        svc.jobs, p["force_id"], p["job_id"], lambda j: j.with_changes(status=JobStatus.FAILED, error=error)
+        svc.jobs, p["force_id"], p["job_id"],
+        if_current(p, lambda j: j.with_changes(status=JobStatus.FAILED, error=error)),
     )
+    if job.status is not JobStatus.FAILED or job.error != error:
+        return  # cancelled, finished or retried meanwhile: the record is not this attempt's to change
     svc.jobs.add_notification(
         Notification(
             force_id=job.force_id,

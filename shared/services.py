@@ -117,7 +117,8 @@ def _build_azure(settings: Settings) -> Services:
     cred = default_credential()
     return Services(
         settings=settings,
-        blobs=AzureBlobStore(settings.blob_account_url, cred),
+        blobs=AzureBlobStore(settings.blob_account_url, cred, storage_suffix=settings.storage_suffix,
+                             external_accounts=settings.force_source_accounts),
         jobs=CosmosJobStore(settings.cosmos_endpoint, cred, settings.cosmos_database),
         events=EventGridJobPublisher(settings.eventgrid_topic_endpoint, cred),
         _stt_factory=lambda: HttpSpeechToText(settings.whisper_url, timeout_s=settings.inference_timeout_s),
