@@ -38,12 +38,12 @@ from shared.job_updates import EVENT_CANCELLED, EVENT_FAILED, mutate_job, publis
 from shared.logcontext import install_log_correlation, job_context  # noqa: F401  (re-exported)
 from shared.outputs.formats import FORMATS
 from shared.outputs.languages import LANGUAGE_NAMES
-from shared.services import Services
+from shared.services import INCOMING, Services
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-INCOMING = "incoming"  # officers' uploads: incoming/<force>/<any path>/<file>
+# officers' uploads: incoming/<force>/<any path>/<file> (the name: shared/containers.json)
 UNASSIGNED_FORCE = "unassigned"  # rejected uploads whose force cannot be told
 FORCE_SOURCES_SETTING = "TOEX_FORCE_SOURCES"  # "<storage account>=<force>,..." for forces' own accounts
 OPTION_METADATA = ("language", "translate_to", "formats")  # blob metadata read as job options

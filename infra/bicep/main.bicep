@@ -254,11 +254,8 @@ module roles 'modules/roles.bicep' = {
     registryName: registry.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
     incomingContainerName: storage.outputs.incomingContainerName
-    functionContainers: [
-      storage.outputs.incomingContainerName
-      'chunks'
-      'outputs'
-    ]
+    // every container the app reads or writes (incoming, chunks, work, outputs): shared/containers.json
+    functionContainers: loadJsonContent('../../shared/containers.json').functionAppReadWrite
     forceUploaders: forceUploaders
   }
 }
