@@ -119,15 +119,20 @@ def _build_azure(settings: Settings) -> Services:
     from shared.adapters.inference_http import HttpSpeechToText, HttpTranslator
 
     cred = default_credential()
+    # the GPU services take an Entra token for their app registration (models/serve/auth.py)
+    audience = settings.inference_audience.rstrip("/")
+    caller, scope = (cred, f"{audience}/.default") if audience else (None, None)
     return Services(
         settings=settings,
         blobs=AzureBlobStore(settings.blob_account_url, cred, storage_suffix=settings.storage_suffix,
                              external_accounts=settings.force_source_accounts),
         jobs=CosmosJobStore(settings.cosmos_endpoint, cred, settings.cosmos_database),
         events=EventGridJobPublisher(settings.eventgrid_topic_endpoint, cred),
-        _stt_factory=lambda: HttpSpeechToText(settings.whisper_url, timeout_s=settings.inference_timeout_s),
+        _stt_factory=lambda: HttpSpeechToText(settings.whisper_url, timeout_s=settings.inference_timeout_s,
+                                              credential=caller, scope=scope),
         _translator_factory=lambda: (
-            HttpTranslator(settings.translation_url, timeout_s=settings.inference_timeout_s)
+            HttpTranslator(settings.translation_url, timeout_s=settings.inference_timeout_s,
+                           credential=caller, scope=scope)
             if settings.translation_url
             else None
         ),

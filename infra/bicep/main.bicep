@@ -62,6 +62,9 @@ param forceUploaders array = []
 @description('Force-owned storage accounts as sources, TOEX_FORCE_SOURCES format: account=force,account=force (empty: none).')
 param forceSources string = ''
 
+@description('Application ID URI of the inference services\' Entra app registration (token audience, e.g. api://toex-inference). Empty: the GPU services refuse every call (docs/deploy.md).')
+param inferenceAudience string = ''
+
 @description('Resource IDs of force-owned storage accounts to wire to force_blob_created (with wireBlobTrigger).')
 param forceStorageAccountIds array = []
 
@@ -276,6 +279,11 @@ module containerApps 'modules/containerapps.bicep' = {
     registryLoginServer: registry.outputs.loginServer
     identityId: identity.outputs.containerAppsIdentityId
     identityClientId: identity.outputs.containerAppsClientId
+    inferenceAudience: inferenceAudience
+    allowedCallerIds: [
+      identity.outputs.functionPrincipalId
+      identity.outputs.functionClientId
+    ]
     modelsContainerUrl: '${storage.outputs.blobServiceUri}/models'
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
@@ -315,6 +323,7 @@ module functionApp 'modules/functionapp.bicep' = {
       TOEX_TRANSLATION_URL: containerApps.outputs.translationUrl
       TOEX_FORCES: join(forces, ',')
       TOEX_FORCE_SOURCES: forceSources
+      TOEX_INFERENCE_AUDIENCE: inferenceAudience
       TOEX_TASK_HUB: taskHubName
       TOEX_MAX_UPLOAD_BYTES: string(maxUploadBytes)
       TOEX_CHUNK_MINUTES: '5'
