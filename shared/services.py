@@ -89,6 +89,15 @@ def _default_whisper_dir(settings: Settings) -> Path:
     return ensure_default_model()
 
 
+def _pinned(package_dir: Path, digest: str) -> Path:
+    """``package_dir``, pinned to the manifest digest the settings name (none named: not pinned)."""
+    if digest:
+        from shared.inference.package import pin_package
+
+        pin_package(package_dir, digest)
+    return package_dir
+
+
 def build_local(settings: Settings, *, mounts: dict[str, Path] | None = None) -> Services:
     from shared.adapters.inference_local import LocalSpeechToText, LocalTranslator
     from shared.adapters.local_blob import FsBlobStore
@@ -103,10 +112,12 @@ def build_local(settings: Settings, *, mounts: dict[str, Path] | None = None) ->
         jobs=SqliteJobStore(data / "toex.db"),
         events=JsonlEventPublisher(data / "events.jsonl"),
         _stt_factory=lambda: LocalSpeechToText(
-            _default_whisper_dir(settings), settings.providers, settings.intra_op_threads
+            _pinned(_default_whisper_dir(settings), settings.whisper_model_digest), settings.providers,
+            settings.intra_op_threads,
         ),
         _translator_factory=lambda: (
-            LocalTranslator(mt_dir, settings.providers, settings.intra_op_threads) if mt_dir else None
+            LocalTranslator(_pinned(mt_dir, settings.translation_model_digest), settings.providers,
+                            settings.intra_op_threads) if mt_dir else None
         ),
     )
 

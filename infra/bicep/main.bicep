@@ -65,6 +65,9 @@ param forceSources string = ''
 @description('Application ID URI of the inference services\' Entra app registration (token audience, e.g. api://toex-inference). Empty: the GPU services refuse every call (docs/deploy.md).')
 param inferenceAudience string = ''
 
+@description('Manifest digest of each deployed model package by app name, e.g. { whisper: \'<64 hex>\' } (printed by toex setup / the export): the GPU apps refuse any other package.')
+param modelDigests object = {}
+
 @description('Resource IDs of force-owned storage accounts to wire to force_blob_created (with wireBlobTrigger).')
 param forceStorageAccountIds array = []
 
@@ -280,6 +283,7 @@ module containerApps 'modules/containerapps.bicep' = {
     identityId: identity.outputs.containerAppsIdentityId
     identityClientId: identity.outputs.containerAppsClientId
     inferenceAudience: inferenceAudience
+    modelDigests: modelDigests
     allowedCallerIds: [
       identity.outputs.functionPrincipalId
       identity.outputs.functionClientId

@@ -36,6 +36,7 @@ from models.serve.auth import CallerCheck, NotAuthorized
 from models.serve.config import ServeConfig
 from models.serve.loader import ModelSlot
 from shared.domain import TranscriptionOptions
+from shared.inference.package import pin_package
 
 log = logging.getLogger("toex.serve")
 
@@ -152,6 +153,9 @@ def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str
     """The service; ``key_resolver`` (token → signing key) replaces the tenant's JWKS in tests."""
     cfg = config or ServeConfig.from_env()
     callers = CallerCheck(cfg.auth, key_resolver)
+    for folder, digest in ((cfg.whisper_dir, cfg.whisper_digest), (cfg.translation_dir, cfg.translation_digest)):
+        if folder is not None and digest:
+            pin_package(folder, digest)  # a package with another manifest never loads (slot: failed)
 
     def authorize(request: Request) -> None:
         try:

@@ -45,6 +45,8 @@ class ServeConfig:
     model_wait_s: float = 600.0  # how long to wait for a mounted package to appear
     translate_beam_size: int = 4
     translate_max_length: int = 256
+    whisper_digest: str = ""  # the manifest digest each package must have (TOEX_MODEL_DIGEST ...); "" = unpinned
+    translation_digest: str = ""
     auth: AuthSettings = field(default_factory=AuthSettings)  # who may call (serve/auth.py); default: nobody
 
     @classmethod
@@ -61,6 +63,8 @@ class ServeConfig:
             translation_dir = Path("/tmp/toex-models/translation")
         return cls(
             auth=auth_from_env(),
+            whisper_digest=_env("TOEX_MODEL_DIGEST").lower(),
+            translation_digest=_env("TOEX_TRANSLATION_MODEL_DIGEST").lower(),
             whisper_dir=whisper_dir,
             translation_dir=translation_dir,
             whisper_blob_url=whisper_blob,

@@ -180,8 +180,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def cmd_setup(args: argparse.Namespace) -> int:
     from models.fetch import ensure_default_model
+    from shared.inference.package import open_package
 
-    print(ensure_default_model(args.precision))
+    path = ensure_default_model(args.precision)
+    print(path)
+    # exports are reproducible: this digest is what a deployment pins (TOEX_WHISPER_MODEL_DIGEST)
+    print(f"TOEX_WHISPER_MODEL_DIGEST={open_package(path).sha256}")
     return 0
 
 
