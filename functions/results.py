@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import timedelta
 from typing import Any
 
 from functions.activities import read_json, transcription_options
@@ -89,12 +88,6 @@ def persist_results(p: dict[str, Any]) -> None:
     )
 
 
-def _links(outputs: dict[str, str]) -> dict[str, str]:
-    svc = get_services()
-    minutes = svc.settings.result_link_minutes
-    return {fmt: svc.blobs.read_link(ref, timedelta(minutes=minutes)) for fmt, ref in outputs.items()}
-
-
 def notify_completed(p: dict[str, Any]) -> None:
     """Mark the job succeeded and tell force IT; a retry after a failed publish only publishes again.
     Nothing happens for a cancelled, failed or stale attempt (:mod:`functions.guards`)."""
@@ -110,7 +103,6 @@ def notify_completed(p: dict[str, Any]) -> None:
     )
     if job.status is not JobStatus.SUCCEEDED or job.attempt != (payload_attempt(p) or job.attempt):
         return
-    links = _links(job.outputs)
     svc.jobs.add_notification(
         Notification(
             force_id=job.force_id,
@@ -127,8 +119,7 @@ def notify_completed(p: dict[str, Any]) -> None:
         EVENT_COMPLETED,
         job,
         strict=True,
-        outputs=job.outputs,
-        links=links,
+        outputs=job.outputs,  # blob references only: read links come from GET /jobs/{id}/results, per force
         summary={k: v for k, v in job.summary.items() if k != "segment_index"},
     )
 

@@ -301,3 +301,26 @@ def test_a_local_run_killed_between_record_and_start_is_picked_up_again(tmp_path
     other = Job(job_id="job-" + "0" * 32, force_id="local", source=app._source_ref(path))
     app.jobs.create(other)
     assert other.job_id in {j.job_id for j in app.unfinished()}
+
+
+def test_an_event_grid_outage_after_success_leaves_the_job_succeeded(intake: Intake) -> None:
+    job = asyncio.run(decide_and_start(intake.client, intake.services, intake.upload("met/e.wav", AUDIO))).job
+    assert job is not None
+    p = job.orchestration_input()
+    intake.services.jobs.update(job.with_changes(status=JobStatus.RUNNING, outputs={"json": "outputs/x.json"}))
+
+    class Down:
+        def publish(self, event: Any) -> None:
+            raise ConnectionError("event grid unavailable")
+
+    events, intake.services.events = intake.services.events, Down()  # type: ignore[assignment]
+    for _ in range(3):  # the activity and its retries
+        with pytest.raises(ConnectionError):
+            notify_completed(p)
+    fail_job({**p, "error": {"code": "internal", "message": "event grid unavailable"}})
+    after = intake.services.jobs.get("met", job.job_id)
+    assert after is not None and after.status is JobStatus.SUCCEEDED and after.error is None
+    intake.services.events = events  # type: ignore[assignment]
+    notify_completed(p)  # a later retry publishes the completion, without read links
+    (done,) = [e for e in events.read_all() if e["type"].endswith(".completed")]
+    assert "links" not in done["data"] and done["data"]["outputs"] == {"json": "outputs/x.json"}
