@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
 import logging
 import os
@@ -138,7 +137,6 @@ def _bad_files() -> dict[str, bytes]:
     from tests.fixtures import mediagen
 
     good = _wav(2.0, 440)
-    fmt, codec, rate, suffix = mediagen.CONTAINERS["mp4"]
     with tempfile.TemporaryDirectory() as d:
         video = mediagen.video_only(Path(d) / "v.mp4", 2.0).read_bytes()
     return {

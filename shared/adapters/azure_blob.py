@@ -124,8 +124,12 @@ class AzureBlobStore(UploadsFiles):
         """A client for ``container/name`` in this account, or for a full ``https://`` blob URL
         (a force's own storage account, read with the same managed identity)."""
         if "://" in ref:
-            account = storage_account_of(parse_blob_url(ref), self.storage_suffix)
-            if account is None or (self.external_accounts is not None and account not in self.external_accounts):
+            url, own = parse_blob_url(ref), parse_blob_url(self._svc.url, allow_path_prefix_only=True)
+            same_account = ((url.scheme, url.host, url.port) == (own.scheme, own.host, own.port)
+                            and url.segments[: len(own.segments)] == own.segments)
+            account = storage_account_of(url, self.storage_suffix)
+            known = account is not None and (self.external_accounts is None or account in self.external_accounts)
+            if not (same_account or known):
                 raise UnsafeBlobUrl("not a blob in a known storage account: refused to send the app's token")
             return BlobClient.from_blob_url(ref, credential=self._credential, **self._client_kwargs)
         container, name = split_ref(ref)
