@@ -285,14 +285,17 @@ def _history(db: Path) -> list[dict[str, Any]]:
 
 def _reached(history: list[dict[str, Any]], name: str, task: str | None) -> tuple[bool, bool]:
     """(scheduled, all of those completed) for activity ``name`` (of ``task``) in ``history``."""
-    ids = {e["EventId"] for e in history if e["EventType"] == "TaskScheduled" and e["Name"] == name
+    from shared.local.runner import TASK_COMPLETED, TASK_SCHEDULED
+
+    ids = {e["EventId"] for e in history if e["EventType"] == TASK_SCHEDULED and e["Name"] == name
            and (task is None or json.loads(e.get("Input") or "{}").get("task", "transcribe") == task)}
-    done = {e["TaskScheduledId"] for e in history if e["EventType"] == "TaskCompleted"} & ids
+    done = {e["TaskScheduledId"] for e in history if e["EventType"] == TASK_COMPLETED} & ids
     return bool(ids), bool(ids) and done == ids
 
 
-def _normalised(out: Path) -> bytes:
-    doc = json.loads(next(out.rglob("transcript.json")).read_bytes())
+def _normalised(data: Path) -> bytes:
+    """The job's transcript.json as stored (data/blobs/outputs/...), without job_id and created_at."""
+    doc = json.loads(next((data / "blobs" / "outputs").rglob("transcript.json")).read_bytes())
     doc.pop("job_id", None)
     doc.pop("created_at", None)
     return json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()
@@ -320,7 +323,7 @@ def kills(tmp: Path) -> dict[str, Any]:
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if done.returncode:
         raise SystemExit(f"the clean run failed: {done.stderr[-800:]}")
-    reference = _normalised(clean / "out")
+    reference = _normalised(clean / "data")
     results = {"clean_run_seconds": round(time.perf_counter() - t0, 1)}
     for point, (name, task) in POINTS.items():
         run_dir = tmp / point.replace(" ", "-")
@@ -336,10 +339,10 @@ def kills(tmp: Path) -> dict[str, Any]:
                 break
             time.sleep(0.01)
         proc.wait()
-        resume = subprocess.run([*base(data), "resume", "--out", str(run_dir / "out"), "--model", str(model)],
+        resume = subprocess.run([*base(data), "resume", "--model", str(model), "--workers", "1"],
                                 env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            same = _normalised(run_dir / "out") == reference
+            same = _normalised(data) == reference
         except StopIteration:
             same = False
         results[point] = {"killed": state, "resume_rc": resume.returncode, "identical": same}

@@ -55,7 +55,8 @@ def notice_from_properties(url: str, props: Any) -> BlobNotice:
     metadata = dict(props.metadata or {})
     return BlobNotice(url=url, size=int(props.size), etag=str(props.etag).strip('"'),
                       content_md5=bytes(md5).hex() if md5 else None, sha256=metadata.get("sha256"),
-                      content_type=settings.content_type if settings else None, metadata=metadata)
+                      content_type=settings.content_type if settings else None, metadata=metadata,
+                      version_id=getattr(props, "version_id", None))  # the version the job is pinned to
 
 
 def options_from_metadata(metadata: dict[str, str]) -> tuple[dict[str, Any], str | None]:

@@ -324,3 +324,16 @@ def test_an_event_grid_outage_after_success_leaves_the_job_succeeded(intake: Int
     notify_completed(p)  # a later retry publishes the completion, without read links
     (done,) = [e for e in events.read_all() if e["type"].endswith(".completed")]
     assert "links" not in done["data"] and done["data"]["outputs"] == {"json": "outputs/x.json"}
+
+
+def test_the_blob_trigger_pins_the_version_it_saw(intake: Intake) -> None:
+    from azure.storage.blob import BlobProperties
+
+    from functions.triggers import notice_from_properties
+
+    props = BlobProperties(**{"Content-Length": 12, "ETag": '"0x8DC"', "x-ms-version-id": "2026-12-01T09:00:00Z"})
+    props.version_id = "2026-12-01T09:00:00.0000000Z"
+    notice = notice_from_properties(f"{ACCOUNT_URL}/incoming/met/v.wav", props)
+    assert notice.version_id == "2026-12-01T09:00:00.0000000Z" and notice.etag == "0x8DC"
+    job = asyncio.run(decide_and_start(intake.client, intake.services, notice)).job
+    assert job is not None and (job.source.version_id, job.source.etag) == (notice.version_id, "0x8DC")
