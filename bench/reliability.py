@@ -9,7 +9,8 @@
 * ``hostile``: a table of hostile requests and files, each with its answer; logs are captured and searched
   for tracebacks and for the evidence marker every file carries.
 * ``kills``: SIGKILL of ``toex transcribe`` at five points, then ``toex resume``; transcript.json compared
-  byte for byte with a clean run (apart from job_id and created_at). Whisper base int8 (models.fetch).
+  byte for byte with a clean run (apart from job_id and created_at). Whisper base int8 (models.fetch) and
+  ``TOEX_BENCH_MT``, an en→fr text translation package (e.g. the tests' tiny Marian package).
 
 Prints one JSON document; every figure names the machine load (``os.getloadavg``) it was measured under.
 """
@@ -269,7 +270,7 @@ def hostile(tmp: Path) -> dict[str, Any]:
 # -- killed runs -------------------------------------------------------------------------------------------
 POINTS = {  # activity whose scheduling (and not completion) marks the kill point
     "probe": ("probe_media", None), "planning": ("plan_chunks", None),
-    "transcription fan-out": ("transcribe_chunk", "transcribe"), "translation": ("transcribe_chunk", "translate"),
+    "transcription fan-out": ("transcribe_chunk", "transcribe"), "translation": ("translate_batch", None),
     "rendering": ("render_outputs", None),
 }
 
@@ -301,18 +302,20 @@ def _normalised(data: Path) -> bytes:
     return json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()
 
 
-def kills(tmp: Path) -> dict[str, Any]:
+def kills(tmp: Path, points: tuple[str, ...] = tuple(POINTS)) -> dict[str, Any]:
     from models.fetch import ensure_default_model, vad_model_path
     from tests.fixtures import mediagen
 
     model = ensure_default_model("int8")
+    # English speech: a text model (TOEX_BENCH_MT, en→fr) gives the run a translation stage
+    mt = Path(os.environ["TOEX_BENCH_MT"])
     fmt, codec, rate, suffix = mediagen.CONTAINERS["wav"]
     media = mediagen.write_media(tmp / f"interview{suffix}", mediagen.speech_with_pauses(60.0, [1.5, 3.0]),
                                  fmt=fmt, codec=codec, rate=rate)
     env = {**os.environ, "TOEX_VAD_MODEL": str(vad_model_path()), "TOEX_CHUNK_MINUTES": "0.5",
            "TOEX_INTRA_OP_THREADS": "1", "PYTHONPATH": str(REPO)}
-    args = ["transcribe", str(media), "--model", str(model), "--beam-size", "1", "--translate-to", "en",
-            "--workers", "1", "--formats", "json"]
+    args = ["transcribe", str(media), "--model", str(model), "--beam-size", "1", "--translate-to", "fr",
+            "--translation-model", str(mt), "--workers", "1", "--formats", "json"]
 
     def base(data: Path) -> list[str]:
         return [sys.executable, "-m", "shared.local", "--data-dir", str(data), "--quiet"]
@@ -325,7 +328,7 @@ def kills(tmp: Path) -> dict[str, Any]:
         raise SystemExit(f"the clean run failed: {done.stderr[-800:]}")
     reference = _normalised(clean / "data")
     results = {"clean_run_seconds": round(time.perf_counter() - t0, 1)}
-    for point, (name, task) in POINTS.items():
+    for point, (name, task) in ((p, POINTS[p]) for p in points):
         run_dir = tmp / point.replace(" ", "-")
         data = run_dir / "data"
         proc = subprocess.Popen([*base(data), *args, "--out", str(run_dir / "out")], env=env, cwd=tmp,
@@ -339,7 +342,8 @@ def kills(tmp: Path) -> dict[str, Any]:
                 break
             time.sleep(0.01)
         proc.wait()
-        resume = subprocess.run([*base(data), "resume", "--model", str(model), "--workers", "1"],
+        resume = subprocess.run([*base(data), "resume", "--model", str(model), "--translation-model", str(mt),
+                                 "--workers", "1"],
                                 env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             same = _normalised(data) == reference
@@ -354,8 +358,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.reliability", description=__doc__.split("\n")[0])
     p.add_argument("--only", default="duplicates,concurrent,hostile,kills")
     p.add_argument("--out", type=Path, help="also write the JSON here")
+    p.add_argument("--points", default=",".join(POINTS), help="kill points (kills)")
     args = p.parse_args(argv)
-    sections = {"duplicates": duplicates, "concurrent": concurrent, "hostile": hostile, "kills": kills}
+    points = tuple(args.points.split(","))
+    sections = {"duplicates": duplicates, "concurrent": concurrent, "hostile": hostile,
+                "kills": lambda tmp: kills(tmp, points)}
     report: dict[str, Any] = {"machine": f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}"}
     with tempfile.TemporaryDirectory(prefix="toex-reliability-") as tmp:
         for name in args.only.split(","):
