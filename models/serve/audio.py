@@ -58,4 +58,6 @@ def decode_capped(data: bytes, max_s: float) -> np.ndarray:
             append(resampler.resample(None))
     except av.error.FFmpegError:
         raise BadAudio("not decodable FLAC audio") from None
+    if n == 0:
+        raise BadAudio("no audio could be decoded from the body")
     return out[:n].copy()
