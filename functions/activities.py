@@ -10,24 +10,21 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
+from functions.guards import chunk_ref, pinned_source, work_ref
 from shared import media
 from shared import translation_routes as passages
 from shared.domain import Segment, TranscriptionOptions
 from shared.job_updates import chunk_done, load_job, mutate_job, set_stage
 from shared.merge import ChunkSegments, dominant_language, merge_chunks
-from shared.services import CHUNKS, WORK, get_services
+from shared.services import get_services
 
 log = logging.getLogger(__name__)
 
 
-def _work(job_id: str, name: str) -> str:
-    return f"{WORK}/{job_id}/{name}"
+def _work(p: dict[str, Any], name: str) -> str:
+    return work_ref(p, name)  # work/<job_id>/a<attempt>/<name>
 
 
 def write_json(ref: str, value: Any) -> str:
@@ -38,20 +35,6 @@ def write_json(ref: str, value: Any) -> str:
 
 def read_json(ref: str) -> Any:
     return json.loads(get_services().blobs.download(ref))
-
-
-@contextmanager
-def _source_file(ref: str) -> Iterator[Path]:
-    """The original as a local file: read in place where possible, else streamed to a temp file."""
-    blobs = get_services().blobs
-    local = getattr(blobs, "local_path", None)
-    if local is not None:
-        yield local(ref)
-        return
-    with tempfile.TemporaryDirectory(prefix="toex-src-") as tmp:
-        path = Path(tmp) / "source"
-        blobs.download_to_file(ref, path)
-        yield path
 
 
 def transcription_options(job_options: dict[str, Any], task: str = "transcribe") -> TranscriptionOptions:
@@ -71,7 +54,7 @@ def probe_media(p: dict[str, Any]) -> dict[str, Any]:
     svc = get_services()
     job = load_job(svc.jobs, p["force_id"], p["job_id"])
     try:
-        with _source_file(job.source.ref) as path:
+        with pinned_source(job) as path:
             info = media.probe(path, max_duration_s=svc.settings.max_duration_s)
     except media.MediaError as e:
         return {"error": {"code": f"media.{e.code}", "message": e.message}}
@@ -85,7 +68,7 @@ def probe_media(p: dict[str, Any]) -> dict[str, Any]:
             summary={**j.summary, "duration_s": round(info.duration_s, 3), "format": info.format_name},
         ),
     )
-    write_json(_work(job.job_id, "probe.json"), info.to_dict())
+    write_json(_work(p, "probe.json"), info.to_dict())
     return {"sha256": info.sha256, "duration_s": round(info.duration_s, 3), "format": info.format_name}
 
 
@@ -95,18 +78,18 @@ def plan_chunks(p: dict[str, Any]) -> dict[str, Any]:
     set_stage(svc.jobs, job.force_id, job.job_id, "planning", events=svc.events)
 
     def write_chunk(index: int, flac: bytes) -> str:
-        ref = f"{CHUNKS}/{job.job_id}/{index:05d}.flac"
+        ref = chunk_ref(p, index)
         svc.blobs.upload(ref, flac, overwrite=True, content_type="audio/flac")
         return ref
 
     try:
-        with _source_file(job.source.ref) as path:
+        with pinned_source(job) as path:
             plan = media.plan_chunks(
                 path, write_chunk, vad_model=svc.vad_model, max_chunk_s=svc.settings.chunk_minutes * 60
             )
     except media.MediaError as e:
         return {"error": {"code": f"media.{e.code}", "message": e.message}}
-    plan_ref = write_json(_work(job.job_id, "plan.json"), plan.to_dict())
+    plan_ref = write_json(_work(p, "plan.json"), plan.to_dict())
     set_stage(svc.jobs, job.force_id, job.job_id, "transcribing", events=svc.events,
               chunks_total=len(plan.chunks), chunks_done=0)
     return {"plan_ref": plan_ref, "chunks": len(plan.chunks), "speech_s": round(plan.speech_s, 3)}
@@ -121,7 +104,7 @@ def transcribe_chunk(p: dict[str, Any]) -> dict[str, Any]:
     audio = svc.blobs.download(chunk.ref)
     result = svc.stt.transcribe(audio, [tuple(w) for w in chunk.windows], transcription_options(job.options, task))
     ref = write_json(
-        _work(job.job_id, f"{task}-{chunk.index:05d}.json"),
+        _work(p, f"{task}-{chunk.index:05d}.json"),
         {
             "index": chunk.index,
             "offset_s": chunk.start_s,
@@ -138,7 +121,7 @@ def transcribe_chunk(p: dict[str, Any]) -> dict[str, Any]:
 
 def merge_transcript(p: dict[str, Any]) -> dict[str, Any]:
     svc = get_services()
-    job_id, task = p["job_id"], p.get("task", "transcribe")
+    task = p.get("task", "transcribe")
     parts = [read_json(ref) for ref in p["refs"]]
     chunks = [
         ChunkSegments(d["index"], d["offset_s"], tuple(Segment.from_dict(s) for s in d["segments"])) for d in parts
@@ -148,7 +131,7 @@ def merge_transcript(p: dict[str, Any]) -> dict[str, Any]:
     language = dominant_language(segments, fallback)
     probs = [d["language_probability"] for d in parts if d["language"] == language]
     ref = write_json(
-        _work(job_id, f"{task}-merged.json"),
+        _work(p, f"{task}-merged.json"),
         {
             "language": language,
             "language_probability": round(max(probs), 4) if probs else None,
@@ -186,7 +169,7 @@ def plan_translation(p: dict[str, Any]) -> dict[str, Any]:
         model = model_for(text_language, target) if model_for else translator.model_info
     chunks = read_json(p["plan_ref"])["chunks"] if passages.WHISPER_TRANSLATE in routes else []
     parts = passages.plan_parts(segments, routes, chunks)
-    plan_ref = write_json(_work(job.job_id, "translation-plan.json"), {
+    plan_ref = write_json(_work(p, "translation-plan.json"), {
         "target": target, "route": route, "model": model, "merged_ref": p["merged_ref"],
         "plan_ref": p["plan_ref"], "parts": parts, "untranslatable": passages.no_route(segments, routes, target),
     })
@@ -216,7 +199,7 @@ def translate_batch(p: dict[str, Any]) -> dict[str, Any]:
         out = passages.whisper_outcomes(
             segments, part["ids"], chunk.start_s, chunk.end_s - chunk.start_s,
             lambda windows, opts: svc.stt.transcribe(audio, windows, opts), options)
-    ref = write_json(_work(job.job_id, f"translation-{p['part']:05d}.json"), out)
+    ref = write_json(_work(p, f"translation-{p['part']:05d}.json"), out)
     return {"ref": ref, "passages": len(out), "withheld": sum(1 for o in out if o["reason"])}
 
 
@@ -225,5 +208,5 @@ def merge_translation(p: dict[str, Any]) -> dict[str, Any]:
     plan = read_json(p["translation_plan_ref"])
     outcomes = [o for ref in p["refs"] for o in read_json(ref)] + plan["untranslatable"]
     doc = passages.translation_document(plan["target"], plan["route"], plan["model"], outcomes)
-    ref = write_json(_work(p["job_id"], "translation.json"), doc)
+    ref = write_json(_work(p, "translation.json"), doc)
     return {"ref": ref, "segments": len(doc["segments"]), "skipped": len(doc["skipped"])}

@@ -16,6 +16,7 @@ import azure.functions as func
 
 from functions import openapi
 from functions.auth import Forbidden, Principal, Unauthenticated, principal_from_headers
+from functions.schema import InvalidBody, check_request
 from functions.starter import (
     BlobNotice,
     DurableClient,
@@ -44,13 +45,18 @@ class NotFound(Exception):
     pass
 
 
+class TooLarge(Exception):
+    pass
+
+
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> func.HttpResponse:
     return func.HttpResponse(json.dumps(body, ensure_ascii=False), status_code=status,
                              mimetype="application/json", headers=headers)
 
 
-def _problem(status: int, title: str, detail: str | None = None) -> func.HttpResponse:
-    body = {"type": "about:blank", "title": title, "status": status, **({"detail": detail} if detail else {})}
+def _problem(status: int, title: str, detail: str | None = None, **extra: str) -> func.HttpResponse:
+    body = {"type": "about:blank", "title": title, "status": status, **({"detail": detail} if detail else {}),
+            **extra}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return func.HttpResponse(json.dumps(body), status_code=status, mimetype="application/problem+json",
                              headers=headers)
@@ -90,22 +96,32 @@ async def guarded(handler: Handler, req: func.HttpRequest, client: DurableClient
         return _problem(404, "Not found", str(e))
     except (InvalidState, ConcurrencyError) as e:
         return _problem(409, "Conflict", str(e))
+    except TooLarge as e:
+        return _problem(413, "Content too large", str(e))
+    except InvalidBody as e:
+        return _problem(400, "Bad request", str(e), field=e.field)
     except ValueError as e:
         return _problem(400, "Bad request", str(e))
+    except Exception as e:  # never a traceback (it may quote a request) in the log or the answer
+        log.error("%s failed: %s", getattr(handler, "__name__", "handler"), type(e).__name__)
+        return _problem(500, "Internal error")
 
 
 # -- handlers ------------------------------------------------------------------------------------------
 async def submit_job(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
     """POST /jobs {blobUrl, options}: a blob in the force's intake folder or the force's own account."""
     principal = _principal(req, services)
+    raw = req.get_body() or b""
+    if len(raw) > openapi.MAX_BODY_BYTES:
+        raise TooLarge(f"the body is {len(raw)} bytes; the limit is {openapi.MAX_BODY_BYTES}")
     try:
-        body = req.get_json()
-    except ValueError:
-        raise ValueError("the body must be JSON") from None
-    if not isinstance(body, dict) or not isinstance(body.get("blobUrl"), str):
-        raise ValueError("blobUrl is required")
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidBody("", "the body must be JSON") from None
+    check_request(body, "SubmitRequest")
     options = clean_options(body.get("options") or {})
     url = body["blobUrl"]
+    # the force is read from the checked path, and compared, before anything touches storage
     source = resolve_source(url, services.settings, force_sources(services.settings.force_sources))
     if source.force_id != principal.force_id:
         raise NotFound("no such blob")  # never say whose it is
@@ -114,7 +130,7 @@ async def submit_job(req: func.HttpRequest, client: DurableClient, services: Ser
     except BlobNotFound:
         raise NotFound("no such blob") from None
     notice = BlobNotice(url=url, size=info.size, etag=info.etag.strip('"'), content_md5=info.content_md5,
-                        sha256=info.sha256, metadata=info.metadata)
+                        sha256=info.sha256, metadata=info.metadata, version_id=info.version_id)
     outcome = await decide_and_start(client, services, notice, options=options, submitted_by=principal.user_id,
                                      identity_extra=json.dumps(options, sort_keys=True) if options else "")
     if outcome.job is None:

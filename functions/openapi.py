@@ -11,6 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from shared.outputs.formats import FORMATS
+from shared.outputs.languages import LANGUAGE_NAMES
+
+MAX_BODY_BYTES = 16 * 1024  # a submit body is a URL and a few options
+_LANG = sorted(LANGUAGE_NAMES)
+
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 
 _JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"},
@@ -24,24 +30,26 @@ def _ok(description: str, schema: str, status: str = "200") -> dict[str, Any]:
                      "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}}
 
 
-_SCHEMAS: dict[str, Any] = {
+SCHEMAS: dict[str, Any] = {
     "Options": {
         "type": "object", "additionalProperties": False,
         "properties": {
-            "language": {"type": "string", "description": "Spoken language code (e.g. 'pl'); detected if absent."},
-            "translate_to": {"type": "string", "description": "Translation target language code, e.g. 'en'."},
-            "formats": {"type": "array", "items": {"enum": ["json", "txt", "srt", "vtt", "docx"]}},
+            "language": {"type": ["string", "null"], "enum": [*_LANG, None],
+                         "description": "Spoken language code (e.g. 'pl'); detected if absent."},
+            "translate_to": {"type": ["string", "null"], "enum": [*_LANG, None],
+                             "description": "Translation target language code, e.g. 'en'."},
+            "formats": {"type": "array", "minItems": 1, "maxItems": len(FORMATS), "items": {"enum": list(FORMATS)}},
             "word_timestamps": {"type": "boolean"},
-            "initial_prompt": {"type": "string", "maxLength": 500},
-            "hotwords": {"type": "string", "maxLength": 500},
+            "initial_prompt": {"type": ["string", "null"], "maxLength": 500},
+            "hotwords": {"type": ["string", "null"], "maxLength": 500},
         },
     },
     "SubmitRequest": {
-        "type": "object", "required": ["blobUrl"],
+        "type": "object", "required": ["blobUrl"], "additionalProperties": False,
         "properties": {
-            "blobUrl": {"type": "string", "format": "uri",
+            "blobUrl": {"type": "string", "format": "uri", "minLength": 8, "maxLength": 2048,
                         "description": "A blob under incoming/<your force>/ or in your force's own storage account."},
-            "options": {"$ref": "#/components/schemas/Options"},
+            "options": {"anyOf": [{"$ref": "#/components/schemas/Options"}, {"type": "null"}]},
         },
     },
     "Job": {
@@ -78,7 +86,8 @@ _SCHEMAS: dict[str, Any] = {
         "linksExpireAt": {"type": "string", "format": "date-time"}}},
     "Problem": {"type": "object", "properties": {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}}},
+        "detail": {"type": "string"},
+        "field": {"type": "string", "description": "The request field at fault (400 answers)."}}},
 }
 
 _PATHS: dict[str, Any] = {
@@ -89,7 +98,7 @@ _PATHS: dict[str, Any] = {
                  "responses": {**_ok("Started", "Job", "202"), **_ok("The same file and options: the existing job",
                                                                       "Job"),
                                **_ok("Recorded as failed: the upload cannot be processed", "Job", "422"),
-                               "400": _ERR, **_AUTH, "404": _ERR}},
+                               "400": _ERR, **_AUTH, "404": _ERR, "413": _ERR}},
         "get": {"operationId": "listJobs", "summary": "The caller's force's jobs, newest first",
                 "parameters": [
                     {"name": "status", "in": "query", "schema": {
@@ -133,7 +142,7 @@ def build_document() -> dict[str, Any]:
         "security": [{"entra": [], "functionKey": []}],
         "paths": _PATHS,
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": SCHEMAS,
             "responses": {"Problem": {"description": "An RFC 9457 problem document", "content": {
                 "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
             "securitySchemes": {

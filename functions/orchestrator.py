@@ -25,7 +25,7 @@ class JobFailure(Exception):
 
 def transcription_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
     job = context.get_input()
-    ids = {"job_id": job["job_id"], "force_id": job["force_id"]}
+    ids = {k: job[k] for k in ("job_id", "force_id", "attempt") if k in job}  # the attempt guards every step
 
     def step(name: str, **payload: Any) -> Any:
         return context.call_activity_with_retry(name, RETRY, {**ids, **payload})

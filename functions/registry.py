@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from functions import activities, results
+from functions.guards import current_attempt_only
 from functions.orchestrator import NAME as ORCHESTRATOR
 from functions.orchestrator import transcription_orchestrator
 
@@ -22,6 +23,8 @@ ACTIVITIES: dict[str, Callable[[Any], Any]] = {
     "merge_translation": activities.merge_translation,
     "render_outputs": results.render_outputs,
     "persist_results": results.persist_results,
-    "notify_completed": results.notify_completed,
-    "fail_job": results.fail_job,
 }
+# an old attempt's or a finished job's activities do nothing (notify and fail guard their own writes)
+ACTIVITIES = {name: current_attempt_only(fn) for name, fn in ACTIVITIES.items()}
+ACTIVITIES["notify_completed"] = results.notify_completed
+ACTIVITIES["fail_job"] = results.fail_job

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import timedelta
 from typing import Any
 
 from functions.activities import read_json, transcription_options
+from functions.guards import if_current, payload_attempt
 from shared.adapters.base import BlobExists
 from shared.domain import JobError, JobStatus, Notification, Segment
 from shared.domain.job import utc_now
@@ -88,24 +88,21 @@ def persist_results(p: dict[str, Any]) -> None:
     )
 
 
-def _links(outputs: dict[str, str]) -> dict[str, str]:
-    svc = get_services()
-    minutes = svc.settings.result_link_minutes
-    return {fmt: svc.blobs.read_link(ref, timedelta(minutes=minutes)) for fmt, ref in outputs.items()}
-
-
 def notify_completed(p: dict[str, Any]) -> None:
+    """Mark the job succeeded and tell force IT; a retry after a failed publish only publishes again.
+    Nothing happens for a cancelled, failed or stale attempt (:mod:`functions.guards`)."""
     svc = get_services()
     job = mutate_job(
         svc.jobs,
         p["force_id"],
         p["job_id"],
-        lambda j: j.with_changes(
+        if_current(p, lambda j: j.with_changes(
             status=JobStatus.SUCCEEDED,
             progress=type(j.progress)("done", j.progress.chunks_total, j.progress.chunks_total),
-        ),
+        )),
     )
-    links = _links(job.outputs)
+    if job.status is not JobStatus.SUCCEEDED or job.attempt != (payload_attempt(p) or job.attempt):
+        return
     svc.jobs.add_notification(
         Notification(
             force_id=job.force_id,
@@ -122,8 +119,7 @@ def notify_completed(p: dict[str, Any]) -> None:
         EVENT_COMPLETED,
         job,
         strict=True,
-        outputs=job.outputs,
-        links=links,
+        outputs=job.outputs,  # blob references only: read links come from GET /jobs/{id}/results, per force
         summary={k: v for k, v in job.summary.items() if k != "segment_index"},
     )
 
@@ -132,9 +128,14 @@ def fail_job(p: dict[str, Any]) -> None:
     """Mark the job failed with its reason; the original is untouched and the job can be retried."""
     svc = get_services()
     error = JobError(code=p["error"]["code"], message=p["error"]["message"])
+    if error.code == "job.stale":
+        return  # the activity refused to work for a finished job or an old attempt: nothing to record
     job = mutate_job(
-        svc.jobs, p["force_id"], p["job_id"], lambda j: j.with_changes(status=JobStatus.FAILED, error=error)
+        svc.jobs, p["force_id"], p["job_id"],
+        if_current(p, lambda j: j.with_changes(status=JobStatus.FAILED, error=error)),
     )
+    if job.status is not JobStatus.FAILED or job.error != error:
+        return  # cancelled, finished or retried meanwhile: the record is not this attempt's to change
     svc.jobs.add_notification(
         Notification(
             force_id=job.force_id,

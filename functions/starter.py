@@ -11,7 +11,12 @@ the job record, which is atomic in every job store (``JobExists``): only the del
 record starts the orchestration, so duplicate deliveries and identical re-uploads start nothing new.
 
 Instance ids: attempt 1 runs as ``<job_id>``; a retry (attempt n > 1) runs as ``<job_id>:a<n>`` with the
-same input ``{job_id, force_id}``, so every attempt's history stays queryable and nothing is replaced.
+input ``{job_id, force_id, attempt}`` (every activity gets the attempt, and does nothing for a stale one),
+so every attempt's history stays queryable and nothing is replaced.
+
+Lost starts: a record without an orchestration (a ``start_new`` that failed) is started by the next delivery
+(or the failure raises, so Event Grid redelivers), and :mod:`functions.sweep` restarts or fails any job
+left ``queued`` without one.
 """
 
 from __future__ import annotations
@@ -20,27 +25,26 @@ import logging
 import os
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from functions.orchestrator import NAME as ORCHESTRATOR
 from shared.adapters.base import JobExists
+from shared.adapters.blob_urls import UnsafeBlobUrl, external_blob_url, parse_blob_url, storage_account_of
 from shared.domain import Job, JobError, JobStatus, Notification, Progress, SourceRef, job_id_for
 from shared.domain.job import utc_now
 from shared.job_updates import EVENT_CANCELLED, EVENT_FAILED, mutate_job, publish
 from shared.logcontext import install_log_correlation, job_context  # noqa: F401  (re-exported)
 from shared.outputs.formats import FORMATS
 from shared.outputs.languages import LANGUAGE_NAMES
-from shared.services import Services
+from shared.services import INCOMING, Services
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-INCOMING = "incoming"  # officers' uploads: incoming/<force>/<any path>/<file>
+# officers' uploads: incoming/<force>/<any path>/<file> (the name: shared/containers.json)
 UNASSIGNED_FORCE = "unassigned"  # rejected uploads whose force cannot be told
-STALE_START = timedelta(minutes=2)  # a queued job with no orchestration after this is started again
 FORCE_SOURCES_SETTING = "TOEX_FORCE_SOURCES"  # "<storage account>=<force>,..." for forces' own accounts
 OPTION_METADATA = ("language", "translate_to", "formats")  # blob metadata read as job options
 
@@ -72,6 +76,7 @@ class BlobNotice:
     sha256: str | None = None
     content_type: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    version_id: str | None = None
 
     @property
     def is_folder_marker(self) -> bool:
@@ -110,17 +115,27 @@ def force_sources(value: str | None = None) -> dict[str, str]:
 
 
 def resolve_source(url: str, settings: Settings, sources: dict[str, str]) -> ResolvedSource:
-    """Map a blob URL to a reference the blob store reads, and to the force that owns it."""
-    blob = canonical_url(url)
-    own = canonical_url(settings.blob_account_url).rstrip("/") if settings.blob_account_url else ""
-    if own and blob.startswith(own + "/"):
-        ref = blob[len(own) + 1:]
-        container, _, name = ref.partition("/")
-        force, _, rest = name.partition("/")
-        in_intake = container == INCOMING and bool(force) and bool(rest)
-        return ResolvedSource(ref, PurePosixPath(name).name, force if in_intake else None, True)
-    account = urlsplit(blob).hostname or ""
-    return ResolvedSource(url, PurePosixPath(urlsplit(blob).path).name, sources.get(account.split(".")[0]), False)
+    """Map a blob URL to a reference the blob store reads, and to the force that owns it.
+
+    Raises :class:`UnsafeBlobUrl` (a ValueError) for path tricks and credentials in the URL before
+    anything touches storage. The force is read from the checked, decoded path (``incoming/<force>/``)
+    or from an exact ``https://<account>.blob.<suffix>`` host listed in ``TOEX_FORCE_SOURCES``.
+    """
+    blob = parse_blob_url(url)
+    own = parse_blob_url(settings.blob_account_url, allow_path_prefix_only=True) if settings.blob_account_url else None
+    prefix = own.segments if own else ()
+    if (own is not None and (blob.scheme, blob.host, blob.port) == (own.scheme, own.host, own.port)
+            and blob.segments[: len(prefix)] == prefix):
+        rest = blob.segments[len(prefix):]
+        if len(rest) < 2:
+            raise UnsafeBlobUrl("the URL names no blob")
+        in_intake = rest[0] == INCOMING and len(rest) >= 3
+        return ResolvedSource("/".join(rest), rest[-1], rest[1] if in_intake else None, True)
+    account = storage_account_of(blob, settings.storage_suffix)
+    force = sources.get(account) if account else None
+    if force is None or len(blob.segments) < 2:
+        return ResolvedSource(url, blob.segments[-1], None, False)
+    return ResolvedSource(external_blob_url(blob), blob.segments[-1], force, False)
 
 
 # -- options -------------------------------------------------------------------------------------------
@@ -191,16 +206,11 @@ def runtime_status(status: Any) -> str | None:
 
 
 def instance_id_for(job: Job) -> str:
-    return job.job_id if job.attempt <= 1 else f"{job.job_id}:a{job.attempt}"
+    return job.instance_id
 
 
-def _orchestration_input(job: Job) -> dict[str, str]:
-    return {"job_id": job.job_id, "force_id": job.force_id}
-
-
-def _age(job: Job) -> timedelta:
-    created = datetime.fromisoformat(job.created_at.replace("Z", "+00:00"))
-    return datetime.now(UTC) - created
+def _orchestration_input(job: Job) -> dict[str, Any]:
+    return job.orchestration_input()
 
 
 async def decide_and_start(client: DurableClient, services: Services, notice: BlobNotice, *,
@@ -215,10 +225,15 @@ async def decide_and_start(client: DurableClient, services: Services, notice: Bl
     """
     if sources is None:
         sources = force_sources(services.settings.force_sources)
-    source = resolve_source(notice.url, services.settings, sources)
     if notice.is_folder_marker:
         log.info("ignored a folder marker")
         return StartOutcome("ignored")
+    try:
+        source = resolve_source(notice.url, services.settings, sources)
+        unsafe = None
+    except UnsafeBlobUrl as e:  # recorded as a rejected job; nothing is read
+        name = urlsplit(notice.url).path.rsplit("/", 1)[-1][:200] or "(no name)"
+        source, unsafe = ResolvedSource(canonical_url(notice.url), name, None, False), str(e)
     tag = notice.content_tag + (f"\n{identity_extra}" if identity_extra else "")
     job_id = job_id_for(canonical_url(notice.url), tag)
     served = services.settings.forces
@@ -227,22 +242,25 @@ async def decide_and_start(client: DurableClient, services: Services, notice: Bl
         if runtime_status(await client.get_status(job_id)) is not None:
             log.info("job %s: orchestration exists already, nothing started", job_id)
             return StartOutcome("duplicate", services.jobs.get(force, job_id))
-        error = rejection(notice, source, services.settings)
+        error = JobError("intake.bad_path", unsafe) if unsafe else rejection(notice, source, services.settings)
         if error is None and bad_options:
             error = JobError("intake.bad_options", bad_options)
         job = Job(job_id=job_id, force_id=force, options=options or {}, submitted_by=submitted_by,
                   source=SourceRef(ref=source.ref, name=source.name, size_bytes=notice.size, etag=notice.etag,
-                                   sha256=notice.sha256, url=notice.url),
+                                   sha256=notice.sha256.lower() if notice.sha256 else None,
+                                   url=notice.url.split("?", 1)[0], version_id=notice.version_id),
                   status=JobStatus.FAILED if error else JobStatus.QUEUED, error=error)
         try:
             job = services.jobs.create(job)
         except JobExists:
             existing = services.jobs.get(force, job_id)
-            if (existing is None or existing.status is not JobStatus.QUEUED or existing.attempt != 1
-                    or _age(existing) < STALE_START):
+            if existing is None or existing.status is not JobStatus.QUEUED or (
+                    runtime_status(await client.get_status(existing.instance_id)) is not None):
                 log.info("job %s exists already, nothing started", job_id)
                 return StartOutcome("duplicate", existing)
-            await client.start_new(ORCHESTRATOR, job_id, _orchestration_input(existing))
+            # the record exists and no orchestration does (a start failed, or is under way right now):
+            # start it; if another delivery won the race, start_new raises and Event Grid redelivers
+            await client.start_new(ORCHESTRATOR, existing.instance_id, _orchestration_input(existing))
             log.warning("job %s was queued without an orchestration; started it", job_id)
             return StartOutcome("restarted", existing)
         if error is not None:

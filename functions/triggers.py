@@ -34,6 +34,7 @@ from functions.starter import (
     decide_and_start,
     job_context,
 )
+from functions.sweep import SWEEP_SCHEDULE, sweep_stuck_jobs
 from shared.services import get_services
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ def notice_from_properties(url: str, props: Any) -> BlobNotice:
     metadata = dict(props.metadata or {})
     return BlobNotice(url=url, size=int(props.size), etag=str(props.etag).strip('"'),
                       content_md5=bytes(md5).hex() if md5 else None, sha256=metadata.get("sha256"),
-                      content_type=settings.content_type if settings else None, metadata=metadata)
+                      content_type=settings.content_type if settings else None, metadata=metadata,
+                      version_id=getattr(props, "version_id", None))  # the version the job is pinned to
 
 
 def options_from_metadata(metadata: dict[str, str]) -> tuple[dict[str, Any], str | None]:
@@ -102,6 +104,14 @@ async def blob_uploaded(blob: blobext.BlobClient, client: df.DurableOrchestratio
 async def force_blob_created(event: func.EventGridEvent, client: df.DurableOrchestrationClient) -> None:
     outcome = await start_from_event(event, client)
     log.info("force storage event %s: %s", event.id, outcome.action)
+
+
+@bp.function_name("sweep_stuck_jobs")
+@bp.timer_trigger(arg_name="timer", schedule=SWEEP_SCHEDULE, run_on_startup=False)
+@bp.durable_client_input(client_name="client")
+async def sweep_stuck(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    report = await sweep_stuck_jobs(client, get_services())
+    log.info("stuck-job sweep: %d restarted, %d failed", len(report.restarted), len(report.failed))
 
 
 # -- the orchestration and its activities ------------------------------------------------------------

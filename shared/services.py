@@ -6,6 +6,7 @@ knows which mode it runs in.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,10 @@ from pathlib import Path
 from shared.adapters.base import BlobStore, EventPublisher, JobStore, SpeechToText, TextTranslator
 from shared.settings import Settings
 
-CHUNKS, WORK, OUTPUTS = "chunks", "work", "outputs"
+# The one list of container names, read by the Bicep too (every container written here is created there,
+# with the Function App's role and a retention rule: tests/infra/test_containers.py).
+CONTAINERS: dict[str, object] = json.loads((Path(__file__).with_name("containers.json")).read_text(encoding="utf-8"))
+INCOMING, CHUNKS, WORK, OUTPUTS = (str(CONTAINERS[k]) for k in ("incoming", "chunks", "work", "outputs"))
 
 
 @dataclass
@@ -102,6 +106,33 @@ def translation_packages(settings: Settings) -> list[Path]:
     return default_translation_dirs()
 
 
+def _pinned(package_dir: Path, digest: str) -> Path:
+    """``package_dir``, pinned to the manifest digest the settings name (none named: not pinned)."""
+    if digest:
+        from shared.inference.package import pin_package
+
+        pin_package(package_dir, digest)
+    return package_dir
+
+
+def _pinned_set(package_dirs: list[Path], digests: str) -> list[Path]:
+    """Each package pinned to its digest among those the settings name (comma-separated; none: not pinned).
+
+    A package whose manifest digest is not named is refused, so only the deployed models load."""
+    wanted = {d.strip().lower() for d in digests.split(",") if d.strip()}
+    if not wanted:
+        return package_dirs
+    from shared.hashing import sha256_file
+    from shared.inference.package import MANIFEST, PackageIntegrityError
+
+    for package_dir in package_dirs:
+        actual = sha256_file(package_dir / MANIFEST)
+        if actual not in wanted:
+            raise PackageIntegrityError(f"{package_dir.name}: manifest digest is not one the settings pin")
+        _pinned(package_dir, actual)
+    return package_dirs
+
+
 def build_local(settings: Settings, *, mounts: dict[str, Path] | None = None) -> Services:
     from shared.adapters.inference_local import LocalSpeechToText, LocalTranslator, TranslatorSet
     from shared.adapters.local_blob import FsBlobStore
@@ -116,10 +147,12 @@ def build_local(settings: Settings, *, mounts: dict[str, Path] | None = None) ->
         jobs=SqliteJobStore(data / "toex.db"),
         events=JsonlEventPublisher(data / "events.jsonl"),
         _stt_factory=lambda: LocalSpeechToText(
-            _default_whisper_dir(settings), settings.providers, settings.intra_op_threads
+            _pinned(_default_whisper_dir(settings), settings.whisper_model_digest), settings.providers,
+            settings.intra_op_threads,
         ),
         _translator_factory=lambda: (
-            TranslatorSet([LocalTranslator(d, settings.providers, settings.intra_op_threads) for d in mt_dirs])
+            TranslatorSet([LocalTranslator(d, settings.providers, settings.intra_op_threads)
+                           for d in _pinned_set(mt_dirs, settings.translation_model_digest)])
             if mt_dirs else None
         ),
     )
@@ -133,14 +166,20 @@ def _build_azure(settings: Settings) -> Services:
     from shared.adapters.inference_http import HttpSpeechToText, HttpTranslator
 
     cred = default_credential()
+    # the GPU services take an Entra token for their app registration (models/serve/auth.py)
+    audience = settings.inference_audience.rstrip("/")
+    caller, scope = (cred, f"{audience}/.default") if audience else (None, None)
     return Services(
         settings=settings,
-        blobs=AzureBlobStore(settings.blob_account_url, cred),
+        blobs=AzureBlobStore(settings.blob_account_url, cred, storage_suffix=settings.storage_suffix,
+                             external_accounts=settings.force_source_accounts),
         jobs=CosmosJobStore(settings.cosmos_endpoint, cred, settings.cosmos_database),
         events=EventGridJobPublisher(settings.eventgrid_topic_endpoint, cred),
-        _stt_factory=lambda: HttpSpeechToText(settings.whisper_url, timeout_s=settings.inference_timeout_s),
+        _stt_factory=lambda: HttpSpeechToText(settings.whisper_url, timeout_s=settings.inference_timeout_s,
+                                              credential=caller, scope=scope),
         _translator_factory=lambda: (
-            HttpTranslator(settings.translation_url, timeout_s=settings.inference_timeout_s)
+            HttpTranslator(settings.translation_url, timeout_s=settings.inference_timeout_s,
+                           credential=caller, scope=scope)
             if settings.translation_url
             else None
         ),

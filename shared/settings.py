@@ -49,6 +49,7 @@ class Settings:
     allowed_extensions: tuple[str, ...] = DEFAULT_EXTENSIONS
     forces: tuple[str, ...] = ()
     force_sources: str = ""  # "<storage account>=<force>,..." for forces' own storage accounts
+    storage_suffix: str = "core.windows.net"  # forces' accounts must be https://<account>.blob.<suffix>
     retention_days: int = 2555
     result_link_minutes: int = 60
     # azure
@@ -59,6 +60,18 @@ class Settings:
     whisper_url: str = ""
     translation_url: str = ""
     inference_timeout_s: float = 600.0
+    inference_audience: str = ""  # Entra application ID URI of the GPU services (token audience)
+    # the manifest digest (``toex setup`` prints it) each deployed model must have; empty = not pinned
+    whisper_model_digest: str = ""
+    translation_model_digest: str = ""
+    stuck_queued_minutes: float = 10.0  # the sweep restarts a queued job with no orchestration after this
+    stuck_give_up_hours: float = 24.0  # ... and fails it after this
+
+    @property
+    def force_source_accounts(self) -> frozenset[str]:
+        """The storage accounts named in ``force_sources`` (the only foreign hosts the app reads from)."""
+        pairs = (item.split("=", 1) for item in self.force_sources.split(",") if "=" in item)
+        return frozenset(account.strip().lower() for account, force in pairs if account.strip() and force.strip())
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -89,6 +102,7 @@ class Settings:
             allowed_extensions=csv("TOEX_ALLOWED_EXTENSIONS", DEFAULT_EXTENSIONS),
             forces=csv("TOEX_FORCES", ()),
             force_sources=_env("TOEX_FORCE_SOURCES"),
+            storage_suffix=_env("TOEX_STORAGE_SUFFIX", "core.windows.net"),
             retention_days=int(_env("TOEX_RETENTION_DAYS", "2555")),
             result_link_minutes=int(_env("TOEX_RESULT_LINK_MINUTES", "60")),
             blob_account_url=_env("TOEX_BLOB_ACCOUNT_URL"),
@@ -98,4 +112,9 @@ class Settings:
             whisper_url=_env("TOEX_WHISPER_URL"),
             translation_url=_env("TOEX_TRANSLATION_URL"),
             inference_timeout_s=float(_env("TOEX_INFERENCE_TIMEOUT_S", "600")),
+            inference_audience=_env("TOEX_INFERENCE_AUDIENCE"),
+            whisper_model_digest=_env("TOEX_WHISPER_MODEL_DIGEST").lower(),
+            translation_model_digest=_env("TOEX_TRANSLATION_MODEL_DIGEST").lower(),
+            stuck_queued_minutes=float(_env("TOEX_STUCK_QUEUED_MINUTES", "10")),
+            stuck_give_up_hours=float(_env("TOEX_STUCK_GIVE_UP_HOURS", "24")),
         )

@@ -62,6 +62,12 @@ param forceUploaders array = []
 @description('Force-owned storage accounts as sources, TOEX_FORCE_SOURCES format: account=force,account=force (empty: none).')
 param forceSources string = ''
 
+@description('Application ID URI of the inference services\' Entra app registration (token audience, e.g. api://toex-inference). Empty: the GPU services refuse every call (docs/deploy.md).')
+param inferenceAudience string = ''
+
+@description('Manifest digest of each deployed model package by app name, e.g. { whisper: \'<64 hex>\' } (printed by toex setup / the export): the GPU apps refuse any other package.')
+param modelDigests object = {}
+
 @description('Resource IDs of force-owned storage accounts to wire to force_blob_created (with wireBlobTrigger).')
 param forceStorageAccountIds array = []
 
@@ -254,11 +260,8 @@ module roles 'modules/roles.bicep' = {
     registryName: registry.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
     incomingContainerName: storage.outputs.incomingContainerName
-    functionContainers: [
-      storage.outputs.incomingContainerName
-      'chunks'
-      'outputs'
-    ]
+    // every container the app reads or writes (incoming, chunks, work, outputs): shared/containers.json
+    functionContainers: loadJsonContent('../../shared/containers.json').functionAppReadWrite
     forceUploaders: forceUploaders
   }
 }
@@ -279,6 +282,12 @@ module containerApps 'modules/containerapps.bicep' = {
     registryLoginServer: registry.outputs.loginServer
     identityId: identity.outputs.containerAppsIdentityId
     identityClientId: identity.outputs.containerAppsClientId
+    inferenceAudience: inferenceAudience
+    modelDigests: modelDigests
+    allowedCallerIds: [
+      identity.outputs.functionPrincipalId
+      identity.outputs.functionClientId
+    ]
     modelsContainerUrl: '${storage.outputs.blobServiceUri}/models'
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
@@ -318,6 +327,7 @@ module functionApp 'modules/functionapp.bicep' = {
       TOEX_TRANSLATION_URL: containerApps.outputs.translationUrl
       TOEX_FORCES: join(forces, ',')
       TOEX_FORCE_SOURCES: forceSources
+      TOEX_INFERENCE_AUDIENCE: inferenceAudience
       TOEX_TASK_HUB: taskHubName
       TOEX_MAX_UPLOAD_BYTES: string(maxUploadBytes)
       TOEX_CHUNK_MINUTES: '5'

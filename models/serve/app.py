@@ -31,9 +31,12 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from models.serve.audio import AudioTooLong, BadAudio, decode_capped
+from models.serve.auth import CallerCheck, NotAuthorized
 from models.serve.config import ServeConfig
 from models.serve.loader import ModelSlot
 from shared.domain import TranscriptionOptions
+from shared.inference.package import pin_package
 
 log = logging.getLogger("toex.serve")
 
@@ -146,8 +149,19 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(buf)
 
 
-def create_app(config: ServeConfig | None = None) -> FastAPI:
+def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str], Any] | None = None) -> FastAPI:
+    """The service; ``key_resolver`` (token → signing key) replaces the tenant's JWKS in tests."""
     cfg = config or ServeConfig.from_env()
+    callers = CallerCheck(cfg.auth, key_resolver)
+    for folder, digest in ((cfg.whisper_dir, cfg.whisper_digest), (cfg.translation_dir, cfg.translation_digest)):
+        if folder is not None and digest:
+            pin_package(folder, digest)  # a package with another manifest never loads (slot: failed)
+
+    def authorize(request: Request) -> None:
+        try:
+            callers.check(request.headers.get("authorization"))
+        except NotAuthorized as e:
+            raise ApiError(401, "unauthorized", str(e), {"WWW-Authenticate": "Bearer"}) from None
     slots: dict[str, ModelSlot] = {}
     if cfg.whisper_dir is not None:
         slots["whisper"] = ModelSlot("whisper", cfg.whisper_dir, _whisper_factory(cfg),
@@ -200,9 +214,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
     @app.get("/v1/model")
-    async def model() -> JSONResponse:
+    async def model(request: Request) -> JSONResponse:
         import onnxruntime as ort
 
+        authorize(request)
         body: dict[str, Any] = {
             role: (slots[role].engine.model_info if role in slots and slots[role].ready else None)
             for role in ("whisper", "translation")
@@ -236,6 +251,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     @app.post("/v1/transcribe")
     async def transcribe(request: Request) -> Response:
         async def work(rid: str) -> Response:
+            authorize(request)  # before the body is read
             slot = ready_slot("whisper")
             windows, options = parse_transcribe_request(request.headers.get(REQUEST_HEADER), cfg.max_batch)
             async with gates["whisper"].admit():
@@ -244,17 +260,14 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                     raise ApiError(400, "bad_request", "empty body: send the FLAC chunk")
 
                 def run() -> dict[str, Any]:
-                    from shared.media import load_audio
-                    from shared.media.errors import MediaError
-
                     t0 = time.monotonic()
-                    try:
-                        audio = load_audio(body)
-                    except MediaError as e:
-                        raise ApiError(400, f"bad_audio:{e.code}", e.message) from None
+                    try:  # streamed: decoding stops at max_audio_s, whatever the body expands to
+                        audio = decode_capped(body, cfg.max_audio_s)
+                    except AudioTooLong:
+                        raise ApiError(413, "too_long", f"audio longer than {cfg.max_audio_s:.0f} s") from None
+                    except BadAudio as e:
+                        raise ApiError(400, "bad_audio:not_media", str(e)) from None
                     audio_s = len(audio) / SAMPLE_RATE
-                    if audio_s > cfg.max_audio_s:
-                        raise ApiError(413, "too_long", f"audio longer than {cfg.max_audio_s:.0f} s")
                     t1 = time.monotonic()
                     try:
                         result = slot.engine.transcribe(audio, windows, options)
@@ -282,6 +295,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     @app.post("/v1/translate")
     async def translate(request: Request) -> Response:
         async def work(rid: str) -> Response:
+            authorize(request)
             slot = ready_slot("translation")
             async with gates["translation"].admit():
                 raw = await read_body(request, cfg.max_request_bytes)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from models.serve.auth import AuthSettings
 
 DEFAULT_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
 
@@ -43,6 +45,9 @@ class ServeConfig:
     model_wait_s: float = 600.0  # how long to wait for a mounted package to appear
     translate_beam_size: int = 4
     translate_max_length: int = 256
+    whisper_digest: str = ""  # the manifest digest each package must have (TOEX_MODEL_DIGEST ...); "" = unpinned
+    translation_digest: str = ""
+    auth: AuthSettings = field(default_factory=AuthSettings)  # who may call (serve/auth.py); default: nobody
 
     @classmethod
     def from_env(cls) -> ServeConfig:
@@ -57,6 +62,9 @@ class ServeConfig:
         if translation_blob and translation_dir is None:
             translation_dir = Path("/tmp/toex-models/translation")
         return cls(
+            auth=auth_from_env(),
+            whisper_digest=_env("TOEX_MODEL_DIGEST").lower(),
+            translation_digest=_env("TOEX_TRANSLATION_MODEL_DIGEST").lower(),
             whisper_dir=whisper_dir,
             translation_dir=translation_dir,
             whisper_blob_url=whisper_blob,
@@ -75,3 +83,19 @@ class ServeConfig:
             translate_beam_size=int(_env("TOEX_TRANSLATE_BEAM_SIZE", "4")),
             translate_max_length=int(_env("TOEX_TRANSLATE_MAX_LENGTH", "256")),
         )
+
+
+def auth_from_env() -> AuthSettings:
+    """``TOEX_SERVE_AUTH`` (entra | secret | none; unset: entra when an audience is set, secret when a
+    secret file is, else deny), ``TOEX_SERVE_TENANT_ID``, ``TOEX_SERVE_AUDIENCE`` and
+    ``TOEX_SERVE_ALLOWED_CALLERS`` (comma-separated), ``TOEX_SERVE_SECRET_FILE``."""
+    audiences = tuple(a.strip() for a in _env("TOEX_SERVE_AUDIENCE").split(",") if a.strip())
+    secret_file = _path("TOEX_SERVE_SECRET_FILE")
+    mode = _env("TOEX_SERVE_AUTH") or ("entra" if audiences else "secret" if secret_file else "deny")
+    return AuthSettings(
+        mode=mode,
+        tenant_id=_env("TOEX_SERVE_TENANT_ID"),
+        audiences=audiences,
+        allowed_callers=tuple(c.strip() for c in _env("TOEX_SERVE_ALLOWED_CALLERS").split(",") if c.strip()),
+        secret=secret_file.read_text().strip() if secret_file and mode == "secret" else "",
+    )

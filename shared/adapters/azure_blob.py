@@ -11,6 +11,10 @@ Downloads stream in ranges (``download_blob().chunks()``) and re-hash the conten
 the recorded ``sha256`` (or, for blobs written by other tools, the Content-MD5) raises IntegrityError
 and removes the partial file. ``read_link`` returns a user-delegation SAS (Entra ID, read-only,
 short expiry): account keys are never used.
+
+A full ``https://`` reference (a force's own account) is read with the app's token only when its host is
+exactly ``<account>.blob.<storage suffix>`` (no user info, port or query) and, where the store was given
+the forces' accounts, that account is one of them: the token never goes to any other host.
 """
 
 from __future__ import annotations
@@ -37,7 +41,16 @@ from azure.storage.blob import (
     generate_blob_sas,
 )
 
-from shared.adapters.base import BlobExists, BlobInfo, BlobNotFound, IntegrityError, UploadsFiles, split_ref
+from shared.adapters.base import (
+    BlobExists,
+    BlobInfo,
+    BlobNotFound,
+    IntegrityError,
+    UploadsFiles,
+    VersionChanged,
+    split_ref,
+)
+from shared.adapters.blob_urls import DEFAULT_STORAGE_SUFFIX, UnsafeBlobUrl, parse_blob_url, storage_account_of
 
 MiB = 1024 * 1024
 SHA256_KEY = "sha256"
@@ -73,7 +86,7 @@ def _info(ref: str, props: BlobProperties) -> BlobInfo:
     metadata = dict(props.metadata or {})
     return BlobInfo(ref=ref, size=int(props.size), etag=str(props.etag),
                     content_md5=bytes(md5).hex() if md5 else None, sha256=metadata.get(SHA256_KEY),
-                    last_modified=modified, metadata=metadata)
+                    last_modified=modified, metadata=metadata, version_id=getattr(props, "version_id", None))
 
 
 class AzureBlobStore(UploadsFiles):
@@ -86,13 +99,16 @@ class AzureBlobStore(UploadsFiles):
 
     def __init__(self, account_url: str, credential: Any, *, block_size: int = 8 * MiB,
                  max_single_put_size: int = 8 * MiB, max_concurrency: int = 4,
-                 validate_content: bool = True, **client_kwargs: Any) -> None:
+                 validate_content: bool = True, storage_suffix: str = DEFAULT_STORAGE_SUFFIX,
+                 external_accounts: frozenset[str] | None = None, **client_kwargs: Any) -> None:
         if block_size > 4000 * MiB or max_single_put_size > 5000 * MiB:
             raise ValueError("block_size/max_single_put_size above the service's limits")
         self.block_size = block_size
         self.max_single_put_size = max_single_put_size
         self.max_concurrency = max(1, max_concurrency)
         self.validate_content = validate_content
+        self.storage_suffix = storage_suffix
+        self.external_accounts = external_accounts
         # Transactional MD5 on reads is only allowed for ranges of at most 4 MiB.
         get_size = min(block_size, 4 * MiB) if validate_content else block_size
         self._credential = credential
@@ -107,7 +123,14 @@ class AzureBlobStore(UploadsFiles):
     def _blob(self, ref: str) -> Any:
         """A client for ``container/name`` in this account, or for a full ``https://`` blob URL
         (a force's own storage account, read with the same managed identity)."""
-        if ref.startswith("https://"):
+        if "://" in ref:
+            url, own = parse_blob_url(ref), parse_blob_url(self._svc.url, allow_path_prefix_only=True)
+            same_account = ((url.scheme, url.host, url.port) == (own.scheme, own.host, own.port)
+                            and url.segments[: len(own.segments)] == own.segments)
+            account = storage_account_of(url, self.storage_suffix)
+            known = account is not None and (self.external_accounts is None or account in self.external_accounts)
+            if not (same_account or known):
+                raise UnsafeBlobUrl("not a blob in a known storage account: refused to send the app's token")
             return BlobClient.from_blob_url(ref, credential=self._credential, **self._client_kwargs)
         container, name = split_ref(ref)
         return self._svc.get_blob_client(container, name)
@@ -200,27 +223,33 @@ class AzureBlobStore(UploadsFiles):
     def exists(self, ref: str) -> bool:
         return bool(self._blob(ref).exists())
 
-    def _stream(self, ref: str, sink: Any) -> BlobInfo:
-        """Download ``ref`` into ``sink.write`` range by range, then check its checksums."""
+    def _stream(self, ref: str, sink: Any, pin: dict[str, Any] | None = None) -> BlobInfo:
+        """Download ``ref`` into ``sink.write`` range by range, then check its checksums. ``pin`` holds
+        ``version_id`` and/or an ``etag`` the read must match (every range request carries it)."""
         try:
             downloader = self._blob(ref).download_blob(max_concurrency=self.max_concurrency,
-                                                       validate_content=self.validate_content)
+                                                       validate_content=self.validate_content, **(pin or {}))
         except ResourceNotFoundError:
-            raise BlobNotFound(ref) from None
+            raise (VersionChanged(ref) if pin else BlobNotFound(ref)) from None
+        except ResourceModifiedError:
+            raise VersionChanged(ref) from None
         info = _info(ref, downloader.properties)
         hashes = _Hashes()
-        for chunk in downloader.chunks():
-            hashes.update(chunk)
-            sink.write(chunk)
+        try:
+            for chunk in downloader.chunks():
+                hashes.update(chunk)
+                sink.write(chunk)
+        except ResourceModifiedError:
+            raise VersionChanged(ref) from None
         if hashes.size != info.size:
             raise IntegrityError(f"{ref}: read {hashes.size} bytes, expected {info.size}")
         sha = hashes.sha256.hexdigest()
-        if info.sha256 and sha != info.sha256:
+        if info.sha256 and sha != info.sha256.strip().lower():  # the writer's claim, in any letter case
             raise IntegrityError(f"{ref}: content does not match its recorded SHA-256")
         if not info.sha256 and info.content_md5 and hashes.md5.hexdigest() != info.content_md5:
             raise IntegrityError(f"{ref}: content does not match its Content-MD5")
         return BlobInfo(ref=ref, size=info.size, etag=info.etag, content_md5=info.content_md5, sha256=sha,
-                        last_modified=info.last_modified, metadata=info.metadata)
+                        last_modified=info.last_modified, metadata=info.metadata, version_id=info.version_id)
 
     def download(self, ref: str) -> bytes:
         """Whole blob in memory: for small outputs only (use ``download_to_file`` for media)."""
@@ -239,11 +268,23 @@ class AzureBlobStore(UploadsFiles):
     def download_to_file(self, ref: str, path: Path) -> BlobInfo:
         """Stream to ``path`` (via a temporary name, renamed once verified). The returned info's
         ``sha256`` is the content's, computed while reading, even for blobs without the metadata."""
+        return self.download_pinned(ref, path)
+
+    def download_pinned(self, ref: str, path: Path, *, version_id: str | None = None,
+                        etag: str | None = None) -> BlobInfo:
+        """:meth:`download_to_file` of one version: raises :class:`VersionChanged` when the blob's
+        version ``version_id`` is gone or (without a version id) its ETag is no longer ``etag``."""
+        pin: dict[str, Any] = {}
+        if version_id:
+            pin["version_id"] = version_id
+        elif etag:
+            quoted = etag if etag.startswith('"') else f'"{etag}"'
+            pin.update(etag=quoted, match_condition=MatchConditions.IfNotModified)
         path = Path(path)
         tmp = path.with_name(f".{path.name}.partial")
         try:
             with open(tmp, "wb") as out:
-                info = self._stream(ref, out)
+                info = self._stream(ref, out, pin)
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)

@@ -32,6 +32,10 @@ class IntegrityError(AdapterError):
     """Stored bytes do not match the checksum recorded when they were written."""
 
 
+class VersionChanged(AdapterError):
+    """The blob is no longer the version (ETag / version id) a job was created for."""
+
+
 class JobExists(AdapterError):
     pass
 
@@ -61,6 +65,7 @@ class BlobInfo:
     sha256: str | None = None
     last_modified: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    version_id: str | None = None
 
     @property
     def container(self) -> str:

@@ -44,7 +44,11 @@ class JobError:
 
 @dataclass(frozen=True)
 class SourceRef:
-    """Where the original lives. ``ref`` is a blob reference ``container/name``; never altered."""
+    """Where the original lives. ``ref`` is a blob reference ``container/name``; never altered.
+
+    ``etag`` and ``version_id`` pin the version the job was created for: every read asks for that
+    version, and ``sha256`` (the uploader's claim until the first read verifies it) must match.
+    """
 
     ref: str
     name: str
@@ -52,6 +56,7 @@ class SourceRef:
     etag: str | None = None
     sha256: str | None = None
     url: str | None = None
+    version_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,15 @@ class Job:
     updated_at: str = field(default_factory=utc_now)
     attempt: int = 1
     etag: str | None = None
+
+    @property
+    def instance_id(self) -> str:
+        """The orchestration instance of the current attempt: ``<job_id>``, then ``<job_id>:a<n>``."""
+        return self.job_id if self.attempt <= 1 else f"{self.job_id}:a{self.attempt}"
+
+    def orchestration_input(self) -> dict[str, Any]:
+        """What an attempt's orchestration (and each of its activities) carries: ids and the attempt."""
+        return {"job_id": self.job_id, "force_id": self.force_id, "attempt": self.attempt}
 
     def with_changes(self, **changes: Any) -> Job:
         return replace(self, updated_at=utc_now(), **changes)

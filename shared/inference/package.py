@@ -4,6 +4,12 @@ A package is a directory with `model.json` (format "toex-onnx-package/1") listin
 of every other file. The package identity is the SHA-256 of the model.json bytes, which pins
 all file hashes. Evidence software: a package whose files do not match is refused.
 
+A deployment pins the package it expects (``TOEX_WHISPER_MODEL_DIGEST``, ``TOEX_MODEL_DIGEST`` in the GPU
+service: the digest ``toex setup`` prints): :func:`pin_package` makes every later :func:`open_package` of
+that directory refuse any other manifest. Sessions are built from the bytes :meth:`ModelPackage.verified_model`
+hashed (not from the path, which could change after the check), and the verification cache keys on the
+files' ctime as well, which no user can set back after an in-place edit.
+
 Only the standard library is used here; the inference engine imports this module.
 """
 
@@ -28,6 +34,7 @@ DECODER_LAYOUTS = {
     "ssru-step": ("decoder_step_model.onnx",),  # Bergamot: SSRU states in and out, fixed-size per step
 }
 REQUIRED_FIELDS = ("format", "name", "task", "architecture", "precision", "decoder_layout", "files")
+MAX_IN_MEMORY_MODEL = 2**31 - 1  # protobuf's limit: larger models (external data) load by path
 
 
 class PackageIntegrityError(Exception):
@@ -85,6 +92,18 @@ class ModelPackage:
     def has(self, rel: str) -> bool:
         return rel in self.manifest["files"]
 
+    def verified_model(self, rel: str) -> bytes | Path:
+        """An ONNX file's bytes, hashed here against the manifest, for ``InferenceSession(bytes)``: what
+        runs is what was checked. Files over 2 GiB, or packages with external data, load by path."""
+        path = self.file(rel)
+        external = any(f.endswith((".onnx_data", ".onnx.data")) for f in self.manifest["files"])
+        if external or path.stat().st_size > MAX_IN_MEMORY_MODEL:
+            return path
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != self.manifest["files"][rel]:
+            raise PackageIntegrityError(f"modified file: {rel}")
+        return data
+
     @property
     def decoder_files(self) -> tuple[str, ...]:
         return DECODER_LAYOUTS[self.decoder_layout]
@@ -108,6 +127,16 @@ class ModelPackage:
 
 _lock = threading.Lock()
 _verified: dict[tuple[Any, ...], str] = {}
+_pins: dict[Path, str] = {}
+
+
+def pin_package(path: str | Path, digest: str) -> None:
+    """From now on, :func:`open_package` of ``path`` refuses any manifest whose SHA-256 is not ``digest``."""
+    value = digest.strip().lower()
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ValueError("a model digest is 64 hex digits (the SHA-256 of model.json, printed by toex setup)")
+    with _lock:
+        _pins[Path(path).resolve()] = value
 
 
 def clear_verification_cache() -> None:
@@ -119,7 +148,7 @@ def _stat_key(root: Path, rels: list[str]) -> tuple[Any, ...]:
     entries = []
     for rel in [MANIFEST, *rels]:
         st = (root / rel).stat()
-        entries.append((rel, st.st_size, st.st_mtime_ns, st.st_ino))
+        entries.append((rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))
     return (str(root), tuple(entries))
 
 
@@ -157,8 +186,9 @@ def _verify_files(root: Path, expected: Mapping[str, str]) -> None:
             raise PackageIntegrityError(f"modified file: {rel}")
 
 
-def open_package(path: str | Path, verify: bool = True) -> ModelPackage:
-    """Open the package at `path`; with `verify`, check every file hash (cached per file stats)."""
+def open_package(path: str | Path, verify: bool = True, expected_digest: str | None = None) -> ModelPackage:
+    """Open the package at `path`; with `verify`, check every file hash (cached per file stats). A package
+    whose manifest digest is not ``expected_digest`` (or the digest pinned for `path`) is refused."""
     root = Path(path).resolve()
     manifest_path = root / MANIFEST
     if not manifest_path.is_file():
@@ -170,6 +200,11 @@ def open_package(path: str | Path, verify: bool = True) -> ModelPackage:
         raise PackageIntegrityError(f"{MANIFEST} is not valid JSON: {e}") from e
     _check_manifest(manifest)
     digest = hashlib.sha256(raw).hexdigest()
+    with _lock:
+        expected = (expected_digest or _pins.get(root) or "").strip().lower()
+    if expected and digest != expected:
+        raise PackageIntegrityError(f"package {manifest.get('name')!r} has digest {digest[:12]}..., "
+                                    f"not the deployed {expected[:12]}...: refused")
     if verify:
         files = manifest["files"]
         try:  # the key covers the actual listing, so an added file also misses the cache

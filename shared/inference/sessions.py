@@ -32,11 +32,12 @@ def device_of(providers: Sequence[ProviderSpec]) -> str:
     return "cuda" if name == "CUDAExecutionProvider" else "cpu"
 
 
-def create_session(path: Path, providers: Sequence[ProviderSpec] = ("CPUExecutionProvider",),
+def create_session(path: Path | bytes, providers: Sequence[ProviderSpec] = ("CPUExecutionProvider",),
                    intra_op_threads: int | None = None,
                    optimization: ort.GraphOptimizationLevel = ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
                    ) -> ort.InferenceSession:
-    """A deterministic session: sequential execution, deterministic compute, quiet logging."""
+    """A deterministic session: sequential execution, deterministic compute, quiet logging. ``path`` may be
+    the model's verified bytes (:meth:`~shared.inference.package.ModelPackage.verified_model`)."""
     so = ort.SessionOptions()
     so.graph_optimization_level = optimization
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -55,7 +56,8 @@ def create_session(path: Path, providers: Sequence[ProviderSpec] = ("CPUExecutio
         q[0] if isinstance(q, tuple) else q for q in provs
     ]:
         provs.append("CPUExecutionProvider")
-    return ort.InferenceSession(str(path), sess_options=so, providers=provs)
+    model = path if isinstance(path, bytes) else str(path)
+    return ort.InferenceSession(model, sess_options=so, providers=provs)
 
 
 def input_dtype(session: ort.InferenceSession, name: str) -> Any:

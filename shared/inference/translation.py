@@ -84,7 +84,7 @@ class TranslationEngine:
         else:
             raise ValueError(f"package {pkg.name} has neither tokenizer.json nor source.spm + vocab.json")
         self.batch_size = batch_size
-        mk = lambda rel: create_session(pkg.file(rel), providers, intra_op_threads)  # noqa: E731
+        mk = lambda rel: create_session(pkg.verified_model(rel), providers, intra_op_threads)  # noqa: E731
         self.encoder = EncoderRunner(mk("encoder_model.onnx"), device)
         if pkg.decoder_layout == "merged":
             self.decoder = DecoderRunner(mk("decoder_model_merged.onnx"), None, device)

@@ -115,7 +115,7 @@ class WhisperEngine:
         self.features = (FeatureExtractor.from_config(pkg.file("preprocessor_config.json"))
                          if pkg.has("preprocessor_config.json") else FeatureExtractor(cfg.get("num_mel_bins", 80)))
         self.max_positions = int(cfg.get("max_target_positions", MAX_TARGET_POSITIONS))
-        mk = lambda rel: create_session(pkg.file(rel), providers, intra_op_threads)  # noqa: E731
+        mk = lambda rel: create_session(pkg.verified_model(rel), providers, intra_op_threads)  # noqa: E731
         self.encoder = EncoderRunner(mk("encoder_model.onnx"), device, io_binding)
         if pkg.decoder_layout == "merged":
             self.decoder = DecoderRunner(mk("decoder_model_merged.onnx"), None, device, io_binding)

@@ -91,8 +91,11 @@ class LocalApp:
         except JobExists:
             existing = self.jobs.get(force_id, job.job_id)
             assert existing is not None
+            if not existing.status.terminal and self.hub.load(existing.instance_id) is None:
+                # a run killed between creating the record and starting it: start it now
+                self.runner.start_new(ORCHESTRATOR, existing.instance_id, existing.orchestration_input())
             return existing, False
-        self.runner.start_new(ORCHESTRATOR, job.job_id, {"job_id": job.job_id, "force_id": force_id})
+        self.runner.start_new(ORCHESTRATOR, job.instance_id, job.orchestration_input())
         return job, True
 
     def submit_once(self, path: Path, options: dict[str, Any], **kw: Any) -> tuple[Job, bool]:
@@ -101,7 +104,7 @@ class LocalApp:
         return self.submit(path, options, job_id=job_id, **kw)
 
     def run(self, job: Job) -> Job:
-        self.runner.run(job.job_id)
+        self.runner.run(job.instance_id)
         final = self.jobs.get(job.force_id, job.job_id)
         assert final is not None
         return final
@@ -111,16 +114,22 @@ class LocalApp:
         if job.status is not JobStatus.FAILED:
             raise ValueError(f"only failed jobs can be retried ({job.job_id} is {job.status.value})")
         job = self.jobs.update(replace(job, status=JobStatus.QUEUED, error=None, attempt=job.attempt + 1))
-        self.hub.reset(job.job_id)
+        # a new instance per attempt (as in Azure): its input carries the attempt its activities check
+        if not self.runner.start_new(ORCHESTRATOR, job.instance_id, job.orchestration_input()):
+            self.hub.reset(job.instance_id)
         return self.run(job)
 
     def unfinished(self) -> list[Job]:
+        """Jobs an interrupted run left behind, including any recorded but never started (started now)."""
+        for queued in self.jobs.list_all(10_000):
+            if queued.status is JobStatus.QUEUED and self.hub.load(queued.instance_id) is None:
+                self.runner.start_new(ORCHESTRATOR, queued.instance_id, queued.orchestration_input())
         found = []
         for instance_id in self.hub.unfinished():
             inst = self.hub.load(instance_id)
-            force_id = json.loads(inst.input or "{}").get("force_id", LOCAL_FORCE) if inst else LOCAL_FORCE
-            job = self.jobs.get(force_id, instance_id)
-            if job is not None:
+            given = json.loads(inst.input or "{}") if inst else {}
+            job = self.jobs.get(given.get("force_id", LOCAL_FORCE), given.get("job_id", instance_id))
+            if job is not None and job.instance_id == instance_id:
                 found.append(job)
         return found
 

@@ -215,6 +215,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     models are fp32 (``--text-precision``), which reproduces the reference engine's output and is faster
     than it on the CPU (docs/benchmarks.md)."""
     from models.fetch import ensure_default_model, ensure_translation_models
+    from shared.inference.package import open_package
     from shared.local.quiet import progress_only
     from shared.settings import cache_root
 
@@ -222,6 +223,10 @@ def cmd_setup(args: argparse.Namespace) -> int:
     with progress_only(log_path):
         whisper = ensure_default_model(args.precision)
         translation = ensure_translation_models(args.text_precision)
+    # exports are reproducible: these digests are what a deployment pins (TOEX_*_MODEL_DIGEST)
+    print(f"toex setup: TOEX_WHISPER_MODEL_DIGEST={open_package(whisper).sha256}", file=sys.stderr)
+    digests = ",".join(open_package(path).sha256 for path in translation.values())
+    print(f"toex setup: TOEX_TRANSLATION_MODEL_DIGEST={digests}", file=sys.stderr)
     for path in translation.values():
         print(f"toex setup: translation package {path}", file=sys.stderr)
     print(f"toex setup: ready; library output is in {log_path}", file=sys.stderr)

@@ -141,7 +141,7 @@ def test_cancel_then_retry_as_a_new_attempt(api: Api, intake: Intake) -> None:
 
     status, body = api.job_call("api_retry_job", "POST", job.job_id, "/retry")
     assert status == 202 and body["status"] == "queued" and body["attempt"] == 2
-    assert intake.client.starts[-1][1:] == (f"{job.job_id}:a2", {"job_id": job.job_id, "force_id": "met"})
+    assert intake.client.starts[-1][1:] == (f"{job.job_id}:a2", {"job_id": job.job_id, "force_id": "met", "attempt": 2})
     status, body = api.job_call("api_get_job", "GET", job.job_id)
     assert body["orchestration"] == {"instanceId": f"{job.job_id}:a2", "runtimeStatus": "Pending"}
     assert api.job_call("api_retry_job", "POST", job.job_id, "/retry")[0] == 409  # queued: nothing to retry

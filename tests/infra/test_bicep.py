@@ -160,7 +160,7 @@ def test_evidence_worm_versioning_and_soft_delete():
 def test_single_incoming_container_with_time_based_retention():
     rel = "modules/storage.bicep"
     tree = parse(rel)
-    assert tree["variables"]["incomingContainerName"]["value"] == "incoming"
+    assert "incomingContainerName" in tree["variables"]  # = containers.incoming (tests/infra/test_containers.py)
     assert "forces" not in tree["parameters"]  # forces are folders, not containers
     raw = tree["resources"]["incoming"]["config"]
     assert "loop_type" not in raw, "one incoming container, not one per force"
@@ -179,7 +179,9 @@ def test_single_incoming_container_with_time_based_retention():
 
 def test_work_containers_exist_and_are_private():
     rel = "modules/storage.bicep"
-    assert set(parse(rel)["variables"]["workContainers"]["value"]) == {"chunks", "outputs", "deadletter", "models"}
+    from shared.services import CONTAINERS
+
+    assert set(CONTAINERS["appCreated"]) == {"chunks", "work", "outputs", "deadletter", "models"}
     for symbol in ("work", "incoming"):
         assert resource(rel, symbol)["properties"]["publicAccess"] == "None"
 
@@ -188,12 +190,12 @@ def test_lifecycle_deletes_chunks_quickly_and_outputs_after_retention():
     rel = "modules/storage.bicep"
     rules = {r["name"]: r for r in resource(rel, "lifecycle")["properties"]["policy"]["rules"]}
     chunks = rules["delete-chunks"]["definition"]
-    assert chunks["filters"]["prefixMatch"] == ["chunks/"]
+    assert chunks["filters"]["prefixMatch"]["config"] == "${c}/"  # [for c in containers.chunkRetention: ...]
     assert chunks["actions"]["baseBlob"]["delete"]["daysAfterCreationGreaterThan"] == "chunkRetentionDays"
     assert chunks["actions"]["version"]["delete"]["daysAfterCreationGreaterThan"] == "chunkRetentionDays"
     assert param_default(rel, "chunkRetentionDays") <= 7
     outputs = rules["delete-outputs-after-retention"]["definition"]
-    assert outputs["filters"]["prefixMatch"] == ["outputs/"]
+    assert "evidenceRetention" in dump(outputs["filters"]["prefixMatch"])  # outputs/ and work/
     assert outputs["actions"]["baseBlob"]["delete"]["daysAfterCreationGreaterThan"] == "retentionDays"
     assert all(r["enabled"] is True for r in rules.values())
     # originals are never lifecycle-deleted: WORM + records management decide
@@ -586,9 +588,10 @@ def test_roles_least_privilege():
     # models container: read-only for the apps; the Function identity gets no access to it
     assert resource(rel, "appsModels")["scope"] == "modelsContainer"
     fn_containers = parse("main.bicep")["modules"]["roles"]["config"]["params"]["functionContainers"]
-    assert "models" not in dump(fn_containers)
-    assert "incomingContainerName" in dump(fn_containers[0])
-    assert fn_containers[1:] == ["chunks", "outputs"]
+    assert "functionAppReadWrite" in dump(fn_containers)  # shared/containers.json (test_containers.py)
+    from shared.services import CONTAINERS
+
+    assert CONTAINERS["functionAppReadWrite"] == ["incoming", "chunks", "work", "outputs"]
 
 
 def _render_upload_condition(force: str) -> str:

@@ -90,7 +90,7 @@ def test_killed_run_resumes_without_redoing_completed_chunks(
     done_before = _completed_chunks(before)
     n_chunks = json.loads(next((data / "blobs" / "work").rglob("plan.json")).read_text())["chunks"]
     assert len(done_before) < len(n_chunks), "killed too late to prove anything"
-    work = next((data / "blobs" / "work").iterdir())
+    work = next((data / "blobs" / "work").iterdir()) / "a1"  # work/<job>/a<attempt>/
     stamps = {i: (work / f"transcribe-{i:05d}.json").stat().st_mtime_ns for i in done_before.values()}
 
     resumed = subprocess.run(

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from models.serve.app import REQUEST_HEADER, ApiError, Gate, create_app
+from models.serve.auth import AuthSettings
 from models.serve.config import ServeConfig
 from shared.adapters.inference_http import HttpSpeechToText, HttpTranslator, InferenceError
 from shared.adapters.inference_local import LocalSpeechToText, LocalTranslator
@@ -29,7 +30,8 @@ MT_TEXTS = ["The witness saw the red car at nine.", "Nobody heard anything."]  #
 
 
 def config(**kw: object) -> ServeConfig:
-    base: dict[str, object] = {"providers": CPU, "intra_op_threads": 1, "model_wait_s": 60.0, "retry_after_s": 1}
+    base: dict[str, object] = {"providers": CPU, "intra_op_threads": 1, "model_wait_s": 60.0, "retry_after_s": 1,
+                               "auth": AuthSettings(mode="none")}
     return ServeConfig(**{**base, **kw})  # type: ignore[arg-type]
 
 

@@ -40,6 +40,15 @@ param identityId string
 @description('Client ID of that identity (DefaultAzureCredential in the apps).')
 param identityClientId string
 
+@description('Application ID URI the callers\' tokens must be issued for (empty: the apps refuse every call).')
+param inferenceAudience string = ''
+
+@description('Object or client IDs allowed to call the apps (the Function App\'s identity).')
+param allowedCallerIds array = []
+
+@description('Manifest digest each app\'s model package must have, by app name (whisper, translation): the digest toex setup / the export prints. An app without one loads any verified package.')
+param modelDigests object = {}
+
 @description('URL of the models blob container (https://<acct>.blob.core.windows.net/models).')
 param modelsContainerUrl string
 
@@ -165,6 +174,28 @@ resource containerApps 'Microsoft.App/containerApps@2024-03-01' = [for app in ap
             {
               name: 'AZURE_CLIENT_ID'
               value: identityClientId
+            }
+            // the one package this app may load (shared/inference/package.py: pin_package)
+            {
+              name: 'TOEX_MODEL_DIGEST'
+              value: contains(modelDigests, app.name) ? modelDigests[app.name] : ''
+            }
+            // callers: an Entra token for the inference app registration, from the Function App only
+            {
+              name: 'TOEX_SERVE_AUTH'
+              value: empty(inferenceAudience) ? 'deny' : 'entra'
+            }
+            {
+              name: 'TOEX_SERVE_TENANT_ID'
+              value: tenant().tenantId
+            }
+            {
+              name: 'TOEX_SERVE_AUDIENCE'
+              value: inferenceAudience
+            }
+            {
+              name: 'TOEX_SERVE_ALLOWED_CALLERS'
+              value: join(allowedCallerIds, ',')
             }
           ]
           volumeMounts: [

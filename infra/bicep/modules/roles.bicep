@@ -17,7 +17,7 @@ param keyVaultName string
 param registryName string
 param appInsightsName string
 
-@description('Containers the Function App reads and writes (incoming, chunks, outputs).')
+@description('Containers the Function App reads and writes (shared/containers.json: incoming, chunks, work, outputs).')
 param functionContainers array
 
 @description('Officers\' drop zone: one container, a folder per force (incoming/<force>/...).')

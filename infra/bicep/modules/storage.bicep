@@ -1,5 +1,5 @@
 // Evidence storage account: one incoming container (a folder per force, incoming/<force>/...) under
-// version-level WORM, chunks, outputs, dead letters and models; Entra-only access; lifecycle rules;
+// version-level WORM, chunks, work, outputs, dead letters and models (shared/containers.json); Entra-only access; lifecycle rules;
 // private endpoints; diagnostics.
 @description('Azure region.')
 param location string
@@ -58,8 +58,11 @@ param queueDnsZoneId string = ''
 @description('Log Analytics workspace receiving diagnostics.')
 param logAnalyticsWorkspaceId string
 
+// Container names come from the one list the code reads too (shared/containers.json).
+var containers = loadJsonContent('../../../shared/containers.json')
+
 // Officers' drop zone watched by the blob trigger; forces are folders inside it.
-var incomingContainerName = 'incoming'
+var incomingContainerName = containers.incoming
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -150,12 +153,8 @@ resource incomingRetention 'Microsoft.Storage/storageAccounts/blobServices/conta
   }
 }
 
-var workContainers = [
-  'chunks'
-  'outputs'
-  'deadletter'
-  'models'
-]
+// chunks, work (intermediate transcripts: evidence text), outputs, deadletter, models
+var workContainers = containers.appCreated
 
 resource work 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for containerName in workContainers: {
   parent: blobService
@@ -185,9 +184,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               blobTypes: [
                 'blockBlob'
               ]
-              prefixMatch: [
-                'chunks/'
-              ]
+              prefixMatch: [for c in containers.chunkRetention: '${c}/']
             }
             actions: {
               baseBlob: {
@@ -212,9 +209,8 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               blobTypes: [
                 'blockBlob'
               ]
-              prefixMatch: [
-                'outputs/'
-              ]
+              // work/ holds transcript text: kept and deleted exactly as outputs are
+              prefixMatch: [for c in containers.evidenceRetention: '${c}/']
             }
             actions: {
               baseBlob: {
@@ -239,9 +235,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               blobTypes: [
                 'blockBlob'
               ]
-              prefixMatch: [
-                'deadletter/'
-              ]
+              prefixMatch: [for c in containers.deadletterRetention: '${c}/']
             }
             actions: {
               baseBlob: {
