@@ -13,6 +13,7 @@ is kept once, the more confident of the two (higher ``avg_logprob``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -33,6 +34,11 @@ class ChunkSegments:
 
 def _norm(text: str) -> str:
     return " ".join(text.lower().split())
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words without punctuation: how two hearings of one voice are compared."""
+    return re.sub(r"[^\w\s]", "", text.lower()).split()
 
 
 def merge_chunks(chunks: Sequence[ChunkSegments]) -> list[Segment]:
@@ -64,7 +70,7 @@ def _similar(a: list[str], b: list[str]) -> bool:
 
 def _echo_of(seg: Segment, merged: list[Segment]) -> int | None:
     """Index of a kept segment of another track that says the same words at the same time."""
-    words = _norm(seg.text).split()
+    words = _words(seg.text)
     for k in range(len(merged) - 1, -1, -1):
         m = merged[k]
         if m.start < seg.start - _LONGEST_SEGMENT_S:
@@ -73,7 +79,7 @@ def _echo_of(seg: Segment, merged: list[Segment]) -> int | None:
             continue
         overlap = min(m.end, seg.end) - max(m.start, seg.start)
         shorter = min(m.end - m.start, seg.end - seg.start)
-        if words and overlap > 0 and overlap >= 0.5 * shorter and _similar(_norm(m.text).split(), words):
+        if words and overlap > 0 and overlap >= 0.5 * shorter and _similar(_words(m.text), words):
             return k
     return None
 
