@@ -2,13 +2,15 @@
 
 Every audio track (``shared.media.tracks``) is searched for speech, so speech on a track that is not
 the default one is never lost. One streamed pass per track: decode → Silero VAD → speech pieces →
-chunks, each chunk tagged with its track; all tracks share the container's timeline. Only audio that a chunk may
-still need is buffered (at most about one chunk plus a bounded VAD look-ahead), so memory does
-not depend on the recording's length. Each chunk is a contiguous span [start_s, end_s) of the
-track, encoded as FLAC and handed to `write_chunk(index, flac_bytes) -> ref` (indexes count on
-across tracks); its windows are
-(start, end) seconds relative to the chunk start and cover speech only. Silence longer than
-`MAX_GAP_S` ends a chunk, so long silences and non-speech are never sent to Whisper.
+chunks, each chunk tagged with its track; all tracks share the container's timeline. A channel track
+is gated against its stream's other channel (``AudioDecoder`` ``gate_db``), so a voice that one
+microphone hears as bleed is transcribed once, on the track of the microphone it is close to. Only
+audio that a chunk may still need is buffered (at most about one chunk plus a bounded VAD
+look-ahead), so memory does not depend on the recording's length. Each chunk is a contiguous span
+[start_s, end_s) of the track, encoded as FLAC and handed to `write_chunk(index, flac_bytes) -> ref`
+(indexes count on across tracks); its windows are (start, end) seconds relative to the chunk start
+and cover speech only. Silence longer than `MAX_GAP_S` ends a chunk, so long silences and non-speech
+are never sent to Whisper.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 from shared.media.decode import AudioDecoder
 from shared.media.flac import encode_flac
 from shared.media.probe import probe
-from shared.media.tracks import Track
+from shared.media.tracks import SEPARATION_DB, Track
 from shared.media.vad import FRAME, SAMPLE_RATE, Piece, SileroVad, SpeechSegmenter, VadOptions
 
 MAX_GAP_S = 10.0  # a silence longer than this ends a chunk
@@ -229,7 +231,8 @@ def plan_chunks(
         )  # fmt: skip
         decoder = AudioDecoder(
             Path(path), block=round(DECODE_BLOCK_S * SAMPLE_RATE), stream_index=track.stream_index,
-            channel=track.channel, max_duration_s=max_duration_s,
+            channel=track.channel, gate_db=None if track.channel is None else SEPARATION_DB,
+            max_duration_s=max_duration_s,
         )  # fmt: skip
         speech = _plan_track(decoder, builder, vad_model, vad, round(window_s * SAMPLE_RATE))
         chunks += builder.chunks

@@ -3,7 +3,9 @@
 Only the chosen audio stream is demuxed; video packets are discarded by the demuxer. Audio is
 resampled with FFmpeg's resampler and handed out in fixed-size blocks, so memory stays bounded
 whatever the input length. One channel of a stream can be taken alone (a stereo recorder with a mic
-per channel); otherwise the channels are downmixed. Corrupt packets are skipped and counted. The
+per channel), optionally gated: where another channel is ``gate_db`` louder, what this channel holds is
+that other voice's bleed, and it is silenced (it is transcribed on the other channel's track);
+otherwise the channels are downmixed. Corrupt packets are skipped and counted. The
 audio is placed on the container's timeline (``shared.media.timeline``): a late start and a hole in
 the timestamps become silence, so every sample keeps the time the video player shows.
 """
@@ -159,8 +161,9 @@ class AudioDecoder:
     """Iterate float32 mono blocks of `block` samples (last one shorter) decoded from `path`.
 
     `stream_index` picks the audio stream (default: the default one), `channel` one of its channels
-    (default: all, downmixed). The first block starts at the container's time 0. `max_duration_s`
-    stops decoding with MediaError(too_long) once the placed audio passes it.
+    (default: all, downmixed), `gate_db` silences it in 32 ms steps where another channel is that much
+    louder (bleed of a voice that another track carries). The first block starts at the container's
+    time 0. `max_duration_s` stops decoding with MediaError(too_long) once the placed audio passes it.
     After iteration: `samples` (total output samples), `bad_packets` (skipped corrupt packets),
     `demux_errors`, `start_s` (leading silence: where the stream starts), `gap_s` (silence inserted
     for holes inside the stream).
@@ -174,6 +177,7 @@ class AudioDecoder:
         block: int = 30 * SAMPLE_RATE,
         stream_index: int | None = None,
         channel: int | None = None,
+        gate_db: float | None = None,
         max_duration_s: float | None = None,
     ) -> None:
         self.path = Path(path)
@@ -181,6 +185,7 @@ class AudioDecoder:
         self.block = block
         self.stream_index = stream_index
         self.channel = channel
+        self.gate = None if gate_db is None else 10 ** (gate_db / 10)
         self.max_duration_s = max_duration_s
         self.samples = 0
         self.bad_packets = 0
@@ -239,13 +244,28 @@ class AudioDecoder:
         for f in frames:
             a = f.to_ndarray()
             if self.channel is not None:
-                a = a[min(self.channel, a.shape[0] - 1)]
+                own = a[min(self.channel, a.shape[0] - 1)]
+                a = own if self.gate is None or a.shape[0] < 2 else _gated(own, a, self.gate)
             yield from self._emit_array(a.reshape(-1).astype(np.float32, copy=False))
 
     def _emit_array(self, pcm: np.ndarray) -> Iterator[np.ndarray]:
         if len(pcm):
             self.samples += len(pcm)
             yield pcm
+
+
+GATE_STEP = 512  # samples (32 ms at 16 kHz) per gating decision
+
+
+def _gated(own: np.ndarray, planar: np.ndarray, ratio: float) -> np.ndarray:
+    """`own` with every 32 ms step silenced where some channel of `planar` has `ratio` times its energy."""
+    n = len(own)
+    pad = (-n) % GATE_STEP
+    x = np.pad(planar, ((0, 0), (0, pad))).reshape(planar.shape[0], -1, GATE_STEP)
+    energy = np.mean(x * x, axis=2)
+    mine = np.mean(np.pad(own, (0, pad)).reshape(-1, GATE_STEP) ** 2, axis=1)
+    bleed = np.repeat(energy.max(axis=0) > ratio * mine, GATE_STEP)[:n]
+    return np.where(bleed, np.float32(0.0), own).astype(np.float32, copy=False)
 
 
 class _Blocker:

@@ -150,6 +150,8 @@ def test_stereo_with_a_voice_per_channel_is_two_tracks(tmp_path, vad_model_path)
         assert _lag(ref[SR : 20 * SR], out[SR - 2400 :])[1] > 0.9
     plan = plan_chunks(path, Store(), vad_model=vad_model_path, tracks=info.tracks)
     assert {c.track for c in plan.chunks} == {1, 2}
+    # each track holds its own speaker's turns only: the right mic's bleed of the left voice is gated
+    assert all(t.speech_s < 14.0 for t in plan.tracks), [t.speech_s for t in plan.tracks]
     for track, turns in ((1, (0, 12)), (2, (6, 18))):  # each track's speech where its speaker talks
         starts = [s for t, s, _ in _windows(plan) if t == track]
         assert starts and all(any(a - 0.6 <= s <= a + 6 for a in turns) for s in starts)
