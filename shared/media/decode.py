@@ -186,6 +186,8 @@ class AudioDecoder:
         self.stream_index = stream_index
         self.channel = channel
         self.gate = None if gate_db is None else 10 ** (gate_db / 10)
+        self._held: list[np.ndarray] = []  # planar audio awaiting the gate
+        self._held_n = 0
         self.max_duration_s = max_duration_s
         self.samples = 0
         self.bad_packets = 0
@@ -226,27 +228,47 @@ class AudioDecoder:
                 if resampler is None or k != key:  # first frame, or the rate/layout changed: flush, start anew
                     if resampler is not None:
                         yield from self._emit(resampler.resample(None))
+                        yield from self._release(final=True)
                     resampler = self._resampler(frame)
                     key = k
                 ts = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
                 fill = timeline.silence_before(ts)
                 expected = frame.samples * self.sample_rate / frame.sample_rate
                 timeline.place(fill, expected)  # raises too_long before any of it is handed on
+                if fill:
+                    yield from self._release(final=True)  # held audio goes out before the silence after it
                 for i in range(0, fill, 10 * self.sample_rate):  # bounded blocks of silence
                     yield from self._emit_array(np.zeros(min(fill - i, 10 * self.sample_rate), np.float32))
                 frame.pts = None  # let the resampler run on sample count, not on (possibly wrong) pts
                 yield from self._emit(resampler.resample(frame))
         if resampler is not None:
             yield from self._emit(resampler.resample(None))
+        yield from self._release(final=True)
         self.demux_errors = counts.get("demux_errors", 0)
 
     def _emit(self, frames: list[av.AudioFrame]) -> Iterator[np.ndarray]:
         for f in frames:
             a = f.to_ndarray()
-            if self.channel is not None:
-                own = a[min(self.channel, a.shape[0] - 1)]
-                a = own if self.gate is None or a.shape[0] < 2 else _gated(own, a, self.gate)
-            yield from self._emit_array(a.reshape(-1).astype(np.float32, copy=False))
+            if self.channel is None:
+                yield from self._emit_array(a.reshape(-1).astype(np.float32, copy=False))
+            elif self.gate is None or a.shape[0] < 2:
+                yield from self._emit_array(a[min(self.channel, a.shape[0] - 1)].astype(np.float32, copy=False))
+            else:  # gated in batches: frames are a few hundred samples, the gate works in 32 ms steps
+                self._held.append(a)
+                self._held_n += a.shape[1]
+                if self._held_n >= GATE_BATCH:
+                    yield from self._release(final=False)
+
+    def _release(self, *, final: bool) -> Iterator[np.ndarray]:
+        """Gate and hand on the held planar audio (whole 32 ms steps only, unless `final`)."""
+        if not self._held:
+            return
+        x = np.concatenate(self._held, axis=1) if len(self._held) > 1 else self._held[0]
+        n = x.shape[1] if final else x.shape[1] - x.shape[1] % GATE_STEP
+        rest = x[:, n:]
+        self._held, self._held_n = ([rest], rest.shape[1]) if rest.shape[1] else ([], 0)
+        if n:
+            yield from self._emit_array(_gated(x[:, :n], min(self.channel or 0, x.shape[0] - 1), self.gate or 1.0))
 
     def _emit_array(self, pcm: np.ndarray) -> Iterator[np.ndarray]:
         if len(pcm):
@@ -255,17 +277,22 @@ class AudioDecoder:
 
 
 GATE_STEP = 512  # samples (32 ms at 16 kHz) per gating decision
+GATE_BATCH = 32 * GATE_STEP  # audio gated at a time (about 1 s)
 
 
-def _gated(own: np.ndarray, planar: np.ndarray, ratio: float) -> np.ndarray:
-    """`own` with every 32 ms step silenced where some channel of `planar` has `ratio` times its energy."""
-    n = len(own)
-    pad = (-n) % GATE_STEP
-    x = np.pad(planar, ((0, 0), (0, pad))).reshape(planar.shape[0], -1, GATE_STEP)
-    energy = np.mean(x * x, axis=2)
-    mine = np.mean(np.pad(own, (0, pad)).reshape(-1, GATE_STEP) ** 2, axis=1)
-    bleed = np.repeat(energy.max(axis=0) > ratio * mine, GATE_STEP)[:n]
-    return np.where(bleed, np.float32(0.0), own).astype(np.float32, copy=False)
+def _gated(planar: np.ndarray, channel: int, ratio: float) -> np.ndarray:
+    """Channel `channel` of `planar` with every 32 ms step silenced where another channel has `ratio`
+    times its energy."""
+    own = planar[channel]
+    n = planar.shape[1]
+    steps = -(-n // GATE_STEP)
+    x = planar if n == steps * GATE_STEP else np.pad(planar, ((0, 0), (0, steps * GATE_STEP - n)))
+    x = x.reshape(planar.shape[0], steps, GATE_STEP)
+    energy = np.einsum("cst,cst->cs", x, x)
+    bleed = energy.max(axis=0) > ratio * energy[channel]
+    if not bleed.any():
+        return own
+    return np.where(np.repeat(bleed, GATE_STEP)[:n], np.float32(0.0), own).astype(np.float32, copy=False)
 
 
 class _Blocker:
