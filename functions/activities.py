@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 from functions.guards import chunk_ref, pinned_source, work_ref
@@ -65,11 +66,13 @@ def probe_media(p: dict[str, Any]) -> dict[str, Any]:
         job.job_id,
         lambda j: j.with_changes(
             source=type(j.source)(**source),
-            summary={**j.summary, "duration_s": round(info.duration_s, 3), "format": info.format_name},
+            summary={**j.summary, "duration_s": round(info.duration_s, 3), "format": info.format_name,
+                     "tracks": [t.to_dict() for t in info.tracks]},
         ),
     )
     write_json(_work(p, "probe.json"), info.to_dict())
-    return {"sha256": info.sha256, "duration_s": round(info.duration_s, 3), "format": info.format_name}
+    return {"sha256": info.sha256, "duration_s": round(info.duration_s, 3), "format": info.format_name,
+            "tracks": len(info.tracks)}
 
 
 def plan_chunks(p: dict[str, Any]) -> dict[str, Any]:
@@ -82,21 +85,28 @@ def plan_chunks(p: dict[str, Any]) -> dict[str, Any]:
         svc.blobs.upload(ref, flac, overwrite=True, content_type="audio/flac")
         return ref
 
+    tracks = [media.Track.from_dict(t) for t in job.summary["tracks"]] if "tracks" in job.summary else None
     try:
         with pinned_source(job) as path:
             plan = media.plan_chunks(
-                path, write_chunk, vad_model=svc.vad_model, max_chunk_s=svc.settings.chunk_minutes * 60
-            )
+                path, write_chunk, vad_model=svc.vad_model, max_chunk_s=svc.settings.chunk_minutes * 60,
+                tracks=tracks, max_duration_s=svc.settings.max_duration_s,
+            )  # fmt: skip
     except media.MediaError as e:
         return {"error": {"code": f"media.{e.code}", "message": e.message}}
     plan_ref = write_json(_work(p, "plan.json"), plan.to_dict())
+    heard = [{**t.to_dict(), "speech_s": round(t.speech_s, 3), "duration_s": round(t.duration_s, 3)}
+             for t in plan.tracks]  # labels and measures only, never content
+    mutate_job(svc.jobs, job.force_id, job.job_id, lambda j: j.with_changes(summary={**j.summary, "tracks": heard}))
     set_stage(svc.jobs, job.force_id, job.job_id, "transcribing", events=svc.events,
               chunks_total=len(plan.chunks), chunks_done=0)
-    return {"plan_ref": plan_ref, "chunks": len(plan.chunks), "speech_s": round(plan.speech_s, 3)}
+    return {"plan_ref": plan_ref, "chunks": len(plan.chunks), "speech_s": round(plan.speech_s, 3),
+            "tracks": len(plan.tracks)}
 
 
 def transcribe_chunk(p: dict[str, Any]) -> dict[str, Any]:
-    """Whisper over one chunk's speech windows; segments stored on the chunk's own timeline."""
+    """Whisper over one chunk's speech windows; segments stored on the chunk's own timeline, tagged
+    with the chunk's track."""
     svc = get_services()
     job = load_job(svc.jobs, p["force_id"], p["job_id"])
     task = p.get("task", "transcribe")
@@ -110,7 +120,8 @@ def transcribe_chunk(p: dict[str, Any]) -> dict[str, Any]:
             "offset_s": chunk.start_s,
             "language": result.language,
             "language_probability": result.language_probability,
-            "segments": [s.to_dict() for s in result.segments],
+            "track": chunk.track,
+            "segments": [replace(s, track=chunk.track).to_dict() for s in result.segments],
             "skipped": [[round(s + chunk.start_s, 3), round(e + chunk.start_s, 3), r] for s, e, r in result.skipped],
         },
     )

@@ -48,6 +48,7 @@ def render_outputs(p: dict[str, Any]) -> dict[str, Any]:
         created_at=job.created_at,
         skipped=merged.get("skipped", []),
         speech_s=p.get("speech_s"),
+        tracks=job.summary.get("tracks", ()),
     )
     stem = job.source.name.rsplit(".", 1)[0] or "transcript"
     formats = [f for f in FORMATS if f in (job.options.get("formats") or FORMATS)]

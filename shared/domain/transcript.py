@@ -27,7 +27,11 @@ class Word:
 
 @dataclass(frozen=True)
 class Segment:
-    """One decoded segment. Times are seconds; the engine reports them relative to the audio it was given."""
+    """One decoded segment. Times are seconds; the engine reports them relative to the audio it was given.
+
+    ``track`` is the 1-based number of the audio track it was heard on (None: not known, e.g. straight
+    from the engine before the pipeline tags it).
+    """
 
     start: float
     end: float
@@ -38,6 +42,7 @@ class Segment:
     compression_ratio: float
     temperature: float = 0.0
     words: tuple[Word, ...] | None = None
+    track: int | None = None
 
     def shifted(self, offset: float) -> Segment:
         """The same segment moved by ``offset`` seconds (chunk offset → source timeline)."""
@@ -46,7 +51,7 @@ class Segment:
         )
         return Segment(
             round(self.start + offset, 3), round(self.end + offset, 3), self.text, self.language,
-            self.avg_logprob, self.no_speech_prob, self.compression_ratio, self.temperature, words,
+            self.avg_logprob, self.no_speech_prob, self.compression_ratio, self.temperature, words, self.track,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +67,7 @@ class Segment:
             avg_logprob=float(d["avg_logprob"]), no_speech_prob=float(d["no_speech_prob"]),
             compression_ratio=float(d["compression_ratio"]), temperature=float(d.get("temperature", 0.0)),
             words=None if words is None else tuple(Word.from_dict(w) for w in words),
+            track=None if d.get("track") is None else int(d["track"]),
         )
 
 

@@ -1,10 +1,12 @@
-"""Media step: probe, streamed decode to 16 kHz mono, Silero VAD, chunk plan, FLAC chunks."""
+"""Media step: probe, audio tracks, streamed decode to 16 kHz mono on the container timeline, Silero VAD,
+chunk plan, FLAC chunks."""
 
-from shared.media.chunking import ChunkPlan, PlannedChunk, plan_chunks
+from shared.media.chunking import ChunkPlan, PlannedChunk, TrackPlan, plan_chunks
 from shared.media.decode import iter_audio
 from shared.media.errors import MediaError
 from shared.media.flac import encode_flac, load_audio
 from shared.media.probe import MediaInfo, StreamInfo, probe
+from shared.media.tracks import Track
 from shared.media.vad import VadOptions
 
 __all__ = [
@@ -13,6 +15,8 @@ __all__ = [
     "MediaInfo",
     "PlannedChunk",
     "StreamInfo",
+    "Track",
+    "TrackPlan",
     "VadOptions",
     "encode_flac",
     "iter_audio",

@@ -1,17 +1,22 @@
 """Plan a recording into FLAC chunks (≤ max_chunk_s, cut in silence) and Whisper windows (≤ window_s).
 
-One streamed pass: decode → Silero VAD → speech pieces → chunks. Only audio that a chunk may
-still need is buffered (at most about one chunk plus a bounded VAD look-ahead), so memory does
-not depend on the recording's length. Each chunk is a contiguous span [start_s, end_s) of the
-source, encoded as FLAC and handed to `write_chunk(index, flac_bytes) -> ref`; its windows are
-(start, end) seconds relative to the chunk start and cover speech only. Silence longer than
-`MAX_GAP_S` ends a chunk, so long silences and non-speech are never sent to Whisper.
+Every audio track (``shared.media.tracks``) is searched for speech, so speech on a track that is not
+the default one is never lost. One streamed pass per track: decode → Silero VAD → speech pieces →
+chunks, each chunk tagged with its track; all tracks share the container's timeline. A channel track
+is gated against its stream's other channel (``AudioDecoder`` ``gate_db``), so a voice that one
+microphone hears as bleed is transcribed once, on the track of the microphone it is close to. Only
+audio that a chunk may still need is buffered (at most about one chunk plus a bounded VAD
+look-ahead), so memory does not depend on the recording's length. Each chunk is a contiguous span
+[start_s, end_s) of the track, encoded as FLAC and handed to `write_chunk(index, flac_bytes) -> ref`
+(indexes count on across tracks); its windows are (start, end) seconds relative to the chunk start
+and cover speech only. Silence longer than `MAX_GAP_S` ends a chunk, so long silences and non-speech
+are never sent to Whisper.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,8 @@ import numpy as np
 
 from shared.media.decode import AudioDecoder
 from shared.media.flac import encode_flac
+from shared.media.probe import probe
+from shared.media.tracks import SEPARATION_DB, Track
 from shared.media.vad import FRAME, SAMPLE_RATE, Piece, SileroVad, SpeechSegmenter, VadOptions
 
 MAX_GAP_S = 10.0  # a silence longer than this ends a chunk
@@ -35,6 +42,7 @@ class PlannedChunk:
     start_s: float  # offset on the source timeline
     end_s: float
     windows: tuple[tuple[float, float], ...]  # relative to start_s
+    track: int = 1  # Track.number of the audio it was cut from
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +51,7 @@ class PlannedChunk:
             "start_s": self.start_s,
             "end_s": self.end_s,
             "windows": [list(w) for w in self.windows],
+            "track": self.track,
         }
 
     @classmethod
@@ -53,15 +62,34 @@ class PlannedChunk:
             start_s=float(d["start_s"]),
             end_s=float(d["end_s"]),
             windows=tuple((float(a), float(b)) for a, b in d["windows"]),
+            track=int(d.get("track", 1)),
         )
+
+
+@dataclass(frozen=True)
+class TrackPlan:
+    """What planning found on one track: its speech (padded) and its length on the timeline."""
+
+    track: Track
+    speech_s: float
+    duration_s: float
+    chunks: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.track.to_dict(), "speech_s": self.speech_s, "duration_s": self.duration_s, "chunks": self.chunks}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrackPlan:
+        return cls(Track.from_dict(d), float(d["speech_s"]), float(d["duration_s"]), int(d["chunks"]))
 
 
 @dataclass(frozen=True)
 class ChunkPlan:
     chunks: tuple[PlannedChunk, ...]
-    speech_s: float  # total length of the speech pieces (padded)
-    duration_s: float  # decoded length of the source
+    speech_s: float  # total length of the speech pieces (padded), all tracks
+    duration_s: float  # decoded length of the source: the longest track on the timeline
     skipped_packets: int = 0  # corrupt packets skipped while decoding
+    tracks: tuple[TrackPlan, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +97,7 @@ class ChunkPlan:
             "speech_s": self.speech_s,
             "duration_s": self.duration_s,
             "skipped_packets": self.skipped_packets,
+            "tracks": [t.to_dict() for t in self.tracks],
         }
 
     @classmethod
@@ -78,6 +107,7 @@ class ChunkPlan:
             speech_s=float(d["speech_s"]),
             duration_s=float(d["duration_s"]),
             skipped_packets=int(d.get("skipped_packets", 0)),
+            tracks=tuple(TrackPlan.from_dict(t) for t in d.get("tracks", ())),
         )
 
 
@@ -113,8 +143,12 @@ class _AudioBuffer:
 
 
 class _ChunkBuilder:
-    def __init__(self, write_chunk: Callable[[int, bytes], str], max_chunk: int, window: int) -> None:
+    def __init__(
+        self, write_chunk: Callable[[int, bytes], str], max_chunk: int, window: int, *, track: int = 1, first: int = 0
+    ) -> None:
         self.write_chunk = write_chunk
+        self.track = track
+        self.first = first
         self.max_chunk = max_chunk
         self.window = window
         self.max_gap = round(MAX_GAP_S * SAMPLE_RATE)
@@ -149,10 +183,10 @@ class _ChunkBuilder:
         """Write the first k open pieces as a chunk; the rest stay open."""
         pieces, self.pieces = self.pieces[:k], self.pieces[k:]
         start, end = pieces[0].start, pieces[-1].end
-        index = len(self.chunks)
+        index = self.first + len(self.chunks)
         ref = self.write_chunk(index, encode_flac(audio.slice(start, end)))
         windows = tuple(((a - start) / SAMPLE_RATE, (b - start) / SAMPLE_RATE) for a, b in self._windows(pieces))
-        self.chunks.append(PlannedChunk(index, ref, start / SAMPLE_RATE, end / SAMPLE_RATE, windows))
+        self.chunks.append(PlannedChunk(index, ref, start / SAMPLE_RATE, end / SAMPLE_RATE, windows, self.track))
 
     def _windows(self, pieces: list[Piece]) -> list[tuple[int, int]]:
         """Group adjacent pieces into windows of at most `window` samples (pieces never exceed it).
@@ -197,18 +231,50 @@ def plan_chunks(
     max_chunk_s: float = 300.0,
     window_s: float = 30.0,
     vad: VadOptions = DEFAULT_VAD,
+    tracks: Sequence[Track] | None = None,
+    max_duration_s: float | None = None,
 ) -> ChunkPlan:
-    """Decode `path` once, find speech, and write ≤ max_chunk_s FLAC chunks cut in silence.
+    """Decode each track of `path` once, find speech, and write ≤ max_chunk_s FLAC chunks cut in silence.
 
-    No speech anywhere gives an empty plan. Undecodable input raises MediaError.
+    `tracks` defaults to the probe's (every audio track; costs one more decode pass, so the pipeline
+    passes the probe's). No speech anywhere gives an empty plan.
+    Undecodable input raises MediaError; so does audio running past `max_duration_s` (too_long),
+    as soon as decoding reaches the limit.
     """
     if window_s <= 0 or max_chunk_s < window_s:
         raise ValueError("need 0 < window_s <= max_chunk_s")
-    window = round(window_s * SAMPLE_RATE)
-    decoder = AudioDecoder(Path(path), block=round(DECODE_BLOCK_S * SAMPLE_RATE))
+    if tracks is None:
+        tracks = probe(Path(path), max_duration_s=max_duration_s).tracks
+    chunks: list[PlannedChunk] = []
+    plans: list[TrackPlan] = []
+    skipped = 0
+    for track in tracks:
+        builder = _ChunkBuilder(
+            write_chunk, round(max_chunk_s * SAMPLE_RATE), round(window_s * SAMPLE_RATE),
+            track=track.number, first=len(chunks),
+        )  # fmt: skip
+        decoder = AudioDecoder(
+            Path(path), block=round(DECODE_BLOCK_S * SAMPLE_RATE), stream_index=track.stream_index,
+            channel=track.channel, gate_db=None if track.channel is None else SEPARATION_DB,
+            max_duration_s=max_duration_s,
+        )  # fmt: skip
+        speech = _plan_track(decoder, builder, vad_model, vad, round(window_s * SAMPLE_RATE))
+        chunks += builder.chunks
+        skipped += decoder.bad_packets
+        plans.append(TrackPlan(track, speech / SAMPLE_RATE, decoder.samples / SAMPLE_RATE, len(builder.chunks)))
+    return ChunkPlan(
+        chunks=tuple(chunks),
+        speech_s=sum(p.speech_s for p in plans),
+        duration_s=max((p.duration_s for p in plans), default=0.0),
+        skipped_packets=skipped,
+        tracks=tuple(plans),
+    )
+
+
+def _plan_track(decoder: AudioDecoder, builder: _ChunkBuilder, vad_model: Path, vad: VadOptions, window: int) -> int:
+    """Stream one track through VAD into `builder`; the speech found, in samples."""
     model = SileroVad(vad_model)
     seg = SpeechSegmenter(vad, max_piece=window)
-    builder = _ChunkBuilder(write_chunk, round(max_chunk_s * SAMPLE_RATE), window)
     audio = _AudioBuffer()
     carry = np.zeros(0, np.float32)
     speech = 0
@@ -234,9 +300,4 @@ def plan_chunks(
     take(seg.finish(audio.end))
     if builder.pieces:
         builder.close(audio, len(builder.pieces))
-    return ChunkPlan(
-        chunks=tuple(builder.chunks),
-        speech_s=speech / SAMPLE_RATE,
-        duration_s=decoder.samples / SAMPLE_RATE,
-        skipped_packets=decoder.bad_packets,
-    )
+    return speech

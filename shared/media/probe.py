@@ -1,8 +1,14 @@
-"""Probe a recording: container, streams, measured duration, and SHA-256 of the original bytes.
+"""Probe a recording: container, streams, audio tracks, measured durations, SHA-256 of the original bytes.
 
 The file is opened read-only. The hash covers every byte of the file and is computed from the
 bytes FFmpeg reads while demuxing (when it reads them in order), topped up by a block read of
 whatever it skipped, so the whole file is never held in memory and is usually read only once.
+
+Every audio stream is decoded in that same pass and measured by the samples it decodes to, placed on
+the container's timeline (``shared.media.timeline``): its start, its holes, its end. Truncation is
+judged per audio stream, against that stream's own declared length (never the container's or the
+video's: phone and body-worn exports routinely end their audio before their video). The duration
+limit is checked on placed samples as they decode, so decoding stops at the limit.
 """
 
 from __future__ import annotations
@@ -10,26 +16,42 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import struct
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import av
 import av.error
+import numpy as np
 
-from shared.media.decode import check_file, demux_packets, open_container, select_audio_stream
-from shared.media.errors import NO_AUDIO_DECODED, TOO_LONG, TRUNCATED, MediaError
+from shared.media.decode import (
+    check_file,
+    container_origin,
+    demux_packets,
+    has_decoder,
+    open_container,
+    select_audio_stream,
+)
+from shared.media.errors import NO_AUDIO_DECODED, TRUNCATED, MediaError
+from shared.media.timeline import Timeline
+from shared.media.tracks import ChannelStats, Track
 
 HASH_BLOCK = 1024 * 1024
-# Containers whose header states the true length (so a shortfall of data means truncation).
+# Containers whose streams declare their own length (so a shortfall of data means truncation).
 _DECLARED_LENGTH_FORMATS = ("mov", "mp4", "matroska", "flac", "mp3")
 _TRUNCATION_TOLERANCE_S = 2.0
 _TRUNCATION_TOLERANCE_FRAC = 0.10
+_MKV_DURATION = re.compile(r"^(\d+):(\d\d):(\d\d(?:\.\d+)?)$")
 
 
 @dataclass(frozen=True)
 class StreamInfo:
+    """One stream. Audio streams also carry what decoding measured, in seconds on the container's
+    timeline: ``start_s`` (first audio), ``end_s`` (last audio), ``decoded_s`` (audio decoded, holes
+    excluded) and ``gap_s`` (silence placed in holes). ``duration_s`` is the stream's own declared length."""
+
     index: int
     kind: str  # "audio" | "video" | "subtitle" | "data" ...
     codec: str
@@ -37,6 +59,10 @@ class StreamInfo:
     channels: int | None
     language: str | None
     duration_s: float | None
+    start_s: float | None = None
+    end_s: float | None = None
+    decoded_s: float | None = None
+    gap_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -45,15 +71,17 @@ class MediaInfo:
     size_bytes: int
     sha256: str
     format_name: str
-    duration_s: float  # measured from the chosen audio stream's packets
+    duration_s: float  # end of the last audio on the container timeline, from decoded samples
     streams: tuple[StreamInfo, ...]
-    audio_stream_index: int
+    audio_stream_index: int  # the default audio stream
     bit_rate: int | None = None
     declared_duration_s: float | None = None  # what the container header claims, if anything
+    tracks: tuple[Track, ...] = field(default_factory=tuple)  # every audio track to search for speech
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["streams"] = [asdict(s) for s in self.streams]
+        d["tracks"] = [t.to_dict() for t in self.tracks]
         return d
 
 
@@ -95,58 +123,116 @@ def probe(path: Path, *, max_duration_s: float | None = None) -> MediaInfo:
     with open(path, "rb") as raw:
         reader = _HashingReader(raw)
         with contextlib.closing(open_container(reader)) as c:  # type: ignore[arg-type]
-            streams = tuple(_stream_info(s) for s in c.streams)
-            audio = select_audio_stream(c)
-            audio_index = int(audio.index)
+            audio_index = int(select_audio_stream(c).index)
             fmt = c.format.name
             declared = c.duration / av.time_base if c.duration and c.duration > 0 else None
             bit_rate = int(c.bit_rate) if c.bit_rate else None
-            measured, decoded = _measure(c, audio)
+            measured = _measure(c, max_duration_s)
+            streams = tuple(_stream_info(s, fmt, measured.get(s.index)) for s in c.streams)
+            judged = any(f in fmt.split(",") for f in _DECLARED_LENGTH_FORMATS)
         if fmt == "wav":
             _check_riff_size(raw, size)
         sha = reader.finish()
-    if not decoded:
+    usable = {i: m for i, m in measured.items() if m.timeline.decoded > 0}
+    if not usable:
         raise MediaError(NO_AUDIO_DECODED, "the audio stream holds no decodable audio")
-    if measured <= 0:
-        raise MediaError(NO_AUDIO_DECODED, "the audio stream has zero duration")
-    if declared is not None and any(f in fmt.split(",") for f in _DECLARED_LENGTH_FORMATS):
-        short = declared - measured
-        if short > max(_TRUNCATION_TOLERANCE_S, _TRUNCATION_TOLERANCE_FRAC * declared):
-            raise MediaError(TRUNCATED, f"the header declares {declared:.1f} s but the data holds {measured:.1f} s")
-    if max_duration_s is not None and measured > max_duration_s:
-        raise MediaError(TOO_LONG, f"duration {measured:.0f} s exceeds the limit of {max_duration_s:.0f} s")
+    for i, m in sorted(usable.items()):
+        if judged and (want := streams_by_index(streams)[i].duration_s) is not None:
+            short = want - m.timeline.end_s
+            if short > max(_TRUNCATION_TOLERANCE_S, _TRUNCATION_TOLERANCE_FRAC * want):
+                raise MediaError(
+                    TRUNCATED, f"audio stream #{i} declares {want:.1f} s but its data holds {m.timeline.end_s:.1f} s"
+                )
     return MediaInfo(
         path_name=path.name,
         size_bytes=size,
         sha256=sha,
         format_name=fmt,
-        duration_s=round(measured, 6),
+        duration_s=round(max(m.timeline.end_s for m in usable.values()), 6),
         streams=streams,
         audio_stream_index=audio_index,
         bit_rate=bit_rate,
         declared_duration_s=round(declared, 6) if declared is not None else None,
+        tracks=_tracks(streams, usable),
     )
 
 
-def _measure(c: av.container.InputContainer, stream: Any) -> tuple[float, bool]:
-    """(span of the audio packets' timestamps in seconds, whether any packet decoded to audio)."""
-    tb = stream.time_base
-    first: float | None = None
-    end = 0.0
-    decoded = False
+class _Measure:
+    """What decoding one audio stream found: its placement and, for stereo, its channel statistics."""
+
+    def __init__(self, stream: Any, origin: float, limit_s: float | None) -> None:
+        self.stream = stream
+        self.timeline = Timeline(origin, limit_s=limit_s)
+        rate = stream.codec_context.sample_rate or 48000
+        self.channels = ChannelStats(rate) if stream.codec_context.channels == 2 else None
+
+    def add(self, frame: av.AudioFrame) -> None:
+        ts = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
+        self.timeline.place(self.timeline.silence_before(ts), frame.samples * self.timeline.rate / frame.sample_rate)
+        if self.channels is not None and len(frame.layout.channels) == 2:
+            self.channels.push(_planar(frame))
+
+
+def _planar(frame: av.AudioFrame) -> np.ndarray:
+    """A frame's samples as (channels, n) floats in [-1, 1]."""
+    a = frame.to_ndarray()
+    if not frame.format.is_planar:
+        a = a.reshape(-1, len(frame.layout.channels)).T
+    if a.dtype == np.uint8:
+        return (a.astype(np.float32) - 128.0) / 128.0
+    full_scale = {np.dtype(np.int16): 32768.0, np.dtype(np.int32): 2.0**31, np.dtype(np.int64): 2.0**63}
+    return a.astype(np.float32) / full_scale[a.dtype] if a.dtype in full_scale else a
+
+
+def _measure(c: av.container.InputContainer, limit_s: float | None) -> dict[int, _Measure]:
+    """Decode every decodable audio stream in one demux pass (stops at the duration limit)."""
+    origin = container_origin(c)
+    found = {s.index: _Measure(s, origin, limit_s) for s in c.streams if s.type == "audio" and has_decoder(s)}
     counts: dict[str, int] = {}
-    for packet in demux_packets(c, stream, counts):
-        if not packet.size:
+    for packet in demux_packets(c, [m.stream for m in found.values()], counts):
+        m = found.get(packet.stream.index)
+        if m is None or not packet.size:
             continue
-        if not decoded:  # decode until the first frame comes out: proves the codec data is sane
-            with contextlib.suppress(av.error.FFmpegError):
-                decoded = any(f.samples for f in stream.decode(packet))
-        if packet.pts is None or tb is None:
+        try:
+            frames = m.stream.decode(packet)
+        except av.error.FFmpegError:
             continue
-        start = float(packet.pts * tb)
-        first = start if first is None else min(first, start)
-        end = max(end, start + float((packet.duration or 0) * tb))
-    return (end - first if first is not None else 0.0), decoded
+        for frame in frames:
+            m.add(frame)
+    for m in found.values():  # frames still inside the decoder
+        with contextlib.suppress(av.error.FFmpegError, ValueError):
+            for frame in m.stream.decode(None):
+                m.add(frame)
+    return found
+
+
+def streams_by_index(streams: tuple[StreamInfo, ...]) -> dict[int, StreamInfo]:
+    return {s.index: s for s in streams}
+
+
+def _declared_s(s: Any, fmt: str) -> float | None:
+    """The stream's own declared length: Matroska's per-track DURATION tag, else the stream header's.
+
+    FFmpeg copies the container's duration into Matroska streams that declare none, so for Matroska
+    only the tag counts.
+    """
+    if "matroska" in fmt.split(","):
+        tag = _MKV_DURATION.match(str(s.metadata.get("DURATION", "")).strip())
+        return int(tag[1]) * 3600 + int(tag[2]) * 60 + float(tag[3]) if tag else None
+    return float(s.duration * s.time_base) if s.duration and s.duration > 0 and s.time_base else None
+
+
+def _tracks(streams: tuple[StreamInfo, ...], usable: dict[int, _Measure]) -> tuple[Track, ...]:
+    """Every decodable audio stream as a track, a stereo one with different content per channel as two."""
+    out: list[Track] = []
+    for s in streams:
+        m = usable.get(s.index)
+        if m is None:
+            continue
+        split = m.channels is not None and m.channels.separate()
+        for channel in (0, 1) if split else (None,):
+            out.append(Track(len(out) + 1, s.index, channel, s.channels, s.language))
+    return tuple(out)
 
 
 def _check_riff_size(fh: BinaryIO, size: int) -> None:
@@ -159,10 +245,11 @@ def _check_riff_size(fh: BinaryIO, size: int) -> None:
             raise MediaError(TRUNCATED, f"the WAV header declares {declared} bytes but the file has {size}")
 
 
-def _stream_info(s: Any) -> StreamInfo:
+def _stream_info(s: Any, fmt: str, m: _Measure | None) -> StreamInfo:
     cc = s.codec_context
     lang = s.metadata.get("language")
     audio = s.type == "audio"
+    t = m.timeline if m is not None and m.timeline.decoded > 0 else None
     return StreamInfo(
         index=s.index,
         kind=s.type,
@@ -170,5 +257,9 @@ def _stream_info(s: Any) -> StreamInfo:
         sample_rate=int(cc.sample_rate) if audio and cc.sample_rate else None,
         channels=int(cc.channels) if audio and cc.channels else None,
         language=lang if lang and lang != "und" else None,
-        duration_s=float(s.duration * s.time_base) if s.duration and s.time_base else None,
+        duration_s=_declared_s(s, fmt),
+        start_s=None if t is None else round(t.start_s or 0.0, 6),
+        end_s=None if t is None else round(t.end_s, 6),
+        decoded_s=None if t is None else round(t.decoded_s, 6),
+        gap_s=None if t is None else round(t.gap_s, 6),
     )

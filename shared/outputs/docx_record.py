@@ -29,6 +29,7 @@ from shared.outputs.layout import (
     line_text,
     paired_rows,
     timestamp,
+    track_prefix,
     translation_title,
 )
 
@@ -119,7 +120,7 @@ def render_docx(t: dict[str, Any]) -> bytes:
         doc.add_paragraph(NO_SPEECH)
     for s in t["segments"]:
         p = doc.add_paragraph()
-        p.add_run(f"[{timestamp(s['start'])} – {timestamp(s['end'])}] ").bold = True
+        p.add_run(f"[{timestamp(s['start'])} – {timestamp(s['end'])}] {track_prefix(t, s)}").bold = True
         _add_text(p, line_text(s["text"]))
 
     tr = t["translation"]
@@ -133,7 +134,9 @@ def render_docx(t: dict[str, Any]) -> bytes:
             _cell(cell, title, bold=True, width=width)
         for seg, translated in paired_rows(t):
             cells = _new_row(table)
-            _cell(cells[0], f"{timestamp(seg['start'])}\n{timestamp(seg['end'])}", width=widths[0])
+            when = f"{timestamp(seg['start'])}\n{timestamp(seg['end'])}"
+            tag = track_prefix(t, seg).rstrip(": ")
+            _cell(cells[0], f"{when}\n{tag}" if tag else when, width=widths[0])
             _cell(cells[1], line_text(seg["text"]), width=widths[1])
             _cell(cells[2], joined_text(translated), width=widths[2])
         if not t["segments"]:

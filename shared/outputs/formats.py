@@ -20,6 +20,7 @@ from shared.outputs.layout import (
     line_text,
     not_translated,
     paired_rows,
+    shows_tracks,
     timestamp,
     translation_lines,
     translation_title,
@@ -73,10 +74,15 @@ def render(transcript: dict[str, Any], fmt: Format, track: Track = "combined") -
     return render_subtitles(transcript, fmt, track).encode("utf-8")
 
 
-def _timed_lines(segments: list[dict[str, Any]]) -> list[str]:
+def _timed_lines(segments: list[dict[str, Any]], tracks: bool = False) -> list[str]:
+    """One line per segment; ``tracks`` names each segment's track (the record mixes tracks)."""
     if not segments:
         return [NO_SPEECH]
-    return [f"[{timestamp(s['start'])} --> {timestamp(s['end'])}] {line_text(s['text'])}" for s in segments]
+    out = []
+    for s in segments:
+        tag = f"Track {s['track']}: " if tracks and s.get("track") is not None else ""
+        out.append(f"[{timestamp(s['start'])} --> {timestamp(s['end'])}] {tag}{line_text(s['text'])}")
+    return out
 
 
 def _translation_lines(t: dict[str, Any]) -> list[str]:
@@ -92,7 +98,7 @@ def render_txt(t: dict[str, Any]) -> str:
     fields = header_fields(t)
     width = max(len(label) for label, _ in fields) + 2
     out = ["Transcript", "=" * 10, *(f"{label + ':':<{width}}{value}" for label, value in fields), ""]
-    out += _timed_lines(t["segments"])
+    out += _timed_lines(t["segments"], shows_tracks(t))
     if t["translation"] is not None:
         title = translation_title(t)
         out += ["", title, "=" * len(title), *_translation_lines(t)]

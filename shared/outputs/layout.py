@@ -99,6 +99,10 @@ def header_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
         fields.append(("Translation", f"{language_label(tr['language'])}, {tr['route']} route, {tr['model']['name']}"))
         if tr["route"] == "text-model":
             fields.append(("Translation model SHA-256", tr["model"]["sha256"]))
+    for track in t.get("tracks") or ():  # schema 1.2: every audio track searched for speech
+        found = track.get("speech_s")
+        heard = "speech not measured" if found is None else "no speech detected" if found == 0 else "speech found"
+        fields.append(("Audio track", f"{track['label']}: {heard}"))
     for gap in t.get("skipped") or ():  # schema 1.1; never text, only where and why
         reason = SKIP_REASONS.get(gap["reason"], gap["reason"])
         fields.append(("Not transcribed", f"{timestamp(gap['start'])} to {timestamp(gap['end'])} ({reason})"))
@@ -112,6 +116,16 @@ def header_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
         ("Software", f"{t['software']['name']} {t['software']['version']}"),
     ]
     return fields
+
+
+def shows_tracks(t: dict[str, Any]) -> bool:
+    """Whether segment lines name their track: only when speech came from more than one track."""
+    return len({s.get("track") for s in t["segments"]} - {None}) > 1
+
+
+def track_prefix(t: dict[str, Any], segment: dict[str, Any]) -> str:
+    """``"Track 2: "`` before a segment's text when the record mixes tracks, else ``""``."""
+    return f"Track {segment['track']}: " if segment.get("track") is not None and shows_tracks(t) else ""
 
 
 def paired_rows(t: dict[str, Any]) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:

@@ -100,7 +100,36 @@ def _segment(i: int, s: Segment) -> dict[str, Any]:
         "compression_ratio": _num(s.compression_ratio, 4, f"{at}.compression_ratio"),
         "temperature": _num(s.temperature, 4, f"{at}.temperature"),
         "words": words,
+        "track": _track_id(s.track, f"{at}.track"),
     }
+
+
+def _track_id(x: Any, what: str) -> int | None:
+    if x is not None and (isinstance(x, bool) or not isinstance(x, int) or x < 1):
+        raise ValueError(f"{what}: expected a track number >= 1, got {x!r}")
+    return x
+
+
+def _tracks(tracks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The audio tracks searched for speech: ``{number, stream_index, channel, language, label, speech_s}``."""
+    out = []
+    for i, t in enumerate(tracks):
+        at = f"tracks[{i}]"
+        channel = t.get("channel")
+        if channel is not None and (isinstance(channel, bool) or not isinstance(channel, int) or channel < 0):
+            raise ValueError(f"{at}.channel: expected a channel index >= 0 or null, got {channel!r}")
+        language = t.get("language")
+        out.append({
+            "id": _track_id(t.get("number"), f"{at}.number"),
+            "stream": int(_num(t.get("stream_index"), 0, f"{at}.stream_index", 0)),
+            "channel": channel,
+            "language": None if language is None else _str(language, f"{at}.language"),
+            "label": _str(t.get("label"), f"{at}.label"),
+            "speech_s": _opt(t.get("speech_s"), f"{at}.speech_s", _seconds),
+        })  # fmt: skip
+    if len({t["id"] for t in out}) != len(out):
+        raise ValueError("tracks: track numbers must be unique")
+    return out
 
 
 def _translation(tr: Mapping[str, Any], segment_ids: set[int]) -> dict[str, Any]:
@@ -157,6 +186,7 @@ def build_transcript(
     speech_s: float | None = None,
     software: Mapping[str, str] | None = None,
     skipped: Sequence[Sequence[Any]] = (),
+    tracks: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The canonical transcript dict, keys in their documented order.
 
@@ -168,6 +198,8 @@ def build_transcript(
     guards withheld (``shared.translation_guard``); their originals stay in ``segments``.
     ``skipped`` lists ``(start, end, reason)`` for speech the hallucination guards refused to write
     (e.g. ``repetition``): the transcript says where it is silent on purpose.
+    ``tracks`` lists the audio tracks searched for speech (``shared.media`` TrackPlan dicts:
+    ``number, stream_index, channel, language, label, speech_s``); each segment's ``track`` must be one.
     Raises ``ValueError`` on missing or non-finite values.
     """
     try:
@@ -178,6 +210,11 @@ def build_transcript(
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
         raise ValueError(f"source.size_bytes: expected a non-negative integer, got {size!r}")
     segs = [_segment(i, s) for i, s in enumerate(segments, start=1)]
+    track_list = _tracks(tracks)
+    known = {t["id"] for t in track_list}
+    for seg in segs:
+        if track_list and seg["track"] is not None and seg["track"] not in known:
+            raise ValueError(f"segments[{seg['id'] - 1}].track: {seg['track']} is not in tracks")
     opts = params.to_dict() if isinstance(params, TranscriptionOptions) else params
     sw = dict(software) if software is not None else default_software()
     return {
@@ -193,6 +230,7 @@ def build_transcript(
         "language": _str(language, "language"),
         "language_probability": _opt(language_probability, "language_probability", _prob),
         "speech_s": _opt(speech_s, "speech_s", _seconds),
+        "tracks": track_list,
         "segments": segs,
         "skipped": [{"start": _seconds(s, f"skipped[{i}].start"), "end": _seconds(e, f"skipped[{i}].end"),
                      "reason": _str(r, f"skipped[{i}].reason")} for i, (s, e, r) in enumerate(skipped)],

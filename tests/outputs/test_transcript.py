@@ -24,8 +24,11 @@ VALIDATOR = jsonschema.Draft202012Validator(load_schema(), format_checker=jsonsc
 def test_builds_documented_layout_from_segments() -> None:
     t = make_transcript()
     assert list(t) == ["schema_version", "job_id", "source", "language", "language_probability", "speech_s",
-                       "segments", "skipped", "translation", "model", "params", "created_at", "software"]
+                       "tracks", "segments", "skipped", "translation", "model", "params", "created_at", "software"]
     assert t["schema_version"] == SCHEMA_VERSION == "1.2"
+    assert t["tracks"] == [{"id": 1, "stream": 0, "channel": None, "language": None, "label": "Track 1 (stream #0)",
+                            "speech_s": 25.556}]
+    assert {s["track"] for s in t["segments"]} == {1}
     assert t["skipped"] == [{"start": 12.0, "end": 29.6, "reason": "repetition"}]
     assert t["source"] == {"name": "Interview 2025-03-01 Room 3.wav", "sha256": "3f1c" * 16,
                            "duration_s": 36010.123, "size_bytes": 1_152_323_456, "format": "wav"}
