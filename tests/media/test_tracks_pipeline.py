@@ -27,7 +27,7 @@ def _mkv(path: Path, tracks: list[AudioTrack], video_s: float | None = None) -> 
 
 
 def _plan_windows(app, job_id: str) -> list[tuple[int, float, float]]:  # type: ignore[no-untyped-def]
-    plan = json.loads(app.blobs.download(f"work/{job_id}/plan.json"))
+    plan = json.loads(app.blobs.download(f"work/{job_id}/a1/plan.json"))
     return [(c["track"], c["start_s"] + a, c["start_s"] + b) for c in plan["chunks"] for a, b in c["windows"]]
 
 

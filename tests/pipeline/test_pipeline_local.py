@@ -167,7 +167,7 @@ def test_speech_with_pauses_is_cut_in_silence_and_merged_in_order(
     app = make_app(tiny_whisper_package, chunk_minutes=1.0)
     final = app.run(app.submit(speech_with_pauses_wav, FAST)[0])
     assert final.status is JobStatus.SUCCEEDED, final.error
-    plan = json.loads(app.blobs.download(f"work/{final.job_id}/plan.json"))
+    plan = json.loads(app.blobs.download(f"work/{final.job_id}/a{final.attempt}/plan.json"))
     chunks = plan["chunks"]
     assert len(chunks) >= 4
     t = transcript_of(app, final)
