@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared.inference.package import FORMAT, MANIFEST, PackageIntegrityError, hash_files
+from shared.inference.package import FORMAT, MANIFEST, PackageIntegrityError, verify_files
 
 TASK = "speaker-embedding"
 GRAPH = "speaker_encoder.onnx"
@@ -60,13 +60,6 @@ def open_speaker_package(path: str | Path) -> SpeakerPackage:
     expected = manifest["files"]
     if not isinstance(expected, dict) or GRAPH not in expected:
         raise PackageIntegrityError(f"manifest does not list {GRAPH}")
-    actual = hash_files(root, exclude=(MANIFEST,))
-    if set(actual) != set(expected):
-        raise PackageIntegrityError(
-            f"files differ from the manifest: missing {sorted(set(expected) - set(actual))}, "
-            f"unexpected {sorted(set(actual) - set(expected))}")
-    changed = sorted(rel for rel in actual if actual[rel] != expected[rel])
-    if changed:
-        raise PackageIntegrityError(f"modified file(s): {', '.join(changed)}")
+    verify_files(root, expected)
     return SpeakerPackage(root, manifest, str(manifest["name"]), hashlib.sha256(raw).hexdigest(),
                           int(manifest["embedding_dim"]))

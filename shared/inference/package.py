@@ -173,7 +173,8 @@ def _check_manifest(manifest: Any) -> None:
             raise PackageIntegrityError(f"manifest does not list {rel} required by layout {layout!r}")
 
 
-def _verify_files(root: Path, expected: Mapping[str, str]) -> None:
+def verify_files(root: Path, expected: Mapping[str, str]) -> None:
+    """Every file beside the manifest is listed in ``expected`` with its SHA-256, and nothing else is there."""
     actual = list_files(root, exclude=(MANIFEST,))
     missing = sorted(set(expected) - set(actual))
     extra = sorted(set(actual) - set(expected))
@@ -214,7 +215,7 @@ def open_package(path: str | Path, verify: bool = True, expected_digest: str | N
         with _lock:
             cached = key is not None and _verified.get(key) == digest
         if not cached:
-            _verify_files(root, files)
+            verify_files(root, files)
             if key is not None:
                 with _lock:
                     _verified[key] = digest
