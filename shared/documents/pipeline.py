@@ -35,12 +35,14 @@ class PipelineOptions:
     source: str | None = None  # declared source language: no detection (target-language text still kept)
     languages: tuple[str, ...] = tuple(CASEWORK_LANGUAGES)
     target_confidence: float = 0.9  # a declared-source unit is kept only if identified as target this surely
+    unit_confidence: float = 0.9  # below this, a unit takes the document's dominant language (pt/es, hr/sr...)
     max_batch_items: int = 32
     max_batch_chars: int = 4000
 
     def as_dict(self) -> dict[str, Any]:
         return {"target_language": self.target, "source_language": self.source,
                 "candidate_languages": list(self.languages), "target_confidence": self.target_confidence,
+                "unit_confidence": self.unit_confidence,
                 "max_batch_items": self.max_batch_items, "max_batch_chars": self.max_batch_chars}
 
 
@@ -67,11 +69,13 @@ class DocumentTranslation:
 
 
 def unit_languages(units: Sequence[TextUnit], opts: PipelineOptions) -> list[str | None]:
-    """Each unit's language; short units take the document's dominant language (None if none)."""
+    """Each unit's language. A unit too short to identify, or identified less surely than
+    ``unit_confidence`` (a short line in a sibling language: "Onde estás agora?" reads as Spanish),
+    takes the document's dominant language among the surely identified units (None if none)."""
     found: list[tuple[str, float] | None] = [identify(u.text, opts.languages) for u in units]
     weights: Counter[str] = Counter()
     for unit, f in zip(units, found, strict=True):
-        if f:
+        if f and f[1] >= opts.unit_confidence:
             weights[f[0]] += len(unit.text)
     dominant = weights.most_common(1)[0][0] if weights else None
     out: list[str | None] = []
@@ -80,7 +84,8 @@ def unit_languages(units: Sequence[TextUnit], opts: PipelineOptions) -> list[str
             is_target = f is not None and f[0] == opts.target and f[1] >= opts.target_confidence
             out.append(opts.target if is_target else opts.source)
         else:
-            out.append(f[0] if f else dominant)
+            sure = f is not None and (f[1] >= opts.unit_confidence or dominant is None)
+            out.append(f[0] if sure and f is not None else dominant)
     return out
 
 

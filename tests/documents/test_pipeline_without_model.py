@@ -61,3 +61,16 @@ def test_declared_source_still_keeps_target_language(tmp_path: Path) -> None:
     assert [(s["status"], s["language"]) for s in report["segments"]] == [
         ("kept_target_language", "en"), ("kept_no_model", "pl")]
     assert report["parameters"]["source_language"] == "pl"
+
+
+def test_an_unsure_short_line_takes_the_documents_language() -> None:
+    """py3langid reads "Onde estás agora?" as Spanish (p ≈ 0.63); among Portuguese lines it is Portuguese,
+    while a surely identified line in another language keeps its own."""
+    from shared.documents.model import TextUnit
+    from shared.documents.pipeline import unit_languages
+
+    texts = ["Estou em casa com a minha mãe e o meu irmão.", "Onde estás agora?", "Dónde estás ahora, amigo mío?",
+             "Amanhã vou buscar o dinheiro ao banco."]
+    units = [TextUnit(i, {"kind": "line", "line": i + 1}, t) for i, t in enumerate(texts)]
+    assert unit_languages(units, PipelineOptions(target="en")) == ["pt", "pt", "es", "pt"]
+    assert unit_languages(units[1:2], PipelineOptions(target="en")) == ["es"]  # no surer language to take
