@@ -235,40 +235,17 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
-    """One sentence per line in, one translation per line out (blank lines stay blank)."""
-    from shared.adapters.inference_local import LocalTranslator, TranslatorSet
+    """Documents of every format (docs/documents.md) through shared.documents."""
+    from shared.adapters.inference_local import LocalTranslator
+    from shared.documents.cli_entry import translate_command
     from shared.services import translation_packages
 
     settings = _settings(args)
-    dirs = translation_packages(settings)
-    if not dirs:
-        print("toex: no text translation package; run `toex setup` or pass --translation-model", file=sys.stderr)
-        return 2
-    beam = args.beam_size or None
-    translator = TranslatorSet([LocalTranslator(d, settings.providers, settings.intra_op_threads, beam_size=beam)
-                                for d in dirs])
-    source = args.source_language
-    if not source:
-        sources = sorted({t.engine.languages[0] for t in translator.translators
-                          if len(t.engine.languages) == 2 and t.engine.languages[1] == args.to})
-        if len(sources) != 1:
-            print(f"toex: give --from: packages translate into {args.to} from {sources or 'no language'}",
-                  file=sys.stderr)
-            return 2
-        source = sources[0]
-    if not translator.supports(source, args.to):
-        print(f"toex: no package translates {source} into {args.to}", file=sys.stderr)
-        return 2
-    try:
-        lines = Path(args.file).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        print(f"{args.file}: failed: {type(e).__name__}: not a readable UTF-8 text file", file=sys.stderr)
-        return 1
-    model = translator.model_for(source, args.to)
-    print(f"model: {model['name']} sha256={model['sha256']} {source}→{args.to}", file=sys.stderr)
-    for line in translator.translate(lines, source, args.to):
-        print(line)
-    return 0
+    translators = [LocalTranslator(d, settings.providers, settings.intra_op_threads, beam_size=args.beam_size or None)
+                   for d in translation_packages(settings)]
+    return translate_command(args.files, target=args.to, source=args.source_language, translators=translators,
+                             glossary=args.glossary, force_glossary=args.force_glossary, out=args.out,
+                             decoding={"beam_size": args.beam_size or "package default"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -280,8 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def job_options(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--out", default="toex-output", help="output folder (one sub-folder per file)")
-        sp.add_argument("--language", help="spoken language code (default: detect)")
-        sp.add_argument("--translate-to", help="also translate into this language (e.g. en)")
+        sp.add_argument("--language", "--from", dest="language", help="spoken language code (default: detect)")
+        sp.add_argument("--translate-to", "--to", dest="translate_to",
+                        help="also translate into this language (e.g. en)")
         sp.add_argument("--model", help="Whisper ONNX package (default: Whisper base, fetched once)")
         sp.add_argument("--translation-model", help="text translation ONNX package (NLLB, M2M100, Marian)")
         sp.add_argument("--formats", default=",".join(FORMATS), help="json,txt,srt,vtt,docx")
@@ -323,11 +301,14 @@ def build_parser() -> argparse.ArgumentParser:
     su.add_argument("--text-precision", default="fp32", choices=("fp32", "int8"),
                     help="pt→en / en→pt text models (fp32: the reference engine's output)")
     su.set_defaults(fn=cmd_setup)
-    tr = sub.add_parser("translate", help="translate a text file, one sentence per line")
-    tr.add_argument("file")
+    tr = sub.add_parser("translate", help="translate documents (txt, docx, pdf, srt, vtt, html, eml, csv...)")
+    tr.add_argument("files", nargs="+")
+    tr.add_argument("--out", help="write DIR/<stem>/ (default: text files to stdout, others to toex-output)")
+    tr.add_argument("--glossary", help="the job's glossary (CSV/TSV source,target; empty target: keep)")
+    tr.add_argument("--force-glossary", help="the force's glossary (the job's wins for the same term)")
     tr.add_argument("--to", required=True, help="target language (e.g. en)")
-    tr.add_argument("--from", dest="source_language", help="source language (default: the only one the "
-                    "packages translate into --to)")
+    tr.add_argument("--from", dest="source_language", help="source language (default: identified per "
+                    "paragraph or message)")
     tr.add_argument("--translation-model", help="a translation package, or a folder of packages")
     tr.add_argument("--beam-size", type=int, default=0, help="default: the package's own (Bergamot: greedy)")
     tr.set_defaults(fn=cmd_translate)
