@@ -46,6 +46,8 @@ def render_bilingual(report: dict[str, Any]) -> bytes:
         g = report["glossary"]
         applied = ", ".join(f"{t} ×{n}" for t, n in g["applied"].items()) or "none"
         rows.append(("Glossary", f"SHA-256 {g['sha256']}; terms applied: {applied}"))
+    if src.get("reader", {}).get("not_kept"):
+        rows.append(("Not in the translated copy", src["reader"]["not_kept"]))
     table = doc.add_table(rows=0, cols=2)
     table.style = "Table Grid"
     for k, v in rows:

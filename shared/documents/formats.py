@@ -19,6 +19,7 @@ from shared.documents.pdf_doc import read_pdf
 from shared.documents.plaintext import read_plain
 from shared.documents.subtitles import read_subtitles
 from shared.documents.textcodec import decode_text, sniff_signature
+from shared.documents.xlsx_doc import read_xlsx
 
 DEFAULT_MAX_BYTES = 40 * 1024 * 1024  # Azure Document Translation's per-document limit
 
@@ -44,9 +45,10 @@ READERS: dict[str, Callable[[bytes], ParsedDocument]] = {
     ".eml": read_eml,
     ".csv": lambda d: read_delimited(d, tsv=False),
     ".tsv": lambda d: read_delimited(d, tsv=True),
+    ".xlsx": read_xlsx,
 }
 # What a container's first bytes must be for the extension (anything else is a wrong extension).
-_EXPECTED = {".docx": "ZIP/Office", ".pdf": "PDF"}
+_EXPECTED = {".docx": "ZIP/Office", ".xlsx": "ZIP/Office", ".pdf": "PDF"}
 
 
 def supported_suffixes() -> list[str]:
@@ -70,7 +72,7 @@ def read_document(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Parse
     data = path.read_bytes()
     found = sniff_signature(data)
     expected = _EXPECTED.get(suffix)
-    if expected and found != expected and not (suffix == ".docx" and found == "OLE (old Office/MSG)"):
+    if expected and found != expected and not (suffix in (".docx", ".xlsx") and found == "OLE (old Office/MSG)"):
         raise DocumentError(WRONG_EXTENSION, f"{path.name} is named {suffix} but holds "
                                              f"{found or 'other'} data")
     if expected is None and found is not None and suffix != ".eml":

@@ -90,3 +90,31 @@ EML = ("From: Maria <maria@exemplo.pt>\r\nTo: agente@policia.pt\r\nSubject: O ca
        "Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=a.bin\r\n"
        "Content-Transfer-Encoding: base64\r\n\r\nAAECAw==\r\n--XYZ--\r\n")
 CSV = "nome;descrição;data\r\nMaria;O agente viu o carro azul;12/03/2024\r\nJoão;\"Ele saiu; de casa\";\r\n"
+
+
+def make_xlsx(path: Path) -> Path:
+    """Two sheets: text cells, a formula, a number, a date, a boolean, a merged header, a number format."""
+    from datetime import datetime
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Apreensões"
+    ws["A1"] = "Lista de objetos apreendidos"
+    ws["A1"].font = Font(bold=True)
+    ws.merge_cells("A1:C1")
+    ws.append(["objeto", "valor", "data"])
+    ws.append(["O telemóvel estava no bolso do casaco.", 150, datetime(2024, 3, 12, 23, 42)])
+    ws.append(["A carteira tinha dois cartões.", 20.5, datetime(2024, 3, 13)])
+    ws["B5"] = "=SUM(B3:B4)"
+    ws["B3"].number_format = "#,##0.00 €"
+    ws["D3"] = True
+    ws["E3"] = "MG/12/003"
+    ws.column_dimensions["A"].width = 44
+    other = wb.create_sheet("Notas")
+    other["A1"] = "A testemunha chegou às dez horas."
+    other["B1"] = "='Apreensões'!B5*2"
+    wb.save(path)
+    return path

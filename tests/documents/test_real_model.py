@@ -26,7 +26,7 @@ from shared.adapters.inference_local import LocalTranslator
 from shared.documents.formats import read_document
 from shared.documents.job import translate_file
 from shared.documents.pipeline import PipelineOptions
-from tests.documents.builders import make_pdf
+from tests.documents.builders import make_pdf, make_xlsx
 from tests.fixtures.models import _require_real_model
 
 pytestmark = pytest.mark.real_model
@@ -204,6 +204,19 @@ def test_legacy_cp1252_text_keeps_encoding_and_line_endings(tmp_path: Path, tran
     assert out.count(b"\r\n") == 3 and out.decode("cp1252").split("\r\n")[1] == ""
 
 
+def test_xlsx_text_cells_translated_the_rest_kept(tmp_path: Path, translator: LocalTranslator) -> None:
+    from openpyxl import load_workbook
+
+    path = make_xlsx(tmp_path / "seized.xlsx")
+    _run(path, tmp_path / "out", translator, [
+        "List of seized items", "item", "value", "date", "The mobile phone was in the coat pocket.",
+        "The wallet had two cards.", "The witness arrived at ten o'clock."])
+    wb = load_workbook(tmp_path / "out" / "seized.en.xlsx")
+    ws = wb["Apreensões"]
+    assert (ws["B3"].value, ws["B5"].value, ws["E3"].value) == (150, "=SUM(B3:B4)", "MG/12/003")
+    assert wb["Notas"]["B1"].value == "='Apreensões'!B5*2"
+
+
 def test_corpus_chrf_meets_the_goal(tmp_path: Path, translator: LocalTranslator) -> None:
     """chrF over every translated segment of every format (the files above, translated here when this
     test runs on its own)."""
@@ -211,7 +224,7 @@ def test_corpus_chrf_meets_the_goal(tmp_path: Path, translator: LocalTranslator)
         if not all(f in _scores for f in files):
             (tmp_path / files[0]).mkdir()
             test(tmp_path / files[0], translator)
-    assert len(_scores) == 10, sorted(_scores)
+    assert len(_scores) == 11, sorted(_scores)
     hyps = [h for hs, _ in _scores.values() for h in hs]
     refs = [r for _, rs in _scores.values() for r in rs]
     score = sacrebleu.corpus_chrf(hyps, [refs]).score
@@ -224,4 +237,5 @@ FORMAT_TESTS = [(("statement.docx",), test_docx), (("letter.pdf",), test_pdf_com
                 (("chat.txt",), test_chat_export_stamps_and_senders_kept),
                 (("page.html",), test_html_tags_and_attributes_kept), (("mail.eml",), test_eml_subject_and_body),
                 (("items.csv", "items.tsv"), test_csv_and_tsv_cells),
-                (("note.txt",), test_legacy_cp1252_text_keeps_encoding_and_line_endings)]
+                (("note.txt",), test_legacy_cp1252_text_keeps_encoding_and_line_endings),
+                (("seized.xlsx",), test_xlsx_text_cells_translated_the_rest_kept)]
