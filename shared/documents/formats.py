@@ -60,21 +60,31 @@ def read_document(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Parse
     if not path.is_file():
         raise DocumentError(NOT_FOUND, f"{path.name} does not exist or is not a file")
     suffix = path.suffix.lower()
+    if suffix not in READERS:
+        raise DocumentError(UNSUPPORTED_FORMAT, f"{suffix or 'no extension'} is not a supported document format "
+                                                f"({', '.join(supported_suffixes())})")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DocumentError(TOO_LARGE, f"{path.name} is {size} bytes, over the {max_bytes}-byte limit")
+    data = path.read_bytes()
+    return parse_document(data, path.name, max_bytes), data
+
+
+def parse_document(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedDocument:
+    """``data`` parsed by the reader of ``name``'s extension (a blob's bytes, a file's)."""
+    suffix = Path(name).suffix.lower()
     reader = READERS.get(suffix)
     if reader is None:
         raise DocumentError(UNSUPPORTED_FORMAT, f"{suffix or 'no extension'} is not a supported document format "
                                                 f"({', '.join(supported_suffixes())})")
-    size = path.stat().st_size
-    if size == 0:
-        raise DocumentError(EMPTY, f"{path.name} is empty (0 bytes)")
-    if size > max_bytes:
-        raise DocumentError(TOO_LARGE, f"{path.name} is {size} bytes, over the {max_bytes}-byte limit")
-    data = path.read_bytes()
+    if not data:
+        raise DocumentError(EMPTY, f"{name} is empty (0 bytes)")
+    if len(data) > max_bytes:
+        raise DocumentError(TOO_LARGE, f"{name} is {len(data)} bytes, over the {max_bytes}-byte limit")
     found = sniff_signature(data)
     expected = _EXPECTED.get(suffix)
     if expected and found != expected and not (suffix in (".docx", ".xlsx") and found == "OLE (old Office/MSG)"):
-        raise DocumentError(WRONG_EXTENSION, f"{path.name} is named {suffix} but holds "
-                                             f"{found or 'other'} data")
+        raise DocumentError(WRONG_EXTENSION, f"{name} is named {suffix} but holds {found or 'other'} data")
     if expected is None and found is not None and suffix != ".eml":
-        raise DocumentError(WRONG_EXTENSION, f"{path.name} is named {suffix} but holds {found} data")
-    return reader(data), data
+        raise DocumentError(WRONG_EXTENSION, f"{name} is named {suffix} but holds {found} data")
+    return reader(data)

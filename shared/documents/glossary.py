@@ -109,19 +109,26 @@ def parse_glossary(data: bytes, name: str, origin: str) -> list[GlossaryEntry]:
 
 def load_glossaries(force: Path | None = None, job: Path | None = None) -> Glossary | None:
     """The merged glossary (job entries override force entries), or None when neither is given."""
-    merged: dict[str, GlossaryEntry] = {}
-    digest = hashlib.sha256()
-    files: list[dict[str, str]] = []
+    files: list[tuple[bytes, str, str]] = []
     for path, origin in ((force, "force"), (job, "job")):
         if path is None:
             continue
         if not path.is_file():
             raise DocumentError(GLOSSARY_INVALID, f"glossary {path.name} does not exist")
-        data = path.read_bytes()
+        files.append((path.read_bytes(), path.name, origin))
+    return glossary_of(files)
+
+
+def glossary_of(files: list[tuple[bytes, str, str]]) -> Glossary | None:
+    """The merged glossary of (data, name, origin) files in order (a later file's entry wins)."""
+    merged: dict[str, GlossaryEntry] = {}
+    digest = hashlib.sha256()
+    described: list[dict[str, str]] = []
+    for data, name, origin in files:
         digest.update(origin.encode() + b"\0" + hashlib.sha256(data).digest())
-        files.append({"name": path.name, "origin": origin, "sha256": hashlib.sha256(data).hexdigest()})
-        for entry in parse_glossary(data, path.name, origin):
+        described.append({"name": name, "origin": origin, "sha256": hashlib.sha256(data).hexdigest()})
+        for entry in parse_glossary(data, name, origin):
             merged[entry.source.casefold()] = entry
-    if not files:
+    if not described:
         return None
-    return Glossary(list(merged.values()), digest.hexdigest(), files)
+    return Glossary(list(merged.values()), digest.hexdigest(), described)

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 from shared.documents.bilingual import render_bilingual
 from shared.documents.formats import DEFAULT_MAX_BYTES, read_document
 from shared.documents.glossary import Glossary
-from shared.documents.pipeline import PipelineOptions, translate_document
+from shared.documents.model import ParsedDocument
+from shared.documents.pipeline import DocumentTranslation, PipelineOptions, translate_document
 from shared.documents.report import build_report, dumps_report
 
 
@@ -52,20 +53,30 @@ def translate_file(path: Path, out_dir: Path, translator: Translator, opts: Pipe
     opts = opts or PipelineOptions()
     doc, data = read_document(path, max_bytes)
     result = translate_document(doc, translator.translate, translator.supports, opts, glossary)
-    translated_name, bilingual_name = output_names(path, opts.target, doc.output_suffix)
+    files = render_document_outputs(doc, data, path.name, result, translator.model_info, opts, glossary,
+                                    job_id=job_id, decoding=decoding, created_at=created_at)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = list(files)
+    paths = DocumentOutputs(out_dir / names[0], out_dir / names[1], out_dir / names[2],
+                            result.characters_translated, len(result.warnings), len(result.skipped))
+    for name, content in files.items():
+        (out_dir / name).write_bytes(content)
+    return paths
+
+
+def render_document_outputs(doc: ParsedDocument, data: bytes, name: str, result: DocumentTranslation,
+                            model: dict[str, str], opts: PipelineOptions, glossary: Glossary | None, *,
+                            job_id: str | None = None, decoding: dict[str, Any] | None = None,
+                            created_at: str | None = None) -> dict[str, bytes]:
+    """The three files' names and bytes, in order: translated document, bilingual DOCX, report."""
+    translated_name, bilingual_name = output_names(Path(name), opts.target, doc.output_suffix)
     report = build_report(
         job_id=job_id or f"doc-{uuid.uuid4().hex[:12]}",
         created_at=created_at or datetime.now(UTC).replace(microsecond=0).isoformat(),
-        source_name=path.name, source_sha256=hashlib.sha256(data).hexdigest(), source_bytes=len(data),
-        doc=doc, result=result, model=translator.model_info, opts=opts, decoding=decoding or {},
+        source_name=name, source_sha256=hashlib.sha256(data).hexdigest(), source_bytes=len(data),
+        doc=doc, result=result, model=model, opts=opts, decoding=decoding or {},
         glossary=glossary, outputs={"translated": translated_name, "bilingual": bilingual_name,
                                     "report": "translation.json"},
     )
-    translated_bytes = doc.write(result.outputs)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = DocumentOutputs(out_dir / translated_name, out_dir / bilingual_name, out_dir / "translation.json",
-                            result.characters_translated, len(result.warnings), len(result.skipped))
-    paths.translated.write_bytes(translated_bytes)
-    paths.bilingual.write_bytes(render_bilingual(report))
-    paths.report.write_bytes(dumps_report(report))
-    return paths
+    return {translated_name: doc.write(result.outputs), bilingual_name: render_bilingual(report),
+            "translation.json": dumps_report(report)}

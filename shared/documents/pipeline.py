@@ -105,18 +105,47 @@ def _has_text(text: str, protected: Sequence[Protected]) -> bool:
     return any(ch.isalpha() for ch in cut)
 
 
-def translate_document(doc: ParsedDocument, translate: TranslateFn, supports: SupportsFn,
-                       opts: PipelineOptions, glossary: Glossary | None = None) -> DocumentTranslation:
+PiecePlan = tuple[str, int, int, MaskedSegment | None, str]  # status, start, end, masked text (None: kept), gap
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """Masked sentences of one language for one call to the model, and the (unit, piece) of each."""
+
+    language: str
+    keys: list[tuple[int, int]]
+    texts: list[str]
+
+
+@dataclass
+class TranslationPlan:
+    """What the model must translate and how each unit is put back together. Deterministic for a
+    given document, options and glossary, so a later step can rebuild it instead of storing it."""
+
+    languages: list[str | None]
+    pieces: list[list[PiecePlan]]
+    pending: dict[str, list[tuple[int, int]]]  # language → (unit, piece) waiting for the model
+    skipped: list[dict[str, Any]]
+    language_chars: Counter[str]
+
+    def batches(self, opts: PipelineOptions) -> list[BatchRequest]:
+        out = []
+        for lang, keys in self.pending.items():
+            texts = [seg.text for u, k in keys if (seg := self.pieces[u][k][3]) is not None]
+            for batch in batches([len(t) for t in texts], opts.max_batch_items, opts.max_batch_chars):
+                out.append(BatchRequest(lang, [keys[i] for i in batch], [texts[i] for i in batch]))
+        return out
+
+
+def plan_translation(doc: ParsedDocument, supports: SupportsFn, opts: PipelineOptions,
+                     glossary: Glossary | None = None) -> TranslationPlan:
     languages = unit_languages(doc.units, opts)
-    result = DocumentTranslation(outputs=[])
-    # per unit: list of (piece text or None for "to translate", gap, masked segment, language)
-    plans: list[list[tuple[str, int, int, MaskedSegment | None, str]]] = []
-    pending: dict[str, list[tuple[int, int]]] = {}  # language → (unit, piece) waiting for the model
+    plan = TranslationPlan(languages, [], {}, [], Counter())
     for unit, lang in zip(doc.units, languages, strict=True):
         if lang:
-            result.languages[lang] += len(unit.text)
+            plan.language_chars[lang] += len(unit.text)
         protected = find_protected(unit.text, glossary)
-        plan = []
+        pieces: list[PiecePlan] = []
         for k, piece in enumerate(split_units_text(unit.text, protected)):
             text = unit.text[piece.start:piece.end]
             prot = _clip(protected, piece.start, piece.end)
@@ -128,30 +157,42 @@ def translate_document(doc: ParsedDocument, translate: TranslateFn, supports: Su
             elif lang is None or not supports(lang, opts.target):
                 status = "kept_no_model"
             seg = mask(text, prot, _clip(unit.spans, piece.start, piece.end)) if status == "translated" else None
-            plan.append((status, piece.start, piece.end, seg, piece.gap))
+            pieces.append((status, piece.start, piece.end, seg, piece.gap))
             if seg is not None:
-                pending.setdefault(lang or "", []).append((unit.index, k))
+                plan.pending.setdefault(lang or "", []).append((unit.index, k))
         if lang and lang != opts.target and not supports(lang, opts.target) and _has_text(unit.text, protected):
-            result.skipped.append({"location": dict(unit.location), "reason": "no_model", "language": lang})
+            plan.skipped.append({"location": dict(unit.location), "reason": "no_model", "language": lang})
         elif lang is None and _has_text(unit.text, protected):
-            result.skipped.append({"location": dict(unit.location), "reason": "language_unknown", "language": None})
-        plans.append(plan)
-    translated: dict[tuple[int, int], str] = {}
-    for lang, keys in pending.items():
-        segs = [plans[u][k][3] for u, k in keys]
-        texts = [s.text for s in segs if s is not None]
-        for batch in batches([len(t) for t in texts], opts.max_batch_items, opts.max_batch_chars):
-            outs = translate([texts[i] for i in batch], lang, opts.target)
-            if len(outs) != len(batch):
-                raise RuntimeError(f"translator returned {len(outs)} texts for {len(batch)}")
-            for i, out in zip(batch, outs, strict=True):
-                translated[keys[i]] = out
-    for unit, lang, plan in zip(doc.units, languages, plans, strict=True):
-        result.outputs.append(_assemble(unit, lang, plan, translated, result, glossary))
+            plan.skipped.append({"location": dict(unit.location), "reason": "language_unknown", "language": None})
+        plan.pieces.append(pieces)
+    return plan
+
+
+def assemble_translation(doc: ParsedDocument, plan: TranslationPlan, translated: dict[tuple[int, int], str],
+                         glossary: Glossary | None = None) -> DocumentTranslation:
+    """Every unit's output from the model's texts (``translated[(unit, piece)]``), with the checks."""
+    missing = [key for keys in plan.pending.values() for key in keys if key not in translated]
+    if missing:
+        raise RuntimeError(f"{len(missing)} sentences have no translation")
+    result = DocumentTranslation(outputs=[], skipped=list(plan.skipped), languages=Counter(plan.language_chars))
+    for unit, lang, pieces in zip(doc.units, plan.languages, plan.pieces, strict=True):
+        result.outputs.append(_assemble(unit, lang, pieces, translated, result, glossary))
     return result
 
 
-def _assemble(unit: TextUnit, lang: str | None, plan: list[tuple[str, int, int, MaskedSegment | None, str]],
+def translate_document(doc: ParsedDocument, translate: TranslateFn, supports: SupportsFn,
+                       opts: PipelineOptions, glossary: Glossary | None = None) -> DocumentTranslation:
+    plan = plan_translation(doc, supports, opts, glossary)
+    translated: dict[tuple[int, int], str] = {}
+    for request in plan.batches(opts):
+        outs = translate(request.texts, request.language, opts.target)
+        if len(outs) != len(request.texts):
+            raise RuntimeError(f"translator returned {len(outs)} texts for {len(request.texts)}")
+        translated.update(zip(request.keys, outs, strict=True))
+    return assemble_translation(doc, plan, translated, glossary)
+
+
+def _assemble(unit: TextUnit, lang: str | None, plan: list[PiecePlan],
               translated: dict[tuple[int, int], str], result: DocumentTranslation,
               glossary: Glossary | None) -> UnitOutput:
     parts: list[str] = []
