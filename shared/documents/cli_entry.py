@@ -86,6 +86,7 @@ def translate_command(files: Sequence[str], *, target: str, source: str | None, 
     print(f"model: {translator.model_info['name']} sha256={translator.model_info['sha256']} "
           f"{source or 'detected'}→{target}", file=stderr)
     failed = 0
+    used: dict[Path, str] = {}  # output folder → the file written there in this run
     for name in files:
         path = Path(name)
         try:
@@ -93,6 +94,12 @@ def translate_command(files: Sequence[str], *, target: str, source: str | None, 
                 stdout.write(_translated_text(path, translator, opts, merged))
                 continue
             folder = (Path(out) if out is not None else DEFAULT_OUT) / path.stem
+            if folder.resolve() in used:
+                failed += 1
+                print(f"{name}: failed: document.output_clash: {folder} holds {used[folder.resolve()]}'s "
+                      f"outputs already (same stem); translate it in another run or rename it", file=stderr)
+                continue
+            used[folder.resolve()] = name
             done = translate_file(path, folder, translator, opts, merged, decoding=decoding)
             print(f"{name}: {folder} ({done.characters_translated} characters translated, {done.warnings} "
                   f"warnings, {done.skipped} passages kept untranslated)", file=stdout)

@@ -41,6 +41,12 @@ def test_documents_into_folders_with_a_glossary_and_a_bad_file(bergamot_packages
     assert sorted(p.name for p in (out / "clip").iterdir()) == [
         "clip.bilingual.docx", "clip.en.srt", "translation.json"]
     assert not (out / "fake").exists()
+    (tmp_path / "relatório.srt").write_bytes((tmp_path / "clip.srt").read_bytes())
+    twice = [str(tmp_path / n) for n in ("clip.srt", "relatório.docx", "relatório.srt")]
+    assert main(["translate", *twice, "--to", "en", "--out", str(tmp_path / "again"),
+                 "--translation-model", str(bergamot_packages["pten"])]) == 1
+    assert "relatório.srt: failed: document.output_clash" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "again" / "relatório").iterdir())[1] == "relatório.en.docx"
     text = docx.Document(out / "relatório" / "relatório.en.docx").paragraphs[0].text
     assert "officer Silva" in text and "Rua Augusta" in text, text
     report = json.loads((out / "relatório" / "translation.json").read_text(encoding="utf-8"))
