@@ -6,7 +6,9 @@ formatted stretch gets an opening marker before it and a closing one after it (`
 azul``; the space inside the pair is removed again). `unmask` puts back each protected span's
 replacement (the source text, or a forced glossary target), turns a surviving marker pair back
 into an `InlineSpan`, and reports every marker the model lost, repeated or invented. It never
-guesses where a lost span belonged: a lost span is a warning, not a silent fix.
+guesses where a lost span belonged: a lost span is a warning, not a silent fix. The one thing it
+adds is a space between a span and a letter or digit the model glued to its marker when the source
+had a space there (``day[1][2]`` → ``day 23:42 12/03/2024``, never ``day23:4212/03/2024``).
 """
 
 from __future__ import annotations
@@ -82,9 +84,25 @@ def mask(text: str, protected: list[Protected], spans: list[InlineSpan]) -> Mask
     return MaskedSegment(text, "".join(out), tuple(slots))
 
 
+def _spacing(masked: str) -> dict[int, tuple[bool, bool]]:
+    """Per marker of the model's input: whether a space (or the text's edge) was before / after it."""
+    out = {}
+    for m in MARKER.finditer(masked):
+        before = m.start() == 0 or masked[m.start() - 1].isspace()
+        after = m.end() == len(masked) or masked[m.end()].isspace()
+        out[int(m.group(1))] = (before, after)
+    return out
+
+
+def _joins(left: str, right: str) -> bool:
+    """Two characters that would read as one word or number when nothing separates them."""
+    return left.isalnum() and right.isalnum()
+
+
 def unmask(segment: MaskedSegment, translated: str) -> tuple[str, list[InlineSpan], list[MarkerIssue]]:
     """The model's output with markers resolved, the formatted stretches found, and the issues."""
     by_number = {s.number: s for s in segment.slots}
+    spaced = _spacing(segment.text)
     seen: set[int] = set()
     issues: list[MarkerIssue] = []
     out: list[str] = []
@@ -107,7 +125,14 @@ def unmask(segment: MaskedSegment, translated: str) -> tuple[str, list[InlineSpa
         seen.add(number)
         if slot.role == "keep":
             assert slot.protected is not None
-            out.append(slot.protected.replacement)
+            replacement = slot.protected.replacement
+            before, after = spaced.get(number, (False, False))
+            so_far = "".join(out)
+            if before and so_far and _joins(so_far[-1], replacement[0]):
+                out.append(" ")  # "day[1][2]" must not read "day23:4212/03/2024"
+            out.append(replacement)
+            if after and pos < len(translated) and _joins(replacement[-1], translated[pos]):
+                out.append(" ")
         else:
             where[number] = len("".join(out))
             if slot.role == "open" and translated[pos:pos + 1] == " ":

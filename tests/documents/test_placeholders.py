@@ -41,3 +41,15 @@ def test_formatting_lost_when_markers_swap() -> None:
     seg = mask("um dois três", [], [InlineSpan(3, 7, "i")])
     _, spans, issues = unmask(seg, "one [2] two [1] three")
     assert spans == [] and [i.kind for i in issues] == ["formatting_lost"]
+
+
+def test_spans_glued_by_the_model_keep_their_spaces() -> None:
+    """The real pt→en model answers "às [1] do dia [2]." with "at the day[1][2]."; the values must not merge."""
+    text = "Ele ligou às 23:42 do dia 12/03/2024."
+    seg = mask(text, find_protected(text), [])
+    assert seg.text == "Ele ligou às [1] do dia [2]."
+    out, _, issues = unmask(seg, "He called at the day[1][2].")
+    assert (out, issues) == ("He called at the day 23:42 12/03/2024.", [])
+    assert unmask(seg, "He called at [1] on [2].")[0] == "He called at 23:42 on 12/03/2024."  # no extra space
+    seg = mask("Código:AB123", find_protected("Código:AB123"), [])
+    assert seg.text == "Código:[1]" and unmask(seg, "Code:[1]")[0] == "Code:AB123"
