@@ -343,7 +343,8 @@ function buildLines(t) {
       "aria-label": `Play from ${clock(it.start)}` });
     const left = el("div", {}, time);
     if (it.kind === "seg" && it.seg.speaker) left.append(el("span", { class: "speaker", text: it.seg.speaker }));
-    const row = el("li", { class: `row${hasTr ? "" : " no-tr"}`, "data-start": String(it.start) }, left);
+    const row = el("li", { class: `row${hasTr ? "" : " no-tr"}${it.kind === "gap" ? " skipped" : ""}`,
+                           "data-start": String(it.start) }, left);
     if (it.kind === "gap") {
       row.append(el("p", { class: "gap", text: `No text written here (${it.reason}).` }));
       if (hasTr) row.append(el("p", {}));
