@@ -7,6 +7,7 @@ model's own output, and the page must show exactly what the API returns.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import zipfile
@@ -19,6 +20,17 @@ from tests.web.conftest import Site
 from tests.web.media import padded_speech_wav
 
 JOB_TIMEOUT_MS = 240_000
+
+
+def _axe_violations(page: Any) -> list[str]:
+    """axe-core (the copy bundled in the axe-playwright-python wheel, no CDN): serious and critical only."""
+    import axe_playwright_python
+
+    source = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+    page.evaluate(source + "\n;undefined")  # through DevTools, not a page script: the CSP stays as served
+    found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                          ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))")
+    return [f"{v['id']} ({v['impact']}): {v['nodes'][:3]}" for v in found if v["impact"] in ("serious", "critical")]
 
 
 def _login(browser: Any, site: Site, who: Any) -> tuple[Any, Any]:
@@ -37,7 +49,7 @@ def test_streaming_sha256_in_the_page_matches_hashlib(site: Site, browser: Any) 
              bytes(rng.randrange(256) for _ in range(300_001))]
     for data in cases:
         cuts = sorted({0, len(data), *(rng.randrange(len(data) + 1) for _ in range(5))})
-        parts = [list(data[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+        parts = [list(data[a:b]) for a, b in itertools.pairwise(cuts)]
         got = page.evaluate("parts => { const h = new Sha256(); for (const p of parts) h.update(new Uint8Array(p));"
                             " return h.hex(); }", parts)
         assert got == hashlib.sha256(data).hexdigest(), len(data)
@@ -108,6 +120,7 @@ def test_upload_watch_progress_read_seek_download_cancel_retry(site: Site, brows
     dl.value.save_as(saved)
     with zipfile.ZipFile(saved) as z:
         assert "word/document.xml" in z.namelist()
+    assert _axe_violations(page) == []
     media = context.request.get(f"{site.base}{results['links']['media']}", headers={"Range": "bytes=0-1023"})
     assert media.status == 206 and len(media.body()) == 1024
     context.close()
@@ -124,6 +137,7 @@ def test_a_failed_upload_says_why_and_another_forces_job_is_not_found(site: Site
     row.wait_for(timeout=JOB_TIMEOUT_MS)
     assert "Failed:" in row.inner_text() and row.locator("button:has-text('Retry')").count() == 1
     job_id = row.get_attribute("data-job")
+    assert _axe_violations(page) == []
     context.close()
     # Kent's detective (force-wide role) cannot see, open, cancel or retry Met's job: 404, as in the API
     kent, kpage = _login(browser, site, site.kent)
