@@ -159,8 +159,10 @@ class Handler(BaseHTTPRequestHandler):
         self._log(status)
 
     def _problem(self, status: int, title: str) -> None:
+        """A refusal closes the connection: a request body it did not read must not become the next request."""
         body = json.dumps({"type": "about:blank", "title": title, "status": status}).encode()
-        self._send(status, body, "application/problem+json")
+        self.close_connection = True
+        self._send(status, body, "application/problem+json", {"Connection": "close"})
 
     def _read_body(self, limit: int = MAX_JSON) -> bytes:
         length = int(self.headers.get("content-length") or 0)

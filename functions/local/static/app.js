@@ -309,6 +309,10 @@ function renderTranscript(res) {
   state.player = player;
   player.addEventListener("timeupdate", follow);
   player.addEventListener("seeked", follow);
+  player.addEventListener("error", () => {
+    $("#job-state").textContent = "This browser cannot play this recording's format: the transcript and " +
+      "downloads are still here; play the original in your usual player.";
+  });
   buildLines(t);
 }
 
