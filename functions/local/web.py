@@ -82,6 +82,7 @@ class WebApp:
         self.slots = UploadSlots(app.settings, app.services.blobs)
         self.block_puts = 0  # staged blocks received (tests check that a resumed upload skips staged ones)
         self._running: dict[str, threading.Thread] = {}
+        self._broken: set[str] = set()  # instances whose run raised: not run again in this launch
         self._stop = threading.Event()
         self._max_jobs = max_jobs
         self._worker = threading.Thread(target=self._drive, name="toex-web-runner", daemon=True)
@@ -97,7 +98,7 @@ class WebApp:
         while not self._stop.wait(0.3):
             self._running = {k: t for k, t in self._running.items() if t.is_alive()}
             for instance_id in self.app.hub.unfinished():
-                if instance_id in self._running or len(self._running) >= self._max_jobs:
+                if instance_id in self._running or instance_id in self._broken or len(self._running) >= self._max_jobs:
                     continue
                 t = threading.Thread(target=self._run_one, args=(instance_id,), daemon=True, name="toex-web-job")
                 self._running[instance_id] = t
@@ -107,7 +108,8 @@ class WebApp:
         try:
             self.app.runner.run(instance_id)
         except Exception as e:  # the job record carries the reason; the log never quotes evidence
-            log.error("orchestration run failed: %s", type(e).__name__)
+            self._broken.add(instance_id)
+            log.error("orchestration run failed: %s (not run again until the next launch)", type(e).__name__)
 
     def call(self, handler: api.Handler, req: func.HttpRequest) -> func.HttpResponse:
         return asyncio.run(api.guarded(handler, req, self.client, self.app.services))

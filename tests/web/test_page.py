@@ -109,6 +109,12 @@ def test_upload_watch_progress_read_seek_download_cancel_retry(site: Site, brows
     page.wait_for_function("t => Math.abs(document.querySelector('#player-box > *').currentTime - t) < 0.6",
                            arg=target["start"], timeout=10_000)
     assert "current" in (row.get_attribute("class") or "")
+    # and by keyboard: the first line's time button, then Enter
+    first_row = lines.nth(0)
+    first_row.locator("button.time").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("t => Math.abs(document.querySelector('#player-box > *').currentTime - t) < 0.6",
+                           arg=segments[0]["start"], timeout=10_000)
     # search finds the words it is given
     word = next(w for s in transcript["segments"] for w in s["text"].split() if len(w) > 1)
     page.fill("#search", word)

@@ -224,20 +224,22 @@ function statusText(job) {
 }
 
 function renderJobs() {
+  // the table is rebuilt on every poll: keep the keyboard user's place (the focused control) across it
+  const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
   const mine = !$("#all-jobs").checked;
   const jobs = state.jobs.filter((j) => !mine || !j.submitted_by || j.submitted_by === state.me.userId);
   $("#no-jobs").hidden = jobs.length > 0;
   $("#jobs tbody").replaceChildren(...jobs.map((job) => {
     const name = job.source.name;
     const open = job.status === "succeeded"
-      ? el("a", { href: `#/jobs/${job.job_id}`, text: name }) : el("span", { text: name });
+      ? el("a", { href: `#/jobs/${job.job_id}`, text: name, "data-key": `${job.job_id}:open` }) : el("span", { text: name });
     const actions = el("td", { class: "actions" });
     if (job.status === "failed" || job.status === "cancelled") {
-      actions.append(el("button", { type: "button", text: "Retry", "aria-label": `Retry ${name}`,
+      actions.append(el("button", { type: "button", text: "Retry", "aria-label": `Retry ${name}`, "data-key": `${job.job_id}:retry`,
         onclick: () => act(job, "retry") }));
     }
     if (job.status === "queued" || job.status === "running") {
-      actions.append(el("button", { type: "button", text: "Cancel", "aria-label": `Cancel ${name}`,
+      actions.append(el("button", { type: "button", text: "Cancel", "aria-label": `Cancel ${name}`, "data-key": `${job.job_id}:cancel`,
         onclick: () => act(job, "cancel") }));
     }
     return el("tr", { "data-job": job.job_id, "data-status": job.status },
@@ -249,6 +251,10 @@ function renderJobs() {
       el("td", { text: timing(job) }),
       actions);
   }));
+  if (focused) {
+    const again = document.querySelector(`#jobs [data-key="${CSS.escape(focused)}"]`);
+    if (again) again.focus();
+  }
 }
 
 async function act(job, what) {
