@@ -66,7 +66,8 @@ API_ROUTES: list[tuple[str, re.Pattern[str], api.Handler]] = [
     ("POST", re.compile(r"/api/v1/jobs/(?P<job_id>[\w.:-]+)/retry"), api.retry),
     ("GET", re.compile(r"/api/v1/openapi.json"), api.openapi_document),
 ]
-STATIC_FILES = {"/": "index.html", "/app.js": "app.js", "/app.css": "app.css", "/sha256.js": "sha256.js"}
+STATIC_FILES = {"/": "index.html", "/app.js": "app.js", "/app.css": "app.css", "/sha256.js": "sha256.js",
+                "/hash-worker.js": "hash-worker.js"}
 MAX_JSON = 64 * 1024
 DEFAULT_IDENTITY = f"{LOCAL_FORCE}:officer"
 

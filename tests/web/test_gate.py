@@ -71,7 +71,7 @@ def test_every_answer_carries_a_strict_policy_and_the_page_has_no_inline_code(si
         assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     assert not re.search(r"<script(?![^>]*\bsrc=)", html) and " style=" not in html and " on" not in html.lower()
-    for name in ("index.html", "app.js", "app.css", "sha256.js"):
+    for name in ("index.html", "app.js", "app.css", "sha256.js", "hash-worker.js"):
         text = (STATIC / name).read_text(encoding="utf-8")
         assert not re.search(r"https?://", text), name  # no CDN, nothing fetched from elsewhere
         assert "localStorage" not in text and "sessionStorage" not in text and "innerHTML" not in text

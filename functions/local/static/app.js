@@ -139,10 +139,19 @@ async function uploadFile(file, options) {
                                                 body: JSON.stringify({ name: file.name, size: file.size }) });
     const size = slot.blockSize, count = Math.max(1, Math.ceil(file.size / size));
     const ids = Array.from({ length: count }, (_, i) => btoa(`block-${String(i).padStart(6, "0")}`));
-    const hash = new Sha256();
-    const done = new Set();
+    // the SHA-256 is computed in a worker while the blocks go out; both read the file, neither holds it
+    const worker = new Worker("/hash-worker.js");
+    let hashed = 0;
+    const digest = new Promise((resolve, reject) => {
+      worker.onmessage = (e) => {
+        if (e.data.error) reject(new Error(e.data.error));
+        else if (e.data.sha256) resolve(e.data.sha256);
+        else { hashed = e.data.hashed; show(); }
+      };
+      worker.onerror = () => reject(new Error("the file could not be read"));
+    });
     let sent = 0;
-    const show = () => { bar.value = Math.round((sent / file.size) * 100); };
+    const show = () => { bar.value = Math.round((Math.min(sent, hashed) / file.size) * 100); };
     const inFlight = new Set();
     let failures = 0;
     const send = async (i) => {
@@ -150,7 +159,7 @@ async function uploadFile(file, options) {
       for (;;) {
         try {
           await putBlock(slot.uploadUrl, ids[i], blob);
-          done.add(i); sent += blob.size; show();
+          sent += blob.size; show();
           return;
         } catch (e) {
           if (e.status && e.status < 500) throw e;
@@ -160,7 +169,7 @@ async function uploadFile(file, options) {
           // the slot says which blocks arrived; only the missing ones are sent again
           const list = await api(`${slot.uploadUrl}?comp=blocklist`).catch(() => null);
           if (list && list.uncommittedBlocks.some((b) => b.name === ids[i] && b.size === blob.size)) {
-            done.add(i); sent += blob.size; show();
+            sent += blob.size; show();
             return;
           }
         }
@@ -168,14 +177,15 @@ async function uploadFile(file, options) {
     };
     say("Uploading…");
     for (let i = 0; i < count; i++) {
-      const bytesIn = new Uint8Array(await file.slice(i * size, Math.min(file.size, (i + 1) * size)).arrayBuffer());
-      hash.update(bytesIn);
+      worker.postMessage({ blob: file.slice(i * size, Math.min(file.size, (i + 1) * size)) });
       const p = send(i).finally(() => inFlight.delete(p));
       inFlight.add(p);
       while (inFlight.size >= PARALLEL_BLOCKS) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
-    const sha = hash.hex();
+    say("Checking the file's SHA-256…");
+    worker.postMessage({ done: true });
+    const sha = await digest.finally(() => worker.terminate());
     say("Checking and starting…");
     const meta = { "x-ms-meta-sha256": sha, "x-ms-meta-original_name": encodeURIComponent(file.name) };
     for (const [k, v] of Object.entries(options)) if (v) meta[`x-ms-meta-${k}`] = encodeURIComponent(v);

@@ -96,5 +96,5 @@ async function sha256File(file, onProgress, slice = 4 * 1024 * 1024) {
   return h.hex();
 }
 
-window.Sha256 = Sha256;
-window.sha256File = sha256File;
+self.Sha256 = Sha256;  // self: the page and the hashing worker alike
+self.sha256File = sha256File;
