@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import azure.functions as func
 
 from functions import api
+from functions.local.ranges import byte_range, copy_range
 from functions.local.uploads import BLOCK_SIZE, UploadError, UploadSlots
 from functions.local.webauth import Gate, Identity, Refused
 from functions.triggers import start_from_blob
@@ -66,8 +67,8 @@ API_ROUTES: list[tuple[str, re.Pattern[str], api.Handler]] = [
     ("POST", re.compile(r"/api/v1/jobs/(?P<job_id>[\w.:-]+)/retry"), api.retry),
     ("GET", re.compile(r"/api/v1/openapi.json"), api.openapi_document),
 ]
-STATIC_FILES = {"/": "index.html", "/app.js": "app.js", "/app.css": "app.css", "/sha256.js": "sha256.js",
-                "/hash-worker.js": "hash-worker.js"}
+STATIC_FILES = {f"/{name}": name for name in ("app.js", "app.css", "sha256.js", "upload.js", "hash-worker.js")}
+STATIC_FILES["/"] = "index.html"
 MAX_JSON = 64 * 1024
 DEFAULT_IDENTITY = f"{LOCAL_FORCE}:officer"
 
@@ -319,19 +320,11 @@ class Handler(BaseHTTPRequestHandler):
         safe_name = re.sub(r'[^\w. -]', "_", filename) or "download"
         extra = {"Accept-Ranges": "bytes", "Content-Disposition": f'{disposition}; filename="{safe_name}"',
                  "Content-Security-Policy": "default-src 'none'; sandbox", "Cache-Control": "private, no-store"}
-        start, end, status = 0, size - 1, 200
-        rng = self.headers.get("range")
-        if rng:
-            m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip())
-            if not m or (not m.group(1) and not m.group(2)):
-                return self._send(416, extra={"Content-Range": f"bytes */{size}"})
-            if m.group(1):
-                start, end = int(m.group(1)), min(int(m.group(2) or size - 1), size - 1)
-            else:
-                start = max(0, size - int(m.group(2)))
-            if start > end or start >= size:
-                return self._send(416, extra={"Content-Range": f"bytes */{size}"})
-            status = 206
+        span = byte_range(self.headers.get("range"), size)
+        if span is None:
+            return self._send(416, extra={"Content-Range": f"bytes */{size}"})
+        start, end, status = span
+        if status == 206:
             extra["Content-Range"] = f"bytes {start}-{end}/{size}"
         self.send_response(status)
         for k, v in {**SECURITY_HEADERS, "Content-Type": kind, "Content-Length": str(end - start + 1),
@@ -339,15 +332,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         if self.command != "HEAD":
-            with open(path, "rb") as f:
-                f.seek(start)
-                left = end - start + 1
-                while left > 0:
-                    chunk = f.read(min(1024 * 1024, left))
-                    if not chunk:
-                        break
-                    self.wfile.write(chunk)
-                    left -= len(chunk)
+            copy_range(path, self.wfile, start, end)
         self._log(status)
 
 

@@ -71,7 +71,7 @@ def test_every_answer_carries_a_strict_policy_and_the_page_has_no_inline_code(si
         assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     assert not re.search(r"<script(?![^>]*\bsrc=)", html) and " style=" not in html and " on" not in html.lower()
-    for name in ("index.html", "app.js", "app.css", "sha256.js", "hash-worker.js"):
+    for name in ("index.html", "app.js", "app.css", "sha256.js", "hash-worker.js", "upload.js"):
         text = (STATIC / name).read_text(encoding="utf-8")
         assert not re.search(r"https?://", text), name  # no CDN, nothing fetched from elsewhere
         assert "localStorage" not in text and "sessionStorage" not in text and "innerHTML" not in text
@@ -121,3 +121,16 @@ def test_read_links_are_signed_for_one_force(site: Site) -> None:
     assert call(site, "GET", link.replace("fn=a.txt", "fn=a.exe"), who=site.met, origin=None)[0] == 403
     assert call(site, "GET", link, origin=None)[0] == 401
     assert call(site, "GET", link, who=site.met, origin=None)[0] == 404  # valid link, no such blob
+
+
+def test_byte_ranges() -> None:
+    from functions.local.ranges import byte_range
+
+    assert byte_range(None, 100) == (0, 99, 200)
+    assert byte_range("bytes=0-9", 100) == (0, 9, 206)
+    assert byte_range("bytes=90-", 100) == (90, 99, 206)
+    assert byte_range("bytes=-10", 100) == (90, 99, 206)
+    assert byte_range("bytes=50-500", 100) == (50, 99, 206)
+    assert byte_range("bytes=0-1,5-6", 100) == (0, 99, 200)
+    for bad in ("bytes=100-", "bytes=-", "bytes=9-2", "items=0-1"):
+        assert byte_range(bad, 100) is None, bad
