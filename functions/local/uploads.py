@@ -61,6 +61,7 @@ class Slot:
     size: int
     created: float = field(default_factory=time.time)
     blocks: dict[str, int] = field(default_factory=dict)  # block id -> staged size
+    id_length: int | None = None  # decoded length every block id of the blob must have (Azure's rule)
     committed: str | None = None  # the job id once committed
 
 
@@ -135,7 +136,7 @@ class UploadSlots:
             raise UploadError(400, "blockid must be base64") from None
         if not 1 <= len(raw) <= 64:
             raise UploadError(400, "blockid must be 1 to 64 bytes before encoding")
-        if any(len(base64.b64decode(b)) != len(raw) for b in slot.blocks):
+        if slot.id_length is not None and slot.id_length != len(raw):
             raise UploadError(400, "all block ids of a blob must have the same length")
         if not 0 < length <= MAX_BLOCK:
             raise UploadError(413, f"a block is 1 to {MAX_BLOCK} bytes")
@@ -161,6 +162,7 @@ class UploadSlots:
         tmp.replace(target)
         with self._lock:
             slot.blocks[block_id] = length
+            slot.id_length = len(raw)
 
     def block_list(self, slot: Slot) -> dict[str, Any]:
         with self._lock:

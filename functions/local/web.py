@@ -90,7 +90,8 @@ class WebApp:
         self._worker = threading.Thread(target=self._drive, name="toex-web-runner", daemon=True)
 
     def start(self) -> None:
-        self._worker.start()
+        self.app.unfinished()  # jobs recorded but never started (a killed launch) are started now
+        self._worker.start()  # and every unfinished orchestration, of this launch or an earlier one, runs
 
     def stop(self) -> None:
         self._stop.set()
