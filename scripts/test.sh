@@ -5,8 +5,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-if ! command -v espeak-ng >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  (apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null) || echo "espeak-ng not installed" >&2
+if { ! command -v espeak-ng || ! command -v chromium; } >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq espeak-ng chromium >/dev/null) || echo "espeak-ng or chromium not installed" >&2
 fi
 bash scripts/setup.sh dev
 .venv/bin/ruff check .

@@ -248,6 +248,13 @@ def cmd_translate(args: argparse.Namespace) -> int:
                              decoding={"beam_size": args.beam_size or "package default"})
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    """The officer's page on this machine (functions/local/web.py)."""
+    from functions.local.web import serve
+
+    return serve(_settings(args), host=args.host, port=args.port, identities=args.identity, workers=args.workers)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="toex", description=__doc__)
     p.add_argument("--data-dir", help="job store, task hub and blobs (default: $TOEX_DATA_DIR or ./toex-data)")
@@ -312,6 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--translation-model", help="a translation package, or a folder of packages")
     tr.add_argument("--beam-size", type=int, default=0, help="default: the package's own (Bergamot: greedy)")
     tr.set_defaults(fn=cmd_translate)
+    wb = sub.add_parser("web", help="serve the officer's page on this machine")
+    wb.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    wb.add_argument("--port", type=int, default=8080)
+    wb.add_argument("--identity", action="append", metavar="FORCE:USER[:forcewide]",
+                    help="a signed-in identity (repeatable; one link each); default local:officer")
+    wb.add_argument("--workers", type=int, default=2)
+    wb.add_argument("--model", help="Whisper ONNX package (default: Whisper base, fetched once)")
+    wb.add_argument("--translation-model", help="text translation ONNX package")
+    wb.set_defaults(fn=cmd_web)
     return p
 
 

@@ -1,0 +1,58 @@
+"""Screenshots of the page for the README (docs/web-*.png), over real models and the bundled sample.
+
+Run by hand, not collected by pytest: ``python -m tests.web.screenshots`` (Whisper base int8 and the
+en→pt text model, fetched once through models/fetch.py).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+
+from functions.local.web import launch_url, local_app, make_server
+from functions.local.webauth import Identity
+from models.fetch import ensure_default_model, ensure_translation_models, sample_path, vad_model_path
+from shared.settings import Settings
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    officer = Identity.parse("met:pc1234")
+    data = Path(tempfile.mkdtemp(prefix="toex-web-shots-"))
+    settings = Settings(mode="local", data_dir=data, whisper_model_dir=ensure_default_model("int8"),
+                        translation_model_dir=ensure_translation_models()["enpt"], vad_model_path=vad_model_path())
+    server, web = make_server(local_app(settings, [officer]), [officer], "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(launch_url(web, officer))
+        page.wait_for_selector("#who:has-text('Signed in')")
+        page.select_option("#opt-translate", "pt")
+        page.fill("#opt-case", "OP-PINE/24")
+        page.fill("#opt-exhibit", "JB/1")
+        page.fill("#opt-persons", "PC 1234, the caller")
+        page.set_input_files("#files", str(sample_path()))
+        page.click("#upload-button")
+        page.wait_for_selector("#jobs tr[data-status='running']", timeout=120_000)
+        page.screenshot(path=str(DOCS / "web-jobs.png"), full_page=True)
+        page.wait_for_selector("#jobs tr[data-status='succeeded']", timeout=900_000)
+        page.click("#jobs tr[data-status='succeeded'] a")
+        page.wait_for_selector("#lines li")
+        page.locator("#lines li").nth(2).locator("p.text").click()
+        page.wait_for_timeout(1500)
+        page.locator("video, audio").first.evaluate("p => p.pause()")
+        page.fill("#search", "the")
+        page.screenshot(path=str(DOCS / "web-transcript.png"), full_page=True)
+        browser.close()
+    web.stop()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
