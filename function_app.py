@@ -1,6 +1,6 @@
 """The Azure Functions app (Python v2 programming model): blueprints from functions/, nothing else.
 
-* functions.triggers: ``blob_uploaded`` (Event Grid-source blob trigger on ``incoming/<force>/...``),
+* functions.azure.triggers: ``blob_uploaded`` (Event Grid-source blob trigger on ``incoming/<force>/...``),
   ``force_blob_created`` (Event Grid trigger for forces' own storage), the orchestration
   ``transcription_orchestrator`` and one activity per ``functions.registry.ACTIVITIES`` entry;
 * functions.api: the HTTP API under ``/api/v1``.
@@ -17,7 +17,8 @@ import azure.durable_functions as df
 import azure.functions as func
 import azurefunctions.extensions.bindings.blob  # noqa: F401  (registers the BlobClient SDK-type binding)
 
-from functions import api, triggers
+from functions import api
+from functions.azure import triggers
 from shared.logcontext import install_log_correlation
 
 install_log_correlation()

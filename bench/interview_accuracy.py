@@ -42,10 +42,10 @@ class Toex:
     label = "toex"
 
     def __init__(self, threads: int | None, workdir: Path) -> None:
+        from functions.local.app import LocalApp
+        from functions.local.cli import _options as cli_options
+        from functions.local.cli import build_parser
         from models.fetch import ensure_default_model, vad_model_path
-        from shared.local.app import LocalApp
-        from shared.local.cli import _options as cli_options
-        from shared.local.cli import build_parser
         from shared.settings import Settings
 
         settings = Settings(mode="local", data_dir=workdir / "toex", whisper_model_dir=ensure_default_model("int8"),

@@ -41,11 +41,12 @@ def _load() -> str:
 
 
 def _intake(tmp: Path, **settings: Any) -> Any:
+    from functions.local.client import RunnerClient
+    from functions.local.runner import LocalOrchestrationRunner
+    from functions.local.taskhub import TaskHub
     from functions.registry import ACTIVITIES, ORCHESTRATORS
-    from shared.local.runner import LocalOrchestrationRunner
-    from shared.local.taskhub import TaskHub
     from shared.services import build_local, set_services
-    from tests.functions.helpers import Intake, RunnerClient, make_settings
+    from tests.functions.helpers import Intake, make_settings
 
     services = build_local(make_settings(tmp, **settings))
     set_services(services)
@@ -66,7 +67,7 @@ def _wav(seconds: float, freq: float) -> bytes:
 
 # -- duplicates ------------------------------------------------------------------------------------------
 def duplicates(tmp: Path) -> dict[str, Any]:
-    from functions.starter import decide_and_start
+    from functions.lifecycle import decide_and_start
 
     intake = _intake(tmp / "dup", forces=("met",))
     notice = intake.upload("met/dup/interview.wav", _wav(1.0, 300))
@@ -197,7 +198,7 @@ def _bad_files() -> dict[str, bytes]:
 
 def hostile(tmp: Path) -> dict[str, Any]:
     import function_app
-    from functions.starter import decide_and_start
+    from functions.lifecycle import decide_and_start
     from tests.functions.helpers import ACCOUNT_URL, principal_header, user_code
 
     records: list[logging.LogRecord] = []
@@ -286,7 +287,7 @@ def _history(db: Path) -> list[dict[str, Any]]:
 
 def _reached(history: list[dict[str, Any]], name: str, task: str | None) -> tuple[bool, bool]:
     """(scheduled, all of those completed) for activity ``name`` (of ``task``) in ``history``."""
-    from shared.local.runner import TASK_COMPLETED, TASK_SCHEDULED
+    from functions.local.runner import TASK_COMPLETED, TASK_SCHEDULED
 
     ids = {e["EventId"] for e in history if e["EventType"] == TASK_SCHEDULED and e["Name"] == name
            and (task is None or json.loads(e.get("Input") or "{}").get("task", "transcribe") == task)}
@@ -318,7 +319,7 @@ def kills(tmp: Path, points: tuple[str, ...] = tuple(POINTS)) -> dict[str, Any]:
             "--translation-model", str(mt), "--workers", "1", "--formats", "json"]
 
     def base(data: Path) -> list[str]:
-        return [sys.executable, "-m", "shared.local", "--data-dir", str(data), "--quiet"]
+        return [sys.executable, "-m", "functions.local", "--data-dir", str(data), "--quiet"]
 
     t0 = time.perf_counter()
     clean = tmp / "clean"

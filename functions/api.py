@@ -16,23 +16,20 @@ import azure.functions as func
 
 from functions import openapi
 from functions.auth import Forbidden, Principal, Unauthenticated, principal_from_headers
-from functions.schema import InvalidBody, check_request
-from functions.starter import (
-    BlobNotice,
+from functions.intake import BlobNotice, clean_options, force_sources, resolve_source
+from functions.lifecycle import (
     DurableClient,
     InvalidState,
     cancel_job,
-    clean_options,
     decide_and_start,
-    force_sources,
     instance_id_for,
-    job_context,
-    resolve_source,
     retry_job,
     runtime_status,
 )
+from functions.schema import InvalidBody, check_request
 from shared.adapters.base import BlobNotFound, ConcurrencyError
 from shared.domain import Job, JobStatus
+from shared.logcontext import job_context
 from shared.services import Services, get_services
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from functions.intake import UNASSIGNED_FORCE
+from functions.lifecycle import DurableClient, runtime_status
 from functions.orchestrator import NAME as ORCHESTRATOR
-from functions.starter import UNASSIGNED_FORCE, DurableClient, runtime_status
 from shared.domain import Job, JobError, JobStatus
 from shared.job_updates import EVENT_FAILED, mutate_job, publish
 from shared.logcontext import job_context

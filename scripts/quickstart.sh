@@ -7,6 +7,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup.sh
 MODEL="$(.venv/bin/toex setup --precision "${TOEX_PRECISION:-int8}")"
-SAMPLE="$(.venv/bin/python -c 'from models.fetch import sample_path; print(sample_path())')"
+SAMPLE="$(.venv/bin/python -c 'from shared.assets import sample_path; print(sample_path())')"
 .venv/bin/toex --data-dir "${TOEX_DATA_DIR:-toex-data}" transcribe "$SAMPLE" --model "$MODEL" \
   --out "${TOEX_OUT:-toex-output}" --print "$@"

@@ -31,12 +31,12 @@ if [ -n "$PY312" ]; then
     --ignore=tests/media/test_tracks_pipeline.py \
     tests/pipeline/test_runner.py || status=1
   out312="$(mktemp -d)"
-  .venv312/bin/python -m shared.local --data-dir "$out312/data" --quiet transcribe \
-    "$(.venv/bin/python -c 'from models.fetch import sample_path; print(sample_path())')" \
+  .venv312/bin/python -m functions.local --data-dir "$out312/data" --quiet transcribe \
+    "$(.venv/bin/python -c 'from shared.assets import sample_path; print(sample_path())')" \
     --model "$(.venv/bin/python -c 'from models.fetch import ensure_default_model; print(ensure_default_model())')" \
     --out "$out312/out" --formats json,txt >/dev/null || status=1
   printf 'O suspeito foi preso ontem à noite perto da estação.\n' > "$out312/pt.txt"
-  .venv312/bin/python -m shared.local translate "$out312/pt.txt" --to en --from pt --translation-model \
+  .venv312/bin/python -m functions.local translate "$out312/pt.txt" --to en --from pt --translation-model \
     "$(.venv/bin/python -c 'from models.fetch import ensure_translation_models; print(ensure_translation_models()["pten"])')" \
     | grep -qx 'The suspect was arrested last night near the station.' || status=1
   rm -rf "$out312"

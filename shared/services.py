@@ -53,7 +53,7 @@ class Services:
     def vad_model(self) -> Path:
         if self.settings.vad_model_path:
             return self.settings.vad_model_path
-        from models.fetch import vad_model_path
+        from shared.assets import vad_model_path
 
         return vad_model_path()
 
@@ -84,7 +84,7 @@ def build_services(settings: Settings) -> Services:
 def _default_whisper_dir(settings: Settings) -> Path:
     if settings.whisper_model_dir:
         return settings.whisper_model_dir
-    from models.fetch import ensure_default_model
+    from shared.assets import ensure_default_model
 
     return ensure_default_model()
 
@@ -101,7 +101,7 @@ def translation_packages(settings: Settings) -> list[Path]:
         if (chosen / MANIFEST).is_file() or not chosen.is_dir():
             return [chosen]
         return sorted(p.parent for p in chosen.glob(f"*/{MANIFEST}"))
-    from models.fetch import default_translation_dirs
+    from shared.assets import default_translation_dirs
 
     return default_translation_dirs()
 
@@ -166,7 +166,7 @@ def _build_azure(settings: Settings) -> Services:
     from shared.adapters.inference_http import HttpSpeechToText, HttpTranslator
 
     cred = default_credential()
-    # the GPU services take an Entra token for their app registration (models/serve/auth.py)
+    # the GPU services take an Entra token for their app registration (functions/gpu/auth.py)
     audience = settings.inference_audience.rstrip("/")
     caller, scope = (cred, f"{audience}/.default") if audience else (None, None)
     return Services(

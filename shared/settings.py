@@ -35,7 +35,6 @@ class Settings:
     mode: Mode = "local"
     # local mode
     data_dir: Path = field(default_factory=lambda: Path(_env("TOEX_DATA_DIR", "toex-data")).resolve())
-    cache_dir: Path = field(default_factory=cache_root)
     # models
     whisper_model_dir: Path | None = None
     translation_model_dir: Path | None = None
@@ -50,7 +49,6 @@ class Settings:
     forces: tuple[str, ...] = ()
     force_sources: str = ""  # "<storage account>=<force>,..." for forces' own storage accounts
     storage_suffix: str = "core.windows.net"  # forces' accounts must be https://<account>.blob.<suffix>
-    retention_days: int = 2555
     result_link_minutes: int = 60
     # azure
     blob_account_url: str = ""
@@ -90,7 +88,6 @@ class Settings:
         return cls(
             mode=mode,  # type: ignore[arg-type]
             data_dir=Path(_env("TOEX_DATA_DIR", "toex-data")).expanduser().resolve(),
-            cache_dir=cache_root(),
             whisper_model_dir=path("TOEX_WHISPER_MODEL"),
             translation_model_dir=path("TOEX_TRANSLATION_MODEL"),
             vad_model_path=path("TOEX_VAD_MODEL"),
@@ -103,7 +100,6 @@ class Settings:
             forces=csv("TOEX_FORCES", ()),
             force_sources=_env("TOEX_FORCE_SOURCES"),
             storage_suffix=_env("TOEX_STORAGE_SUFFIX", "core.windows.net"),
-            retention_days=int(_env("TOEX_RETENTION_DAYS", "2555")),
             result_link_minutes=int(_env("TOEX_RESULT_LINK_MINUTES", "60")),
             blob_account_url=_env("TOEX_BLOB_ACCOUNT_URL"),
             cosmos_endpoint=_env("TOEX_COSMOS_ENDPOINT"),

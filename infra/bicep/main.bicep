@@ -24,10 +24,9 @@ param forces array = [
 ])
 param gpuWorkloadProfileType string = 'Consumption-GPU-NC8as-T4'
 
-@description('Days originals are WORM-protected and outputs/job records are kept (default 7 years).')
-@minValue(1)
-@maxValue(24000)
-param retentionDays int = 2557
+// Days originals are WORM-protected and outputs/job records are kept (7 years): the one figure, in the list
+// the code reads too (shared/containers.json, evidenceRetentionDays; tests/infra/test_containers.py).
+var retentionDays = loadJsonContent('../../shared/containers.json').evidenceRetentionDays
 
 @description('private: data services reachable only through private endpoints. public: public endpoints (development only).')
 @allowed([
@@ -331,7 +330,6 @@ module functionApp 'modules/functionapp.bicep' = {
       TOEX_TASK_HUB: taskHubName
       TOEX_MAX_UPLOAD_BYTES: string(maxUploadBytes)
       TOEX_CHUNK_MINUTES: '5'
-      TOEX_RETENTION_DAYS: string(retentionDays)
       TOEX_KEY_VAULT_URI: keyVault.outputs.uri
     }
   }

@@ -9,16 +9,8 @@ import sys
 from pathlib import Path
 
 from .build import KINDS, PRECISIONS, ExportOptions, ParityError, export_package
+from .parity import default_parity_audio
 from .source import SOURCE_KINDS
-
-
-def default_parity_audio() -> Path | None:
-    try:
-        from models.fetch import sample_path
-
-        return sample_path(fetch_missing=False)
-    except (ImportError, FileNotFoundError):
-        return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -198,7 +198,7 @@ def export_bergamot(source: Path, pkg: Path, opts: Any, progress: Any) -> dict[s
     Raises ``ValueError`` for an unusable source; fp32 parity failures are left to the caller."""
     from shared.inference.bergamot import BergamotEngine
 
-    from .build import ParityError, exporter_versions, write_manifest
+    from .manifest import ParityError, exporter_versions, write_manifest
     from .source import source_digest
 
     files = source_files(source)

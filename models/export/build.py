@@ -7,26 +7,19 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from shared.inference.package import FORMAT, MANIFEST, hash_files, open_package
+from shared.inference.package import open_package
 
 from . import onnx_export as ox
+from .manifest import ParityError, exporter_versions, write_manifest
 from .parity import Parity, load_audio, synthetic_audio, translation_parity, whisper_parity
 from .source import ResolvedSource, resolve_source, source_digest
 
 PRECISIONS = ("fp32", "fp16", "int8")
 KINDS = ("whisper", "translation")
 INT8_WEIGHT_TYPE = "QInt8"  # see docs/models.md: kept parity better than QUInt8 on Whisper base
-EXPORTER_PACKAGES = ("optimum", "optimum-onnx", "transformers", "torch", "onnx", "onnxruntime")
-
-
-class ParityError(RuntimeError):
-    """The fp32 ONNX export does not reproduce the PyTorch greedy tokens."""
-
 
 @dataclass(frozen=True)
 class ExportOptions:
@@ -45,16 +38,6 @@ class ExportOptions:
 
 def progress(msg: str) -> None:
     print(f"[models.export] {msg}", file=sys.stderr, flush=True)
-
-
-def exporter_versions() -> dict[str, str]:
-    out = {}
-    for pkg in EXPORTER_PACKAGES:
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "absent"
-    return out
 
 
 def _architecture(kind: str, hf_dir: Path, source_id: str) -> str:
@@ -118,15 +101,6 @@ def _parity(kind: str, arch: str, src: ResolvedSource, pkg: Path, opts: ExportOp
         audio = synthetic_audio(opts.parity_seconds)
         label = f"synthetic:{opts.parity_seconds:g}s"
     return whisper_parity(src.hf_dir, pkg, audio, label, providers=providers)
-
-
-def write_manifest(pkg: Path, fields: dict[str, Any]) -> dict[str, Any]:
-    manifest = dict(fields)
-    manifest["format"] = FORMAT
-    manifest["files"] = hash_files(pkg, exclude=(MANIFEST,))
-    manifest["created_at"] = datetime.now(UTC).replace(microsecond=0).isoformat()
-    (pkg / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return manifest
 
 
 def export_package(kind: str, source: str, out: Path, opts: ExportOptions | None = None) -> Path:

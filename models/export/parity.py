@@ -20,6 +20,16 @@ SAMPLE_RATE = 16000
 PARITY_SENTENCE = "The officer arrived at the address shortly after midnight and spoke to the witness."
 
 
+def default_parity_audio() -> Path | None:
+    """The cached pyannote sample (real speech), if it has been fetched."""
+    from shared.assets import sample_path
+
+    try:
+        return sample_path(fetch_missing=False)
+    except FileNotFoundError:
+        return None
+
+
 @dataclass(frozen=True)
 class Parity:
     reference: str

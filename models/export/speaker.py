@@ -2,7 +2,7 @@
 
     python -m models.export speaker SOURCE OUT [--parity-audio WAV] [--force]
 
-SOURCE is the directory ``models.fetch.fetch_speaker_assets`` unpacks from the pinned Resemblyzer
+SOURCE is the directory ``shared.assets.fetch_speaker_assets`` unpacks from the pinned Resemblyzer
 wheel (``resemblyzer/`` with ``pretrained.pt``). The PyTorch reference is Resemblyzer's own
 ``VoiceEncoder`` (3-layer LSTM 40→256, linear 256→256, ReLU, L2 norm), imported from that
 directory; it needs torch, librosa and webrtcvad (exporter requirements), never at inference.
@@ -31,6 +31,7 @@ from shared.diarization.package import GRAPH, TASK, open_speaker_package
 from shared.hashing import sha256_file
 from shared.inference.package import FORMAT, MANIFEST, hash_files
 
+from .manifest import exporter_versions
 from .parity import load_audio
 
 OPSET = 17
@@ -98,22 +99,10 @@ def check_parity(model: Any, rz_audio: Any, graph: Path, audio: np.ndarray, labe
             "mel_max_rel_diff": mel_rel, "passed": bool(cos.min() >= MIN_COSINE)}
 
 
-def _versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {}
-    for pkg in EXPORTER_PACKAGES:
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "absent"
-    return out
-
-
 def export_speaker_package(source: Path, out: Path, parity_audio: Path | None = None, force: bool = False,
                            name: str = "speaker-resemblyzer") -> Path:
     """Export `source` (unpacked Resemblyzer wheel) to the package `out`; fails if parity fails."""
-    from .build import ParityError
+    from .manifest import ParityError
 
     source, out = Path(source).resolve(), Path(out).expanduser().resolve()
     if out.exists() and any(out.iterdir()) and not force:
@@ -146,7 +135,7 @@ def export_speaker_package(source: Path, out: Path, parity_audio: Path | None = 
             "source": {"kind": "pypi-wheel", "id": "resemblyzer==0.1.4", "license": "Apache-2.0",
                        "sha256": sha256_file(source / "resemblyzer" / "pretrained.pt"),
                        "file": "resemblyzer/pretrained.pt"},
-            "exporter": _versions(), "parity": parity,
+            "exporter": exporter_versions(EXPORTER_PACKAGES), "parity": parity,
             "files": hash_files(pkg, exclude=(MANIFEST,)),
             "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         }
@@ -163,10 +152,10 @@ def main(argv: list[str]) -> int:
     """``python -m models.export speaker SOURCE OUT`` (dispatched from models/export/__main__.py)."""
     import argparse
 
-    from .build import ParityError
+    from .manifest import ParityError
 
     p = argparse.ArgumentParser(prog="python -m models.export speaker", description=__doc__.split("\n")[0])
-    p.add_argument("source", type=Path, help="unpacked Resemblyzer wheel (models.fetch: sources/resemblyzer)")
+    p.add_argument("source", type=Path, help="unpacked Resemblyzer wheel (shared.assets: sources/resemblyzer)")
     p.add_argument("out", type=Path, help="package directory to write")
     p.add_argument("--parity-audio", type=Path, help="16 kHz mono 16-bit WAV of real speech "
                    "(default: the cached pyannote sample)")
@@ -175,7 +164,7 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     parity_audio = args.parity_audio
     if parity_audio is None:
-        from .__main__ import default_parity_audio
+        from .parity import default_parity_audio
 
         parity_audio = default_parity_audio()
     try:

@@ -1,4 +1,4 @@
-"""HTTP inference: the GPU service (``models/serve``) behind the SpeechToText / TextTranslator protocols.
+"""HTTP inference: the GPU service (``functions/gpu``) behind the SpeechToText / TextTranslator protocols.
 
 Retries 429, 5xx and connection failures with exponential back-off (deterministic jitter) and honours
 ``Retry-After``, within bounded attempts and total time; other 4xx answers are final. Every attempt of

@@ -18,14 +18,24 @@ Word probabilities are the mean probability of the word's tokens from the decodi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from shared.domain.transcript import Segment, Word
+from shared.inference.decoded import Decoded
+from shared.inference.sessions import DecoderRunner
+from shared.inference.tokenizer import WhisperTokenizer
 
-if TYPE_CHECKING:
-    from shared.inference.whisper import WhisperEngine, _Decoded
+
+class AlignedModel(Protocol):
+    """What alignment reads of the Whisper engine (:class:`shared.inference.whisper.WhisperEngine`)."""
+
+    tokenizer: WhisperTokenizer
+    decoder: DecoderRunner
+    cross_attention_outputs: list[str]
+    alignment_heads: list[tuple[int, ...]]
+
 
 TOKENS_PER_SECOND = 50  # encoder frames per second
 MEDIAN_WIDTH = 7
@@ -76,7 +86,7 @@ def median_filter(x: np.ndarray, width: int = MEDIAN_WIDTH) -> np.ndarray:
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, width, axis=-1), axis=-1)
 
 
-def split_words(engine: WhisperEngine, tokens: list[int], language: str) -> list[list[int]]:
+def split_words(engine: AlignedModel, tokens: list[int], language: str) -> list[list[int]]:
     """Group text tokens into words (split on spaces/punctuation, or per character for CJK etc.)."""
     tok = engine.tokenizer
     units: list[tuple[str, list[int]]] = []
@@ -117,7 +127,7 @@ def split_words(engine: WhisperEngine, tokens: list[int], language: str) -> list
     return [ids for _, ids in merged]
 
 
-def _token_times(engine: WhisperEngine, encoded: Any, row: int, d: _Decoded, task: str,
+def _token_times(engine: AlignedModel, encoded: Any, row: int, d: Decoded, task: str,
                  text_tokens: list[int], frames: int) -> np.ndarray:
     """Start time (s, window-relative) of each text token and of the end: ``len + 1`` values."""
     tok = engine.tokenizer
@@ -136,7 +146,7 @@ def _token_times(engine: WhisperEngine, encoded: Any, row: int, d: _Decoded, tas
     return cols[jumps] / TOKENS_PER_SECOND
 
 
-def add_word_timestamps(engine: WhisperEngine, encoded: Any, row: int, d: _Decoded,
+def add_word_timestamps(engine: AlignedModel, encoded: Any, row: int, d: Decoded,
                         pieces: list[tuple[Segment, list[int], list[float]]], start: float,
                         end: float, task: str = "transcribe") -> list[Segment]:
     """Segments with ``words`` filled, for one window."""

@@ -33,9 +33,8 @@ batches and decoded with timestamps. Behaviour, following faster-whisper where i
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ import numpy as np
 
 from shared.domain.transcript import LanguageDetection, Segment, TranscriptionOptions, TranscriptionResult
 from shared.inference import alignment
+from shared.inference.decoded import Decoded, compression_ratio
 from shared.inference.decoding import DecodeConfig, Hypothesis, beam_search, greedy, log_softmax
 from shared.inference.features import CHUNK_SECONDS, SAMPLE_RATE, FeatureExtractor
 from shared.inference.package import ModelPackage, open_package
@@ -56,12 +56,6 @@ MAX_CONTINUATIONS = 3
 PROMPT_RESET_TEMPERATURE = 0.5  # text decoded above this temperature does not prompt the next window
 
 
-def compression_ratio(text: str) -> float:
-    """UTF-8 length over zlib-compressed length (faster-whisper's measure of repetition)."""
-    data = text.encode("utf-8")
-    return len(data) / len(zlib.compress(data)) if data else 0.0
-
-
 def default_windows(duration: float) -> list[tuple[float, float]]:
     """Consecutive 30 s windows covering ``duration`` seconds."""
     out, t = [], 0.0
@@ -69,36 +63,6 @@ def default_windows(duration: float) -> list[tuple[float, float]]:
         out.append((t, min(t + CHUNK_SECONDS, duration)))
         t += CHUNK_SECONDS
     return out
-
-
-@dataclass
-class _Decoded:
-    hyp: Hypothesis
-    no_speech_prob: float
-    temperature: float
-    language: str
-
-    def first_segment_logprob(self, timestamp_begin: int) -> float:
-        """Mean log-prob of the tokens up to the first closing timestamp (the whole output if none)."""
-        toks, end = self.hyp.tokens, len(self.hyp.tokens)
-        for i in range(1, len(toks)):
-            if toks[i] >= timestamp_begin and toks[i - 1] < timestamp_begin:
-                end = i + 1
-                break
-        lps = self.hyp.logprobs[:end]
-        return float(np.mean(lps)) if lps else 0.0
-
-    def silent(self, options: TranscriptionOptions, timestamp_begin: int) -> bool:
-        """faster-whisper's no-speech rule, also testing the first segment's log-prob: on silence
-        Whisper often loops on a confident repeat, which lifts the window average above the threshold."""
-        if self.no_speech_prob <= options.no_speech_threshold:
-            return False
-        lp = min(self.hyp.avg_logprob, self.first_segment_logprob(timestamp_begin))
-        return lp <= options.log_prob_threshold
-
-    def failed(self, text: str, options: TranscriptionOptions) -> bool:
-        return (compression_ratio(text) > options.compression_ratio_threshold
-                or self.hyp.avg_logprob < options.log_prob_threshold)
 
 
 class WhisperEngine:
@@ -217,10 +181,10 @@ class WhisperEngine:
         return np.array(rows, dtype=np.int64), len(prompt)
 
     def _decode_with_fallback(self, encoded: Any, languages: list[str], options: TranscriptionOptions,
-                              seed: int, previous: Sequence[int] = ()) -> list[_Decoded]:
+                              seed: int, previous: Sequence[int] = ()) -> list[Decoded]:
         prefixes, sot_index = self._prefixes(languages, options, previous)
         temps = list(options.temperatures) or [0.0]
-        results: list[list[_Decoded]] = [[] for _ in languages]
+        results: list[list[Decoded]] = [[] for _ in languages]
         pending = list(range(len(languages)))
         for t in temps:
             if not pending:
@@ -231,14 +195,14 @@ class WhisperEngine:
             out = self._decode(enc, prefixes[pending], sot_index, options, t, seed)
             still: list[int] = []
             for i, (hyp, ns) in zip(pending, out, strict=True):
-                d = _Decoded(hyp, ns, t, languages[i])
+                d = Decoded(hyp, ns, t, languages[i])
                 results[i].append(d)
                 text = self.tokenizer.decode(hyp.tokens)
                 silent = d.silent(options, self.tokenizer.timestamp_begin)
                 if len(temps) > 1 and not silent and d.failed(text, options):
                     still.append(i)
             pending = still
-        chosen: list[_Decoded] = []
+        chosen: list[Decoded] = []
         for tries in results:
             if len(tries) == 1 or not tries[-1].failed(self.tokenizer.decode(tries[-1].hyp.tokens), options):
                 chosen.append(tries[-1])
@@ -249,7 +213,7 @@ class WhisperEngine:
         return chosen
 
     # -- segments ---------------------------------------------------------------------------------
-    def _segments(self, d: _Decoded, start: float, end: float,
+    def _segments(self, d: Decoded, start: float, end: float,
                   options: TranscriptionOptions) -> list[tuple[Segment, list[int], list[float]]]:
         """Segments of one window with their text tokens and token log-probs."""
         tok = self.tokenizer
@@ -291,7 +255,7 @@ class WhisperEngine:
             out.append((seg, text_ids, text_lps))
         return out
 
-    def _prompt_tokens(self, d: _Decoded, pieces: list[tuple[Segment, list[int], list[float]]]) -> list[int]:
+    def _prompt_tokens(self, d: Decoded, pieces: list[tuple[Segment, list[int], list[float]]]) -> list[int]:
         """The window's output as the next window's prompt: text with its timestamp tokens (a prompt
         without timestamps leads Whisper to stop emitting them), nothing when no segment was kept."""
         if not pieces:

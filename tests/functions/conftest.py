@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from functions.local.client import RunnerClient
+from functions.local.runner import LocalOrchestrationRunner
+from functions.local.taskhub import TaskHub
 from functions.registry import ACTIVITIES, ORCHESTRATORS
-from shared.local.runner import LocalOrchestrationRunner
-from shared.local.taskhub import TaskHub
 from shared.services import build_local, set_services
-from tests.functions.helpers import Intake, RunnerClient, make_settings
+from tests.functions.helpers import Intake, make_settings
 
 
 @pytest.fixture

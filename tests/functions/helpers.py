@@ -1,9 +1,9 @@
-"""Helpers for the Functions app tests: a Durable client over the local runner (the real
-azure-functions-durable replay code), local services with an intake container, HTTP requests."""
+"""Helpers for the Functions app tests: the local host's Durable client over the local runner (the real
+azure-functions-durable replay code, ``functions.local.client``), local services with an intake container,
+HTTP requests."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
@@ -11,49 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import azure.functions as func
-from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
 from functions.auth import encode_principal
-from functions.starter import BlobNotice
-from shared.local.runner import LocalOrchestrationRunner
+from functions.intake import BlobNotice
+from functions.local.client import RunnerClient
+from functions.local.runner import LocalOrchestrationRunner
 from shared.services import Services
 from shared.settings import Settings
 
 ACCOUNT_URL = "https://evidence.blob.core.windows.net"
-
-
-class RunnerClient:
-    """The Durable client surface the app uses, backed by :class:`LocalOrchestrationRunner`.
-
-    Like the real client it is async; ``get_status`` answers a ``DurableOrchestrationStatus`` (its
-    ``runtime_status`` is None for an unknown instance, as the real client's 404 answer) and
-    ``terminate`` raises for an unknown instance.
-    """
-
-    def __init__(self, runner: LocalOrchestrationRunner) -> None:
-        self.runner = runner
-        self.starts: list[tuple[str, str, Any]] = []
-        self.terminated: list[tuple[str, str]] = []
-
-    async def start_new(self, orchestration_function_name: str, instance_id: str | None = None,
-                        client_input: Any = None) -> str:
-        await asyncio.sleep(0)  # a real client awaits an HTTP call here
-        assert instance_id is not None
-        if self.runner.start_new(orchestration_function_name, instance_id, client_input):
-            self.starts.append((orchestration_function_name, instance_id, client_input))
-        return instance_id
-
-    async def get_status(self, instance_id: str) -> DurableOrchestrationStatus:
-        await asyncio.sleep(0)
-        status = self.runner.get_status(instance_id)
-        return DurableOrchestrationStatus.from_json(status) if status else DurableOrchestrationStatus()
-
-    async def terminate(self, instance_id: str, reason: str) -> None:
-        await asyncio.sleep(0)
-        if self.runner.get_status(instance_id) is None:
-            raise Exception(f"No instance with ID '{instance_id}' found.")
-        self.runner.terminate(instance_id, reason)
-        self.terminated.append((instance_id, reason))
 
 
 @dataclass

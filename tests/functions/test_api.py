@@ -10,7 +10,7 @@ import azure.functions as func
 import pytest
 
 from functions.auth import Forbidden, Unauthenticated, encode_principal, principal_from_headers
-from functions.starter import decide_and_start
+from functions.lifecycle import decide_and_start
 from shared.domain import Job, JobStatus
 from tests.functions.helpers import ACCOUNT_URL, Intake, http_request, principal_header, user_code
 

@@ -98,7 +98,7 @@ def test_host_json() -> None:
 def test_sample_settings_name_every_setting_without_secrets() -> None:
     values = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
     read = set(re.findall(r'"(TOEX_[A-Z_]+)"', (ROOT / "shared" / "settings.py").read_text()))
-    read |= set(re.findall(r'"(TOEX_[A-Z_]+)"', (ROOT / "functions" / "starter.py").read_text()))
+    read |= set(re.findall(r'"(TOEX_[A-Z_]+)"', (ROOT / "functions" / "intake.py").read_text()))
     assert read - {"TOEX_CACHE"} and read <= set(values), sorted(read - set(values))
     assert "TOEX_TASK_HUB" in values
     for key in ("FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsFeatureFlags", "AzureWebJobsStorage__accountName",
@@ -114,8 +114,8 @@ def test_sample_settings_name_every_setting_without_secrets() -> None:
 def test_every_log_record_carries_the_job_id(caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
-    from functions.starter import install_log_correlation
-    from functions.triggers import _activity
+    from functions.azure.triggers import _activity
+    from shared.logcontext import install_log_correlation
 
     install_log_correlation()
     install_log_correlation()  # idempotent

@@ -10,9 +10,10 @@ from typing import Any
 
 import azure.functions as func
 
+from functions.azure.triggers import start_from_event
+from functions.intake import UNASSIGNED_FORCE, force_sources, resolve_source
+from functions.lifecycle import decide_and_start
 from functions.orchestrator import NAME
-from functions.starter import UNASSIGNED_FORCE, decide_and_start, force_sources, resolve_source
-from functions.triggers import start_from_event
 from shared.domain import JobStatus
 from tests.functions.helpers import ACCOUNT_URL, Intake, user_code
 
@@ -163,7 +164,7 @@ def test_event_grid_trigger_starts_force_storage_uploads_once(intake: Intake, ap
 
 
 def test_options_come_from_blob_metadata(intake: Intake) -> None:
-    from functions.triggers import options_from_metadata
+    from functions.azure.triggers import options_from_metadata
 
     assert options_from_metadata({"translate_to": "en", "formats": "json,srt", "other": "x"}) == (
         {"translate_to": "en", "formats": ["json", "srt"]}, None)

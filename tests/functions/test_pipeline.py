@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from functions.starter import decide_and_start, instance_id_for
+from functions.lifecycle import decide_and_start, instance_id_for
 from shared.domain import JobStatus
 from shared.services import CHUNKS, OUTPUTS, WORK, Services, set_services
 from tests.fixtures.pipeline import without_run_identity

@@ -14,9 +14,10 @@ from azure.core.credentials import AccessToken
 from azure.core.pipeline.transport import HttpTransport
 
 from functions.guards import StaleAttempt, work_ref
+from functions.intake import resolve_source
+from functions.lifecycle import cancel_job, decide_and_start, retry_job
 from functions.registry import ACTIVITIES
 from functions.results import fail_job, notify_completed
-from functions.starter import cancel_job, decide_and_start, resolve_source, retry_job
 from functions.sweep import sweep_stuck_jobs
 from shared.adapters.azure_blob import AzureBlobStore
 from shared.adapters.blob_urls import UnsafeBlobUrl
@@ -280,9 +281,9 @@ def test_the_sweep_restarts_or_fails_jobs_stuck_in_queued(intake: Intake) -> Non
 
 
 def test_a_local_run_killed_between_record_and_start_is_picked_up_again(tmp_path: Path) -> None:
+    from functions.local.app import LocalApp
     from shared.domain import Job, job_id_for
     from shared.hashing import sha256_file
-    from shared.local.app import LocalApp
     from tests.functions.helpers import make_settings
 
     drop = tmp_path / "drop"
@@ -329,7 +330,7 @@ def test_an_event_grid_outage_after_success_leaves_the_job_succeeded(intake: Int
 def test_the_blob_trigger_pins_the_version_it_saw(intake: Intake) -> None:
     from azure.storage.blob import BlobProperties
 
-    from functions.triggers import notice_from_properties
+    from functions.azure.triggers import notice_from_properties
 
     props = BlobProperties(**{"Content-Length": 12, "ETag": '"0x8DC"', "x-ms-version-id": "2026-12-01T09:00:00Z"})
     props.version_id = "2026-12-01T09:00:00.0000000Z"

@@ -134,7 +134,7 @@ def test_toex_translate_cli(bergamot_packages: dict[str, Path], tmp_path: Path):
     lines = tmp_path / "sentences.txt"
     lines.write_text("O suspeito foi preso ontem à noite perto da estação.\n\nO senhor tem o direito de "
                      "permanecer em silêncio.\n", encoding="utf-8")
-    cmd = [sys.executable, "-m", "shared.local.cli", "translate", str(lines), "--to", "en", "--from", "pt",
+    cmd = [sys.executable, "-m", "functions.local.cli", "translate", str(lines), "--to", "en", "--from", "pt",
            "--translation-model", str(bergamot_packages["pten"])]
     out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -72,7 +72,6 @@ def test_main_parameters_and_defaults():
     assert param_default("main.bicep", "forces")
     assert param_default("main.bicep", "gpuWorkloadProfileType") == "Consumption-GPU-NC8as-T4"
     assert "Consumption-GPU-NC24-A100" in allowed("main.bicep", "gpuWorkloadProfileType")
-    assert param_default("main.bicep", "retentionDays") >= 1
     assert param_default("main.bicep", "networkMode") == "private"
     assert set(allowed("main.bicep", "networkMode")) == {"private", "public"}
 
@@ -270,7 +269,6 @@ CONTRACT_SETTINGS = {
     "TOEX_FORCES",
     "TOEX_MAX_UPLOAD_BYTES",
     "TOEX_CHUNK_MINUTES",
-    "TOEX_RETENTION_DAYS",
     "TOEX_TASK_HUB",
     "TOEX_FORCE_SOURCES",
     "EvidenceStorage__credential",
@@ -677,7 +675,7 @@ def test_azure_yaml_services():
     api = doc["services"]["api"]
     assert (api["host"], api["language"], api["project"]) == ("function", "python", ".")
     serve = [s for s in doc["services"].values() if s["host"] == "containerapp"]
-    assert serve and all(s["project"] == "models/serve" for s in serve)
+    assert serve and all(s["project"] == "functions/gpu" for s in serve)
     assert {"whisper", "translation"} <= set(doc["services"])
 
 

@@ -74,3 +74,25 @@ def test_every_written_container_is_created_granted_and_retained() -> None:
     grant = parse("modules/roles.bicep")["resources"]["fnEvidenceContainers"]["config"]
     assert grant["loop_type"]["detail"]["array_name"] == "functionContainers"
     assert "storageBlobDataContributor" in json.dumps(grant["config"]["properties"]["roleDefinitionId"])
+
+
+def test_one_retention_figure_for_the_code_and_the_bicep() -> None:
+    """Retention is ``evidenceRetentionDays`` in the list; main.bicep reads it (no parameter or literal that
+    could say otherwise) and hands it to every store that keeps evidence."""
+    days = CONTAINERS["evidenceRetentionDays"]
+    assert isinstance(days, int) and days >= 7 * 365, "seven years at least"
+    main = parse("main.bicep")
+    assert "retentionDays" not in main["parameters"]
+    source, key = _accessor(main["variables"]["retentionDays"]["value"])
+    assert _loads_the_list(source, BICEP_DIR / "main.bicep") and key == "evidenceRetentionDays"
+    handed = {name for name, module in main["modules"].items()
+              if module["config"].get("params", {}).get("retentionDays") == "retentionDays"}
+    assert {"storage", "cosmos"} <= handed, handed
+    for rel in ("main.bicep", *(f"modules/{p.name}" for p in (BICEP_DIR / "modules").glob("*.bicep"))):
+        for name, param in parse(rel)["parameters"].items():
+            if name == "retentionDays":  # (chunk, log and soft-delete retentions are other figures)
+                assert param.get("default") is None, f"{rel}: {name} has a figure of its own"
+    figures = re.compile(r"\b(?:2555|2556|2557|2558)\b|retention_days")
+    for path in [*(REPO / "shared").rglob("*.py"), *(REPO / "functions").rglob("*.py"),
+                 *BICEP_DIR.rglob("*.json"), REPO / "local.settings.sample.json"]:
+        assert not figures.search(path.read_text(encoding="utf-8")), f"{path}: a retention figure of its own"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.local.cli import main
+from functions.local.cli import main
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@ def _bad_inputs(tmp_path: Path, make_media) -> dict[str, tuple[Path, str]]:  # t
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 3])
     silent_video = mediagen.video_only(tmp_path / "camera.mp4", 4)
     return {
-        "empty": (empty, "media.empty_file"),
+        "empty": (empty, "intake.empty"),  # local files pass Azure's intake rules (functions.intake)
         "pdf": (pdf, "media.not_media"),
         "random": (noise, "media.not_media"),
         "truncated": (truncated, "media.truncated"),

@@ -14,8 +14,8 @@ def test_library_output_goes_to_the_log_and_progress_to_the_terminal(tmp_path: P
     log = tmp_path / "logs" / "setup.log"
     script = textwrap.dedent(f"""
         import logging, os, subprocess, sys, warnings
-        from shared.local.logs import configure_logging
-        from shared.local.quiet import progress_only
+        from functions.local.logs import configure_logging
+        from functions.local.quiet import progress_only
         configure_logging("json")
         with progress_only(__import__("pathlib").Path({str(log)!r})):
             print("[models.fetch] downloading 2 wheel(s) from PyPI", file=sys.stderr)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.local.runner import TASK_COMPLETED, TASK_SCHEDULED
+from functions.local.runner import TASK_COMPLETED, TASK_SCHEDULED
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,7 +55,7 @@ def test_killed_run_resumes_without_redoing_completed_chunks(
         "TOEX_INTRA_OP_THREADS": "1",
         "PYTHONPATH": str(REPO),
     }
-    base = [sys.executable, "-m", "shared.local", "--data-dir", str(data), "--quiet"]
+    base = [sys.executable, "-m", "functions.local", "--data-dir", str(data), "--quiet"]
     run = subprocess.Popen(
         [
             *base,

@@ -9,8 +9,8 @@ from typing import Any
 import azure.durable_functions as df
 import pytest
 
-from shared.local.runner import TASK_COMPLETED, TASK_SCHEDULED, TIMER_FIRED, LocalOrchestrationRunner
-from shared.local.taskhub import COMPLETED, FAILED, TERMINATED, TaskHub
+from functions.local.runner import TASK_COMPLETED, TASK_SCHEDULED, TIMER_FIRED, LocalOrchestrationRunner
+from functions.local.taskhub import COMPLETED, FAILED, TERMINATED, TaskHub
 
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
 

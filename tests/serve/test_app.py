@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from models.serve.app import REQUEST_HEADER, ApiError, Gate, create_app
-from models.serve.auth import AuthSettings
-from models.serve.config import ServeConfig
+from functions.gpu.app import REQUEST_HEADER, ApiError, Gate, create_app
+from functions.gpu.auth import AuthSettings
+from functions.gpu.config import ServeConfig
 from shared.adapters.inference_http import HttpSpeechToText, HttpTranslator, InferenceError
 from shared.adapters.inference_local import LocalSpeechToText, LocalTranslator
 from shared.domain import TranscriptionOptions

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from models.serve.loader import FAILED, READY, ModelSlot, download_package, parse_blob_url
+from functions.gpu.loader import FAILED, READY, ModelSlot, download_package, parse_blob_url
 from shared.inference.package import PackageIntegrityError, hash_files, open_package
 from shared.inference.whisper import WhisperEngine
 from tests.fixtures.services import Azurite

@@ -14,10 +14,10 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from models.serve.app import REQUEST_HEADER, create_app
-from models.serve.audio import AudioTooLong, decode_capped
-from models.serve.auth import AuthSettings, CallerCheck, NotAuthorized
-from models.serve.config import ServeConfig
+from functions.gpu.app import REQUEST_HEADER, create_app
+from functions.gpu.audio import AudioTooLong, decode_capped
+from functions.gpu.auth import AuthSettings, CallerCheck, NotAuthorized
+from functions.gpu.config import ServeConfig
 from shared.media import encode_flac
 from tests.fixtures.mediagen import speech
 from tests.fixtures.serve import serve

@@ -31,10 +31,10 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from models.serve.audio import AudioTooLong, BadAudio, decode_capped
-from models.serve.auth import CallerCheck, NotAuthorized
-from models.serve.config import ServeConfig
-from models.serve.loader import ModelSlot
+from functions.gpu.audio import AudioTooLong, BadAudio, decode_capped
+from functions.gpu.auth import CallerCheck, NotAuthorized
+from functions.gpu.config import ServeConfig
+from functions.gpu.loader import ModelSlot
 from shared.domain import TranscriptionOptions
 from shared.inference.package import pin_package
 

@@ -1,8 +1,9 @@
-"""Deciding whether a blob becomes a job, and starting, retrying and cancelling orchestrations.
+"""The job lifecycle: starting, retrying and cancelling orchestrations (the intake rules: functions.intake).
 
-Plain async functions over a :class:`DurableClient` (the Durable client binding in Azure, an adapter over
-the local runner in tests) and the process's :class:`~shared.services.Services`, so the triggers and the
-HTTP API stay thin and tests call these directly.
+Plain async functions over a :class:`DurableClient` (the Durable client binding in Azure,
+``functions.local.client.RunnerClient`` in the local host) and the process's
+:class:`~shared.services.Services`, so the triggers, the HTTP API and the local host (CLI, web page) all
+submit, retry and cancel through this code, and tests call it directly.
 
 Idempotency: Event Grid delivers at least once and officers re-upload. The job id, which is also the
 first orchestration's instance id, is ``job_id_for(blob url, content tag)`` (SHA-256 metadata, else
@@ -22,31 +23,30 @@ left ``queued`` without one.
 from __future__ import annotations
 
 import logging
-import os
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
-from pathlib import PurePosixPath
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
+from functions.intake import (
+    UNASSIGNED_FORCE,
+    BlobNotice,
+    ResolvedSource,
+    canonical_url,
+    force_sources,
+    rejection,
+    resolve_source,
+)
 from functions.orchestrator import NAME as ORCHESTRATOR
 from shared.adapters.base import JobExists
-from shared.adapters.blob_urls import UnsafeBlobUrl, external_blob_url, parse_blob_url, storage_account_of
+from shared.adapters.blob_urls import UnsafeBlobUrl
 from shared.domain import Job, JobError, JobStatus, Notification, Progress, SourceRef, job_id_for
 from shared.domain.job import utc_now
 from shared.job_updates import EVENT_CANCELLED, EVENT_FAILED, mutate_job, publish
-from shared.logcontext import install_log_correlation, job_context  # noqa: F401  (re-exported)
-from shared.outputs.formats import FORMATS
-from shared.outputs.languages import LANGUAGE_NAMES
-from shared.services import INCOMING, Services
-from shared.settings import Settings
+from shared.logcontext import job_context
+from shared.services import Services
 
 log = logging.getLogger(__name__)
-
-# officers' uploads: incoming/<force>/<any path>/<file> (the name: shared/containers.json)
-UNASSIGNED_FORCE = "unassigned"  # rejected uploads whose force cannot be told
-FORCE_SOURCES_SETTING = "TOEX_FORCE_SOURCES"  # "<storage account>=<force>,..." for forces' own accounts
-OPTION_METADATA = ("language", "translate_to", "formats")  # blob metadata read as job options
 
 
 class DurableClient(Protocol):
@@ -62,129 +62,6 @@ class DurableClient(Protocol):
 
 class InvalidState(Exception):
     """The job is not in a state that allows the operation (HTTP 409)."""
-
-
-# -- blobs and where they come from ------------------------------------------------------------------
-@dataclass(frozen=True)
-class BlobNotice:
-    """What a trigger knows about a created blob (never its content)."""
-
-    url: str
-    size: int | None
-    etag: str | None
-    content_md5: str | None = None  # hex
-    sha256: str | None = None
-    content_type: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-    version_id: str | None = None
-
-    @property
-    def is_folder_marker(self) -> bool:
-        return urlsplit(self.url).path.endswith("/") or self.metadata.get("hdi_isfolder", "").lower() == "true"
-
-    @property
-    def content_tag(self) -> str:
-        if self.sha256:
-            return f"sha256:{self.sha256.lower()}"
-        if self.content_md5:
-            return f"md5:{self.content_md5.lower()}"
-        return f"etag:{(self.etag or '').strip(chr(34))}"
-
-
-@dataclass(frozen=True)
-class ResolvedSource:
-    """``ref`` is ``container/name`` in the app's own account, or the blob URL in a force's account."""
-
-    ref: str
-    name: str
-    force_id: str | None
-    own_account: bool
-
-
-def canonical_url(url: str) -> str:
-    """Scheme and host lower-cased, path percent-decoded, no query: one identity per blob."""
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{unquote(parts.path)}"
-
-
-def force_sources(value: str | None = None) -> dict[str, str]:
-    """``TOEX_FORCE_SOURCES``: which force owns each external storage account (``account=force,...``)."""
-    raw = value or os.environ.get(FORCE_SOURCES_SETTING, "")
-    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
-    return {account.strip().lower(): force.strip() for account, force in pairs if account.strip() and force.strip()}
-
-
-def resolve_source(url: str, settings: Settings, sources: dict[str, str]) -> ResolvedSource:
-    """Map a blob URL to a reference the blob store reads, and to the force that owns it.
-
-    Raises :class:`UnsafeBlobUrl` (a ValueError) for path tricks and credentials in the URL before
-    anything touches storage. The force is read from the checked, decoded path (``incoming/<force>/``)
-    or from an exact ``https://<account>.blob.<suffix>`` host listed in ``TOEX_FORCE_SOURCES``.
-    """
-    blob = parse_blob_url(url)
-    own = parse_blob_url(settings.blob_account_url, allow_path_prefix_only=True) if settings.blob_account_url else None
-    prefix = own.segments if own else ()
-    if (own is not None and (blob.scheme, blob.host, blob.port) == (own.scheme, own.host, own.port)
-            and blob.segments[: len(prefix)] == prefix):
-        rest = blob.segments[len(prefix):]
-        if len(rest) < 2:
-            raise UnsafeBlobUrl("the URL names no blob")
-        in_intake = rest[0] == INCOMING and len(rest) >= 3
-        return ResolvedSource("/".join(rest), rest[-1], rest[1] if in_intake else None, True)
-    account = storage_account_of(blob, settings.storage_suffix)
-    force = sources.get(account) if account else None
-    if force is None or len(blob.segments) < 2:
-        return ResolvedSource(url, blob.segments[-1], None, False)
-    return ResolvedSource(external_blob_url(blob), blob.segments[-1], force, False)
-
-
-# -- options -------------------------------------------------------------------------------------------
-def clean_options(raw: dict[str, Any]) -> dict[str, Any]:
-    """The job options a caller may set; raises ValueError with a reason a caller can act on."""
-    allowed = {"language", "translate_to", "formats", "word_timestamps", "initial_prompt", "hotwords"}
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise ValueError(f"unknown options: {', '.join(unknown)}")
-    out: dict[str, Any] = {}
-    for key in ("language", "translate_to"):
-        if raw.get(key) is not None:
-            if raw[key] not in LANGUAGE_NAMES:
-                raise ValueError(f"{key} must be a language code such as 'en' or 'pl'")
-            out[key] = raw[key]
-    if raw.get("formats") is not None:
-        formats = raw["formats"].split(",") if isinstance(raw["formats"], str) else raw["formats"]
-        if not isinstance(formats, list) or not formats or any(f not in FORMATS for f in formats):
-            raise ValueError(f"formats must be a non-empty subset of {', '.join(FORMATS)}")
-        out["formats"] = list(dict.fromkeys(formats))
-    if "word_timestamps" in raw:
-        if not isinstance(raw["word_timestamps"], bool):
-            raise ValueError("word_timestamps must be true or false")
-        out["word_timestamps"] = raw["word_timestamps"]
-    for key in ("initial_prompt", "hotwords"):
-        if raw.get(key) is not None:
-            if not isinstance(raw[key], str) or len(raw[key]) > 500:
-                raise ValueError(f"{key} must be text of at most 500 characters")
-            out[key] = raw[key]
-    return out
-
-
-def rejection(notice: BlobNotice, source: ResolvedSource, settings: Settings) -> JobError | None:
-    """Why an upload cannot be processed, or None."""
-    if source.force_id is None:
-        where = f"{INCOMING}/<force>/" if source.own_account else f"an account listed in {FORCE_SOURCES_SETTING}"
-        return JobError("intake.unknown_force", f"the file's force cannot be told: upload it under {where}")
-    if settings.forces and source.force_id not in settings.forces:
-        return JobError("intake.unknown_force", f"force {source.force_id!r} is not served by this deployment")
-    if notice.size is not None and notice.size > settings.max_upload_bytes:
-        return JobError("intake.too_large",
-                        f"the file is {notice.size} bytes; the limit is {settings.max_upload_bytes} bytes")
-    if notice.size == 0:
-        return JobError("intake.empty", "the file is empty (0 bytes)")
-    suffix = PurePosixPath(source.name).suffix.lower()
-    if suffix not in settings.allowed_extensions:
-        return JobError("intake.unsupported_type",
-                        f"files of type {suffix or '(none)'!r} are not accepted; upload audio or video")
-    return None
 
 
 # -- starting --------------------------------------------------------------------------------------------
@@ -216,26 +93,31 @@ def _orchestration_input(job: Job) -> dict[str, Any]:
 async def decide_and_start(client: DurableClient, services: Services, notice: BlobNotice, *,
                            options: dict[str, Any] | None = None, submitted_by: str | None = None,
                            sources: dict[str, str] | None = None, identity_extra: str = "",
-                           bad_options: str | None = None) -> StartOutcome:
+                           bad_options: str | None = None, source: ResolvedSource | None = None,
+                           job_id: str | None = None) -> StartOutcome:
     """Record a job for ``notice`` and start its orchestration, at most once per blob and content.
 
     A rejected upload still gets a job record, failed with the reason, so the officer sees why.
     ``identity_extra`` joins the content tag (the API passes its options, so the same file submitted
     with other options is another job); ``bad_options`` rejects the upload with that reason.
+    ``source`` and ``job_id`` are for a host that has resolved the file itself (the local host: a
+    mounted folder and its own force; a fresh id per run, or one per file and content for a drop
+    folder); without them both come from the notice's URL and content, as for every Azure delivery.
     """
     if sources is None:
         sources = force_sources(services.settings.force_sources)
     if notice.is_folder_marker:
         log.info("ignored a folder marker")
         return StartOutcome("ignored")
-    try:
-        source = resolve_source(notice.url, services.settings, sources)
-        unsafe = None
-    except UnsafeBlobUrl as e:  # recorded as a rejected job; nothing is read
-        name = urlsplit(notice.url).path.rsplit("/", 1)[-1][:200] or "(no name)"
-        source, unsafe = ResolvedSource(canonical_url(notice.url), name, None, False), str(e)
+    unsafe = None
+    if source is None:
+        try:
+            source = resolve_source(notice.url, services.settings, sources)
+        except UnsafeBlobUrl as e:  # recorded as a rejected job; nothing is read
+            name = urlsplit(notice.url).path.rsplit("/", 1)[-1][:200] or "(no name)"
+            source, unsafe = ResolvedSource(canonical_url(notice.url), name, None, False), str(e)
     tag = notice.content_tag + (f"\n{identity_extra}" if identity_extra else "")
-    job_id = job_id_for(canonical_url(notice.url), tag)
+    job_id = job_id or job_id_for(canonical_url(notice.url), tag)
     served = services.settings.forces
     force = source.force_id if source.force_id and (not served or source.force_id in served) else UNASSIGNED_FORCE
     with job_context(job_id):

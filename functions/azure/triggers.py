@@ -23,19 +23,13 @@ import azure.durable_functions as df
 import azure.functions as func
 import azurefunctions.extensions.bindings.blob as blobext
 
+from functions.intake import OPTION_METADATA, BlobNotice, clean_options
+from functions.lifecycle import StartOutcome, decide_and_start
 from functions.registry import ACTIVITIES
 from functions.registry import transcription_orchestrator as _orchestrator
-from functions.starter import (
-    INCOMING,
-    OPTION_METADATA,
-    BlobNotice,
-    StartOutcome,
-    clean_options,
-    decide_and_start,
-    job_context,
-)
 from functions.sweep import SWEEP_SCHEDULE, sweep_stuck_jobs
-from shared.services import get_services
+from shared.logcontext import job_context
+from shared.services import INCOMING, get_services
 
 log = logging.getLogger(__name__)
 

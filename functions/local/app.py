@@ -1,7 +1,14 @@
-"""The embedded local mode: the same orchestrator and activities over SQLite and the file system."""
+"""The embedded local mode: the same orchestrator and activities over SQLite and the file system.
+
+The local host is a Durable client like Azure's: it submits, retries and cancels through the same
+intake and lifecycle functions the Azure triggers and API call (:mod:`functions.lifecycle`), against
+:class:`~functions.local.client.RunnerClient` over the local runner. A local file is a notice like a
+blob's: its folder is mounted read-only (nothing is copied) and it belongs to the local force.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import shutil
@@ -10,15 +17,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from functions.intake import BlobNotice, ResolvedSource
+from functions.lifecycle import cancel_job, decide_and_start, retry_job
+from functions.local.client import RunnerClient
+from functions.local.runner import LocalOrchestrationRunner
+from functions.local.taskhub import TaskHub
 from functions.orchestrator import NAME as ORCHESTRATOR
 from functions.registry import ACTIVITIES, ORCHESTRATORS
-from shared.adapters.base import JobExists
 from shared.adapters.local_blob import FsBlobStore
 from shared.adapters.sqlite_jobs import SqliteJobStore
 from shared.domain import Job, JobStatus, SourceRef, job_id_for
 from shared.hashing import sha256_file
-from shared.local.runner import LocalOrchestrationRunner
-from shared.local.taskhub import TaskHub
 from shared.outputs.formats import file_name
 from shared.services import Services, build_local, set_services
 from shared.settings import Settings
@@ -44,6 +53,8 @@ class LocalApp:
         self.runner = LocalOrchestrationRunner(
             self.hub, ORCHESTRATORS, ACTIVITIES, max_workers=workers, retry_interval_scale=retry_interval_scale
         )
+        self.client = RunnerClient(self.runner)
+        self.force_id = LOCAL_FORCE
 
     @property
     def jobs(self) -> SqliteJobStore:
@@ -66,37 +77,33 @@ class LocalApp:
             ref=f"{container}/{path.name}", name=path.name, size_bytes=path.stat().st_size, url=path.resolve().as_uri()
         )
 
+    def _notice(self, path: Path) -> tuple[BlobNotice, ResolvedSource]:
+        """What intake knows of a local file: its size and address, and where the blob store reads it."""
+        ref = self._source_ref(path)
+        notice = BlobNotice(url=ref.url or path.resolve().as_uri(), size=ref.size_bytes, etag=None)
+        return notice, ResolvedSource(ref.ref, ref.name, self.force_id, True)
+
     def submit(
         self,
         path: Path,
         options: dict[str, Any],
         *,
         job_id: str | None = None,
-        force_id: str = LOCAL_FORCE,
+        force_id: str | None = None,
         submitted_by: str | None = None,
     ) -> tuple[Job, bool]:
-        """Create the job and its orchestration; ``(job, False)`` when that job exists already."""
+        """Create the job and start its orchestration (``decide_and_start``); ``(job, False)`` when that job
+        exists already. The intake rules apply as in Azure: a rejected file is a failed job with the reason."""
         if not path.is_file():
             raise FileNotFoundError(path)
-        source = self._source_ref(path)
-        job = Job(
-            job_id=job_id or f"job-{uuid.uuid4().hex}",
-            force_id=force_id,
-            source=source,
-            options=options,
-            submitted_by=submitted_by,
-        )
-        try:
-            job = self.jobs.create(job)
-        except JobExists:
-            existing = self.jobs.get(force_id, job.job_id)
-            assert existing is not None
-            if not existing.status.terminal and self.hub.load(existing.instance_id) is None:
-                # a run killed between creating the record and starting it: start it now
-                self.runner.start_new(ORCHESTRATOR, existing.instance_id, existing.orchestration_input())
-            return existing, False
-        self.runner.start_new(ORCHESTRATOR, job.instance_id, job.orchestration_input())
-        return job, True
+        notice, source = self._notice(path)
+        if force_id is not None:
+            source = replace(source, force_id=force_id)
+        outcome = asyncio.run(decide_and_start(
+            self.client, self.services, notice, options=options, submitted_by=submitted_by, source=source,
+            job_id=job_id or f"job-{uuid.uuid4().hex}"))
+        assert outcome.job is not None
+        return outcome.job, outcome.action in ("started", "rejected")
 
     def submit_once(self, path: Path, options: dict[str, Any], **kw: Any) -> tuple[Job, bool]:
         """Idempotent submit (drop folders): the job id comes from the file's identity and content."""
@@ -104,20 +111,21 @@ class LocalApp:
         return self.submit(path, options, job_id=job_id, **kw)
 
     def run(self, job: Job) -> Job:
-        self.runner.run(job.instance_id)
+        """Drive the job's current attempt to its end (a job rejected at intake has none: it is returned)."""
+        if self.hub.load(job.instance_id) is not None:
+            self.runner.run(job.instance_id)
         final = self.jobs.get(job.force_id, job.job_id)
         assert final is not None
         return final
 
     def retry(self, job: Job) -> Job:
-        """Run a failed job again from the start, as a new attempt."""
-        if job.status is not JobStatus.FAILED:
-            raise ValueError(f"only failed jobs can be retried ({job.job_id} is {job.status.value})")
-        job = self.jobs.update(replace(job, status=JobStatus.QUEUED, error=None, attempt=job.attempt + 1))
-        # a new instance per attempt (as in Azure): its input carries the attempt its activities check
-        if not self.runner.start_new(ORCHESTRATOR, job.instance_id, job.orchestration_input()):
-            self.hub.reset(job.instance_id)
-        return self.run(job)
+        """``retry_job``, as Azure's: a new attempt ``<job>:a<n>`` from the start, progress reset, the earlier
+        attempts' history kept; then run it. Raises :class:`InvalidState` for a job that cannot be retried."""
+        return self.run(asyncio.run(retry_job(self.client, self.services, job)))
+
+    def cancel(self, job: Job, reason: str = "cancelled by caller") -> Job:
+        """``cancel_job``: terminate the current attempt and mark the job cancelled."""
+        return asyncio.run(cancel_job(self.client, self.services, job, reason))
 
     def unfinished(self) -> list[Job]:
         """Jobs an interrupted run left behind, including any recorded but never started (started now)."""

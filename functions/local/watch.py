@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from functions.local.app import LocalApp
 from shared.domain import Job, JobStatus
-from shared.local.app import LocalApp
 from shared.logcontext import job_context
 
 log = logging.getLogger("toex.watch")

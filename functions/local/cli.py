@@ -8,12 +8,14 @@ import json
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from functions.lifecycle import InvalidState
+from functions.local.app import LocalApp
+from functions.local.logs import configure_logging
 from shared.domain import Job, JobStatus
-from shared.local.app import LocalApp
-from shared.local.logs import configure_logging
 from shared.logcontext import job_context
 from shared.outputs.formats import FORMATS
 from shared.settings import Settings
@@ -148,7 +150,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     """Every new file in the drop folder becomes one job; originals are never moved or altered."""
-    from shared.local.watch import watch
+    from functions.local.watch import watch
 
     app = LocalApp(_settings(args), workers=args.workers)
     return watch(
@@ -186,15 +188,32 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_retry(args: argparse.Namespace) -> int:
-    app = LocalApp(_settings(args), workers=args.workers)
-    job = app.find(args.job)
+def _change_job(app: LocalApp, wanted: str, change: Callable[[Job], Job]) -> Job | None:
+    """The job ``wanted`` names (an id prefix) after ``change``; None, said why on stderr, when it cannot be."""
+    job = app.find(wanted)
     if job is None:
-        print(f"toex: no job {args.job}", file=sys.stderr)
-        return 2
-    final = app.retry(job)
+        print(f"toex: no job {wanted}", file=sys.stderr)
+        return None
+    try:
+        final = change(job)
+    except InvalidState as e:
+        print(f"toex: {job.job_id}: {e}", file=sys.stderr)
+        return None
     print(f"{final.job_id}: {final.status.value}")
-    return 0 if final.status is JobStatus.SUCCEEDED else 1
+    return final
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    """Run a failed or cancelled job again as a new attempt (``retry_job``, as the Azure API does)."""
+    app = LocalApp(_settings(args), workers=args.workers)
+    final = _change_job(app, args.job, app.retry)
+    return 2 if final is None else 0 if final.status is JobStatus.SUCCEEDED else 1
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    """Cancel a job another ``toex`` process is running, or one left queued (``cancel_job``)."""
+    app = LocalApp(_settings(args))
+    return 2 if _change_job(app, args.job, app.cancel) is None else 0
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -214,9 +233,9 @@ def cmd_setup(args: argparse.Namespace) -> int:
     One progress line per step; library output goes to a log file. ``--precision`` is Whisper's; the text
     models are fp32 (``--text-precision``), which reproduces the reference engine's output and is faster
     than it on the CPU (docs/benchmarks.md)."""
-    from models.fetch import ensure_default_model, ensure_translation_models
+    from functions.local.quiet import progress_only
+    from shared.assets import ensure_default_model, ensure_translation_models
     from shared.inference.package import open_package
-    from shared.local.quiet import progress_only
     from shared.settings import cache_root
 
     log_path = cache_root() / "logs" / "setup.log"
@@ -294,8 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("show", help="one job's status, progress, outputs or error")
     s.add_argument("job")
     s.set_defaults(fn=cmd_show)
-    r = sub.add_parser("retry", help="run a failed job again")
+    r = sub.add_parser("retry", help="run a failed or cancelled job again, as a new attempt")
     r.add_argument("job")
+    c = sub.add_parser("cancel", help="cancel a job that has not finished")
+    c.add_argument("job")
+    c.set_defaults(fn=cmd_cancel)
     rs = sub.add_parser("resume", help="finish jobs an interrupted run left behind")
     for sp in (r, rs):
         sp.add_argument("--workers", type=int, default=2)

@@ -26,7 +26,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from shared.local.taskhub import COMPLETED, FAILED, RUNNING, TERMINAL, TERMINATED, Instance, TaskHub
+from functions.local.taskhub import COMPLETED, FAILED, RUNNING, TERMINAL, TERMINATED, Instance, TaskHub
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Exporting a model makes torch, optimum and onnxruntime print hundreds of lines (tracer warnings,
 quantization INFO records) from Python, from C++ and from the exporter's child process. While
 :func:`progress_only` is active, file descriptor 2 points at a log file, so all of that lands there;
-lines that the project's own fetch and export code marks as progress (``[models.fetch] ...``,
+lines that the project's own fetch and export code marks as progress (``[assets] ...``, ``[models.fetch] ...``,
 ``[models.export] ...``) are also shown on the terminal. Standard output is left alone: it carries
 results (``toex setup`` prints the model path on it).
 """
@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-PROGRESS_TAGS = ("[models.fetch] ", "[models.export] ")
+PROGRESS_TAGS = ("[assets] ", "[models.fetch] ", "[models.export] ")
 
 
 class _ProgressFilter:

@@ -1,0 +1,147 @@
+"""Intake rules, pure: where an upload comes from, which force owns it, which options it may set, and
+whether it is rejected. Nothing here touches storage, the job store or an orchestration
+(:mod:`functions.lifecycle` acts on what these decide).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from shared.adapters.blob_urls import UnsafeBlobUrl, external_blob_url, parse_blob_url, storage_account_of
+from shared.domain import JobError
+from shared.outputs.formats import FORMATS
+from shared.outputs.languages import LANGUAGE_NAMES
+from shared.services import INCOMING
+from shared.settings import Settings
+
+# officers' uploads: incoming/<force>/<any path>/<file> (the name: shared/containers.json)
+UNASSIGNED_FORCE = "unassigned"  # rejected uploads whose force cannot be told
+FORCE_SOURCES_SETTING = "TOEX_FORCE_SOURCES"  # "<storage account>=<force>,..." for forces' own accounts
+OPTION_METADATA = ("language", "translate_to", "formats")  # blob metadata read as job options
+
+
+# -- blobs and where they come from ------------------------------------------------------------------
+@dataclass(frozen=True)
+class BlobNotice:
+    """What a trigger knows about a created blob (never its content)."""
+
+    url: str
+    size: int | None
+    etag: str | None
+    content_md5: str | None = None  # hex
+    sha256: str | None = None
+    content_type: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    version_id: str | None = None
+
+    @property
+    def is_folder_marker(self) -> bool:
+        return urlsplit(self.url).path.endswith("/") or self.metadata.get("hdi_isfolder", "").lower() == "true"
+
+    @property
+    def content_tag(self) -> str:
+        if self.sha256:
+            return f"sha256:{self.sha256.lower()}"
+        if self.content_md5:
+            return f"md5:{self.content_md5.lower()}"
+        return f"etag:{(self.etag or '').strip(chr(34))}"
+
+
+@dataclass(frozen=True)
+class ResolvedSource:
+    """``ref`` is ``container/name`` in the app's own account, or the blob URL in a force's account."""
+
+    ref: str
+    name: str
+    force_id: str | None
+    own_account: bool
+
+
+def canonical_url(url: str) -> str:
+    """Scheme and host lower-cased, path percent-decoded, no query: one identity per blob."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{unquote(parts.path)}"
+
+
+def force_sources(value: str | None = None) -> dict[str, str]:
+    """``TOEX_FORCE_SOURCES``: which force owns each external storage account (``account=force,...``)."""
+    raw = value or os.environ.get(FORCE_SOURCES_SETTING, "")
+    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
+    return {account.strip().lower(): force.strip() for account, force in pairs if account.strip() and force.strip()}
+
+
+def resolve_source(url: str, settings: Settings, sources: dict[str, str]) -> ResolvedSource:
+    """Map a blob URL to a reference the blob store reads, and to the force that owns it.
+
+    Raises :class:`UnsafeBlobUrl` (a ValueError) for path tricks and credentials in the URL before
+    anything touches storage. The force is read from the checked, decoded path (``incoming/<force>/``)
+    or from an exact ``https://<account>.blob.<suffix>`` host listed in ``TOEX_FORCE_SOURCES``.
+    """
+    blob = parse_blob_url(url)
+    own = parse_blob_url(settings.blob_account_url, allow_path_prefix_only=True) if settings.blob_account_url else None
+    prefix = own.segments if own else ()
+    if (own is not None and (blob.scheme, blob.host, blob.port) == (own.scheme, own.host, own.port)
+            and blob.segments[: len(prefix)] == prefix):
+        rest = blob.segments[len(prefix):]
+        if len(rest) < 2:
+            raise UnsafeBlobUrl("the URL names no blob")
+        in_intake = rest[0] == INCOMING and len(rest) >= 3
+        return ResolvedSource("/".join(rest), rest[-1], rest[1] if in_intake else None, True)
+    account = storage_account_of(blob, settings.storage_suffix)
+    force = sources.get(account) if account else None
+    if force is None or len(blob.segments) < 2:
+        return ResolvedSource(url, blob.segments[-1], None, False)
+    return ResolvedSource(external_blob_url(blob), blob.segments[-1], force, False)
+
+
+# -- options -------------------------------------------------------------------------------------------
+def clean_options(raw: dict[str, Any]) -> dict[str, Any]:
+    """The job options a caller may set; raises ValueError with a reason a caller can act on."""
+    allowed = {"language", "translate_to", "formats", "word_timestamps", "initial_prompt", "hotwords"}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ValueError(f"unknown options: {', '.join(unknown)}")
+    out: dict[str, Any] = {}
+    for key in ("language", "translate_to"):
+        if raw.get(key) is not None:
+            if raw[key] not in LANGUAGE_NAMES:
+                raise ValueError(f"{key} must be a language code such as 'en' or 'pl'")
+            out[key] = raw[key]
+    if raw.get("formats") is not None:
+        formats = raw["formats"].split(",") if isinstance(raw["formats"], str) else raw["formats"]
+        if not isinstance(formats, list) or not formats or any(f not in FORMATS for f in formats):
+            raise ValueError(f"formats must be a non-empty subset of {', '.join(FORMATS)}")
+        out["formats"] = list(dict.fromkeys(formats))
+    if "word_timestamps" in raw:
+        if not isinstance(raw["word_timestamps"], bool):
+            raise ValueError("word_timestamps must be true or false")
+        out["word_timestamps"] = raw["word_timestamps"]
+    for key in ("initial_prompt", "hotwords"):
+        if raw.get(key) is not None:
+            if not isinstance(raw[key], str) or len(raw[key]) > 500:
+                raise ValueError(f"{key} must be text of at most 500 characters")
+            out[key] = raw[key]
+    return out
+
+
+def rejection(notice: BlobNotice, source: ResolvedSource, settings: Settings) -> JobError | None:
+    """Why an upload cannot be processed, or None."""
+    if source.force_id is None:
+        where = f"{INCOMING}/<force>/" if source.own_account else f"an account listed in {FORCE_SOURCES_SETTING}"
+        return JobError("intake.unknown_force", f"the file's force cannot be told: upload it under {where}")
+    if settings.forces and source.force_id not in settings.forces:
+        return JobError("intake.unknown_force", f"force {source.force_id!r} is not served by this deployment")
+    if notice.size is not None and notice.size > settings.max_upload_bytes:
+        return JobError("intake.too_large",
+                        f"the file is {notice.size} bytes; the limit is {settings.max_upload_bytes} bytes")
+    if notice.size == 0:
+        return JobError("intake.empty", "the file is empty (0 bytes)")
+    suffix = PurePosixPath(source.name).suffix.lower()
+    if suffix not in settings.allowed_extensions:
+        return JobError("intake.unsupported_type",
+                        f"files of type {suffix or '(none)'!r} are not accepted; upload audio or video")
+    return None

@@ -1,0 +1,5 @@
+import sys
+
+from functions.local.cli import main
+
+sys.exit(main())

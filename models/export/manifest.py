@@ -1,0 +1,37 @@
+"""What every exported package records: its manifest and the exporter's versions (shared by the exporters)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from shared.inference.package import FORMAT, MANIFEST, hash_files
+
+EXPORTER_PACKAGES = ("optimum", "optimum-onnx", "transformers", "torch", "onnx", "onnxruntime")
+
+
+class ParityError(RuntimeError):
+    """The fp32 ONNX export does not reproduce the reference (PyTorch) output."""
+
+
+def exporter_versions(packages: tuple[str, ...] = EXPORTER_PACKAGES) -> dict[str, str]:
+    """Each package's installed version, ``absent`` where it is not installed."""
+    out = {}
+    for pkg in packages:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "absent"
+    return out
+
+
+def write_manifest(pkg: Path, fields: dict[str, Any]) -> dict[str, Any]:
+    manifest = dict(fields)
+    manifest["format"] = FORMAT
+    manifest["files"] = hash_files(pkg, exclude=(MANIFEST,))
+    manifest["created_at"] = datetime.now(UTC).replace(microsecond=0).isoformat()
+    (pkg / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return manifest

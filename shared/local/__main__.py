@@ -1,5 +1,0 @@
-import sys
-
-from shared.local.cli import main
-
-sys.exit(main())
