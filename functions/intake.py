@@ -145,3 +145,23 @@ def rejection(notice: BlobNotice, source: ResolvedSource, settings: Settings) ->
         return JobError("intake.unsupported_type",
                         f"files of type {suffix or '(none)'!r} are not accepted; upload audio or video")
     return None
+
+
+def notice_from_properties(url: str, props: Any) -> BlobNotice:
+    """A :class:`BlobNotice` from ``azure.storage.blob.BlobProperties``."""
+    settings = props.content_settings
+    md5 = settings.content_md5 if settings else None
+    metadata = dict(props.metadata or {})
+    return BlobNotice(url=url, size=int(props.size), etag=str(props.etag).strip('"'),
+                      content_md5=bytes(md5).hex() if md5 else None, sha256=metadata.get("sha256"),
+                      content_type=settings.content_type if settings else None, metadata=metadata,
+                      version_id=getattr(props, "version_id", None))  # the version the job is pinned to
+
+
+def options_from_metadata(metadata: dict[str, str]) -> tuple[dict[str, Any], str | None]:
+    """Job options an upload tool set as blob metadata, and the reason they are invalid (or None)."""
+    raw = {k: metadata[k] for k in OPTION_METADATA if metadata.get(k)}
+    try:
+        return clean_options(raw), None
+    except ValueError as e:
+        return {}, f"invalid metadata: {e}"

@@ -22,6 +22,7 @@ left ``queued`` without one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -34,6 +35,8 @@ from functions.intake import (
     ResolvedSource,
     canonical_url,
     force_sources,
+    notice_from_properties,
+    options_from_metadata,
     rejection,
     resolve_source,
 )
@@ -44,7 +47,7 @@ from shared.domain import Job, JobError, JobStatus, Notification, Progress, Sour
 from shared.domain.job import utc_now
 from shared.job_updates import EVENT_CANCELLED, EVENT_FAILED, mutate_job, publish
 from shared.logcontext import job_context
-from shared.services import Services
+from shared.services import Services, get_services
 
 log = logging.getLogger(__name__)
 
@@ -205,3 +208,12 @@ async def cancel_job(client: DurableClient, services: Services, job: Job, reason
             publish(services.events, EVENT_CANCELLED, cancelled, reason=reason)
         log.info("job %s cancel requested: now %s", job.job_id, cancelled.status.value)
     return cancelled
+
+
+async def start_from_blob(blob: Any, client: DurableClient) -> StartOutcome:
+    """The blob trigger's work, over a ``BlobClient`` (one properties request, no content)."""
+    props = await asyncio.to_thread(blob.get_blob_properties)
+    notice = notice_from_properties(blob.url, props)
+    options, bad = options_from_metadata(notice.metadata)
+    return await decide_and_start(client, get_services(), notice, options=options, bad_options=bad,
+                                  submitted_by=notice.metadata.get("submitted_by"))

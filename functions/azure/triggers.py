@@ -15,7 +15,6 @@ accounts and send ``Microsoft.Storage.BlobCreated`` events to this app. The forc
 later by managed identity from the URL in the event.
 """
 
-import asyncio
 import logging
 from typing import Any
 
@@ -23,8 +22,8 @@ import azure.durable_functions as df
 import azure.functions as func
 import azurefunctions.extensions.bindings.blob as blobext
 
-from functions.intake import OPTION_METADATA, BlobNotice, clean_options
-from functions.lifecycle import StartOutcome, decide_and_start
+from functions.intake import BlobNotice
+from functions.lifecycle import StartOutcome, decide_and_start, start_from_blob
 from functions.registry import ACTIVITIES
 from functions.registry import transcription_orchestrator as _orchestrator
 from functions.sweep import SWEEP_SCHEDULE, sweep_stuck_jobs
@@ -42,33 +41,7 @@ CREATING_APIS = {"PutBlob", "PutBlockList", "CopyBlob", "FlushWithClose", "PutBl
 bp = df.Blueprint()
 
 
-def notice_from_properties(url: str, props: Any) -> BlobNotice:
-    """A :class:`BlobNotice` from ``azure.storage.blob.BlobProperties``."""
-    settings = props.content_settings
-    md5 = settings.content_md5 if settings else None
-    metadata = dict(props.metadata or {})
-    return BlobNotice(url=url, size=int(props.size), etag=str(props.etag).strip('"'),
-                      content_md5=bytes(md5).hex() if md5 else None, sha256=metadata.get("sha256"),
-                      content_type=settings.content_type if settings else None, metadata=metadata,
-                      version_id=getattr(props, "version_id", None))  # the version the job is pinned to
 
-
-def options_from_metadata(metadata: dict[str, str]) -> tuple[dict[str, Any], str | None]:
-    """Job options an upload tool set as blob metadata, and the reason they are invalid (or None)."""
-    raw = {k: metadata[k] for k in OPTION_METADATA if metadata.get(k)}
-    try:
-        return clean_options(raw), None
-    except ValueError as e:
-        return {}, f"invalid metadata: {e}"
-
-
-async def start_from_blob(blob: Any, client: df.DurableOrchestrationClient) -> StartOutcome:
-    """The blob trigger's work, over a ``BlobClient`` (one properties request, no content)."""
-    props = await asyncio.to_thread(blob.get_blob_properties)
-    notice = notice_from_properties(blob.url, props)
-    options, bad = options_from_metadata(notice.metadata)
-    return await decide_and_start(client, get_services(), notice, options=options, bad_options=bad,
-                                  submitted_by=notice.metadata.get("submitted_by"))
 
 
 async def start_from_event(event: func.EventGridEvent, client: df.DurableOrchestrationClient) -> StartOutcome:

@@ -30,16 +30,16 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import azure.functions as func
 
 from functions import api
+from functions.lifecycle import start_from_blob
+from functions.local.app import LOCAL_FORCE, LocalApp
+from functions.local.client import RunnerClient
 from functions.local.ranges import byte_range, copy_range
 from functions.local.uploads import BLOCK_SIZE, UploadError, UploadSlots
 from functions.local.webauth import Gate, Identity, Refused
-from functions.triggers import start_from_blob
 from shared.adapters.base import BlobNotFound
-from shared.local.app import LOCAL_FORCE, LocalApp
 from shared.outputs.formats import file_name
 from shared.outputs.languages import LANGUAGE_NAMES
 from shared.settings import Settings
-from tests.functions.helpers import RunnerClient  # moves to functions/local/client.py (issue 9)
 
 log = logging.getLogger("toex.web")
 

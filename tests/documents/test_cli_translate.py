@@ -8,7 +8,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from shared.local.cli import build_parser, main
+from functions.local.cli import build_parser, main
 
 
 def test_transcribe_takes_to_and_from_as_aliases() -> None:

@@ -12,8 +12,8 @@ import docx
 import pytest
 
 from functions.document_steps import ACTIVITIES, NAME, document_orchestrator
-from shared.local.runner import LocalOrchestrationRunner
-from shared.local.taskhub import COMPLETED, TaskHub
+from functions.local.runner import LocalOrchestrationRunner
+from functions.local.taskhub import COMPLETED, TaskHub
 from shared.services import Services, build_local, set_services
 from shared.settings import Settings
 

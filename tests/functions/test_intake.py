@@ -164,7 +164,7 @@ def test_event_grid_trigger_starts_force_storage_uploads_once(intake: Intake, ap
 
 
 def test_options_come_from_blob_metadata(intake: Intake) -> None:
-    from functions.azure.triggers import options_from_metadata
+    from functions.intake import options_from_metadata
 
     assert options_from_metadata({"translate_to": "en", "formats": "json,srt", "other": "x"}) == (
         {"translate_to": "en", "formats": ["json", "srt"]}, None)

@@ -330,7 +330,7 @@ def test_an_event_grid_outage_after_success_leaves_the_job_succeeded(intake: Int
 def test_the_blob_trigger_pins_the_version_it_saw(intake: Intake) -> None:
     from azure.storage.blob import BlobProperties
 
-    from functions.azure.triggers import notice_from_properties
+    from functions.intake import notice_from_properties
 
     props = BlobProperties(**{"Content-Length": 12, "ETag": '"0x8DC"', "x-ms-version-id": "2026-12-01T09:00:00Z"})
     props.version_id = "2026-12-01T09:00:00.0000000Z"

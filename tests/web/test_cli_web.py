@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_toex_web_prints_a_link_per_identity_and_serves_the_page(tmp_path: Path, tiny_whisper_package: Path,
                                                                    vad_model_path: Path) -> None:
     env = {**os.environ, "TOEX_VAD_MODEL": str(vad_model_path), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "shared.local", "--data-dir", str(tmp_path / "data"), "web",
+    proc = subprocess.Popen([sys.executable, "-m", "functions.local", "--data-dir", str(tmp_path / "data"), "web",
                              "--port", "0", "--model", str(tiny_whisper_package), "--identity", "met:pc1",
                              "--identity", "kent:ds2:forcewide"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:
