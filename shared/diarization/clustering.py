@@ -32,6 +32,13 @@ class SpeakerCount:
     def fixed(self) -> bool:
         return self.low == self.high
 
+    @property
+    def spec(self) -> str:
+        """The inverse of `parse`: "auto", "3" or "2-4" (as transcript.json records it)."""
+        if (self.low, self.high) == (1, MAX_SPEAKERS):
+            return "auto"
+        return str(self.low) if self.fixed else f"{self.low}-{self.high}"
+
     @classmethod
     def parse(cls, spec: str | int | None) -> SpeakerCount:
         """None → automatic; 3 or "3" → exactly 3; "2-4" → between 2 and 4."""
