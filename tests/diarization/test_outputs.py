@@ -18,9 +18,10 @@ from bench import dialogues
 from shared.diarization.clustering import SpeakerCount
 from shared.diarization.embeddings import SpeakerEncoder
 from shared.diarization.pipeline import chunk_speakers, diarize_transcript, transcript_fields
-from shared.domain.transcript import TranscriptionOptions
+from shared.domain.transcript import Segment, TranscriptionOptions
 from shared.inference.whisper import WhisperEngine
 from shared.media import encode_flac
+from shared.media.chunking import ChunkPlan, PlannedChunk
 from shared.media.vad import SileroVad
 from shared.outputs.formats import render
 from shared.outputs.overlay import (
@@ -32,8 +33,10 @@ from shared.outputs.overlay import (
     set_record,
 )
 from shared.outputs.transcript import build_transcript, dumps_transcript, load_transcript
+from shared.services import build_local, set_services
 from tests.diarization.test_resegment import SCRIPT
 from tests.fixtures.outputs import load_schema
+from tests.functions.helpers import make_settings
 
 pytestmark = [pytest.mark.real_model, pytest.mark.slow]
 SR = 16000
@@ -46,16 +49,25 @@ def turns_audio() -> dialogues.Dialogue:
 
 
 @pytest.fixture(scope="module")
-def diarized(turns_audio: dialogues.Dialogue, _whisper_base_int8: Path, encoder: SpeakerEncoder,
-             vad: SileroVad) -> dict[str, Any]:
-    """The merge step's result over two FLAC chunks cut in a pause (fan-out, one clustering)."""
+def whisper_segments(turns_audio: dialogues.Dialogue, _whisper_base_int8: Path) -> list[Segment]:
     d = turns_audio
     engine = WhisperEngine(_whisper_base_int8, intra_op_threads=1)
-    tr = engine.transcribe(d.audio, [(0.0, d.duration)], TranscriptionOptions(language="en", word_timestamps=True))
-    cut = round((d.turns[2].end + 0.3) * SR)
+    opts = TranscriptionOptions(language="en", word_timestamps=True)
+    return list(engine.transcribe(d.audio, [(0.0, d.duration)], opts).segments)
+
+
+def _cut(d: dialogues.Dialogue) -> int:
+    return round((d.turns[2].end + 0.3) * SR)  # a pause after the third turn
+
+
+@pytest.fixture(scope="module")
+def diarized(turns_audio: dialogues.Dialogue, whisper_segments: list[Segment], encoder: SpeakerEncoder,
+             vad: SileroVad) -> dict[str, Any]:
+    """The merge step's result over two FLAC chunks cut in a pause (fan-out, one clustering)."""
+    d, cut = turns_audio, _cut(turns_audio)
     parts = [chunk_speakers(encode_flac(d.audio[:cut]), 0.0, encoder, vad),
              chunk_speakers(encode_flac(d.audio[cut:]), cut / SR, encoder, vad)]
-    return diarize_transcript(list(tr.segments), json.loads(json.dumps(parts)), SpeakerCount.parse("3"))
+    return diarize_transcript(whisper_segments, json.loads(json.dumps(parts)), SpeakerCount.parse("3"))
 
 
 def _transcript(diarized: dict[str, Any]) -> dict[str, Any]:
@@ -170,3 +182,38 @@ def test_overlay_refuses_what_it_cannot_vouch_for(transcript: dict[str, Any]) ->
         load_overlay(dumps_overlay(edited), data, t)
     removed = rename_speakers(v1, t, {"S1": None}, by="b", at=AT)
     assert removed["speaker_names"] == {} and removed["history"][-1]["changes"] == {"S1": ["DC Hale", None]}
+
+
+def test_activities_pass_only_references_and_give_the_same_transcript(
+        tmp_path: Path, turns_audio: dialogues.Dialogue, whisper_segments: list[Segment],
+        transcript: dict[str, Any]) -> None:
+    from functions.activities import read_json, write_json
+    from functions.diarize import diarize, diarize_chunk
+
+    d, cut = turns_audio, _cut(turns_audio)
+    svc = build_local(make_settings(tmp_path))
+    set_services(svc)
+    try:
+        job = {"force_id": "met", "job_id": "job-speakers", "attempt": 1}
+        chunks = []
+        for i, (a, b) in enumerate([(0, cut), (cut, d.audio.size)]):
+            ref = f"chunks/job-speakers/a1/{i:05d}.flac"
+            svc.blobs.upload(ref, encode_flac(d.audio[a:b]), overwrite=True, content_type="audio/flac")
+            chunks.append(PlannedChunk(i, ref, a / SR, b / SR, ((0.0, (b - a) / SR),)))
+        plan = ChunkPlan(tuple(chunks), d.duration, d.duration)
+        plan_ref = write_json("work/job-speakers/a1/plan.json", plan.to_dict())
+        merged_ref = write_json("work/job-speakers/a1/transcribe-merged.json", {
+            "language": "en", "language_probability": None, "skipped": [],
+            "segments": [s.to_dict() for s in whisper_segments]})
+        outs = [diarize_chunk({**job, "plan_ref": plan_ref, "index": i}) for i in (1, 0)]
+        result = diarize({**job, "merged_ref": merged_ref, "refs": [o["ref"] for o in outs], "speakers": "3",
+                          "keep_words": True})
+        history = json.dumps([*outs, result])
+        words = {w.text.strip(" ,.?").lower() for s in whisper_segments for w in s.words or ()}
+        assert not [w for w in words if len(w) > 3 and w in history.lower()]  # no text in history
+        assert result["speaker_count"] == 3 and result["segments"] == len(transcript["segments"])
+        assert all(o["windows"] > 0 and o["regions"] > 0 for o in outs)
+        again = _transcript(read_json(result["ref"]))
+        assert dumps_transcript(again) == dumps_transcript(transcript)  # the same as the direct path
+    finally:
+        set_services(None)
