@@ -1,11 +1,14 @@
 """Diarization benchmark: DER, speaker count, words at turn changes, boundary timing, time.
 
-    python -m bench.diarization [--threads 1] [--no-transcribe] [--speakers auto|N|LOW-HIGH] [--alternates]
-        [--json OUT]
+    python -m bench.diarization [--threads 1] [--no-transcribe] [--speakers auto|N|LOW-HIGH|ref] [--alternates]
+        [--random dev|holdout|both] [--json OUT]
 
 Files: pyannote's sample.wav against its sample.rttm (real, two speakers with a short overlap),
 and espeak-ng dialogues built by ``bench.dialogues`` with exact reference turns: 2, 3 and 4 voices
-with pauses of 0.3-1.0 s, and a one-voice monologue.
+with pauses of 0.3-1.0 s, and a one-voice monologue. ``--random`` adds the same scripts with random
+casts (``dialogues.random_cast``; ``dev`` seeds are for tuning, ``holdout`` seeds are not), every
+third seed also as a phone-quality copy (``dialogues.telephone``). ``--speakers ref`` gives each
+file its reference speaker count (assignment with the count known).
 
 Per file:
 - DER with a 0.25 s collar (``bench.der``), and the speaker count found against the reference's.
@@ -57,6 +60,21 @@ class Item:
     name: str
     audio: np.ndarray
     turns: list[Turn]
+
+
+def random_items(which: str) -> list[Item]:
+    """Random-cast dialogues: ``dev``, ``holdout`` or ``both`` seed sets (``name-rSEED[-phone]``)."""
+    seeds = {"dev": dialogues.DEV_SEEDS, "holdout": dialogues.HOLDOUT_SEEDS,
+             "both": dialogues.DEV_SEEDS + dialogues.HOLDOUT_SEEDS}[which]
+    out = []
+    for seed in seeds:
+        cast = dialogues.random_cast(seed)
+        for name in dialogues.SCRIPTS:
+            d = dialogues.build(name, seed=seed, voices=cast)
+            out.append(Item(f"{name}-r{seed}", d.audio, list(d.turns)))
+            if seed % 3 == 0:
+                out.append(Item(f"{name}-r{seed}-phone", dialogues.telephone(d.audio, seed), list(d.turns)))
+    return out
 
 
 def items(alternates: bool = False) -> list[Item]:
@@ -161,7 +179,9 @@ def segment_metrics(ref: list[Turn], segs: list[SpeakerSegment], to_ref: dict[st
             "edge_words": edge_words, "edge_word_accuracy": round(right / edge_words, 4) if edge_words else None}
 
 
-def run(threads: int, transcribe: bool, count: SpeakerCount, alternates: bool = False) -> dict[str, Any]:
+def run(threads: int, transcribe: bool, count: SpeakerCount | None, alternates: bool = False,
+        random_casts: str | None = None) -> dict[str, Any]:
+    """`count` None: each file's reference count."""
     encoder = SpeakerEncoder(speaker_model_path(), threads=threads)
     vad = SileroVad(vad_model_path())
     engine = None
@@ -170,10 +190,12 @@ def run(threads: int, transcribe: bool, count: SpeakerCount, alternates: bool = 
 
         engine = WhisperEngine(ensure_default_model("int8"), intra_op_threads=threads)
     results = []
-    for it in items(alternates):
+    files = items(alternates) + (random_items(random_casts) if random_casts else [])
+    for it in files:
         t0 = time.perf_counter()
         windows = embed_chunk(it.audio, 0.0, encoder, vad)
-        diar = diarize([windows], count)
+        n_ref = len({t.speaker for t in it.turns})
+        diar = diarize([windows], count or SpeakerCount(n_ref, n_ref))
         diar_s = time.perf_counter() - t0
         d = der(it.turns, diar.turns)
         row: dict[str, Any] = {
@@ -199,11 +221,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.diarization", description=__doc__.split("\n")[0])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-transcribe", action="store_true", help="DER and speaker count only")
-    p.add_argument("--speakers", default=None, help="auto (default), N or LOW-HIGH")
+    p.add_argument("--speakers", default=None, help="auto (default), N, LOW-HIGH or ref (each file's reference count)")
+    p.add_argument("--random", choices=("dev", "holdout", "both"), help="also the random-cast dialogues")
     p.add_argument("--alternates", action="store_true", help="also the dialogues with other voices and pauses")
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args(argv)
-    out = run(args.threads, not args.no_transcribe, SpeakerCount.parse(args.speakers), args.alternates)
+    count = None if args.speakers == "ref" else SpeakerCount.parse(args.speakers)
+    out = run(args.threads, not args.no_transcribe, count, args.alternates, args.random)
+    rows = out["results"]
+    right = sum(r["speakers_found"] == r["speakers_ref"] for r in rows)
+    mean_der = 100 * statistics.mean(r["der"]["der"] for r in rows)
+    print(f"speaker count right on {right} of {len(rows)}; mean DER {mean_der:.1f} %")
     print(f"load average at the end: {out['load_average']}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")

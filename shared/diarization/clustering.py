@@ -32,6 +32,13 @@ class SpeakerCount:
     def fixed(self) -> bool:
         return self.low == self.high
 
+    @property
+    def spec(self) -> str:
+        """The inverse of `parse`: "auto", "3" or "2-4" (as transcript.json records it)."""
+        if (self.low, self.high) == (1, MAX_SPEAKERS):
+            return "auto"
+        return str(self.low) if self.fixed else f"{self.low}-{self.high}"
+
     @classmethod
     def parse(cls, spec: str | int | None) -> SpeakerCount:
         """None → automatic; 3 or "3" → exactly 3; "2-4" → between 2 and 4."""
@@ -51,14 +58,16 @@ class SpeakerCount:
 class ClusteringOptions:
     """tree_threshold: average-linkage similarity at which the tree is first cut (over-clusters on
     purpose); merge_threshold: speakers whose centroids are more similar than this are one speaker
-    (random halves of one voice measure ≥ 0.95, different voices 0.53-0.85 on our dialogues and the pyannote
-    sample); min_speaker_s: an automatic-count speaker heard for less (the time its windows own,
+    (random halves of one voice measure ≥ 0.95; different voices 0.53-0.96 on the random-cast
+    dialogues, so two close voices above it are counted as one; 0.87 was chosen on the development
+    casts as splitting no single voice and over-counting almost nothing: docs/benchmarks.md);
+    min_speaker_s: an automatic-count speaker heard for less (the time its windows own,
     ``SpeakerWindows.owned``) is folded into the nearest other one if their centroids are at least
     `fold_threshold` similar: a few windows, typically ones straddling a turn change, are not
     evidence of a new voice, but a short speaker with a clearly different voice stays."""
 
     tree_threshold: float = 0.78
-    merge_threshold: float = 0.85
+    merge_threshold: float = 0.87
     reliable_s: float = 1.0
     min_speaker_s: float = 4.0
     fold_threshold: float = 0.70

@@ -8,7 +8,9 @@
   per-recording speaker table. Segments keep their decoding fields (avg_logprob, ...) from the
   segment they were cut from. Labels S1, S2, ... follow first appearance over the whole recording,
   so a speaker keeps one label across chunks. Only the blob reference and the counts need to pass
-  through orchestration history.
+  through orchestration history;
+* ``transcript_fields(diarized)`` → ``(segments, speakers, diarization)``, the three arguments
+  ``shared.outputs.build_transcript`` takes (schema 1.3).
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ def chunk_speakers(audio_flac: bytes, offset_s: float, encoder: SpeakerEncoder, 
 
 def diarize_transcript(segments: Sequence[Segment], parts: Sequence[dict[str, Any]],
                        count: SpeakerCount | None = None, keep_words: bool = True) -> dict[str, Any]:
-    """{"segments": [segment dicts with speaker], "speakers": [table rows], "speaker_count": k}.
+    """{"segments": [segment dicts with speaker], "speakers": [table rows], "speaker_count": k,
+    "model": {name, sha256} | None, "requested": "auto" | "N" | "LOW-HIGH"}. Segments get speaker
+    None when no voice was found at all (k = 0).
 
     `segments` are the merged transcript's (with word times: diarization needs them); `parts` the
     chunks' ``chunk_speakers`` dicts. With ``keep_words=False`` the words are dropped from the
@@ -47,11 +51,29 @@ def diarize_transcript(segments: Sequence[Segment], parts: Sequence[dict[str, An
         raise ValueError(f"speaker windows must be {FORMAT}")
     if len({p["model_sha256"] for p in parts}) > 1:
         raise ValueError("speaker windows come from different speaker models")
+    count = count or SpeakerCount()
     result = diarize([SpeakerWindows.from_dict(p) for p in parts], count)
+    model = {"name": parts[0]["model"], "sha256": parts[0]["model_sha256"]} if parts else None
     out = []
     for piece in resegment(segments, result.turns, result.regions):
         d = segments[piece.source_index].to_dict()
-        d.update(start=piece.start, end=piece.end, text=piece.text, speaker=piece.speaker)
-        d["words"] = [dict(w.to_dict(), speaker=piece.speaker) for w in piece.words] if keep_words else None
+        speaker = piece.speaker if result.count else None  # no voice found: no label is invented
+        d.update(start=piece.start, end=piece.end, text=piece.text, speaker=speaker)
+        d["words"] = [dict(w.to_dict(), speaker=speaker) for w in piece.words] if keep_words else None
         out.append(d)
-    return {"segments": out, "speakers": [s.to_dict() for s in result.speakers], "speaker_count": result.count}
+    return {"segments": out, "speakers": [s.to_dict() for s in result.speakers], "speaker_count": result.count,
+            "model": model, "requested": count.spec}
+
+
+def transcript_fields(diarized: dict[str, Any]) -> tuple[list[Segment], list[str | None], dict[str, Any] | None]:
+    """``diarize_transcript``'s result as ``build_transcript(segments=, speakers=, diarization=)``.
+
+    With no speech (no chunk windows, so no model either) the transcript is not diarized: (segments,
+    all None, None)."""
+    segments = [Segment.from_dict(d) for d in diarized["segments"]]
+    if diarized.get("model") is None:
+        return segments, [None] * len(segments), None
+    table = [{"id": r["id"], "speaking_time": r["speaking_time"], "first_appearance": r["first_appearance"]}
+             for r in diarized["speakers"]]
+    return segments, [d["speaker"] for d in diarized["segments"]], {
+        "model": diarized["model"], "requested": diarized["requested"], "speakers": table}

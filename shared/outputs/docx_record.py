@@ -28,6 +28,7 @@ from shared.outputs.layout import (
     joined_text,
     line_text,
     paired_rows,
+    speaker_name,
     timestamp,
     track_prefix,
     translation_title,
@@ -95,7 +96,49 @@ def _fixed_zip(data: bytes, when: datetime) -> bytes:
     return out.getvalue()
 
 
-def render_docx(t: dict[str, Any]) -> bytes:
+def _speaker_table(doc: Any, t: dict[str, Any], overlay: dict[str, Any] | None) -> None:
+    """The diarized record: Time | Speaker | Text, and the translation beside it when there is one."""
+    tr = t["translation"]
+    titles: list[str]
+    widths: list[Cm]
+    rows: list[tuple[dict[str, Any], list[dict[str, Any]] | None]]
+    if tr is None:
+        titles, widths = ["Time", "Speaker", "Text"], [Cm(3.2), Cm(3.0), Cm(10.4)]
+        rows = [(s, None) for s in t["segments"]]
+    else:
+        titles = ["Time", "Speaker", f"Original ({language_name(t['language'])})", language_name(tr["language"])]
+        widths = [Cm(3.2), Cm(2.6), Cm(5.4), Cm(5.4)]
+        rows = [(s, list(translated)) for s, translated in paired_rows(t)]
+    table = doc.add_table(rows=1, cols=len(titles))
+    table.style = "Table Grid"
+    for cell, title, width in zip(table.rows[0].cells, titles, widths, strict=True):
+        _cell(cell, title, bold=True, width=width)
+    for seg, translated in rows:
+        cells = _new_row(table)
+        when = f"{timestamp(seg['start'])}\n{timestamp(seg['end'])}"
+        tag = track_prefix(t, seg).rstrip(": ")
+        _cell(cells[0], f"{when}\n{tag}" if tag else when, width=widths[0])
+        _cell(cells[1], speaker_name(overlay, seg["speaker"]) if seg.get("speaker") else "", bold=True, width=widths[1])
+        _cell(cells[2], line_text(seg["text"]), width=widths[2])
+        if translated is not None:
+            _cell(cells[3], joined_text(translated), width=widths[3])
+    if not t["segments"]:
+        doc.add_paragraph(NO_SPEECH)
+
+
+def _paragraphs(doc: Any, t: dict[str, Any]) -> None:
+    """The record without speakers: one timestamped paragraph per segment."""
+    doc.add_heading("Transcript", level=1)
+    if not t["segments"]:
+        doc.add_paragraph(NO_SPEECH)
+    for s in t["segments"]:
+        p = doc.add_paragraph()
+        p.add_run(f"[{timestamp(s['start'])} – {timestamp(s['end'])}] {track_prefix(t, s)}").bold = True
+        _add_text(p, line_text(s["text"]))
+
+
+def render_docx(t: dict[str, Any], overlay: dict[str, Any] | None = None) -> bytes:
+    """The record; a diarized transcript is one Time | Speaker | Text (| translation) table."""
     created = _created(t)
     doc = Document()
     props = doc.core_properties
@@ -110,20 +153,19 @@ def render_docx(t: dict[str, Any]) -> bytes:
     doc.add_heading(TITLE, level=0)
     header = doc.add_table(rows=0, cols=2)
     header.style = "Table Grid"
-    for label, value in header_fields(t):
+    for label, value in header_fields(t, overlay):
         cells = _new_row(header)
         _cell(cells[0], label, bold=True, width=Cm(4.5))
         _cell(cells[1], value, width=Cm(12))
 
-    doc.add_heading("Transcript", level=1)
-    if not t["segments"]:
-        doc.add_paragraph(NO_SPEECH)
-    for s in t["segments"]:
-        p = doc.add_paragraph()
-        p.add_run(f"[{timestamp(s['start'])} – {timestamp(s['end'])}] {track_prefix(t, s)}").bold = True
-        _add_text(p, line_text(s["text"]))
-
     tr = t["translation"]
+    if t.get("diarization"):
+        doc.add_heading("Transcript" if tr is None else f"Original and {translation_title(t)}", level=1)
+        _speaker_table(doc, t, overlay)
+        tr = None  # already beside the original
+    else:
+        _paragraphs(doc, t)
+
     if tr is not None:
         doc.add_heading(f"Original and {translation_title(t)}", level=1)
         table = doc.add_table(rows=1, cols=3)

@@ -21,6 +21,9 @@ from shared.outputs.layout import (
     not_translated,
     paired_rows,
     shows_tracks,
+    source_speaker,
+    speaker_name,
+    speaker_prefix,
     timestamp,
     translation_lines,
     translation_title,
@@ -54,8 +57,11 @@ def file_name(stem: str, fmt: str) -> str:
     return f"{safe}.{fmt}"
 
 
-def render(transcript: dict[str, Any], fmt: Format, track: Track = "combined") -> bytes:
-    """The transcript as ``fmt`` bytes. ``track`` applies to srt/vtt only."""
+def render(transcript: dict[str, Any], fmt: Format, track: Track = "combined",
+           overlay: dict[str, Any] | None = None) -> bytes:
+    """The transcript as ``fmt`` bytes. ``track`` applies to srt/vtt only. ``overlay`` (see
+    ``shared.outputs.overlay``, checked by the caller with ``load_overlay``) supplies speaker names and
+    the record's references; json is always the machine's transcript alone."""
     content_type(fmt)
     if track not in TRACKS:
         raise ValueError(f"unknown track {track!r}; expected one of {TRACKS}")
@@ -66,52 +72,58 @@ def render(transcript: dict[str, Any], fmt: Format, track: Track = "combined") -
     if fmt == "json":
         return dumps_transcript(transcript)
     if fmt == "txt":
-        return render_txt(transcript).encode("utf-8")
+        return render_txt(transcript, overlay).encode("utf-8")
     if fmt == "docx":
         from shared.outputs.docx_record import render_docx  # python-docx is only needed here
 
-        return render_docx(transcript)
-    return render_subtitles(transcript, fmt, track).encode("utf-8")
+        return render_docx(transcript, overlay)
+    return render_subtitles(transcript, fmt, track, overlay).encode("utf-8")
 
 
-def _timed_lines(segments: list[dict[str, Any]], tracks: bool = False) -> list[str]:
-    """One line per segment; ``tracks`` names each segment's track (the record mixes tracks)."""
+def _timed_lines(t: dict[str, Any], overlay: dict[str, Any] | None = None) -> list[str]:
+    """One line per segment, with its speaker when diarized, and its track when the record mixes tracks."""
+    segments, tracks = t["segments"], shows_tracks(t)
     if not segments:
         return [NO_SPEECH]
     out = []
     for s in segments:
         tag = f"Track {s['track']}: " if tracks and s.get("track") is not None else ""
-        out.append(f"[{timestamp(s['start'])} --> {timestamp(s['end'])}] {tag}{line_text(s['text'])}")
+        who = speaker_prefix(t, s, overlay)
+        out.append(f"[{timestamp(s['start'])} --> {timestamp(s['end'])}] {tag}{who}{line_text(s['text'])}")
     return out
 
 
-def _translation_lines(t: dict[str, Any]) -> list[str]:
-    """Timed translated lines; a withheld passage is named in its place, with its times."""
+def _translation_lines(t: dict[str, Any], overlay: dict[str, Any] | None = None) -> list[str]:
+    """Timed translated lines (with the speaker of the segment translated); a withheld passage is named
+    in its place, with its times."""
     lines = translation_lines(t)
     if not lines:
         return [NO_SPEECH]
     return [not_translated(s) if s.get("withheld") else
-            f"[{timestamp(s['start'])} --> {timestamp(s['end'])}] {line_text(s['text'])}" for s in lines]
+            f"[{timestamp(s['start'])} --> {timestamp(s['end'])}] "
+            f"{speaker_prefix(t, source_speaker(t, s), overlay)}{line_text(s['text'])}" for s in lines]
 
 
-def render_txt(t: dict[str, Any]) -> str:
-    fields = header_fields(t)
+def render_txt(t: dict[str, Any], overlay: dict[str, Any] | None = None) -> str:
+    fields = header_fields(t, overlay)
     width = max(len(label) for label, _ in fields) + 2
     out = ["Transcript", "=" * 10, *(f"{label + ':':<{width}}{value}" for label, value in fields), ""]
-    out += _timed_lines(t["segments"], shows_tracks(t))
+    out += _timed_lines(t, overlay)
     if t["translation"] is not None:
         title = translation_title(t)
-        out += ["", title, "=" * len(title), *_translation_lines(t)]
+        out += ["", title, "=" * len(title), *_translation_lines(t, overlay)]
     out += ["", DISCLAIMER]
     return "\n".join(out) + "\n"
 
 
-def _cues(t: dict[str, Any], track: Track) -> list[tuple[float, float, list[str]]]:
+def _cues(t: dict[str, Any], track: Track) -> list[tuple[float, float, str | None, list[str]]]:
+    """(start, end, speaker label or None, lines) per cue."""
     if track == "translation":
-        return [(s["start"], s["end"], [line_text(s["text"])]) for s in translation_lines(t)]
+        return [(s["start"], s["end"], source_speaker(t, s).get("speaker"), [line_text(s["text"])])
+                for s in translation_lines(t)]
     if track == "original":
-        return [(s["start"], s["end"], [line_text(s["text"])]) for s in t["segments"]]
-    return [(s["start"], s["end"], [line_text(s["text"]), joined_text(tr)])
+        return [(s["start"], s["end"], s.get("speaker"), [line_text(s["text"])]) for s in t["segments"]]
+    return [(s["start"], s["end"], s.get("speaker"), [line_text(s["text"]), joined_text(tr)])
             for s, tr in paired_rows(t)]
 
 
@@ -119,19 +131,28 @@ def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_subtitles(t: dict[str, Any], fmt: Literal["srt", "vtt"], track: Track = "combined") -> str:
+def render_subtitles(t: dict[str, Any], fmt: Literal["srt", "vtt"], track: Track = "combined",
+                     overlay: dict[str, Any] | None = None) -> str:
     """SubRip (``00:00:01,000``, 1-based cues) or WebVTT (``WEBVTT`` header, ``00:00:01.000``).
 
     Empty lines are dropped (a blank line would end the cue); a cue with no text left is skipped, so
-    cue numbers count emitted cues. VTT text escapes ``& < >``; SRT text is written as is.
+    cue numbers count emitted cues. VTT text escapes ``& < >``; SRT text is written as is. A diarized
+    cue names its speaker: SRT as ``S1: `` before its first line, VTT as a voice span ``<v S1>``
+    on every line (the overlay's name instead of the label when there is one).
     """
     sep = "," if fmt == "srt" else "."
     out = ["WEBVTT", ""] if fmt == "vtt" else []
     n = 0
-    for start, end, lines in _cues(t, track):
+    for start, end, label, lines in _cues(t, track):
         lines = [_vtt_escape(x) if fmt == "vtt" else x for x in lines if x]
         if not lines:
             continue
+        if label:
+            name = speaker_name(overlay, label)
+            if fmt == "vtt":
+                lines = [f"<v {_vtt_escape(name)}>{x}</v>" for x in lines]
+            else:
+                lines = [f"{name}: {lines[0]}", *lines[1:]]
         n += 1
         out += [str(n), f"{timestamp(start, sep)} --> {timestamp(end, sep)}", *lines, ""]
     return "\n".join(out)  # every cue (and the VTT header) ends with "", so this ends with one newline

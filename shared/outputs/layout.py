@@ -86,14 +86,62 @@ def translation_lines(t: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted([*tr["segments"], *marks], key=lambda s: (s["start"], s["end"]))
 
 
-def header_fields(t: dict[str, Any]) -> list[tuple[str, str]]:
+def speaker_name(overlay: dict[str, Any] | None, label: str) -> str:
+    """The name the overlay gives speaker `label`, else the machine label itself (``S1``)."""
+    return ((overlay or {}).get("speaker_names") or {}).get(label) or label
+
+
+def speaker_prefix(t: dict[str, Any], segment: dict[str, Any], overlay: dict[str, Any] | None) -> str:
+    """``"DC Hale: "`` / ``"S2: "`` before a diarized segment's text, else ``""``."""
+    label = segment.get("speaker")
+    return f"{speaker_name(overlay, label)}: " if label else ""
+
+
+def source_speaker(t: dict[str, Any], translated: dict[str, Any]) -> dict[str, Any]:
+    """The original segment a translation segment translates (``source_id``), or ``{}``."""
+    sid = translated.get("source_id")
+    if sid is None or not 1 <= sid <= len(t["segments"]):
+        return {}
+    return t["segments"][sid - 1]
+
+
+def record_fields(t: dict[str, Any], overlay: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The record of interview's references and persons present (overlay), then the speakers heard
+    (``S1`` with its name, speaking time, first appearance) and who named them — no transcript text."""
+    fields: list[tuple[str, str]] = []
+    record = (overlay or {}).get("record") or {}
+    if record.get("case_reference"):
+        fields.append(("Case reference", record["case_reference"]))
+    if record.get("exhibit_reference"):
+        fields.append(("Exhibit reference", record["exhibit_reference"]))
+    if record.get("persons_present"):
+        fields.append(("Persons present", "; ".join(record["persons_present"])))
+    d = t.get("diarization")
+    if d:
+        how = "automatic count" if d["requested"] == "auto" else f"count given: {d['requested']}"
+        fields.append(("Speakers", f"{d['speaker_count']} ({how}, {d['model']['name']})"))
+        for row in sorted(d["speakers"], key=lambda r: (r["first_appearance"], int(r["id"][1:]))):
+            name = speaker_name(overlay, row["id"])
+            who = f"{name} ({row['id']})" if name != row["id"] else row["id"]
+            fields.append(("Speaker", f"{who}: {row['speaking_time']:.1f} s of speech, first heard at "
+                                      f"{timestamp(row['first_appearance'])}"))
+        names = [h for h in (overlay or {}).get("history") or () if h["action"] == "speaker_names"]
+        if names and overlay is not None:
+            fields.append(("Speaker names", f"added by people, not the machine: overlay version {overlay['version']}"
+                                            f", last changed by {names[-1]['by']} at {names[-1]['at']}"))
+    return fields
+
+
+def header_fields(t: dict[str, Any], overlay: dict[str, Any] | None = None) -> list[tuple[str, str]]:
     """(label, value) pairs describing the recording, model and run — never any transcript text."""
     src, model, tr = t["source"], t["model"], t["translation"]
     fields = [
+        *(f for f in record_fields(t, overlay) if f[0] in ("Case reference", "Exhibit reference", "Persons present")),
         ("Source file", src["name"]),
         ("Source SHA-256", src["sha256"]),
         ("Duration", timestamp(src["duration_s"])),
         ("Language(s)", ", ".join(language_label(code) for code in languages(t))),
+        *(f for f in record_fields(t, overlay) if f[0] in ("Speakers", "Speaker", "Speaker names")),
     ]
     if tr is not None:
         fields.append(("Translation", f"{language_label(tr['language'])}, {tr['route']} route, {tr['model']['name']}"))

@@ -17,10 +17,12 @@ from typing import Any
 
 from shared.domain.transcript import Segment, TranscriptionOptions
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 SOFTWARE_NAME = "toex-transcribe"
 ROUTES = ("text-model", "whisper-translate")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SPEAKER = re.compile(r"^S[1-9][0-9]*$")
+_COUNT = re.compile(r"^(auto|[1-9][0-9]*(-[1-9][0-9]*)?)$")
 _SUPPORTED = re.compile(r"^1\.\d+$")
 
 
@@ -82,11 +84,11 @@ def _jsonable(v: Any, what: str) -> Any:
     raise ValueError(f"{what}: {type(v).__name__} is not JSON-serialisable")
 
 
-def _segment(i: int, s: Segment) -> dict[str, Any]:
+def _segment(i: int, s: Segment, speaker: str | None = None) -> dict[str, Any]:
     at = f"segments[{i - 1}]"
     words = None if s.words is None else [
         {"start": _num(w.start, 3, f"{at}.words[{j}].start"), "end": _num(w.end, 3, f"{at}.words[{j}].end"),
-         "text": w.text, "probability": _prob(w.probability, f"{at}.words[{j}].probability")}
+         "text": w.text, "probability": _prob(w.probability, f"{at}.words[{j}].probability"), "speaker": speaker}
         for j, w in enumerate(s.words)
     ]
     return {
@@ -101,6 +103,7 @@ def _segment(i: int, s: Segment) -> dict[str, Any]:
         "temperature": _num(s.temperature, 4, f"{at}.temperature"),
         "words": words,
         "track": _track_id(s.track, f"{at}.track"),
+        "speaker": speaker,
     }
 
 
@@ -166,6 +169,44 @@ def _translation(tr: Mapping[str, Any], segment_ids: set[int]) -> dict[str, Any]
     }
 
 
+def _diarization(d: Mapping[str, Any]) -> dict[str, Any]:
+    """``{model: {name, sha256}, requested, speakers: [{id, speaking_time, first_appearance}]}`` (1.3)."""
+    model = d.get("model") or {}
+    requested = str(d.get("requested") or "auto")
+    if not _COUNT.match(requested):
+        raise ValueError(f"diarization.requested: expected auto, N or LOW-HIGH, got {requested!r}")
+    table = []
+    for i, row in enumerate(d.get("speakers") or ()):
+        at = f"diarization.speakers[{i}]"
+        label = _str(row.get("id"), f"{at}.id")
+        if not _SPEAKER.match(label):
+            raise ValueError(f"{at}.id: expected S1, S2, ..., got {label!r}")
+        table.append({"id": label, "speaking_time": _seconds(row.get("speaking_time"), f"{at}.speaking_time"),
+                      "first_appearance": _seconds(row.get("first_appearance"), f"{at}.first_appearance")})
+    if len({r["id"] for r in table}) != len(table):
+        raise ValueError("diarization.speakers: speaker ids must be unique")
+    return {"model": {"name": _str(model.get("name"), "diarization.model.name"),
+                      "sha256": _sha(model.get("sha256"), "diarization.model.sha256")},
+            "requested": requested, "speaker_count": len(table), "speakers": table}
+
+
+def _speakers(speakers: Sequence[str | None] | None, n: int, block: dict[str, Any] | None) -> list[str | None]:
+    """One label (or None) per segment; every label is a row of the diarization's speaker table."""
+    if speakers is None:
+        if block is not None and n:
+            raise ValueError("diarization given without segment speakers")
+        return [None] * n
+    if block is None:
+        raise ValueError("segment speakers given without a diarization block")
+    if len(speakers) != n:
+        raise ValueError(f"speakers: {len(speakers)} labels for {n} segments")
+    known = {r["id"] for r in block["speakers"]}
+    for i, label in enumerate(speakers):
+        if label is not None and label not in known:
+            raise ValueError(f"segments[{i}].speaker: {label!r} is not in diarization.speakers")
+    return list(speakers)
+
+
 def _route(route: Any, what: str) -> str:
     if route not in ROUTES:
         raise ValueError(f"{what}: expected one of {ROUTES}, got {route!r}")
@@ -187,6 +228,8 @@ def build_transcript(
     software: Mapping[str, str] | None = None,
     skipped: Sequence[Sequence[Any]] = (),
     tracks: Sequence[Mapping[str, Any]] = (),
+    speakers: Sequence[str | None] | None = None,
+    diarization: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The canonical transcript dict, keys in their documented order.
 
@@ -200,6 +243,12 @@ def build_transcript(
     (e.g. ``repetition``): the transcript says where it is silent on purpose.
     ``tracks`` lists the audio tracks searched for speech (``shared.media`` TrackPlan dicts:
     ``number, stream_index, channel, language, label, speech_s``); each segment's ``track`` must be one.
+    Since 1.3, ``diarization`` is ``{model: {name, sha256}, requested: "auto" | "N" | "LOW-HIGH",
+    speakers: [{id, speaking_time, first_appearance}]}`` (``shared.diarization.pipeline``) and
+    ``speakers`` gives each segment's label (``S1``, ...), which its words carry too; without
+    diarization every segment's (and word's) ``speaker`` is null and ``diarization`` is null.
+    Display names are never part of the transcript: they live in the names overlay
+    (``shared.outputs.overlay``), so this stays the machine's output.
     Raises ``ValueError`` on missing or non-finite values.
     """
     try:
@@ -209,7 +258,9 @@ def build_transcript(
     size, fmt = source.get("size_bytes"), source.get("format")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
         raise ValueError(f"source.size_bytes: expected a non-negative integer, got {size!r}")
-    segs = [_segment(i, s) for i, s in enumerate(segments, start=1)]
+    diar = None if diarization is None else _diarization(diarization)
+    labels = _speakers(speakers, len(segments), diar)
+    segs = [_segment(i, s, label) for i, (s, label) in enumerate(zip(segments, labels, strict=True), start=1)]
     track_list = _tracks(tracks)
     known = {t["id"] for t in track_list}
     for seg in segs:
@@ -235,6 +286,7 @@ def build_transcript(
         "skipped": [{"start": _seconds(s, f"skipped[{i}].start"), "end": _seconds(e, f"skipped[{i}].end"),
                      "reason": _str(r, f"skipped[{i}].reason")} for i, (s, e, r) in enumerate(skipped)],
         "translation": None if translation is None else _translation(translation, {s["id"] for s in segs}),
+        "diarization": diar,
         "model": {
             "name": _str(model.get("name"), "model.name"),
             "sha256": _sha(model.get("sha256"), "model.sha256"),
@@ -262,6 +314,8 @@ _SEGMENT = {"id": "int", "start": "num", "end": "num", "text": "str", "language"
             "words": [_WORD]}
 _TR_SEGMENT = {"id": "int", "start": "num", "end": "num", "text": "str", "source_id": "int?"}
 _TR_SKIPPED = {"start": "num", "end": "num", "reason": "str", "route": "str?"}  # 1.2
+_DIARIZATION = {"model": {"name": "str", "sha256": "str"}, "requested": "str", "speaker_count": "int",
+                "speakers": [{"id": "str", "speaking_time": "num", "first_appearance": "num"}]}  # 1.3
 _SPEC: dict[str, Any] = {
     "schema_version": "str", "job_id": "str",
     "source": {"name": "str", "sha256": "str", "duration_s": "num", "size_bytes": "int?", "format": "str?"},
@@ -325,4 +379,10 @@ def load_transcript(data: bytes) -> dict[str, Any]:
         raise ValueError(f"transcript.translation.route: expected one of {ROUTES}, got {tr['route']!r}")
     if tr is not None and "skipped" in tr:  # 1.2
         _check(tr["skipped"], [_TR_SKIPPED], "transcript.translation.skipped")
+    if d.get("diarization") is not None:  # 1.3
+        _check(d["diarization"], _DIARIZATION, "transcript.diarization")
+        known = {r["id"] for r in d["diarization"]["speakers"]}
+        for i, seg in enumerate(d["segments"]):
+            if seg.get("speaker") is not None and seg["speaker"] not in known:
+                raise ValueError(f"transcript.segments[{i}].speaker: {seg['speaker']!r} is not in diarization.speakers")
     return d

@@ -72,3 +72,13 @@ def test_silence_gives_no_speaker(encoder: SpeakerEncoder, vad: SileroVad, dialo
     # a silent chunk next to a spoken one changes nothing
     spoken = embed_chunk(dialogue3.audio, 0.0, encoder, vad)
     assert diarize([silent, spoken]).turns == diarize([spoken]).turns
+
+
+def test_two_close_male_voices_are_two_speakers(encoder: SpeakerEncoder, vad: SileroVad) -> None:
+    """The cast whose two male voices (centroids 0.86 apart) were once counted as one."""
+    from bench import dialogues
+
+    d = dialogues.build("dialogue-2", seed=21, voices=dialogues.UNSEEN_VOICES)
+    result = diarize([embed_chunk(d.audio, 0.0, encoder, vad)])
+    assert result.count == 2
+    assert der(list(d.turns), result.turns).der <= 0.10

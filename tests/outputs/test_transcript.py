@@ -24,8 +24,10 @@ VALIDATOR = jsonschema.Draft202012Validator(load_schema(), format_checker=jsonsc
 def test_builds_documented_layout_from_segments() -> None:
     t = make_transcript()
     assert list(t) == ["schema_version", "job_id", "source", "language", "language_probability", "speech_s",
-                       "tracks", "segments", "skipped", "translation", "model", "params", "created_at", "software"]
-    assert t["schema_version"] == SCHEMA_VERSION == "1.2"
+                       "tracks", "segments", "skipped", "translation", "diarization", "model", "params", "created_at",
+                       "software"]
+    assert t["schema_version"] == SCHEMA_VERSION == "1.3"
+    assert t["diarization"] is None and {s["speaker"] for s in t["segments"]} == {None}
     assert t["tracks"] == [{"id": 1, "stream": 0, "channel": None, "language": None, "label": "Track 1 (stream #0)",
                             "speech_s": 25.556}]
     assert {s["track"] for s in t["segments"]} == {1}
@@ -39,8 +41,8 @@ def test_builds_documented_layout_from_segments() -> None:
     assert [s["language"] for s in t["segments"]] == ["pl", "ur", "ar", "zh", "en", "pl"]
     assert second["end"] == 5.123 and (last["start"], last["end"]) == (36001.0, 36003.0)
     assert (first["avg_logprob"], first["no_speech_prob"], first["compression_ratio"]) == (-0.1235, 0.0123, 1.2346)
-    assert first["words"] == [{"start": 0.0, "end": 0.62, "text": " Dzień", "probability": 0.9877},
-                              {"start": 0.62, "end": 1.1, "text": " dobry,", "probability": 0.9123}]
+    assert first["words"] == [{"start": 0.0, "end": 0.62, "text": " Dzień", "probability": 0.9877, "speaker": None},
+                              {"start": 0.62, "end": 1.1, "text": " dobry,", "probability": 0.9123, "speaker": None}]
     assert second["words"] is None
     tr = t["translation"]
     assert tr["route"] == "text-model" and tr["model"] == {"name": "opus-mt-mul-en", "sha256": MT_SHA}
@@ -160,7 +162,7 @@ def test_load_rejects_non_transcripts(data: bytes, message: str) -> None:
 
 def test_load_accepts_additive_minor_version() -> None:
     d = make_transcript()
-    d["schema_version"] = "1.3"
+    d["schema_version"] = "1.4"
     d["speaker_labels"] = []
     assert load_transcript(dumps_transcript(d))["speaker_labels"] == []
     VALIDATOR.validate(d)
