@@ -24,6 +24,7 @@ from typing import TypedDict
 from functions.activities import read_json, write_json
 from functions.guards import work_ref
 from shared import media
+from shared.assets import ensure_speaker_model
 from shared.diarization.clustering import SpeakerCount
 from shared.diarization.embeddings import SpeakerEncoder
 from shared.diarization.pipeline import chunk_speakers, diarize_transcript
@@ -68,10 +69,8 @@ def _encoder(package: Path) -> SpeakerEncoder:
 
 
 def speaker_package() -> Path:
-    """The verified speaker-encoder package (``models.fetch``, exported once into the model cache)."""
-    from models.fetch import speaker_model_path  # as Services.vad_model does; a Services field later
-
-    return speaker_model_path()
+    """The verified speaker-encoder package (exported once into the model cache by the tooling)."""
+    return ensure_speaker_model()
 
 
 def diarize_chunk(p: DiarizeChunkInput) -> DiarizeChunkOutput:

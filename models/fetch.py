@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--export", default="", help="also export Whisper base packages, e.g. int8,fp32")
     p.add_argument("--export-translation", default="",
                    help="also export the pt→en / en→pt text translation packages, e.g. int8")
+    p.add_argument("--export-speaker", action="store_true", help="also export the speaker-encoder package")
     args = p.parse_args(argv)
     root = fetch(args.cache)
     log(f"assets ready under {cache_dir(root)}")
@@ -109,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     for precision in filter(None, args.export_translation.split(",")):
         for path in ensure_translation_models(precision, args.cache).values():
             log(f"package: {path}")
+    if args.export_speaker:
+        log(f"package: {speaker_model_path(args.cache)}")
     return 0
 
 

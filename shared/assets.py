@@ -210,13 +210,14 @@ def whisper_model_dir(precision: str = "int8", cache: Path | None = None) -> Pat
     return cache_dir(cache) / "models" / f"whisper-base-{precision}"
 
 
-def _verified(package: Path) -> bool:
+def _verified(package: Path, kind: str = "model") -> bool:
+    from shared.diarization.package import open_speaker_package
     from shared.inference.package import PackageIntegrityError, open_package
 
     if not package.exists():
         return False
     try:
-        open_package(package)
+        (open_speaker_package if kind == "speaker" else open_package)(package)
         return True
     except PackageIntegrityError as e:
         log(f"{package.name} invalid ({e.reason}); re-exporting")
@@ -274,6 +275,14 @@ def ensure_translation_models(precision: str = "fp32", cache: Path | None = None
 def speaker_model_dir(cache: Path | None = None) -> Path:
     """Where the exported Resemblyzer speaker-encoder package lives (it may not exist yet)."""
     return cache_dir(cache) / "models" / "speaker-resemblyzer"
+
+
+def ensure_speaker_model(cache: Path | None = None) -> Path:
+    """The verified speaker-encoder package, exported once (by the tooling) when missing."""
+    out = speaker_model_dir(cache)
+    if not _verified(out, "speaker"):
+        run_exporter("--export-speaker", cache=cache)
+    return out
 
 
 SPEAKER_SOURCE = "resemblyzer"
