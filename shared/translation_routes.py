@@ -23,6 +23,7 @@ from shared.translation_guard import (
     in_window,
     speech_windows,
 )
+from shared.translation_verify import UNVERIFIED, cross_check, disagreement, second_opinion_options
 
 TEXT_MODEL = "text-model"
 WHISPER_TRANSLATE = "whisper-translate"
@@ -97,13 +98,15 @@ def no_route(segments: Sequence[dict[str, Any]], routes: Sequence[str | None], t
 
 def text_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], texts: Sequence[str], language: str,
                   options: TranscriptionOptions) -> list[dict[str, Any]]:
-    """A text model's translations of ``segments[ids]``, each checked by the length and stock-phrase guards."""
+    """A text model's translations of ``segments[ids]``, each checked by the text guards and the cross-checks
+    against its source segment (negation, numbers)."""
     out = []
     for i, text in zip(ids, texts, strict=True):
         seg = segments[i]
         passage = Passage(seg["start"], seg["end"], seg["text"], language, text, TEXT_MODEL,
                           source_logprob=seg.get("avg_logprob"))
-        out.append(outcome(seg, i, TEXT_MODEL, text, check(passage, options)))
+        reason = check(passage, options) or cross_check(seg["text"], language, text)
+        out.append(outcome(seg, i, TEXT_MODEL, text, reason))
     return out
 
 
@@ -115,28 +118,56 @@ def whisper_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], off
     ``transcribe(windows, options)`` decodes windows given in seconds from ``offset_s`` (the chunk's
     start) over audio lasting ``duration_s``; ``options`` carry ``task="translate"`` and the language.
     A passage covering several segments has their joint span and the first one's ``source_id``.
+    Every window holding a passage that passes the guards and the cross-checks is decoded a second
+    time (``second_opinion_options``); a passage the second decode does not vouch for is
+    ``unverified``. ``second`` (work blobs only) holds that decode's text for the passage.
     """
     local = [Segment.from_dict({**segments[i], "words": None}).shifted(-offset_s) for i in ids]
     windows = speech_windows(local, duration_s)
     result = transcribe([(w.start, w.end) for w in windows], options)
-    out = []
-    for window, translated in zip(windows, in_window(windows, result.segments), strict=True):
-        looped = any(float(s) < window.end and float(e) > window.start for s, e, *_ in result.skipped)
-        for got in align(window, local, translated, looped):
-            first, last = ids[got.first], ids[got.last]
-            span = {**segments[first], "end": segments[last]["end"]}
+    pending: list[tuple[int, Any, str, str | None]] = []  # (window, aligned passage, source text, reason)
+    for k, (window, translated) in enumerate(zip(windows, in_window(windows, result.segments), strict=True)):
+        for got in align(window, local, translated, _looped(window, result.skipped)):
             source_text = " ".join(segments[i]["text"].strip() for i in ids[got.first:got.last + 1])
             if got.looped and not got.text:
                 reason: str | None = REPETITION
             elif not got.text:
                 reason = NO_SPEECH
             else:
-                reason = check(Passage(span["start"], span["end"], source_text, local[got.first].language, got.text,
-                                       WHISPER_TRANSLATE, got.avg_logprob, got.no_speech_prob,
-                                       min(s.avg_logprob for s in local[got.first:got.last + 1])), options)
-            out.append({**outcome(span, first, WHISPER_TRANSLATE, got.text, reason), "covers": last - first + 1,
-                        "avg_logprob": got.avg_logprob, "no_speech_prob": got.no_speech_prob})
+                reason = check(Passage(local[got.first].start, local[got.last].end, source_text,
+                                       local[got.first].language, got.text, WHISPER_TRANSLATE, got.avg_logprob,
+                                       got.no_speech_prob, min(s.avg_logprob for s in local[got.first:got.last + 1])),
+                               options) or cross_check(source_text, local[got.first].language, got.text)
+            pending.append((k, got, source_text, reason))
+    seconds = _second_opinion(windows, local, sorted({k for k, _, _, r in pending if r is None}), transcribe,
+                              second_opinion_options(options))
+    out = []
+    for k, got, _, reason in pending:
+        second = None
+        if k in seconds:
+            second = " ".join(a.text for a in seconds[k] if a.first <= got.last and a.last >= got.first and a.text)
+            if reason is None and disagreement(got.text, second):
+                reason = UNVERIFIED
+        first, last = ids[got.first], ids[got.last]
+        span = {**segments[first], "end": segments[last]["end"]}
+        out.append({**outcome(span, first, WHISPER_TRANSLATE, got.text, reason), "covers": last - first + 1,
+                    "avg_logprob": got.avg_logprob, "no_speech_prob": got.no_speech_prob, "second": second})
     return out
+
+
+def _looped(window: Any, skipped: Sequence[Any]) -> bool:
+    return any(float(s) < window.end and float(e) > window.start for s, e, *_ in skipped)
+
+
+def _second_opinion(windows: Sequence[Any], local: Sequence[Segment], wanted: Sequence[int], transcribe: Transcribe,
+                    options: TranscriptionOptions) -> dict[int, list[Any]]:
+    """The second decode of the windows ``wanted`` (indices), aligned like the first: window → passages."""
+    if not wanted:
+        return {}
+    chosen = [windows[k] for k in wanted]
+    result = transcribe([(w.start, w.end) for w in chosen], options)
+    return {k: align(w, local, got, _looped(w, result.skipped))
+            for k, w, got in zip(wanted, chosen, in_window(chosen, result.segments), strict=True)}
 
 
 def translation_document(target: str, route: str, model: dict[str, str],
