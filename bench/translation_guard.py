@@ -22,7 +22,9 @@ Ways of translating each clip into English, judged alike (``MODES``):
 * ``text``: the text model (``toex setup``'s Bergamot packages, as the local pipeline loads them) on
   the transcript's own segments, segment by segment, for the languages it has (pt), checked as
   ``text_outcomes`` does.
-* ``pipeline``: what the pipeline shows: ``text`` where a text model has the language, else ``verified``.
+* ``pipeline``: what the pipeline shows: ``verified`` where no text model has the language; where one
+  has it, ``text`` passages that Whisper's own translation of the same segments agrees with
+  (``shared.translation_routes.corroborate``; here the ``windows`` decode of the clip).
 
 Judging rule (reproducible, no model): a passage's *content words* are its words less the English
 function words in ``FUNCTION_WORDS`` (negations and personal pronouns are content: "I found it" is
@@ -168,9 +170,23 @@ def decide(r: dict[str, Any]) -> tuple[bool, str | None]:
                            r["avg_logprob"], r["no_speech_prob"], r["source_logprob"]), TranscriptionOptions())
     if mode != "guarded":
         reason = reason or cross_check(r["source"], r["language"], r["text"])
-        if reason is None and route == WHISPER_TRANSLATE and disagreement(r["text"], r["second"] or ""):
+        second_opinion = route == WHISPER_TRANSLATE or mode == "pipeline"  # text route: Whisper's reading
+        if reason is None and second_opinion and disagreement(r["text"], r["second"] or ""):
             reason = UNVERIFIED
     return reason is None, reason
+
+
+def _attach_views(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Text-model rows of mode ``pipeline`` get, as ``second``, the text of Whisper's own translation of
+    the passage holding them (``corroborate`` in the pipeline), from the clip's ``windows`` rows."""
+    out = []
+    for r in rows:
+        if r["mode"] == "pipeline" and r.get("route") == TEXT_MODEL:
+            views = [w for w in rows if w["mode"] == "windows" and w["clip"] == r["clip"]
+                     and w["start"] <= r["start"] + 1e-6 and w["end"] >= r["end"] - 1e-6]
+            r = {**r, "second": views[0]["text"] if views else None}
+        out.append(r)
+    return out
 
 
 def run_clip(engine: Any, translator: Any, lang: str, voice: str, audio: np.ndarray,
@@ -223,7 +239,7 @@ def run_clip(engine: Any, translator: Any, lang: str, voice: str, audio: np.ndar
              if r["language"] not in text_languages]
     for r in rows:
         r.update(clip=f"{lang}/{voice}", spoken=lang)
-    return [_judged(r, spans) for r in rows]
+    return [_judged(r, spans) for r in _attach_views(rows)]
 
 
 def _judged(r: dict[str, Any], spans: list[Sentence]) -> dict[str, Any]:
@@ -275,7 +291,7 @@ def rejudge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for clip in sorted({r["clip"] for r in rows}):
             lang, voice = clip.split("/")
             spans[clip] = make_clip(lang, voice, data[lang]["sentences"], Path(tmp))[1]
-    return [_judged(r, spans[r["clip"]]) for r in rows]
+    return [_judged(r, spans[r["clip"]]) for r in _attach_views(rows)]
 
 
 def report(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -111,7 +111,8 @@ def text_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], texts:
 
 
 def whisper_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], offset_s: float, duration_s: float,
-                     transcribe: Transcribe, options: TranscriptionOptions) -> list[dict[str, Any]]:
+                     transcribe: Transcribe, options: TranscriptionOptions,
+                     second_opinion: bool = True) -> list[dict[str, Any]]:
     """Whisper's translate task on ``segments[ids]`` (consecutive, one language), window by window,
     each translated passage aligned back onto the transcript segments it covers and checked.
 
@@ -120,7 +121,8 @@ def whisper_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], off
     A passage covering several segments has their joint span and the first one's ``source_id``.
     Every window holding a passage that passes the guards and the cross-checks is decoded a second
     time (``second_opinion_options``); a passage the second decode does not vouch for is
-    ``unverified``. ``second`` (work blobs only) holds that decode's text for the passage.
+    ``unverified``. ``second`` (work blobs only) holds that decode's text for the passage. Without
+    ``second_opinion`` (the decode is itself a second opinion, see ``corroborate``) it is not run.
     """
     local = [Segment.from_dict({**segments[i], "words": None}).shifted(-offset_s) for i in ids]
     windows = speech_windows(local, duration_s)
@@ -139,8 +141,8 @@ def whisper_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], off
                                        got.no_speech_prob, min(s.avg_logprob for s in local[got.first:got.last + 1])),
                                options) or cross_check(source_text, local[got.first].language, got.text)
             pending.append((k, got, source_text, reason))
-    seconds = _second_opinion(windows, local, sorted({k for k, _, _, r in pending if r is None}), transcribe,
-                              second_opinion_options(options))
+    wanted = sorted({k for k, _, _, r in pending if r is None}) if second_opinion else []
+    seconds = _second_opinion(windows, local, wanted, transcribe, second_opinion_options(options))
     out = []
     for k, got, _, reason in pending:
         second = None
@@ -168,6 +170,47 @@ def _second_opinion(windows: Sequence[Any], local: Sequence[Segment], wanted: Se
     result = transcribe([(w.start, w.end) for w in chosen], options)
     return {k: align(w, local, got, _looped(w, result.skipped))
             for k, w, got in zip(wanted, chosen, in_window(chosen, result.segments), strict=True)}
+
+
+ChunkTranscribe = Callable[[int, list[tuple[float, float]], TranscriptionOptions], TranscriptionResult]
+
+
+def whisper_views(segments: Sequence[dict[str, Any]], ids: Sequence[int], chunks: Sequence[dict[str, Any]],
+                  transcribe: ChunkTranscribe, options: TranscriptionOptions) -> list[dict[str, Any]]:
+    """Whisper's translate task on ``segments[ids]`` (one language), chunk by chunk, without its own
+    second opinion: the independent reading a text model's passages are compared with.
+
+    ``transcribe(chunk_index, windows, options)`` decodes windows of that chunk (``PlannedChunk`` dicts)."""
+    by_chunk: dict[int, list[int]] = {}
+    for i in ids:
+        by_chunk.setdefault(_chunk_of(segments[i], chunks), []).append(i)
+    spans = {int(c["index"]): (float(c["start_s"]), float(c["end_s"])) for c in chunks}
+    out: list[dict[str, Any]] = []
+    for index, group in sorted(by_chunk.items()):
+        lo, hi = spans[index]
+        out += whisper_outcomes(segments, group, lo, hi - lo, lambda w, o, k=index: transcribe(k, w, o), options,
+                                second_opinion=False)
+    return out
+
+
+def corroborate(outcomes: Sequence[dict[str, Any]], views: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Text-model passages kept only where Whisper's own translation of the same segment (``views``,
+    from ``whisper_views``) agrees with them (``disagreement``); the others become ``unverified``.
+
+    The text model translates the transcript, so a misheard word is translated faithfully into a
+    wrong one; Whisper's translate task reads the audio. ``second`` keeps Whisper's text (work blobs only)."""
+    covering: dict[int, str] = {}
+    for v in views:
+        for sid in range(v["source_id"], v["source_id"] + v.get("covers", 1)):
+            covering[sid] = v["text"] or ""
+    out = []
+    for o in outcomes:
+        second = covering.get(o["source_id"])
+        reason = o["reason"]
+        if reason is None and (second is None or disagreement(o["text"] or "", second)):
+            reason = UNVERIFIED
+        out.append({**o, "reason": reason, "second": second})
+    return out
 
 
 def translation_document(target: str, route: str, model: dict[str, str],

@@ -81,3 +81,21 @@ def test_the_second_decode_samples_with_a_seed_and_keeps_the_task() -> None:
     second = second_opinion_options(primary)
     assert second.task == "translate" and second.language == "fr"
     assert second.temperatures[0] > 0 and len(second.temperatures) == 1 and second.best_of > 1
+
+
+def test_a_text_model_passage_needs_whispers_agreement() -> None:
+    """The Bergamot route on the benchmark's pt clip: the transcript misheard "esquadra às nove" as "ruas
+    novo", which the text model translates faithfully into an invented place; Whisper's own reading differs."""
+    from shared.translation_routes import TEXT_MODEL, corroborate, outcome
+
+    segs = [{"start": 0.5, "end": 3.9, "text": "O suspeito foi levado para as ruas novo da manhã.", "language": "pt"},
+            {"start": 4.6, "end": 6.9, "text": "O dinheiro estava dentro da mochila.", "language": "pt"},
+            {"start": 7.5, "end": 9.0, "text": "Eu estava em casa.", "language": "pt"}]
+    texts = ["The suspect was taken to the new morning streets.", "The money was inside the backpack.",
+             "I was at home."]
+    outs = [outcome(s, i, TEXT_MODEL, t, None) for i, (s, t) in enumerate(zip(segs, texts, strict=True))]
+    views = [{"source_id": 1, "covers": 1, "text": "The suspect went to her to ask for the 9th morning."},
+             {"source_id": 2, "covers": 2, "text": "The money was inside the backpack. I was at home."}]
+    got = corroborate(outs, views)
+    assert [o["reason"] for o in got] == [UNVERIFIED, None, None]
+    assert corroborate(outs, [])[1]["reason"] == UNVERIFIED  # no second reading: not shown
