@@ -323,8 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-text-model", action="store_true", help="leave out the text-model route (mode text)")
     args = ap.parse_args(argv)
     if args.rejudge:
-        rows = rejudge([json.loads(line) for line in args.rejudge.read_text().splitlines() if line])
-        print(json.dumps({"rejudged": str(args.rejudge), **report(rows)}, indent=2, ensure_ascii=False))
+        stored = rejudge([json.loads(line) for line in args.rejudge.read_text().splitlines() if line])
+        print(json.dumps({"rejudged": str(args.rejudge), **report(stored)}, indent=2, ensure_ascii=False))
         return 0
     from shared.inference.whisper import WhisperEngine
 

@@ -9,6 +9,7 @@ the translation sits beside the original line(s).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from shared.domain.transcript import Segment, TranscriptionOptions, TranscriptionResult
@@ -188,7 +189,7 @@ def whisper_views(segments: Sequence[dict[str, Any]], ids: Sequence[int], chunks
     out: list[dict[str, Any]] = []
     for index, group in sorted(by_chunk.items()):
         lo, hi = spans[index]
-        out += whisper_outcomes(segments, group, lo, hi - lo, lambda w, o, k=index: transcribe(k, w, o), options,
+        out += whisper_outcomes(segments, group, lo, hi - lo, partial(transcribe, index), options,
                                 second_opinion=False)
     return out
 
