@@ -1,19 +1,30 @@
 """Invented and withheld translated passages, before and after the translation guards.
 
-    TOEX_CACHE=... python -m bench.translation_guard [--languages fr,de] [--out results.jsonl]
+    TOEX_CACHE=... python -m bench.translation_guard [--languages fr,de] [--out results.jsonl] [--no-text-model]
+    TOEX_CACHE=... python -m bench.translation_guard --rejudge results.jsonl
 
 Clips: the sentences of ``bench/data/translation_clips.json`` (six languages, two espeak-ng voices
 each), spoken one after another with 0.7 s of silence, made here by espeak-ng (nothing generated is
 committed). Model: the real Whisper base int8 (``models.fetch.ensure_default_model``), beam 5, the
 pipeline's defaults, language detected as in the pipeline.
 
-Three ways of translating each clip into English are judged:
+Ways of translating each clip into English, judged alike (``MODES``):
 
 * ``old``: what the pipeline did before: Whisper's translate task on the whole speech window, no
   checks; every segment shown.
 * ``windows``: the transcript's segments translated window by window and aligned back onto them
   (``shared.translation_routes.whisper_outcomes``), every passage shown.
-* ``guarded``: the same passages, shown only when ``shared.translation_guard`` lets them through.
+* ``guarded``: the same passages, shown only when ``shared.translation_guard.check`` lets them through
+  (the route before the second opinions).
+* ``verified``: the same passages, shown only when they also pass ``shared.translation_verify``: the
+  cross-checks against the source transcript (negation, numbers) and the second, sampled decode of
+  the window, which must agree (``whisper_outcomes`` runs it; the row keeps its text in ``second``).
+* ``text``: the text model (``toex setup``'s Bergamot packages, as the local pipeline loads them) on
+  the transcript's own segments, segment by segment, for the languages it has (pt), checked as
+  ``text_outcomes`` does.
+* ``pipeline``: what the pipeline shows: ``verified`` where no text model has the language; where one
+  has it, ``text`` passages that Whisper's own translation of the same segments agrees with
+  (``shared.translation_routes.corroborate``; here the ``windows`` decode of the clip).
 
 Judging rule (reproducible, no model): a passage's *content words* are its words less the English
 function words in ``FUNCTION_WORDS`` (negations and personal pronouns are content: "I found it" is
@@ -49,8 +60,9 @@ from bench.dataset import espeak_version
 from models.fetch import ensure_default_model
 from shared.domain import TranscriptionOptions
 from shared.media import load_audio
-from shared.translation_guard import SAME_LANGUAGE, Passage, check, stock_phrase
-from shared.translation_routes import whisper_outcomes
+from shared.translation_guard import NO_SPEECH, SAME_LANGUAGE, Passage, check, stock_phrase
+from shared.translation_routes import TEXT_MODEL, WHISPER_TRANSLATE, text_outcomes, whisper_outcomes
+from shared.translation_verify import UNVERIFIED, cross_check, disagreement
 
 DATA = Path(__file__).with_name("data") / "translation_clips.json"
 SAMPLE_RATE = 16000
@@ -135,7 +147,50 @@ def overlapping(start: float, end: float, spans: list[Sentence]) -> list[Sentenc
     return [min(spans, key=lambda s: abs((s.start + s.end) / 2 - mid))]
 
 
-def run_clip(engine: Any, lang: str, voice: str, audio: np.ndarray, spans: list[Sentence]) -> list[dict[str, Any]]:
+MODES = ("old", "windows", "guarded", "verified", "text", "pipeline")
+
+
+def decide(r: dict[str, Any]) -> tuple[bool, str | None]:
+    """Whether a passage row is shown in its mode, and why not, by the current guard code.
+
+    ``guarded``: the guards alone; ``verified``: the guards, the cross-checks and the second decode,
+    in the order of ``whisper_outcomes``; ``text``: the text model's passage through ``text_outcomes``'
+    checks; ``pipeline``: the route the pipeline takes (the text model where it has the language)."""
+    mode = r["mode"]
+    if mode == "old":
+        return True, None
+    if r["language"] == "en":  # already English: routed to no translation
+        return False, SAME_LANGUAGE if mode != "windows" else None
+    if mode == "windows":
+        return bool(r["text"]), None
+    if not r["text"]:
+        return False, r["engine_reason"] or NO_SPEECH
+    route = TEXT_MODEL if r["route"] == TEXT_MODEL else WHISPER_TRANSLATE
+    reason = check(Passage(r["start"], r["end"], r["source"], r["language"], r["text"], route,
+                           r["avg_logprob"], r["no_speech_prob"], r["source_logprob"]), TranscriptionOptions())
+    if mode != "guarded":
+        reason = reason or cross_check(r["source"], r["language"], r["text"])
+        second_opinion = route == WHISPER_TRANSLATE or mode == "pipeline"  # text route: Whisper's reading
+        if reason is None and second_opinion and disagreement(r["text"], r["second"] or ""):
+            reason = UNVERIFIED
+    return reason is None, reason
+
+
+def _attach_views(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Text-model rows of mode ``pipeline`` get, as ``second``, the text of Whisper's own translation of
+    the passage holding them (``corroborate`` in the pipeline), from the clip's ``windows`` rows."""
+    out = []
+    for r in rows:
+        if r["mode"] == "pipeline" and r.get("route") == TEXT_MODEL:
+            views = [w for w in rows if w["mode"] == "windows" and w["clip"] == r["clip"]
+                     and w["start"] <= r["start"] + 1e-6 and w["end"] >= r["end"] - 1e-6]
+            r = {**r, "second": views[0]["text"] if views else None}
+        out.append(r)
+    return out
+
+
+def run_clip(engine: Any, translator: Any, lang: str, voice: str, audio: np.ndarray,
+             spans: list[Sentence]) -> list[dict[str, Any]]:
     duration = audio.shape[0] / SAMPLE_RATE
     window = [(0.0, duration)]
     base = TranscriptionOptions()
@@ -143,40 +198,66 @@ def run_clip(engine: Any, lang: str, voice: str, audio: np.ndarray, spans: list[
     rows: list[dict[str, Any]] = []
     old = engine.transcribe(audio, window, TranscriptionOptions(task="translate"))
     for s in old.segments:
-        rows.append({"mode": "old", "shown": True, "start": s.start, "end": s.end, "text": s.text.strip(),
-                     **judge(s.text, spans)})
+        rows.append({"mode": "old", "start": s.start, "end": s.end, "text": s.text.strip(), "language": None})
     segs = [s.to_dict() for s in transcript.segments]
+    whisper: list[dict[str, Any]] = []  # the whisper-translate passages, one row each, before the modes
     for s in transcript.segments:  # already English: routed to no translation (same_language)
         if s.language == "en":
-            common = {"start": s.start, "end": s.end, "text": "", "covers": 1, "source": s.text.strip(),
-                      "language": "en", "avg_logprob": None, "no_speech_prob": None,
-                      "source_logprob": s.avg_logprob, "source_no_speech": s.no_speech_prob, **judge("", spans)}
-            rows.append({"mode": "windows", "shown": False, **common})
-            rows.append({"mode": "guarded", "shown": False, "reason": SAME_LANGUAGE, **common})
+            whisper.append({"start": s.start, "end": s.end, "text": "", "covers": 1, "source": s.text.strip(),
+                            "language": "en", "avg_logprob": None, "no_speech_prob": None, "second": None,
+                            "engine_reason": None, "source_logprob": s.avg_logprob,
+                            "source_no_speech": s.no_speech_prob})
+    texts: list[dict[str, Any]] = []
     for language in sorted({s.language for s in transcript.segments} - {"en"}):
         ids = [i for i, s in enumerate(transcript.segments) if s.language == language]
         opts = TranscriptionOptions(task="translate", language=language)
         outs = whisper_outcomes(segs, ids, 0.0, duration, lambda w, o: engine.transcribe(audio, w, o), opts)
         for o in outs:
-            text = (o["text"] or "").strip()
-            verdict = judge(text, overlapping(o["start"], o["end"], spans), principal(o["start"], o["end"], spans))
             covered = transcript.segments[o["source_id"] - 1:o["source_id"] - 1 + o["covers"]]
-            common = {"start": o["start"], "end": o["end"], "text": text, "covers": o["covers"],
-                      "source": " ".join(c.text.strip() for c in covered), "language": language,
-                      "avg_logprob": o["avg_logprob"], "no_speech_prob": o["no_speech_prob"],
-                      "source_logprob": min(c.avg_logprob for c in covered),
-                      "source_no_speech": max(c.no_speech_prob for c in covered), **verdict}
-            rows.append({"mode": "windows", "shown": bool(text), **common})
-            rows.append({"mode": "guarded", "shown": o["reason"] is None, "reason": o["reason"], **common})
+            text = (o["text"] or "").strip()
+            whisper.append({"start": o["start"], "end": o["end"], "text": text, "covers": o["covers"],
+                            "source": " ".join(c.text.strip() for c in covered), "language": language,
+                            "avg_logprob": o["avg_logprob"], "no_speech_prob": o["no_speech_prob"],
+                            "second": o["second"], "engine_reason": None if text else o["reason"],
+                            "source_logprob": min(c.avg_logprob for c in covered),
+                            "source_no_speech": max(c.no_speech_prob for c in covered)})
+        if translator is not None and translator.supports(language, "en"):
+            got = text_outcomes(segs, ids, translator.translate([segs[i]["text"] for i in ids], language, "en"),
+                                language, TranscriptionOptions())
+            for o, i in zip(got, ids, strict=True):
+                texts.append({"start": o["start"], "end": o["end"], "text": (o["text"] or "").strip(), "covers": 1,
+                              "source": segs[i]["text"].strip(), "language": language, "avg_logprob": None,
+                              "no_speech_prob": None, "second": None, "engine_reason": None,
+                              "source_logprob": segs[i]["avg_logprob"], "source_no_speech": segs[i]["no_speech_prob"],
+                              "route": TEXT_MODEL})
+    text_languages = {r["language"] for r in texts}
+    for mode in ("windows", "guarded", "verified"):
+        rows += [{**r, "mode": mode, "route": WHISPER_TRANSLATE} for r in whisper]
+    rows += [{**r, "mode": "text"} for r in texts]
+    rows += [{**r, "mode": "pipeline"} for r in texts]
+    rows += [{**r, "mode": "pipeline", "route": WHISPER_TRANSLATE} for r in whisper
+             if r["language"] not in text_languages]
     for r in rows:
         r.update(clip=f"{lang}/{voice}", spoken=lang)
-    return rows
+    return [_judged(r, spans) for r in _attach_views(rows)]
+
+
+def _judged(r: dict[str, Any], spans: list[Sentence]) -> dict[str, Any]:
+    if r["mode"] == "old":
+        verdict = judge(r["text"], spans)
+    else:
+        at = (r["start"], r["end"], spans)
+        verdict = judge(r["text"], overlapping(*at), principal(*at))
+    shown, reason = decide(r)
+    return {**r, **verdict, "shown": shown, "reason": reason}
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    for mode in ("old", "windows", "guarded"):
+    for mode in MODES:
         rs = [r for r in rows if r["mode"] == mode]
+        if not rs:
+            continue
         faithful = [r for r in rs if not r["invented"] and not r["empty"]]
         out[mode] = {
             "passages": len(rs),
@@ -191,42 +272,46 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return out
 
 
-def _reasons(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """Withheld guarded passages per reason, split into invented and faithful ones."""
+def _reasons(rows: list[dict[str, Any]], mode: str) -> dict[str, dict[str, int]]:
+    """Withheld passages of ``mode`` per reason, split into invented, faithful and empty ones."""
     out: dict[str, dict[str, int]] = {}
     for r in rows:
-        if r["mode"] == "guarded" and not r["shown"]:
+        if r["mode"] == mode and not r["shown"]:
             d = out.setdefault(r["reason"], {"invented": 0, "faithful": 0, "empty": 0})
             d["empty" if r["empty"] else "invented" if r["invented"] else "faithful"] += 1
     return dict(sorted(out.items()))
 
 
 def rejudge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Verdicts and guarded decisions again, by the current judge and guard code, on stored model
-    outputs (the same decodes; the clips' sentence times are re-made by espeak-ng, no model)."""
+    """Verdicts and decisions again, by the current judge and guard code, on stored model outputs
+    (the same decodes; the clips' sentence times are re-made by espeak-ng, no model)."""
     data = json.loads(DATA.read_text())["languages"]
     spans: dict[str, list[Sentence]] = {}
     with tempfile.TemporaryDirectory(prefix="toex-tguard-") as tmp:
         for clip in sorted({r["clip"] for r in rows}):
             lang, voice = clip.split("/")
             spans[clip] = make_clip(lang, voice, data[lang]["sentences"], Path(tmp))[1]
-    out = []
-    for r in rows:
-        clip = spans[r["clip"]]
-        if r["mode"] == "old":
-            r = {**r, **judge(r["text"], clip)}
-        else:
-            at = (r["start"], r["end"], clip)
-            r = {**r, **judge(r["text"], overlapping(*at), principal(*at))}
-        if r["mode"] in ("guarded", "windows") and r["language"] == "en":  # routed to no translation
-            r = {**r, "shown": False, "reason": SAME_LANGUAGE if r["mode"] == "guarded" else None}
-        elif r["mode"] == "guarded" and r["text"]:
-            reason = check(Passage(r["start"], r["end"], r["source"], r["language"], r["text"],
-                                   "whisper-translate", r["avg_logprob"], r["no_speech_prob"],
-                                   r["source_logprob"]), TranscriptionOptions())
-            r = {**r, "reason": reason, "shown": reason is None}
-        out.append(r)
-    return out
+    return [_judged(r, spans[r["clip"]]) for r in _attach_views(rows)]
+
+
+def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    modes = [m for m in MODES if any(r["mode"] == m for r in rows)]
+    by_language = {mode: {lang: summary([r for r in rows if r["spoken"] == lang and r["mode"] == mode])[mode]
+                          for lang in sorted({r["spoken"] for r in rows if r["mode"] == mode})}
+                   for mode in modes if mode != "old"}
+    return {"summary": summary(rows), "by_language": by_language,
+            "withheld_by_reason": {m: _reasons(rows, m) for m in modes if m != "old"},
+            "invented_shown": [{k: r[k] for k in ("mode", "clip", "text", "source", "unsupported", "second")
+                                if k in r} for r in rows if r["shown"] and r["invented"] and r["mode"] != "old"]}
+
+
+def text_translator(threads: int) -> Any:
+    """The text models ``toex setup`` exported (as the local pipeline loads them), or None."""
+    from models.fetch import default_translation_dirs
+    from shared.adapters.inference_local import LocalTranslator, TranslatorSet
+
+    dirs = default_translation_dirs()
+    return TranslatorSet([LocalTranslator(d, ("CPUExecutionProvider",), threads) for d in dirs]) if dirs else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,19 +320,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="write every passage as JSON lines here")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rejudge", type=Path, help="re-apply the guards to the passages of an earlier --out file")
+    ap.add_argument("--no-text-model", action="store_true", help="leave out the text-model route (mode text)")
     args = ap.parse_args(argv)
     if args.rejudge:
-        rows = rejudge([json.loads(line) for line in args.rejudge.read_text().splitlines() if line])
-        by_language = {lang: summary([r for r in rows if r["spoken"] == lang])["guarded"]
-                       for lang in sorted({r["spoken"] for r in rows})}
-        print(json.dumps({"rejudged": str(args.rejudge), "summary": summary(rows), "guarded_by_language": by_language,
-                          "withheld_by_reason": _reasons(rows)}, indent=2))
+        stored = rejudge([json.loads(line) for line in args.rejudge.read_text().splitlines() if line])
+        print(json.dumps({"rejudged": str(args.rejudge), **report(stored)}, indent=2, ensure_ascii=False))
         return 0
     from shared.inference.whisper import WhisperEngine
 
     data = json.loads(DATA.read_text())["languages"]
     wanted = [x for x in args.languages.split(",") if x] or list(data)
     engine = WhisperEngine(ensure_default_model("int8"), intra_op_threads=args.threads)
+    translator = None if args.no_text_model else text_translator(args.threads)
     rows: list[dict[str, Any]] = []
     if args.out:
         args.out.write_text("")
@@ -256,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         for lang in wanted:
             for voice in data[lang]["voices"]:
                 audio, spans = make_clip(lang, voice, data[lang]["sentences"], Path(tmp))
-                got = run_clip(engine, lang, voice, audio, spans)
+                got = run_clip(engine, translator, lang, voice, audio, spans)
                 rows += got
                 if args.out:
                     with args.out.open("a") as f:
@@ -264,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{lang}/{voice}: {json.dumps(summary(got)['guarded'])}", file=sys.stderr, flush=True)
     load = os.getloadavg()
     print(json.dumps({"espeak": espeak_version(), "languages": wanted, "seconds": round(time.time() - t0),
-                      "load": [round(x, 2) for x in load], "summary": summary(rows)}, indent=2))
+                      "load": [round(x, 2) for x in load], "text_model": translator is not None and [
+                          t.model_info for t in translator.translators], **report(rows)}, indent=2, ensure_ascii=False))
     return 0
 
 

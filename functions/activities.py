@@ -202,16 +202,28 @@ def translate_batch(p: dict[str, Any]) -> dict[str, Any]:
             raise RuntimeError("translation model disappeared between planning and translating")
         texts = translator.translate([segments[i]["text"] for i in part["ids"]], part["language"], plan["target"])
         out = passages.text_outcomes(segments, part["ids"], texts, part["language"], options)
+        shown = [o["source_id"] - 1 for o in out if o["reason"] is None]
+        if shown and plan["target"] == "en":  # Whisper's own reading of the audio must agree
+            chunks = media.ChunkPlan.from_dict(read_json(plan["plan_ref"])).chunks
+            views = passages.whisper_views(
+                segments, shown, [c.to_dict() for c in chunks],
+                lambda k, windows, opts: svc.stt.transcribe(svc.blobs.download(chunks[k].ref), windows, opts),
+                _whisper_options(options, part["language"]))
+            out = passages.corroborate(out, views)
     else:
         chunk = media.ChunkPlan.from_dict(read_json(plan["plan_ref"])).chunks[part["chunk"]]
         audio = svc.blobs.download(chunk.ref)
-        options = TranscriptionOptions.from_dict({**options.to_dict(), "language": part["language"],
-                                                  "word_timestamps": False})  # a passage is timed by its segments
+        options = _whisper_options(options, part["language"])
         out = passages.whisper_outcomes(
             segments, part["ids"], chunk.start_s, chunk.end_s - chunk.start_s,
             lambda windows, opts: svc.stt.transcribe(audio, windows, opts), options)
     ref = write_json(_work(p, f"translation-{p['part']:05d}.json"), out)
     return {"ref": ref, "passages": len(out), "withheld": sum(1 for o in out if o["reason"])}
+
+
+def _whisper_options(options: TranscriptionOptions, language: str) -> TranscriptionOptions:
+    return TranscriptionOptions.from_dict({**options.to_dict(), "language": language,
+                                           "word_timestamps": False})  # a passage is timed by its segments
 
 
 def merge_translation(p: dict[str, Any]) -> dict[str, Any]:

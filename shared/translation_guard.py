@@ -21,6 +21,9 @@ codes are written into ``transcript.json`` ``translation.skipped``:
   of the same window (see ``length_ratio``).
 * ``stock_phrase``: the passage holds one of Whisper's stock phrases (``STOCK_PHRASES``) and the
   source transcript has nothing like it.
+* ``unverified``: a second opinion (``shared.translation_verify``) contradicts a passage that passed
+  the guards above: the source's negation or numbers are not in it, or a second, independent decode
+  of the same window does not agree with it (Whisper's translate task only).
 
 Text-model passages carry no Whisper scores of their own: the text guards and ``unclear_source`` apply.
 Deterministic: the same passage and thresholds always give the same decision.
@@ -36,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.transcript import Segment, TranscriptionOptions
+from shared.translation_verify import UNVERIFIED
 
 NO_SPEECH = "no_speech"
 REPETITION = "repetition"
@@ -45,8 +49,8 @@ STOCK_PHRASE = "stock_phrase"
 NO_ROUTE = "no_route"  # no configured model translates this segment's language into the target
 SAME_LANGUAGE = "same_language"  # the segment is already in the target language: nothing to translate
 UNCLEAR_SOURCE = "unclear_source"
-REASONS = (NO_SPEECH, REPETITION, LOW_CONFIDENCE, UNCLEAR_SOURCE, IMPLAUSIBLE_LENGTH, STOCK_PHRASE, NO_ROUTE,
-           SAME_LANGUAGE)
+REASONS = (NO_SPEECH, REPETITION, LOW_CONFIDENCE, UNCLEAR_SOURCE, IMPLAUSIBLE_LENGTH, STOCK_PHRASE, UNVERIFIED,
+           NO_ROUTE, SAME_LANGUAGE)
 MAX_REPEATS = 2  # a two-word phrase may come back this often
 
 # Letters of the target (English) per letter of the source, for scripts that pack far more meaning

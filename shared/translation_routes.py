@@ -9,6 +9,7 @@ the translation sits beside the original line(s).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from shared.domain.transcript import Segment, TranscriptionOptions, TranscriptionResult
@@ -23,6 +24,7 @@ from shared.translation_guard import (
     in_window,
     speech_windows,
 )
+from shared.translation_verify import UNVERIFIED, cross_check, disagreement, second_opinion_options
 
 TEXT_MODEL = "text-model"
 WHISPER_TRANSLATE = "whisper-translate"
@@ -97,45 +99,118 @@ def no_route(segments: Sequence[dict[str, Any]], routes: Sequence[str | None], t
 
 def text_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], texts: Sequence[str], language: str,
                   options: TranscriptionOptions) -> list[dict[str, Any]]:
-    """A text model's translations of ``segments[ids]``, each checked by the length and stock-phrase guards."""
+    """A text model's translations of ``segments[ids]``, each checked by the text guards and the cross-checks
+    against its source segment (negation, numbers)."""
     out = []
     for i, text in zip(ids, texts, strict=True):
         seg = segments[i]
         passage = Passage(seg["start"], seg["end"], seg["text"], language, text, TEXT_MODEL,
                           source_logprob=seg.get("avg_logprob"))
-        out.append(outcome(seg, i, TEXT_MODEL, text, check(passage, options)))
+        reason = check(passage, options) or cross_check(seg["text"], language, text)
+        out.append(outcome(seg, i, TEXT_MODEL, text, reason))
     return out
 
 
 def whisper_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], offset_s: float, duration_s: float,
-                     transcribe: Transcribe, options: TranscriptionOptions) -> list[dict[str, Any]]:
+                     transcribe: Transcribe, options: TranscriptionOptions,
+                     second_opinion: bool = True) -> list[dict[str, Any]]:
     """Whisper's translate task on ``segments[ids]`` (consecutive, one language), window by window,
     each translated passage aligned back onto the transcript segments it covers and checked.
 
     ``transcribe(windows, options)`` decodes windows given in seconds from ``offset_s`` (the chunk's
     start) over audio lasting ``duration_s``; ``options`` carry ``task="translate"`` and the language.
     A passage covering several segments has their joint span and the first one's ``source_id``.
+    Every window holding a passage that passes the guards and the cross-checks is decoded a second
+    time (``second_opinion_options``); a passage the second decode does not vouch for is
+    ``unverified``. ``second`` (work blobs only) holds that decode's text for the passage. Without
+    ``second_opinion`` (the decode is itself a second opinion, see ``corroborate``) it is not run.
     """
     local = [Segment.from_dict({**segments[i], "words": None}).shifted(-offset_s) for i in ids]
     windows = speech_windows(local, duration_s)
     result = transcribe([(w.start, w.end) for w in windows], options)
-    out = []
-    for window, translated in zip(windows, in_window(windows, result.segments), strict=True):
-        looped = any(float(s) < window.end and float(e) > window.start for s, e, *_ in result.skipped)
-        for got in align(window, local, translated, looped):
-            first, last = ids[got.first], ids[got.last]
-            span = {**segments[first], "end": segments[last]["end"]}
+    pending: list[tuple[int, Any, str, str | None]] = []  # (window, aligned passage, source text, reason)
+    for k, (window, translated) in enumerate(zip(windows, in_window(windows, result.segments), strict=True)):
+        for got in align(window, local, translated, _looped(window, result.skipped)):
             source_text = " ".join(segments[i]["text"].strip() for i in ids[got.first:got.last + 1])
             if got.looped and not got.text:
                 reason: str | None = REPETITION
             elif not got.text:
                 reason = NO_SPEECH
             else:
-                reason = check(Passage(span["start"], span["end"], source_text, local[got.first].language, got.text,
-                                       WHISPER_TRANSLATE, got.avg_logprob, got.no_speech_prob,
-                                       min(s.avg_logprob for s in local[got.first:got.last + 1])), options)
-            out.append({**outcome(span, first, WHISPER_TRANSLATE, got.text, reason), "covers": last - first + 1,
-                        "avg_logprob": got.avg_logprob, "no_speech_prob": got.no_speech_prob})
+                reason = check(Passage(local[got.first].start, local[got.last].end, source_text,
+                                       local[got.first].language, got.text, WHISPER_TRANSLATE, got.avg_logprob,
+                                       got.no_speech_prob, min(s.avg_logprob for s in local[got.first:got.last + 1])),
+                               options) or cross_check(source_text, local[got.first].language, got.text)
+            pending.append((k, got, source_text, reason))
+    wanted = sorted({k for k, _, _, r in pending if r is None}) if second_opinion else []
+    seconds = _second_opinion(windows, local, wanted, transcribe, second_opinion_options(options))
+    out = []
+    for k, got, _, reason in pending:
+        second = None
+        if k in seconds:
+            second = " ".join(a.text for a in seconds[k] if a.first <= got.last and a.last >= got.first and a.text)
+            if reason is None and disagreement(got.text, second):
+                reason = UNVERIFIED
+        first, last = ids[got.first], ids[got.last]
+        span = {**segments[first], "end": segments[last]["end"]}
+        out.append({**outcome(span, first, WHISPER_TRANSLATE, got.text, reason), "covers": last - first + 1,
+                    "avg_logprob": got.avg_logprob, "no_speech_prob": got.no_speech_prob, "second": second})
+    return out
+
+
+def _looped(window: Any, skipped: Sequence[Any]) -> bool:
+    return any(float(s) < window.end and float(e) > window.start for s, e, *_ in skipped)
+
+
+def _second_opinion(windows: Sequence[Any], local: Sequence[Segment], wanted: Sequence[int], transcribe: Transcribe,
+                    options: TranscriptionOptions) -> dict[int, list[Any]]:
+    """The second decode of the windows ``wanted`` (indices), aligned like the first: window → passages."""
+    if not wanted:
+        return {}
+    chosen = [windows[k] for k in wanted]
+    result = transcribe([(w.start, w.end) for w in chosen], options)
+    return {k: align(w, local, got, _looped(w, result.skipped))
+            for k, w, got in zip(wanted, chosen, in_window(chosen, result.segments), strict=True)}
+
+
+ChunkTranscribe = Callable[[int, list[tuple[float, float]], TranscriptionOptions], TranscriptionResult]
+
+
+def whisper_views(segments: Sequence[dict[str, Any]], ids: Sequence[int], chunks: Sequence[dict[str, Any]],
+                  transcribe: ChunkTranscribe, options: TranscriptionOptions) -> list[dict[str, Any]]:
+    """Whisper's translate task on ``segments[ids]`` (one language), chunk by chunk, without its own
+    second opinion: the independent reading a text model's passages are compared with.
+
+    ``transcribe(chunk_index, windows, options)`` decodes windows of that chunk (``PlannedChunk`` dicts)."""
+    by_chunk: dict[int, list[int]] = {}
+    for i in ids:
+        by_chunk.setdefault(_chunk_of(segments[i], chunks), []).append(i)
+    spans = {int(c["index"]): (float(c["start_s"]), float(c["end_s"])) for c in chunks}
+    out: list[dict[str, Any]] = []
+    for index, group in sorted(by_chunk.items()):
+        lo, hi = spans[index]
+        out += whisper_outcomes(segments, group, lo, hi - lo, partial(transcribe, index), options,
+                                second_opinion=False)
+    return out
+
+
+def corroborate(outcomes: Sequence[dict[str, Any]], views: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Text-model passages kept only where Whisper's own translation of the same segment (``views``,
+    from ``whisper_views``) agrees with them (``disagreement``); the others become ``unverified``.
+
+    The text model translates the transcript, so a misheard word is translated faithfully into a
+    wrong one; Whisper's translate task reads the audio. ``second`` keeps Whisper's text (work blobs only)."""
+    covering: dict[int, str] = {}
+    for v in views:
+        for sid in range(v["source_id"], v["source_id"] + v.get("covers", 1)):
+            covering[sid] = v["text"] or ""
+    out = []
+    for o in outcomes:
+        second = covering.get(o["source_id"])
+        reason = o["reason"]
+        if reason is None and (second is None or disagreement(o["text"] or "", second)):
+            reason = UNVERIFIED
+        out.append({**o, "reason": reason, "second": second})
     return out
 
 

@@ -88,7 +88,7 @@ def test_text_model_translation_route(
     assert all(x["route"] == "text-model" for x in passages)
     assert [s["source_id"] for s in tr["segments"]] == sorted(s["source_id"] for s in tr["segments"])
     assert {g["reason"] for g in tr["skipped"]} <= {"implausible_length", "stock_phrase", "unclear_source",
-                                                    "repetition"}
+                                                    "repetition", "unverified"}
     assert final.summary["translation"] == {"language": "fr", "route": "text-model"}
 
 
