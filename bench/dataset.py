@@ -15,8 +15,8 @@ import numpy as np
 
 from models.fetch import sample_path
 from shared.media import load_audio
+from shared.media.audio_format import SAMPLE_RATE
 
-SAMPLE_RATE = 16000
 REAL_START_S = 6.3  # the sample opens with 6.5 s of silence; Whisper base loops on a 0-30 s window
 MAX_CLIP_S = 30.0
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from shared.media import load_audio
+from shared.media.audio_format import SAMPLE_RATE
 
-SAMPLE_RATE = 16000
 PAUSE_S = (0.3, 1.0)
 
 

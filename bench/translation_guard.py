@@ -49,11 +49,11 @@ from bench.dataset import espeak_version
 from models.fetch import ensure_default_model
 from shared.domain import TranscriptionOptions
 from shared.media import load_audio
+from shared.media.audio_format import SAMPLE_RATE
 from shared.translation_guard import SAME_LANGUAGE, Passage, check, stock_phrase
 from shared.translation_routes import whisper_outcomes
 
 DATA = Path(__file__).with_name("data") / "translation_clips.json"
-SAMPLE_RATE = 16000
 GAP_S = 0.7
 LEAD_S = 0.5
 RATE_WPM = 150

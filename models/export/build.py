@@ -7,11 +7,11 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from shared.clock import iso_utc
 from shared.inference.package import FORMAT, MANIFEST, hash_files, open_package
 
 from . import onnx_export as ox
@@ -124,7 +124,7 @@ def write_manifest(pkg: Path, fields: dict[str, Any]) -> dict[str, Any]:
     manifest = dict(fields)
     manifest["format"] = FORMAT
     manifest["files"] = hash_files(pkg, exclude=(MANIFEST,))
-    manifest["created_at"] = datetime.now(UTC).replace(microsecond=0).isoformat()
+    manifest["created_at"] = iso_utc()
     (pkg / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return manifest
 

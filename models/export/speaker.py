@@ -20,12 +20,12 @@ import json
 import shutil
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from shared.clock import iso_utc
 from shared.diarization.features import FRAMES_PER_SECOND, HOP, N_MELS, SAMPLE_RATE, mel_spectrogram
 from shared.diarization.package import GRAPH, TASK, open_speaker_package
 from shared.hashing import sha256_file
@@ -148,7 +148,7 @@ def export_speaker_package(source: Path, out: Path, parity_audio: Path | None = 
                        "file": "resemblyzer/pretrained.pt"},
             "exporter": _versions(), "parity": parity,
             "files": hash_files(pkg, exclude=(MANIFEST,)),
-            "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "created_at": iso_utc(),
         }
         (pkg / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         open_speaker_package(pkg)  # self-check

@@ -14,10 +14,11 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from models.serve.app import REQUEST_HEADER, create_app
+from models.serve.app import create_app
 from models.serve.audio import AudioTooLong, decode_capped
 from models.serve.auth import AuthSettings, CallerCheck, NotAuthorized
 from models.serve.config import ServeConfig
+from shared.inference.wire import REQUEST_HEADER
 from shared.media import encode_flac
 from tests.fixtures.mediagen import speech
 from tests.fixtures.serve import serve
