@@ -28,9 +28,10 @@ from typing import Protocol
 import numpy as np
 
 from bench import dataset, metrics
-from bench.dataset import SAMPLE_RATE, Clip
+from bench.dataset import Clip
 from bench.timers import Stopwatch, Timed, breakdown
 from shared.domain.transcript import TranscriptionOptions
+from shared.media.audio_format import SAMPLE_RATE
 
 BASELINE = "fw-int8"
 

@@ -26,10 +26,11 @@ from typing import Any
 import numpy as np
 
 from shared.clock import iso_utc
-from shared.diarization.features import FRAMES_PER_SECOND, HOP, N_MELS, SAMPLE_RATE, mel_spectrogram
+from shared.diarization.features import FRAMES_PER_SECOND, HOP, N_MELS, mel_spectrogram
 from shared.diarization.package import GRAPH, TASK, open_speaker_package
 from shared.hashing import sha256_file
 from shared.inference.package import FORMAT, MANIFEST, hash_files
+from shared.media.audio_format import SAMPLE_RATE
 
 from .parity import load_audio
 
