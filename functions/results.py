@@ -9,7 +9,7 @@ from functions.contracts import FailJob, JobStep, PersistResults, Rendered, Rend
 from functions.guards import if_current
 from shared.adapters.base import BlobExists
 from shared.blob_layout import output_ref
-from shared.domain import JobError, JobStatus, Notification, Segment
+from shared.domain import Job, JobError, JobStatus, Notification, Segment
 from shared.domain.job import utc_now
 from shared.job_updates import EVENT_COMPLETED, EVENT_FAILED, load_job, mutate_job, publish, set_stage
 from shared.outputs.formats import FORMATS, content_type, file_name, render
@@ -101,17 +101,7 @@ def notify_completed(p: JobStep) -> None:
     )
     if job.status is not JobStatus.SUCCEEDED or job.attempt != (p.attempt or job.attempt):
         return
-    svc.jobs.add_notification(
-        Notification(
-            force_id=job.force_id,
-            job_id=job.job_id,
-            kind="completed",
-            recipient=job.submitted_by,
-            message=f"Transcript of {job.source.name} is ready.",
-            links=job.outputs,
-            created_at=utc_now(),
-        )
-    )
+    _notify(job, "completed", f"Transcript of {job.source.name} is ready.", links=job.outputs)
     publish(
         svc.events,
         EVENT_COMPLETED,
@@ -134,14 +124,12 @@ def fail_job(p: FailJob) -> None:
     )
     if job.status is not JobStatus.FAILED or job.error != error:
         return  # cancelled, finished or retried meanwhile: the record is not this attempt's to change
-    svc.jobs.add_notification(
-        Notification(
-            force_id=job.force_id,
-            job_id=job.job_id,
-            kind="failed",
-            recipient=job.submitted_by,
-            message=f"{job.source.name} could not be processed: {error.message}",
-            created_at=utc_now(),
-        )
-    )
+    _notify(job, "failed", f"{job.source.name} could not be processed: {error.message}")
     publish(svc.events, EVENT_FAILED, job, strict=True, error={"code": error.code, "message": error.message})
+
+
+def _notify(job: Job, kind: str, message: str, links: dict[str, str] | None = None) -> None:
+    """A notification for the officer who submitted the job (names and blob references, no content)."""
+    get_services().jobs.add_notification(Notification(
+        force_id=job.force_id, job_id=job.job_id, kind=kind, recipient=job.submitted_by, message=message,
+        links=links or {}, created_at=utc_now()))

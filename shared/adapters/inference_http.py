@@ -132,6 +132,13 @@ class _HttpClient:
                 self._model_info = self.request("GET", wire.MODEL_PATH).json()
             return self._model_info
 
+    def role_info(self, role: str) -> dict[str, str]:
+        """The service's summary of its model for ``role``; InferenceError when it serves none."""
+        info = self.model_summary().get(role)
+        if not info:
+            raise InferenceError(f"{self.base_url} serves no {role} model")
+        return dict(info)
+
 
 def _error_of(resp: requests.Response) -> tuple[str, str]:
     try:
@@ -146,10 +153,7 @@ class HttpSpeechToText(_HttpClient):
 
     @property
     def model_info(self) -> dict[str, str]:
-        info = self.model_summary().get(wire.WHISPER)
-        if not info:
-            raise InferenceError(f"{self.base_url} serves no whisper model")
-        return dict(info)
+        return self.role_info(wire.WHISPER)
 
     def transcribe(self, audio_flac: bytes, windows: list[tuple[float, float]] | None,
                    options: TranscriptionOptions) -> TranscriptionResult:
@@ -164,10 +168,7 @@ class HttpTranslator(_HttpClient):
 
     @property
     def model_info(self) -> dict[str, str]:
-        info = self.model_summary().get(wire.TRANSLATION)
-        if not info:
-            raise InferenceError(f"{self.base_url} serves no translation model")
-        return dict(info)
+        return self.role_info(wire.TRANSLATION)
 
     def supports(self, source_language: str, target_language: str) -> bool:
         """The service checks the pair itself: an unsupported one fails the batch with a 400 and its reason."""
