@@ -19,8 +19,10 @@ import azurefunctions.extensions.bindings.blob  # noqa: F401  (registers the Blo
 
 from functions import api
 from functions.azure import triggers
+from functions.contracts import use_strict_typing
 from shared.logcontext import install_log_correlation
 
+use_strict_typing()  # results decode against the orchestrator's expected types (functions.contracts)
 install_log_correlation()
 if os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):
     try:

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from models.fetch import sample_path
+from shared.domain.audio_format import SAMPLE_RATE
 from shared.media import load_audio
 
-SAMPLE_RATE = 16000
 REAL_START_S = 6.3  # the sample opens with 6.5 s of silence; Whisper base loops on a 0-30 s window
 MAX_CLIP_S = 30.0
 

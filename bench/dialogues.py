@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.domain.audio_format import SAMPLE_RATE
 from shared.media import load_audio
 
-SAMPLE_RATE = 16000
 PAUSE_S = (0.3, 1.0)
 
 

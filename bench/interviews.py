@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.dataset import SAMPLE_RATE, Synthetic, espeak_version, synthesise
+from bench.dataset import Synthetic, espeak_version, synthesise
 from bench.interview_texts import INTERVIEWS
+from shared.domain.audio_format import SAMPLE_RATE
 
 VOICES = ("en-gb", "en-us", "en-gb-scotland", "en-gb-x-rp", "en+f3", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
           "en-us+f2", "en-029", "en+m3")

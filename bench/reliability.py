@@ -287,11 +287,11 @@ def _history(db: Path) -> list[dict[str, Any]]:
 
 def _reached(history: list[dict[str, Any]], name: str, task: str | None) -> tuple[bool, bool]:
     """(scheduled, all of those completed) for activity ``name`` (of ``task``) in ``history``."""
-    from functions.local.runner import TASK_COMPLETED, TASK_SCHEDULED
+    from azure.durable_functions.models.history import HistoryEventType as Ev
 
-    ids = {e["EventId"] for e in history if e["EventType"] == TASK_SCHEDULED and e["Name"] == name
+    ids = {e["EventId"] for e in history if e["EventType"] == Ev.TASK_SCHEDULED and e["Name"] == name
            and (task is None or json.loads(e.get("Input") or "{}").get("task", "transcribe") == task)}
-    done = {e["TaskScheduledId"] for e in history if e["EventType"] == TASK_COMPLETED} & ids
+    done = {e["TaskScheduledId"] for e in history if e["EventType"] == Ev.TASK_COMPLETED} & ids
     return bool(ids), bool(ids) and done == ids
 
 

@@ -59,13 +59,13 @@ import numpy as np
 from bench.dataset import espeak_version
 from models.fetch import ensure_default_model
 from shared.domain import TranscriptionOptions
+from shared.domain.audio_format import SAMPLE_RATE
 from shared.media import load_audio
 from shared.translation_guard import NO_SPEECH, SAME_LANGUAGE, Passage, check, stock_phrase
 from shared.translation_routes import TEXT_MODEL, WHISPER_TRANSLATE, text_outcomes, whisper_outcomes
 from shared.translation_verify import UNVERIFIED, cross_check, disagreement
 
 DATA = Path(__file__).with_name("data") / "translation_clips.json"
-SAMPLE_RATE = 16000
 GAP_S = 0.7
 LEAD_S = 0.5
 RATE_WPM = 150

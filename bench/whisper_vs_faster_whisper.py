@@ -28,8 +28,9 @@ from typing import Protocol
 import numpy as np
 
 from bench import dataset, metrics
-from bench.dataset import SAMPLE_RATE, Clip
+from bench.dataset import Clip
 from bench.timers import Stopwatch, Timed, breakdown
+from shared.domain.audio_format import SAMPLE_RATE
 from shared.domain.transcript import TranscriptionOptions
 
 BASELINE = "fw-int8"

@@ -1,9 +1,9 @@
 """The pipeline's activities: plain functions over the adapters, one step each.
 
-Each takes and returns small JSON-able dicts (ids, blob references, counts). Audio and transcript
-text travel only through blobs, so nothing of the evidence enters orchestration history. Errors
-that a retry cannot fix (undecodable media) come back as ``{"error": {...}}`` data so the
-orchestrator fails the job at once; transient failures raise and are retried.
+Each takes and returns a contract of :mod:`functions.contracts` (ids, blob references, counts). Audio
+and transcript text travel only through blobs, so nothing of the evidence enters orchestration
+history. Errors that a retry cannot fix (undecodable media) come back as :class:`Rejected` data so
+the orchestrator fails the job at once; transient failures raise and are retried.
 """
 
 from __future__ import annotations
@@ -13,6 +13,26 @@ import logging
 from dataclasses import replace
 from typing import Any
 
+from functions.contracts import (
+    TRANSCRIBE,
+    TRANSLATE,
+    BatchTranslated,
+    ChunksPlanned,
+    ChunkTranscribed,
+    ErrorInfo,
+    JobStarted,
+    JobStep,
+    MediaProbed,
+    MergeTranscript,
+    MergeTranslation,
+    PlanTranslation,
+    Rejected,
+    TranscribeChunk,
+    TranscriptMerged,
+    TranslateBatch,
+    TranslationMerged,
+    TranslationRoute,
+)
 from functions.guards import chunk_ref, pinned_source, work_ref
 from shared import media
 from shared import translation_routes as passages
@@ -22,10 +42,6 @@ from shared.merge import ChunkSegments, dominant_language, merge_chunks
 from shared.services import get_services
 
 log = logging.getLogger(__name__)
-
-
-def _work(p: dict[str, Any], name: str) -> str:
-    return work_ref(p, name)  # work/<job_id>/a<attempt>/<name>
 
 
 def write_json(ref: str, value: Any) -> str:
@@ -38,27 +54,27 @@ def read_json(ref: str) -> Any:
     return json.loads(get_services().blobs.download(ref))
 
 
-def transcription_options(job_options: dict[str, Any], task: str = "transcribe") -> TranscriptionOptions:
+def transcription_options(job_options: dict[str, Any], task: str = TRANSCRIBE) -> TranscriptionOptions:
     opts = {k: v for k, v in job_options.items() if k not in ("translate_to", "formats")}
     opts["task"] = task
     return TranscriptionOptions.from_dict(opts)
 
 
 # -- activities -----------------------------------------------------------------------------------
-def start_job(p: dict[str, Any]) -> dict[str, Any]:
+def start_job(p: JobStep) -> JobStarted:
     svc = get_services()
-    job = set_stage(svc.jobs, p["force_id"], p["job_id"], "probing", events=svc.events)
-    return {"attempt": job.attempt}
+    job = set_stage(svc.jobs, p.force_id, p.job_id, "probing", events=svc.events)
+    return JobStarted(attempt=job.attempt)
 
 
-def probe_media(p: dict[str, Any]) -> dict[str, Any]:
+def probe_media(p: JobStep) -> MediaProbed | Rejected:
     svc = get_services()
-    job = load_job(svc.jobs, p["force_id"], p["job_id"])
+    job = load_job(svc.jobs, p.force_id, p.job_id)
     try:
         with pinned_source(job) as path:
             info = media.probe(path, max_duration_s=svc.settings.max_duration_s)
     except media.MediaError as e:
-        return {"error": {"code": f"media.{e.code}", "message": e.message}}
+        return Rejected(error=ErrorInfo(code=f"media.{e.code}", message=e.message))
     source = dict(job.source.__dict__, sha256=info.sha256, size_bytes=info.size_bytes)
     mutate_job(
         svc.jobs,
@@ -70,14 +86,14 @@ def probe_media(p: dict[str, Any]) -> dict[str, Any]:
                      "tracks": [t.to_dict() for t in info.tracks]},
         ),
     )
-    write_json(_work(p, "probe.json"), info.to_dict())
-    return {"sha256": info.sha256, "duration_s": round(info.duration_s, 3), "format": info.format_name,
-            "tracks": len(info.tracks)}
+    write_json(work_ref(p, "probe.json"), info.to_dict())
+    return MediaProbed(sha256=info.sha256, duration_s=round(info.duration_s, 3), format=info.format_name,
+                       tracks=len(info.tracks))
 
 
-def plan_chunks(p: dict[str, Any]) -> dict[str, Any]:
+def plan_chunks(p: JobStep) -> ChunksPlanned | Rejected:
     svc = get_services()
-    job = load_job(svc.jobs, p["force_id"], p["job_id"])
+    job = load_job(svc.jobs, p.force_id, p.job_id)
     set_stage(svc.jobs, job.force_id, job.job_id, "planning", events=svc.events)
 
     def write_chunk(index: int, flac: bytes) -> str:
@@ -93,28 +109,28 @@ def plan_chunks(p: dict[str, Any]) -> dict[str, Any]:
                 tracks=tracks, max_duration_s=svc.settings.max_duration_s,
             )  # fmt: skip
     except media.MediaError as e:
-        return {"error": {"code": f"media.{e.code}", "message": e.message}}
-    plan_ref = write_json(_work(p, "plan.json"), plan.to_dict())
+        return Rejected(error=ErrorInfo(code=f"media.{e.code}", message=e.message))
+    plan_ref = write_json(work_ref(p, "plan.json"), plan.to_dict())
     heard = [{**t.to_dict(), "speech_s": round(t.speech_s, 3), "duration_s": round(t.duration_s, 3)}
              for t in plan.tracks]  # labels and measures only, never content
     mutate_job(svc.jobs, job.force_id, job.job_id, lambda j: j.with_changes(summary={**j.summary, "tracks": heard}))
     set_stage(svc.jobs, job.force_id, job.job_id, "transcribing", events=svc.events,
               chunks_total=len(plan.chunks), chunks_done=0)
-    return {"plan_ref": plan_ref, "chunks": len(plan.chunks), "speech_s": round(plan.speech_s, 3),
-            "tracks": len(plan.tracks)}
+    return ChunksPlanned(plan_ref=plan_ref, chunks=len(plan.chunks), speech_s=round(plan.speech_s, 3),
+                         tracks=len(plan.tracks))
 
 
-def transcribe_chunk(p: dict[str, Any]) -> dict[str, Any]:
+def transcribe_chunk(p: TranscribeChunk) -> ChunkTranscribed:
     """Whisper over one chunk's speech windows; segments stored on the chunk's own timeline, tagged
     with the chunk's track."""
     svc = get_services()
-    job = load_job(svc.jobs, p["force_id"], p["job_id"])
-    task = p.get("task", "transcribe")
-    chunk = media.ChunkPlan.from_dict(read_json(p["plan_ref"])).chunks[p["index"]]
+    job = load_job(svc.jobs, p.force_id, p.job_id)
+    task = p.task
+    chunk = media.ChunkPlan.from_dict(read_json(p.plan_ref)).chunks[p.index]
     audio = svc.blobs.download(chunk.ref)
-    result = svc.stt.transcribe(audio, [tuple(w) for w in chunk.windows], transcription_options(job.options, task))
+    result = svc.stt.transcribe(audio, list(chunk.windows), transcription_options(job.options, task))
     ref = write_json(
-        _work(p, f"{task}-{chunk.index:05d}.json"),
+        work_ref(p, f"{task}-{chunk.index:05d}.json"),
         {
             "index": chunk.index,
             "offset_s": chunk.start_s,
@@ -125,24 +141,24 @@ def transcribe_chunk(p: dict[str, Any]) -> dict[str, Any]:
             "skipped": [[round(s + chunk.start_s, 3), round(e + chunk.start_s, 3), r] for s, e, r in result.skipped],
         },
     )
-    if task == "transcribe":
+    if task == TRANSCRIBE:
         chunk_done(svc.jobs, job.force_id, job.job_id)
-    return {"ref": ref, "segments": len(result.segments), "language": result.language}
+    return ChunkTranscribed(ref=ref, segments=len(result.segments), language=result.language)
 
 
-def merge_transcript(p: dict[str, Any]) -> dict[str, Any]:
+def merge_transcript(p: MergeTranscript) -> TranscriptMerged:
     svc = get_services()
-    task = p.get("task", "transcribe")
-    parts = [read_json(ref) for ref in p["refs"]]
+    task = p.task
+    parts = [read_json(ref) for ref in p.refs]
     chunks = [
         ChunkSegments(d["index"], d["offset_s"], tuple(Segment.from_dict(s) for s in d["segments"])) for d in parts
     ]
     segments = merge_chunks(chunks)
-    fallback = p.get("language") or next((d["language"] for d in parts if d["language"]), "und")
+    fallback = next((d["language"] for d in parts if d["language"]), "und")
     language = dominant_language(segments, fallback)
     probs = [d["language_probability"] for d in parts if d["language"] == language]
     ref = write_json(
-        _work(p, f"{task}-merged.json"),
+        work_ref(p, f"{task}-merged.json"),
         {
             "language": language,
             "language_probability": round(max(probs), 4) if probs else None,
@@ -150,26 +166,26 @@ def merge_transcript(p: dict[str, Any]) -> dict[str, Any]:
             "skipped": sorted(s for d in parts for s in d.get("skipped", [])),
         },
     )
-    return {"ref": ref, "segments": len(segments), "language": language, "model": svc.stt.model_info}
+    return TranscriptMerged(ref=ref, segments=len(segments), language=language, model=svc.stt.model_info)
 
 
-def plan_translation(p: dict[str, Any]) -> dict[str, Any]:
+def plan_translation(p: PlanTranslation) -> TranslationRoute:
     """Choose each segment's route (a text model where it supports the language, else Whisper's
     translate task for English) and the parts that fan out; the plan itself goes to a blob."""
     svc = get_services()
-    job = load_job(svc.jobs, p["force_id"], p["job_id"])
-    target, language = job.options.get("translate_to"), p["language"]
+    job = load_job(svc.jobs, p.force_id, p.job_id)
+    target, language = job.options.get("translate_to"), p.language
     if not target:
-        return {"route": None}
+        return TranslationRoute(route=None)
     if language == target:
-        return {"route": None, "reason": f"speech is already in {target}"}
+        return TranslationRoute(route=None, reason=f"speech is already in {target}")
     translator = svc.translator
     supports = translator.supports if translator is not None else None
-    segments = read_json(p["merged_ref"])["segments"]
+    segments = read_json(p.merged_ref)["segments"]
     routes = [passages.route_of(s["language"], target, supports) for s in segments]
     main = passages.route_of(language, target, supports)
     if main is None and not any(routes):
-        return {"route": None, "reason": f"no configured model translates {language} into {target}"}
+        return TranslationRoute(route=None, reason=f"no configured model translates {language} into {target}")
     text_model = translator is not None and passages.TEXT_MODEL in (main, *routes)
     route = passages.TEXT_MODEL if text_model else passages.WHISPER_TRANSLATE
     model = svc.stt.model_info
@@ -178,24 +194,24 @@ def plan_translation(p: dict[str, Any]) -> dict[str, Any]:
             s["language"] for s, r in zip(segments, routes, strict=True) if r == passages.TEXT_MODEL)
         model_for = getattr(translator, "model_for", None)  # a set of local packages: the one for this pair
         model = model_for(text_language, target) if model_for else translator.model_info
-    chunks = read_json(p["plan_ref"])["chunks"] if passages.WHISPER_TRANSLATE in routes else []
+    chunks = read_json(p.plan_ref)["chunks"] if passages.WHISPER_TRANSLATE in routes else []
     parts = passages.plan_parts(segments, routes, chunks)
-    plan_ref = write_json(_work(p, "translation-plan.json"), {
-        "target": target, "route": route, "model": model, "merged_ref": p["merged_ref"],
-        "plan_ref": p["plan_ref"], "parts": parts, "untranslatable": passages.no_route(segments, routes, target),
+    plan_ref = write_json(work_ref(p, "translation-plan.json"), {
+        "target": target, "route": route, "model": model, "merged_ref": p.merged_ref,
+        "plan_ref": p.plan_ref, "parts": parts, "untranslatable": passages.no_route(segments, routes, target),
     })
-    return {"route": route, "target": target, "model": model, "translation_plan_ref": plan_ref,
-            "parts": len(parts)}
+    return TranslationRoute(route=route, target=target, model=model, translation_plan_ref=plan_ref,
+                            parts=len(parts))
 
 
-def translate_batch(p: dict[str, Any]) -> dict[str, Any]:
+def translate_batch(p: TranslateBatch) -> BatchTranslated:
     """One part of the plan: a text-model batch or one chunk's Whisper windows; every passage checked."""
     svc = get_services()
-    job = load_job(svc.jobs, p["force_id"], p["job_id"])
-    plan = read_json(p["translation_plan_ref"])
-    part = plan["parts"][p["part"]]
+    job = load_job(svc.jobs, p.force_id, p.job_id)
+    plan = read_json(p.translation_plan_ref)
+    part = plan["parts"][p.part]
     segments = read_json(plan["merged_ref"])["segments"]
-    options = transcription_options(job.options, "translate")
+    options = transcription_options(job.options, TRANSLATE)
     if part["route"] == passages.TEXT_MODEL:
         translator = svc.translator
         if translator is None:
@@ -217,8 +233,8 @@ def translate_batch(p: dict[str, Any]) -> dict[str, Any]:
         out = passages.whisper_outcomes(
             segments, part["ids"], chunk.start_s, chunk.end_s - chunk.start_s,
             lambda windows, opts: svc.stt.transcribe(audio, windows, opts), options)
-    ref = write_json(_work(p, f"translation-{p['part']:05d}.json"), out)
-    return {"ref": ref, "passages": len(out), "withheld": sum(1 for o in out if o["reason"])}
+    ref = write_json(work_ref(p, f"translation-{p.part:05d}.json"), out)
+    return BatchTranslated(ref=ref, passages=len(out), withheld=sum(1 for o in out if o["reason"]))
 
 
 def _whisper_options(options: TranscriptionOptions, language: str) -> TranscriptionOptions:
@@ -226,10 +242,10 @@ def _whisper_options(options: TranscriptionOptions, language: str) -> Transcript
                                            "word_timestamps": False})  # a passage is timed by its segments
 
 
-def merge_translation(p: dict[str, Any]) -> dict[str, Any]:
+def merge_translation(p: MergeTranslation) -> TranslationMerged:
     """One translation document: shown passages beside their segments, withheld ones with the reason."""
-    plan = read_json(p["translation_plan_ref"])
-    outcomes = [o for ref in p["refs"] for o in read_json(ref)] + plan["untranslatable"]
+    plan = read_json(p.translation_plan_ref)
+    outcomes = [o for ref in p.refs for o in read_json(ref)] + plan["untranslatable"]
     doc = passages.translation_document(plan["target"], plan["route"], plan["model"], outcomes)
-    ref = write_json(_work(p, "translation.json"), doc)
-    return {"ref": ref, "segments": len(doc["segments"]), "skipped": len(doc["skipped"])}
+    ref = write_json(work_ref(p, "translation.json"), doc)
+    return TranslationMerged(ref=ref, segments=len(doc["segments"]), skipped=len(doc["skipped"]))

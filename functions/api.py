@@ -28,6 +28,7 @@ from functions.lifecycle import (
 )
 from functions.schema import InvalidBody, check_request
 from shared.adapters.base import BlobNotFound, ConcurrencyError
+from shared.clock import iso_utc
 from shared.domain import Job, JobStatus
 from shared.logcontext import job_context
 from shared.services import Services, get_services
@@ -71,9 +72,8 @@ def _own_job(req: func.HttpRequest, services: Services, principal: Principal) ->
 
 
 def job_view(job: Job, orchestration: str | None = None) -> dict[str, Any]:
-    """A job as the API shows it: no segment index, links to itself and its results."""
+    """A job as the API shows it, with links to itself and its results."""
     d = job.to_dict()
-    d["summary"] = {k: v for k, v in d["summary"].items() if k != "segment_index"}
     d["links"] = {"self": f"/api/v1/jobs/{job.job_id}", "results": f"/api/v1/jobs/{job.job_id}/results"}
     if orchestration is not None:
         d["orchestration"] = {"instanceId": instance_id_for(job), "runtimeStatus": orchestration}
@@ -155,7 +155,7 @@ async def get_results(req: func.HttpRequest, client: DurableClient, services: Se
         transcript = json.loads(services.blobs.download(job.outputs["json"]))
         lifetime = timedelta(minutes=services.settings.result_link_minutes)
         links = {fmt: services.blobs.read_link(ref, lifetime) for fmt, ref in job.outputs.items() if fmt != "json"}
-    expires = (datetime.now(UTC) + lifetime).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    expires = iso_utc(datetime.now(UTC) + lifetime)
     return _json(200, {"jobId": job.job_id, "attempt": job.attempt, "transcript": transcript, "links": links,
                        "linksExpireAt": expires}, {"Cache-Control": "no-store"})
 

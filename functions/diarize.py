@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from functions.activities import read_json, write_json
-from functions.guards import work_ref
-from shared import media
+from shared import blob_layout, media
 from shared.assets import ensure_speaker_model
 from shared.diarization.clustering import SpeakerCount
 from shared.diarization.embeddings import SpeakerEncoder
@@ -78,7 +77,7 @@ def diarize_chunk(p: DiarizeChunkInput) -> DiarizeChunkOutput:
     chunk = media.ChunkPlan.from_dict(read_json(p["plan_ref"])).chunks[p["index"]]
     windows = chunk_speakers(svc.blobs.download(chunk.ref), chunk.start_s, _encoder(speaker_package()),
                              SileroVad(svc.vad_model))
-    ref = write_json(work_ref(dict(p), f"speakers-{chunk.index:05d}.json"), windows)
+    ref = write_json(blob_layout.work_ref(p["job_id"], p["attempt"], f"speakers-{chunk.index:05d}.json"), windows)
     return {"ref": ref, "windows": len(windows["starts"]), "regions": len(windows["regions"])}
 
 
@@ -87,5 +86,5 @@ def diarize(p: DiarizeInput) -> DiarizeOutput:
     segments = [Segment.from_dict(s) for s in merged["segments"]]
     parts = [read_json(ref) for ref in p["refs"]]
     result = diarize_transcript(segments, parts, SpeakerCount.parse(p["speakers"]), keep_words=p["keep_words"])
-    ref = write_json(work_ref(dict(p), "transcribe-diarized.json"), {**merged, **result})
+    ref = write_json(blob_layout.work_ref(p["job_id"], p["attempt"], "transcribe-diarized.json"), {**merged, **result})
     return {"ref": ref, "segments": len(result["segments"]), "speaker_count": int(result["speaker_count"])}

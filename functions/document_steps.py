@@ -26,8 +26,9 @@ from typing import Any, TypeVar
 
 import azure.durable_functions as df
 
-from functions.guards import work_ref
-from functions.orchestrator import JobFailure, _checked, _error_of
+from functions.contracts import ErrorInfo
+from functions.orchestrator import JobFailure, _error_of
+from shared import blob_layout
 from shared.documents.errors import DocumentError
 from shared.documents.formats import parse_document
 from shared.documents.glossary import Glossary, glossary_of
@@ -114,6 +115,17 @@ def _failure(e: DocumentError) -> dict[str, str]:
     return {"code": e.code, "message": e.message}
 
 
+def _checked(result: dict[str, Any]) -> dict[str, Any]:
+    """The activity's result, or :class:`JobFailure` when it rejected the document."""
+    if result.get("error"):
+        raise JobFailure(ErrorInfo.from_dict(result["error"]))
+    return result
+
+
+def work_ref(ids: dict[str, Any], name: str) -> str:
+    return blob_layout.work_ref(ids["job_id"], ids["attempt"], name)
+
+
 def _write(ref: str, data: bytes, content_type: str = "application/json") -> str:
     get_services().blobs.upload(ref, data, overwrite=True, content_type=content_type)
     return ref
@@ -123,8 +135,8 @@ def _source(job: DocumentJob, expected: str | None) -> bytes:
     data = get_services().blobs.download(job.source_ref)
     actual = hashlib.sha256(data).hexdigest()
     if expected and actual != expected.lower():
-        raise JobFailure({"code": "source.changed", "message": f"the original's SHA-256 is {actual}, "
-                                                               f"not the {expected} recorded"})
+        raise JobFailure(ErrorInfo(code="source.changed", message=f"the original's SHA-256 is {actual}, "
+                                                                  f"not the {expected} recorded"))
     return data
 
 
@@ -165,7 +177,7 @@ def plan_document(p: dict[str, Any]) -> dict[str, Any]:
         data = _source(job, job.source_sha256)
         doc, plan, _ = _planned(job, data)
     except JobFailure as e:
-        return _out(DocumentPlanned(error=e.error))
+        return _out(DocumentPlanned(error=e.error.to_dict()))
     except DocumentError as e:
         return _out(DocumentPlanned(error=_failure(e)))
     batches = [{"language": b.language, "texts": b.texts} for b in plan.batches(job.options())]
@@ -198,7 +210,7 @@ def assemble_document(p: dict[str, Any]) -> dict[str, Any]:
         data = _source(job, stored["sha256"])
         doc, plan, glossary = _planned(job, data)
     except JobFailure as e:
-        return _out(DocumentAssembled(error=e.error))
+        return _out(DocumentAssembled(error=e.error.to_dict()))
     except DocumentError as e:
         return _out(DocumentAssembled(error=_failure(e)))
     requests = plan.batches(job.options())
@@ -225,11 +237,11 @@ ACTIVITIES = {"plan_document": plan_document, "translate_document_batch": transl
 
 # -- the sub-orchestrator -----------------------------------------------------------------------
 def document_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
-    job = context.get_input()
+    job = context.get_input(expected_type=dict)
     ids = {k: job[k] for k in ("job_id", "force_id", "attempt") if k in job}
 
     def step(name: str, **payload: Any) -> Any:
-        return context.call_activity_with_retry(name, RETRY, {**ids, **payload})
+        return context.call_activity_with_retry(name, RETRY, {**ids, **payload}, expected_type=dict)
 
     try:
         context.set_custom_status({"stage": "planning"})
@@ -245,5 +257,5 @@ def document_orchestrator(context: df.DurableOrchestrationContext) -> Generator[
                 **{k: done[k] for k in ("characters_translated", "characters_kept", "warnings", "skipped")}}
     except Exception as exc:  # a failure is a result with its reason, for the caller's fail step
         error = exc.error if isinstance(exc, JobFailure) else _error_of(exc)
-        context.set_custom_status({"stage": "failed", "error": error["code"]})
-        return {"status": "failed", "error": error}
+        context.set_custom_status({"stage": "failed", "error": error.code})
+        return {"status": "failed", "error": error.to_dict()}

@@ -16,17 +16,21 @@ Invariants (issue 10, findings 4 and 7):
 from __future__ import annotations
 
 import functools
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
+from functions.contracts import JobStep
+from shared import blob_layout as layout
 from shared.adapters.base import IntegrityError, VersionChanged
 from shared.domain import Job
 from shared.hashing import sha256_file
 from shared.job_updates import load_job
-from shared.services import CHUNKS, WORK, get_services
+from shared.services import get_services
+
+S = TypeVar("S", bound=JobStep)
+R = TypeVar("R")
 
 
 class StaleAttempt(Exception):
@@ -40,49 +44,39 @@ class SourceChanged(Exception):
         super().__init__(f"source.changed: {message}")
 
 
-def payload_attempt(p: dict[str, Any]) -> int | None:
-    value = p.get("attempt")
-    return int(value) if value is not None else None
-
-
-def is_current(job: Job, p: dict[str, Any]) -> bool:
+def is_current(job: Job, p: JobStep) -> bool:
     """The job is still running the attempt ``p`` belongs to (payloads without one: any attempt)."""
-    attempt = payload_attempt(p)
-    return not job.status.terminal and (attempt is None or attempt == job.attempt)
+    return not job.status.terminal and (p.attempt is None or p.attempt == job.attempt)
 
 
-def if_current(p: dict[str, Any], change: Callable[[Job], Job]) -> Callable[[Job], Job]:
+def if_current(p: JobStep, change: Callable[[Job], Job]) -> Callable[[Job], Job]:
     """``change`` for :func:`~shared.job_updates.mutate_job`, applied only while ``p``'s attempt is current
     (checked on the record being written, so a concurrent cancel is never overwritten)."""
     return lambda job: change(job) if is_current(job, p) else job
 
 
-def current_attempt_only(fn: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
+def current_attempt_only(fn: Callable[[S], R]) -> Callable[[S], R]:
     """Wrap an activity: refuse to run it for a stale attempt or a finished job."""
 
     @functools.wraps(fn)
-    def activity(p: dict[str, Any]) -> Any:
-        job = load_job(get_services().jobs, p["force_id"], p["job_id"])
+    def activity(p: S) -> R:
+        job = load_job(get_services().jobs, p.force_id, p.job_id)
         if not is_current(job, p):
-            raise StaleAttempt(f"job.stale: attempt {p.get('attempt')} is not current ({job.status.value}, "
+            raise StaleAttempt(f"job.stale: attempt {p.attempt} is not current ({job.status.value}, "
                                f"attempt {job.attempt}); nothing done")
         return fn(p)
 
     return activity
 
 
-def _attempt_dir(p: dict[str, Any]) -> str:
-    return f"{p['job_id']}/a{payload_attempt(p) or 1}"
+def work_ref(p: JobStep, name: str) -> str:
+    """``work/<job_id>/a<attempt>/<name>`` (:mod:`shared.blob_layout`)."""
+    return layout.work_ref(p.job_id, p.attempt, name)
 
 
-def work_ref(p: dict[str, Any], name: str) -> str:
-    """``work/<job_id>/a<attempt>/<name>``."""
-    return f"{WORK}/{_attempt_dir(p)}/{name}"
-
-
-def chunk_ref(p: dict[str, Any], index: int) -> str:
-    """``chunks/<job_id>/a<attempt>/<index>.flac``."""
-    return f"{CHUNKS}/{_attempt_dir(p)}/{index:05d}.flac"
+def chunk_ref(p: JobStep, index: int) -> str:
+    """``chunks/<job_id>/a<attempt>/<index>.flac`` (:mod:`shared.blob_layout`)."""
+    return layout.chunk_ref(p.job_id, p.attempt, index)
 
 
 def _check_digest(job: Job, actual: str) -> None:
@@ -98,25 +92,16 @@ def pinned_source(job: Job) -> Iterator[Path]:
     A store that reads in place yields the file and hashes it afterwards (once the job holds a digest);
     a remote store downloads exactly the recorded version (version id, else ETag) and hashes while reading.
     """
-    blobs = get_services().blobs
-    local = getattr(blobs, "local_path", None)
-    if local is not None:
-        path = Path(local(job.source.ref))
-        yield path
-        if job.source.sha256:
-            _check_digest(job, sha256_file(path))
-        return
-    with tempfile.TemporaryDirectory(prefix="toex-src-") as tmp:
-        path = Path(tmp) / "source"
-        pinned = getattr(blobs, "download_pinned", None)
+    with ExitStack() as stack:
         try:
-            if pinned is not None:
-                info = pinned(job.source.ref, path, version_id=job.source.version_id, etag=job.source.etag)
-            else:
-                info = blobs.download_to_file(job.source.ref, path)
+            copy = stack.enter_context(get_services().blobs.open_local(
+                job.source.ref, version_id=job.source.version_id, etag=job.source.etag))
         except VersionChanged:
             raise SourceChanged("the file was replaced or removed after the job was created") from None
         except IntegrityError:
             raise SourceChanged("the file's content does not match its recorded SHA-256") from None
-        _check_digest(job, info.sha256 or "")
-        yield path
+        if copy.sha256 is not None:  # downloaded: hashed while reading, checked before any use
+            _check_digest(job, copy.sha256)
+        yield copy.path
+        if copy.sha256 is None and job.source.sha256:  # read in place: hashed after use
+            _check_digest(job, sha256_file(copy.path))

@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Any
 
 from functions.activities import read_json, transcription_options
-from functions.guards import if_current, payload_attempt
+from functions.contracts import FailJob, JobStep, PersistResults, Rendered, RenderOutputs
+from functions.guards import if_current
 from shared.adapters.base import BlobExists
-from shared.domain import JobError, JobStatus, Notification, Segment
+from shared.blob_layout import output_ref
+from shared.domain import Job, JobError, JobStatus, Notification, Segment
 from shared.domain.job import utc_now
 from shared.job_updates import EVENT_COMPLETED, EVENT_FAILED, load_job, mutate_job, publish, set_stage
 from shared.outputs.formats import FORMATS, content_type, file_name, render
 from shared.outputs.transcript import build_transcript, dumps_transcript
-from shared.services import OUTPUTS, get_services
-
-MAX_SEGMENT_INDEX = 20000
+from shared.services import get_services
 
 
-def render_outputs(p: dict[str, Any]) -> dict[str, Any]:
+def render_outputs(p: RenderOutputs) -> Rendered:
     """transcript.json and every requested format, written once to the outputs container."""
     svc = get_services()
-    job = load_job(svc.jobs, p["force_id"], p["job_id"])
+    job = load_job(svc.jobs, p.force_id, p.job_id)
     set_stage(svc.jobs, job.force_id, job.job_id, "rendering", events=svc.events)
-    merged = read_json(p["merged_ref"])
-    translation = read_json(p["translation_ref"]) if p.get("translation_ref") else None
+    merged = read_json(p.merged_ref)
+    translation = read_json(p.translation_ref) if p.translation_ref else None
     params = {
         **transcription_options(job.options).to_dict(),
         "translate_to": job.options.get("translate_to"),
@@ -35,19 +34,19 @@ def render_outputs(p: dict[str, Any]) -> dict[str, Any]:
         source={
             "name": job.source.name,
             "sha256": job.source.sha256,
-            "duration_s": p["duration_s"],
+            "duration_s": p.duration_s,
             "size_bytes": job.source.size_bytes,
-            "format": p.get("format"),
+            "format": p.format,
         },
         language=merged["language"],
         language_probability=merged.get("language_probability"),
         segments=[Segment.from_dict(s) for s in merged["segments"]],
         translation=translation,
-        model=p["model"],
+        model=p.model,
         params=params,
         created_at=job.created_at,
         skipped=merged.get("skipped", []),
-        speech_s=p.get("speech_s"),
+        speech_s=p.speech_s,
         tracks=job.summary.get("tracks", ()),
     )
     stem = job.source.name.rsplit(".", 1)[0] or "transcript"
@@ -56,11 +55,10 @@ def render_outputs(p: dict[str, Any]) -> dict[str, Any]:
     for fmt in ("json", *[f for f in formats if f != "json"]):
         data = dumps_transcript(transcript) if fmt == "json" else render(transcript, fmt)  # type: ignore[arg-type]
         name = "transcript.json" if fmt == "json" else file_name(stem, fmt)
-        ref = f"{OUTPUTS}/{job.force_id}/{job.job_id}/a{job.attempt}/{name}"
+        ref = output_ref(job.force_id, job.job_id, job.attempt, name)
         with suppress(BlobExists):  # a retried activity: results are write-once and already there
             svc.blobs.upload(ref, data, content_type=content_type(fmt), metadata={"job_id": job.job_id})
         outputs[fmt] = ref
-    index = [[s["start"], s["end"]] for s in transcript["segments"][:MAX_SEGMENT_INDEX]]
     summary = {
         "language": transcript["language"],
         "segments": len(transcript["segments"]),
@@ -71,80 +69,67 @@ def render_outputs(p: dict[str, Any]) -> dict[str, Any]:
         if translation is None
         else {"language": translation["language"], "route": translation["route"]},
         "model": transcript["model"],
-        "segment_index": index,
     }
-    return {"outputs": outputs, "summary": summary}
+    return Rendered(outputs=outputs, summary=summary)
 
 
-def persist_results(p: dict[str, Any]) -> None:
+def persist_results(p: PersistResults) -> None:
     """Record outputs and summary on the job; the transcript itself stays in blob storage."""
     svc = get_services()
-    set_stage(svc.jobs, p["force_id"], p["job_id"], "storing")
-    summary = {**p["summary"], **({"notes": p["notes"]} if p.get("notes") else {})}
+    set_stage(svc.jobs, p.force_id, p.job_id, "storing")
+    summary = {**p.summary, **({"notes": list(p.notes)} if p.notes else {})}
     mutate_job(
         svc.jobs,
-        p["force_id"],
-        p["job_id"],
-        lambda j: j.with_changes(outputs=p["outputs"], summary={**j.summary, **summary}),
+        p.force_id,
+        p.job_id,
+        lambda j: j.with_changes(outputs=dict(p.outputs), summary={**j.summary, **summary}),
     )
 
 
-def notify_completed(p: dict[str, Any]) -> None:
+def notify_completed(p: JobStep) -> None:
     """Mark the job succeeded and tell force IT; a retry after a failed publish only publishes again.
     Nothing happens for a cancelled, failed or stale attempt (:mod:`functions.guards`)."""
     svc = get_services()
     job = mutate_job(
         svc.jobs,
-        p["force_id"],
-        p["job_id"],
+        p.force_id,
+        p.job_id,
         if_current(p, lambda j: j.with_changes(
             status=JobStatus.SUCCEEDED,
             progress=type(j.progress)("done", j.progress.chunks_total, j.progress.chunks_total),
         )),
     )
-    if job.status is not JobStatus.SUCCEEDED or job.attempt != (payload_attempt(p) or job.attempt):
+    if job.status is not JobStatus.SUCCEEDED or job.attempt != (p.attempt or job.attempt):
         return
-    svc.jobs.add_notification(
-        Notification(
-            force_id=job.force_id,
-            job_id=job.job_id,
-            kind="completed",
-            recipient=job.submitted_by,
-            message=f"Transcript of {job.source.name} is ready.",
-            links=job.outputs,
-            created_at=utc_now(),
-        )
-    )
+    _notify(job, "completed", f"Transcript of {job.source.name} is ready.", links=job.outputs)
     publish(
         svc.events,
         EVENT_COMPLETED,
         job,
         strict=True,
         outputs=job.outputs,  # blob references only: read links come from GET /jobs/{id}/results, per force
-        summary={k: v for k, v in job.summary.items() if k != "segment_index"},
+        summary=job.summary,
     )
 
 
-def fail_job(p: dict[str, Any]) -> None:
+def fail_job(p: FailJob) -> None:
     """Mark the job failed with its reason; the original is untouched and the job can be retried."""
     svc = get_services()
-    error = JobError(code=p["error"]["code"], message=p["error"]["message"])
+    error = JobError(code=p.error.code, message=p.error.message)
     if error.code == "job.stale":
         return  # the activity refused to work for a finished job or an old attempt: nothing to record
     job = mutate_job(
-        svc.jobs, p["force_id"], p["job_id"],
+        svc.jobs, p.force_id, p.job_id,
         if_current(p, lambda j: j.with_changes(status=JobStatus.FAILED, error=error)),
     )
     if job.status is not JobStatus.FAILED or job.error != error:
         return  # cancelled, finished or retried meanwhile: the record is not this attempt's to change
-    svc.jobs.add_notification(
-        Notification(
-            force_id=job.force_id,
-            job_id=job.job_id,
-            kind="failed",
-            recipient=job.submitted_by,
-            message=f"{job.source.name} could not be processed: {error.message}",
-            created_at=utc_now(),
-        )
-    )
+    _notify(job, "failed", f"{job.source.name} could not be processed: {error.message}")
     publish(svc.events, EVENT_FAILED, job, strict=True, error={"code": error.code, "message": error.message})
+
+
+def _notify(job: Job, kind: str, message: str, links: dict[str, str] | None = None) -> None:
+    """A notification for the officer who submitted the job (names and blob references, no content)."""
+    get_services().jobs.add_notification(Notification(
+        force_id=job.force_id, job_id=job.job_id, kind=kind, recipient=job.submitted_by, message=message,
+        links=links or {}, created_at=utc_now()))

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functions.intake import UNASSIGNED_FORCE
 from functions.lifecycle import DurableClient, runtime_status
 from functions.orchestrator import NAME as ORCHESTRATOR
+from shared.clock import parse_iso
 from shared.domain import Job, JobError, JobStatus
 from shared.job_updates import EVENT_FAILED, mutate_job, publish
 from shared.logcontext import job_context
@@ -34,7 +35,7 @@ class SweepReport:
 
 
 def _age(job: Job, now: datetime) -> timedelta:
-    return now - datetime.fromisoformat(job.updated_at.replace("Z", "+00:00"))
+    return now - parse_iso(job.updated_at)
 
 
 def _fail(services: Services, job: Job, message: str) -> bool:

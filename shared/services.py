@@ -6,19 +6,18 @@ knows which mode it runs in.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.adapters.base import BlobStore, EventPublisher, JobStore, SpeechToText, TextTranslator
+from shared.blob_layout import CHUNKS as CHUNKS  # the container names, re-exported for the intake
+from shared.blob_layout import CONTAINERS as CONTAINERS
+from shared.blob_layout import INCOMING as INCOMING
+from shared.blob_layout import OUTPUTS as OUTPUTS
+from shared.blob_layout import WORK as WORK
 from shared.settings import Settings
-
-# The one list of container names, read by the Bicep too (every container written here is created there,
-# with the Function App's role and a retention rule: tests/infra/test_containers.py).
-CONTAINERS: dict[str, object] = json.loads((Path(__file__).with_name("containers.json")).read_text(encoding="utf-8"))
-INCOMING, CHUNKS, WORK, OUTPUTS = (str(CONTAINERS[k]) for k in ("incoming", "chunks", "work", "outputs"))
 
 
 @dataclass

@@ -1,4 +1,9 @@
-"""Root conftest: fixtures live in tests/fixtures/<area>.py and load here."""
+"""Root conftest: fixtures live in tests/fixtures/<area>.py and load here. The Durable SDK runs with
+strict typing, as the Functions app and the local runner do."""
+
+from functions.contracts import use_strict_typing
+
+use_strict_typing()
 
 pytest_plugins = [
     "tests.fixtures.models",

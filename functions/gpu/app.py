@@ -1,10 +1,6 @@
 """The inference service (Azure Container Apps, GPU): Whisper transcription and MT behind HTTP.
 
-Wire format
-- ``POST /v1/transcribe``: body = the FLAC chunk (``audio/flac``); header ``X-Toex-Request`` = ASCII
-  JSON ``{"windows": [[start, end], ...] | null, "options": TranscriptionOptions.to_dict()}``.
-  Answer: ``{"language", "language_probability", "segments": [Segment.to_dict()], "model"}``.
-- ``POST /v1/translate``: JSON ``{"texts", "source_language", "target_language"}`` → ``{"texts", "model"}``.
+Wire format: :mod:`shared.inference.wire` (``POST /v1/transcribe``, ``POST /v1/translate``, ``GET /v1/model``).
 - ``GET /healthz`` (alive), ``GET /readyz`` (503 until every configured model is loaded and verified),
   ``GET /v1/model`` (manifest summary of each loaded model).
 Back-pressure: at most ``max_concurrency`` engine calls run and ``max_queue`` wait; beyond that the
@@ -15,9 +11,7 @@ Logs carry request ids, sizes and durations only: never audio, transcript or tra
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import math
 import threading
 import time
 import traceback
@@ -36,14 +30,13 @@ from functions.gpu.auth import CallerCheck, NotAuthorized
 from functions.gpu.config import ServeConfig
 from functions.gpu.loader import ModelSlot
 from shared.domain import TranscriptionOptions
+from shared.domain.audio_format import SAMPLE_RATE
+from shared.inference import wire
 from shared.inference.package import pin_package
 
 log = logging.getLogger("toex.serve")
 
-REQUEST_HEADER = "X-Toex-Request"
-REQUEST_ID_HEADER = "X-Request-Id"
 MAX_REQUEST_HEADER_CHARS = 12000
-SAMPLE_RATE = 16000
 
 
 class ApiError(Exception):
@@ -95,45 +88,20 @@ def _translation_factory(cfg: ServeConfig) -> Callable[[Path], Any]:
     return build
 
 
-def _finite(x: Any) -> float:
-    if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
-        raise ValueError("window bounds must be finite numbers")
-    return float(x)
-
-
 def parse_transcribe_request(raw: str | None, max_batch: int) -> tuple[list[tuple[float, float]] | None,
                                                                        TranscriptionOptions]:
     """Windows and options from the ``X-Toex-Request`` header; ApiError 400 when malformed."""
     if raw is None:
-        raise ApiError(400, "bad_request", f"missing {REQUEST_HEADER} header")
+        raise ApiError(400, "bad_request", f"missing {wire.REQUEST_HEADER} header")
     if len(raw) > MAX_REQUEST_HEADER_CHARS:
-        raise ApiError(431, "header_too_large", f"{REQUEST_HEADER} longer than {MAX_REQUEST_HEADER_CHARS}")
+        raise ApiError(431, "header_too_large", f"{wire.REQUEST_HEADER} longer than {MAX_REQUEST_HEADER_CHARS}")
     try:
-        req = json.loads(raw)
-        if not isinstance(req, dict) or set(req) - {"windows", "options"}:
-            raise ValueError("expected an object with 'windows' and 'options'")
-        opts = req.get("options") or {}
-        if not isinstance(opts, dict):
-            raise ValueError("'options' must be an object")
-        unknown = set(opts) - set(TranscriptionOptions.__dataclass_fields__)
-        if unknown:  # a newer client's option would be silently dropped: refuse instead
-            raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")
-        options = TranscriptionOptions.from_dict(opts)
-        windows: list[tuple[float, float]] | None = None
-        if req.get("windows") is not None:
-            windows = []
-            for w in req["windows"]:
-                if not isinstance(w, list) or len(w) != 2:
-                    raise ValueError("each window must be [start, end]")
-                start, end = _finite(w[0]), _finite(w[1])
-                if not 0.0 <= start < end:
-                    raise ValueError("each window needs 0 <= start < end")
-                windows.append((start, end))
+        req = wire.TranscribeRequest.from_header(raw)
     except (ValueError, TypeError) as e:
-        raise ApiError(400, "bad_request", f"invalid {REQUEST_HEADER}: {e}") from None
-    if not 1 <= options.batch_size <= max_batch:
+        raise ApiError(400, "bad_request", f"invalid {wire.REQUEST_HEADER}: {e}") from None
+    if not 1 <= req.options.batch_size <= max_batch:
         raise ApiError(400, "bad_request", f"batch_size must be between 1 and {max_batch}")
-    return windows, options
+    return None if req.windows is None else list(req.windows), req.options
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -164,10 +132,10 @@ def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str
             raise ApiError(401, "unauthorized", str(e), {"WWW-Authenticate": "Bearer"}) from None
     slots: dict[str, ModelSlot] = {}
     if cfg.whisper_dir is not None:
-        slots["whisper"] = ModelSlot("whisper", cfg.whisper_dir, _whisper_factory(cfg),
+        slots[wire.WHISPER] = ModelSlot(wire.WHISPER, cfg.whisper_dir, _whisper_factory(cfg),
                                      blob_url=cfg.whisper_blob_url, wait_s=cfg.model_wait_s)
     if cfg.translation_dir is not None:
-        slots["translation"] = ModelSlot("translation", cfg.translation_dir, _translation_factory(cfg),
+        slots[wire.TRANSLATION] = ModelSlot(wire.TRANSLATION, cfg.translation_dir, _translation_factory(cfg),
                                          blob_url=cfg.translation_blob_url, wait_s=cfg.model_wait_s)
     gates = {role: Gate(cfg.max_concurrency, cfg.max_queue, cfg.retry_after_s) for role in slots}
     stop = threading.Event()
@@ -190,7 +158,7 @@ def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status, headers=exc.headers)
+        return JSONResponse(wire.error_body(exc.code, exc.detail), status_code=exc.status, headers=exc.headers)
 
     def ready_slot(role: str) -> ModelSlot:
         slot = slots.get(role)
@@ -213,14 +181,14 @@ def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str
         body = {"ready": all_ready(), "models": {r: s.status() for r, s in slots.items()}}
         return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
-    @app.get("/v1/model")
+    @app.get(wire.MODEL_PATH)
     async def model(request: Request) -> JSONResponse:
         import onnxruntime as ort
 
         authorize(request)
         body: dict[str, Any] = {
             role: (slots[role].engine.model_info if role in slots and slots[role].ready else None)
-            for role in ("whisper", "translation")
+            for role in (wire.WHISPER, wire.TRANSLATION)
         }
         body["providers"] = list(cfg.providers)
         body["available_providers"] = ort.get_available_providers()
@@ -229,7 +197,7 @@ def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str
         return JSONResponse(body)
 
     async def run_logged(request: Request, route: str, work: Callable[[str], Any]) -> Any:
-        rid = request.headers.get(REQUEST_ID_HEADER, "")[:64] or uuid.uuid4().hex
+        rid = request.headers.get(wire.REQUEST_ID_HEADER, "")[:64] or uuid.uuid4().hex
         t0 = time.monotonic()
         status = 500
         try:
@@ -248,13 +216,13 @@ def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str
             log.info("request id=%s route=%s status=%d ms=%.0f", rid, route, status,
                      1000 * (time.monotonic() - t0))
 
-    @app.post("/v1/transcribe")
+    @app.post(wire.TRANSCRIBE_PATH)
     async def transcribe(request: Request) -> Response:
         async def work(rid: str) -> Response:
             authorize(request)  # before the body is read
-            slot = ready_slot("whisper")
-            windows, options = parse_transcribe_request(request.headers.get(REQUEST_HEADER), cfg.max_batch)
-            async with gates["whisper"].admit():
+            slot = ready_slot(wire.WHISPER)
+            windows, options = parse_transcribe_request(request.headers.get(wire.REQUEST_HEADER), cfg.max_batch)
+            async with gates[wire.WHISPER].admit():
                 body = await read_body(request, cfg.max_request_bytes)
                 if not body:
                     raise ApiError(400, "bad_request", "empty body: send the FLAC chunk")
@@ -278,13 +246,7 @@ def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str
                              "decode_ms=%.0f engine_ms=%.0f", rid, len(body), audio_s,
                              "all" if windows is None else len(windows), len(result.segments),
                              1000 * (t1 - t0), 1000 * (t2 - t1))
-                    return {
-                        "language": result.language,
-                        "language_probability": result.language_probability,
-                        "segments": [s.to_dict() for s in result.segments],
-                        "skipped": [list(s) for s in result.skipped],
-                        "model": dict(slot.engine.model_info),
-                    }
+                    return wire.TranscribeResponse(result, dict(slot.engine.model_info)).to_dict()
 
                 payload = await anyio.to_thread.run_sync(run)
             return JSONResponse(payload)
@@ -292,21 +254,16 @@ def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str
         result: Response = await run_logged(request, "transcribe", work)
         return result
 
-    @app.post("/v1/translate")
+    @app.post(wire.TRANSLATE_PATH)
     async def translate(request: Request) -> Response:
         async def work(rid: str) -> Response:
             authorize(request)
-            slot = ready_slot("translation")
-            async with gates["translation"].admit():
+            slot = ready_slot(wire.TRANSLATION)
+            async with gates[wire.TRANSLATION].admit():
                 raw = await read_body(request, cfg.max_request_bytes)
                 try:
-                    req = json.loads(raw)
-                    texts, src = req["texts"], req["source_language"]
-                    tgt = req.get("target_language", "en")
-                    if not (isinstance(texts, list) and all(isinstance(t, str) for t in texts)):
-                        raise ValueError("'texts' must be a list of strings")
-                    if not (isinstance(src, str) and isinstance(tgt, str)):
-                        raise ValueError("languages must be strings")
+                    req = wire.TranslateRequest.from_bytes(raw)
+                    texts, src, tgt = list(req.texts), req.source_language, req.target_language
                 except (ValueError, KeyError, TypeError) as e:
                     raise ApiError(400, "bad_request", f"invalid translate request: {type(e).__name__}") from None
                 if len(texts) > cfg.max_texts or any(len(t) > cfg.max_text_chars for t in texts):
@@ -322,7 +279,7 @@ def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str
                     return out
 
                 out = await anyio.to_thread.run_sync(run)
-            return JSONResponse({"texts": out, "model": dict(slot.engine.model_info)})
+            return JSONResponse(wire.TranslateResponse(tuple(out), dict(slot.engine.model_info)).to_dict())
 
         result: Response = await run_logged(request, "translate", work)
         return result

@@ -15,7 +15,7 @@ import av
 import av.error
 import numpy as np
 
-SAMPLE_RATE = 16000
+from shared.domain.audio_format import SAMPLE_RATE
 
 
 class AudioTooLong(Exception):

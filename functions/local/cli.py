@@ -183,7 +183,6 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"toex: no job {args.job}", file=sys.stderr)
         return 2
     d = job.to_dict()
-    d["summary"] = {k: v for k, v in d["summary"].items() if k != "segment_index"}
     print(json.dumps(d, indent=2, ensure_ascii=False))
     return 0
 

@@ -25,14 +25,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import azure.durable_functions as df
+from azure.durable_functions.models.actions import ActionType
+from azure.durable_functions.models.history import HistoryEventType as Ev
+from azure.functions.durable_functions import ActivityTriggerConverter
+from azure.functions.meta import Datum
 
 from functions.local.taskhub import COMPLETED, FAILED, RUNNING, TERMINAL, TERMINATED, Instance, TaskHub
+from shared.clock import iso_utc, parse_iso
 
 log = logging.getLogger(__name__)
-
-ORCHESTRATOR_STARTED, EXECUTION_STARTED, EXECUTION_COMPLETED, EXECUTION_FAILED, EXECUTION_TERMINATED = 12, 0, 1, 2, 3
-TASK_SCHEDULED, TASK_COMPLETED, TASK_FAILED, TIMER_CREATED, TIMER_FIRED, ORCHESTRATOR_COMPLETED = 4, 5, 6, 10, 11, 13
-CALL_ACTIVITY, CALL_ACTIVITY_WITH_RETRY, CREATE_TIMER = 0, 1, 5
 
 Activity = Callable[[Any], Any]
 
@@ -42,11 +43,21 @@ class OrchestrationFailed(Exception):
 
 
 def _ts(dt: datetime | None = None) -> str:
-    return (dt or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
+    return iso_utc(dt, timespec="auto")
 
 
-def _event(kind: int, event_id: int = -1, **fields: Any) -> dict[str, Any]:
+def _event(kind: Ev, event_id: int = -1, **fields: Any) -> dict[str, Any]:
     return {"EventType": kind, "EventId": event_id, "IsPlayed": False, "Timestamp": _ts(), **fields}
+
+
+def _decode(payload: str | None) -> Any:
+    """An activity's input as the Functions worker decodes it (the SDK's converter, strict typing included)."""
+    return None if payload is None else ActivityTriggerConverter.decode(Datum(payload, "json"), trigger_metadata=None)
+
+
+def _encode(result: Any) -> str:
+    """An activity's result as the Functions worker encodes it into the history."""
+    return str(ActivityTriggerConverter.encode(result, expected_type=None).value)
 
 
 def _flatten(actions: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -115,8 +126,8 @@ class _Episodes:
         inst = self.inst
         if not inst.history:
             inst.history = [
-                _event(ORCHESTRATOR_STARTED),
-                _event(EXECUTION_STARTED, Name=inst.name, Input=inst.input, Version=""),
+                _event(Ev.ORCHESTRATOR_STARTED),
+                _event(Ev.EXECUTION_STARTED, Name=inst.name, Input=inst.input, Version=""),
             ]
             replay_due = True
         else:
@@ -126,7 +137,7 @@ class _Episodes:
             reason = self.r.hub.termination_requested(inst.instance_id)
             if reason:
                 return self._finish(
-                    TERMINATED, error=f"terminated: {reason}", event=_event(EXECUTION_TERMINATED, Input=reason)
+                    TERMINATED, error=f"terminated: {reason}", event=_event(Ev.EXECUTION_TERMINATED, Input=reason)
                 )
             if replay_due:
                 state = self._replay()
@@ -134,10 +145,10 @@ class _Episodes:
                     return self.inst
                 self._schedule(_flatten(state.get("actions", [])))
                 inst.custom_status = state.get("customStatus", inst.custom_status)
-                inst.history.append(_event(ORCHESTRATOR_COMPLETED))
+                inst.history.append(_event(Ev.ORCHESTRATOR_COMPLETED))
                 self.r.hub.save(inst)
-            if inst.history[-1]["EventType"] == ORCHESTRATOR_COMPLETED:
-                inst.history.append(_event(ORCHESTRATOR_STARTED))
+            if inst.history[-1]["EventType"] == Ev.ORCHESTRATOR_COMPLETED:
+                inst.history.append(_event(Ev.ORCHESTRATOR_STARTED))
             replay_due = self._await_one()
             self.r.hub.save(inst)  # a completed activity is never lost to a crash
 
@@ -156,12 +167,12 @@ class _Episodes:
             state = json.loads(self.handle(json.dumps(context)))
         except Exception as exc:  # the SDK raises with the orchestrator's own exception message first
             message = str(exc).split("\n\n$OutOfProcData$:")[0]
-            self._finish(FAILED, error=message, event=_event(EXECUTION_FAILED, Reason=message))
+            self._finish(FAILED, error=message, event=_event(Ev.EXECUTION_FAILED, Reason=message))
             return None
         if state.get("isDone"):
             output = state.get("output")
             inst.custom_status = state.get("customStatus", inst.custom_status)
-            self._finish(COMPLETED, output=output, event=_event(EXECUTION_COMPLETED, Result=json.dumps(output)))
+            self._finish(COMPLETED, output=output, event=_event(Ev.EXECUTION_COMPLETED, Result=json.dumps(output)))
         return state
 
     def _finish(self, status: str, *, output: Any = None, error: str | None = None, event: dict[str, Any]) -> Instance:
@@ -178,9 +189,9 @@ class _Episodes:
             action = actions[index]
             kind = action["actionType"]
             event_id = self._take_id()
-            if kind in (CALL_ACTIVITY, CALL_ACTIVITY_WITH_RETRY):
+            if kind in (ActionType.CALL_ACTIVITY, ActionType.CALL_ACTIVITY_WITH_RETRY):
                 ev = _event(
-                    TASK_SCHEDULED,
+                    Ev.TASK_SCHEDULED,
                     event_id,
                     Name=action["functionName"],
                     Input=action.get("input"),
@@ -189,9 +200,9 @@ class _Episodes:
                 )
                 self.inst.history.append(ev)
                 self._submit(ev, attempt=1)
-            elif kind == CREATE_TIMER:
-                fire_at = datetime.fromisoformat(action["fireAt"].replace("Z", "+00:00"))
-                self.inst.history.append(_event(TIMER_CREATED, event_id, FireAt=action["fireAt"], ToexAction=index))
+            elif kind == ActionType.CREATE_TIMER:
+                fire_at = parse_iso(action["fireAt"])
+                self.inst.history.append(_event(Ev.TIMER_CREATED, event_id, FireAt=action["fireAt"], ToexAction=index))
                 delay = max(0.0, (fire_at - datetime.now(UTC)).total_seconds())
                 self.timers[event_id] = time.monotonic() + delay
             else:
@@ -208,7 +219,7 @@ class _Episodes:
             raise OrchestrationFailed(f"no activity named {name!r}")
         self.tasks[ev["EventId"]] = ev
         self.attempts[ev["EventId"]] = attempt
-        payload = json.loads(ev["Input"]) if ev.get("Input") is not None else None
+        payload = _decode(ev.get("Input"))
         fut = self.pool.submit(self.r.activities[name], payload)
         self.futures[fut] = ev["EventId"]
 
@@ -231,12 +242,12 @@ class _Episodes:
         ev = self.tasks[event_id]
         exc = fut.exception()
         if exc is None:
-            self.inst.history.append(_event(TASK_COMPLETED, TaskScheduledId=event_id, Result=json.dumps(fut.result())))
+            self.inst.history.append(_event(Ev.TASK_COMPLETED, TaskScheduledId=event_id, Result=_encode(fut.result())))
             return True
         reason = str(exc) or type(exc).__name__
         log.warning("activity %s failed (attempt %d): %s", ev["Name"], self.attempts[event_id], type(exc).__name__)
         self.inst.history.append(
-            _event(TASK_FAILED, TaskScheduledId=event_id, Reason=reason, Details=type(exc).__name__)
+            _event(Ev.TASK_FAILED, TaskScheduledId=event_id, Reason=reason, Details=type(exc).__name__)
         )
         retry = ev.get("ToexRetry")
         if not retry:
@@ -245,14 +256,14 @@ class _Episodes:
         attempt = self.attempts[event_id]
         delay_ms = retry["firstRetryIntervalInMilliseconds"] * (2 ** (attempt - 1)) * self.r.retry_interval_scale
         fire_at = datetime.now(UTC) + timedelta(milliseconds=delay_ms)
-        self.inst.history.append(_event(TIMER_CREATED, timer_id, FireAt=_ts(fire_at), ToexRetryOf=event_id))
+        self.inst.history.append(_event(Ev.TIMER_CREATED, timer_id, FireAt=_ts(fire_at), ToexRetryOf=event_id))
         self.timers[timer_id] = time.monotonic() + delay_ms / 1000
         self.retry_of_timer[timer_id] = event_id
         return False  # the SDK needs to see the timer fire before anything changes
 
     def _fire_timer(self, timer_id: int) -> bool:
         del self.timers[timer_id]
-        self.inst.history.append(_event(TIMER_FIRED, TimerId=timer_id))
+        self.inst.history.append(_event(Ev.TIMER_FIRED, TimerId=timer_id))
         task_id = self.retry_of_timer.pop(timer_id, None)
         if task_id is not None:
             ev = self.tasks[task_id]
@@ -268,24 +279,24 @@ class _Episodes:
     def _recover(self) -> bool:
         """Rebuild pending work from a persisted history; True when a replay is due first."""
         history = self.inst.history
-        done = {e["TaskScheduledId"] for e in history if e["EventType"] in (TASK_COMPLETED, TASK_FAILED)}
-        fired = {e["TimerId"] for e in history if e["EventType"] == TIMER_FIRED}
-        ids = [e["EventId"] for e in history if e["EventType"] in (TASK_SCHEDULED, TIMER_CREATED)]
+        done = {e["TaskScheduledId"] for e in history if e["EventType"] in (Ev.TASK_COMPLETED, Ev.TASK_FAILED)}
+        fired = {e["TimerId"] for e in history if e["EventType"] == Ev.TIMER_FIRED}
+        ids = [e["EventId"] for e in history if e["EventType"] in (Ev.TASK_SCHEDULED, Ev.TIMER_CREATED)]
         self.next_id = max(ids, default=-1) + 1
         self.dispatched = sum(1 for e in history if "ToexAction" in e)
         for ev in history:
-            if ev["EventType"] == TASK_SCHEDULED:
+            if ev["EventType"] == Ev.TASK_SCHEDULED:
                 first = ev.get("ToexRetryOf", ev["EventId"])
                 self.attempts[ev["EventId"]] = self.attempts.get(first, 0) + 1 if first != ev["EventId"] else 1
                 self.tasks[ev["EventId"]] = ev
                 if ev["EventId"] not in done:
                     self._submit(ev, self.attempts[ev["EventId"]])
-            elif ev["EventType"] == TIMER_CREATED and ev["EventId"] not in fired:
+            elif ev["EventType"] == Ev.TIMER_CREATED and ev["EventId"] not in fired:
                 self.timers[ev["EventId"]] = time.monotonic()
                 if "ToexRetryOf" in ev:
                     self.retry_of_timer[ev["EventId"]] = ev["ToexRetryOf"]
         # a run killed between appending an event and the replay that follows it
-        return history[-1]["EventType"] != ORCHESTRATOR_COMPLETED
+        return history[-1]["EventType"] != Ev.ORCHESTRATOR_COMPLETED
 
 
 def run_in_background(runner: LocalOrchestrationRunner, instance_id: str) -> threading.Thread:

@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 from functions.local.webauth import Identity
 from shared.adapters.base import BlobInfo, BlobStore
+from shared.adapters.local_blob import FsBlobStore
 from shared.services import INCOMING
 from shared.settings import Settings
 
@@ -93,7 +94,7 @@ class _Concat:
 class UploadSlots:
     """The open upload slots of one server; staged blocks live under ``<data dir>/uploads/<slot>/``."""
 
-    def __init__(self, settings: Settings, blobs: BlobStore) -> None:
+    def __init__(self, settings: Settings, blobs: FsBlobStore) -> None:
         self.settings, self.blobs = settings, blobs
         self.root = settings.data_dir / "uploads"
         self._slots: dict[str, Slot] = {}

@@ -81,7 +81,7 @@ class WebApp:
         self.app, self.host, self.port = app, host, port
         self.gate = Gate(identities, host, port, app.settings.result_link_minutes)
         self.client = RunnerClient(app.runner)
-        self.slots = UploadSlots(app.settings, app.services.blobs)
+        self.slots = UploadSlots(app.settings, app.blobs)
         self.block_puts = 0  # staged blocks received (tests check that a resumed upload skips staged ones)
         self._running: dict[str, threading.Thread] = {}
         self._broken: set[str] = set()  # instances whose run raised: not run again in this launch

@@ -328,6 +328,7 @@ module functionApp 'modules/functionapp.bicep' = {
       TOEX_FORCE_SOURCES: forceSources
       TOEX_INFERENCE_AUDIENCE: inferenceAudience
       TOEX_TASK_HUB: taskHubName
+      AZURE_FUNCTIONS_DURABLE_STRICT_TYPING: '1'
       TOEX_MAX_UPLOAD_BYTES: string(maxUploadBytes)
       TOEX_CHUNK_MINUTES: '5'
       TOEX_KEY_VAULT_URI: keyVault.outputs.uri

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from shared.clock import iso_utc
 from shared.inference.package import FORMAT, MANIFEST, hash_files
 
 EXPORTER_PACKAGES = ("optimum", "optimum-onnx", "transformers", "torch", "onnx", "onnxruntime")
@@ -32,6 +32,6 @@ def write_manifest(pkg: Path, fields: dict[str, Any]) -> dict[str, Any]:
     manifest = dict(fields)
     manifest["format"] = FORMAT
     manifest["files"] = hash_files(pkg, exclude=(MANIFEST,))
-    manifest["created_at"] = datetime.now(UTC).replace(microsecond=0).isoformat()
+    manifest["created_at"] = iso_utc()
     (pkg / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return manifest

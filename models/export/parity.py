@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from shared.domain.audio_format import SAMPLE_RATE
+
 from .onnx_export import DECODER, DECODER_MERGED, DECODER_WITH_PAST, ENCODER
 
-SAMPLE_RATE = 16000
 PARITY_SENTENCE = "The officer arrived at the address shortly after midnight and spoke to the witness."
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from shared.hashing import listing_digest, sha256_file
 
 from .ct2 import build_hf_whisper, is_ct2_whisper_dir
 
@@ -42,17 +43,10 @@ def detect_kind(source: str) -> str:
 
 def source_digest(root: Path) -> str:
     """SHA-256 over the source files (symlinks followed, hidden entries skipped), sorted by path."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in Path(rel).parts):
-            continue
-        fh = hashlib.sha256()
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                fh.update(chunk)
-        h.update(f"{rel}\0{fh.hexdigest()}\n".encode())
-    return h.hexdigest()
+    paths = sorted(p for p in root.rglob("*") if p.is_file())  # in Path order, as recorded digests were
+    rels = [(path, path.relative_to(root).as_posix()) for path in paths]
+    return listing_digest((rel, sha256_file(path)) for path, rel in rels
+                          if not any(part.startswith(".") for part in Path(rel).parts))
 
 
 def download_hub(repo_id: str, revision: str | None = None) -> Path:

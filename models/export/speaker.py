@@ -20,14 +20,15 @@ import json
 import shutil
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from shared.diarization.features import FRAMES_PER_SECOND, HOP, N_MELS, SAMPLE_RATE, mel_spectrogram
+from shared.clock import iso_utc
+from shared.diarization.features import FRAMES_PER_SECOND, HOP, N_MELS, mel_spectrogram
 from shared.diarization.package import GRAPH, TASK, open_speaker_package
+from shared.domain.audio_format import SAMPLE_RATE
 from shared.hashing import sha256_file
 from shared.inference.package import FORMAT, MANIFEST, hash_files
 
@@ -137,7 +138,7 @@ def export_speaker_package(source: Path, out: Path, parity_audio: Path | None = 
                        "file": "resemblyzer/pretrained.pt"},
             "exporter": exporter_versions(EXPORTER_PACKAGES), "parity": parity,
             "files": hash_files(pkg, exclude=(MANIFEST,)),
-            "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "created_at": iso_utc(),
         }
         (pkg / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         open_speaker_package(pkg)  # self-check

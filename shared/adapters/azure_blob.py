@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import io
 import os
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -46,11 +47,13 @@ from shared.adapters.base import (
     BlobInfo,
     BlobNotFound,
     IntegrityError,
+    LocalCopy,
     UploadsFiles,
     VersionChanged,
     split_ref,
 )
 from shared.adapters.blob_urls import DEFAULT_STORAGE_SUFFIX, UnsafeBlobUrl, parse_blob_url, storage_account_of
+from shared.clock import iso_utc
 
 MiB = 1024 * 1024
 SHA256_KEY = "sha256"
@@ -82,7 +85,7 @@ def _read_exactly(stream: BinaryIO, n: int) -> bytes:
 
 def _info(ref: str, props: BlobProperties) -> BlobInfo:
     md5 = props.content_settings.content_md5 if props.content_settings else None
-    modified = props.last_modified.astimezone(UTC).isoformat() if props.last_modified else None
+    modified = iso_utc(props.last_modified, timespec="auto") if props.last_modified else None
     metadata = dict(props.metadata or {})
     return BlobInfo(ref=ref, size=int(props.size), etag=str(props.etag),
                     content_md5=bytes(md5).hex() if md5 else None, sha256=metadata.get(SHA256_KEY),
@@ -289,6 +292,15 @@ class AzureBlobStore(UploadsFiles):
         finally:
             tmp.unlink(missing_ok=True)
         return info
+
+    @contextlib.contextmanager
+    def open_local(self, ref: str, *, version_id: str | None = None,
+                   etag: str | None = None) -> Iterator[LocalCopy]:
+        """A download of that version into a temporary folder, removed when the block ends."""
+        with tempfile.TemporaryDirectory(prefix="toex-blob-") as tmp:
+            path = Path(tmp) / "blob"
+            info = self.download_pinned(ref, path, version_id=version_id, etag=etag)
+            yield LocalCopy(path, info.sha256)
 
     def list_blobs(self, container: str, prefix: str = "") -> Iterator[BlobInfo]:
         client = self._svc.get_container_client(container)

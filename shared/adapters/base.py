@@ -7,7 +7,7 @@ they can travel through orchestration history.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -89,27 +89,34 @@ class UploadsFiles:
             return self.upload(ref, f, overwrite=overwrite, content_type=content_type, metadata=metadata)
 
 
+@dataclass(frozen=True)
+class LocalCopy:
+    """A blob as a local file. ``sha256`` is the digest of the bytes a download wrote (checked against the
+    blob's own claim); ``None`` for a file read in place, which the reader hashes after use."""
+
+    path: Path
+    sha256: str | None = None
+
+
 @runtime_checkable
 class BlobStore(Protocol):
-    """Streamed blob storage. Writes never replace an existing blob unless ``overwrite`` is set."""
+    """Streamed blob storage, as the pipeline uses it. Writes never replace an existing blob unless
+    ``overwrite`` is set."""
 
     def upload(self, ref: str, data: bytes | BinaryIO, *, overwrite: bool = False,
                content_type: str | None = None, metadata: dict[str, str] | None = None) -> BlobInfo: ...
 
-    def upload_file(self, ref: str, path: Path, *, overwrite: bool = False,
-                    content_type: str | None = None, metadata: dict[str, str] | None = None) -> BlobInfo: ...
-
     def download(self, ref: str) -> bytes: ...
-
-    def download_to_file(self, ref: str, path: Path) -> BlobInfo: ...
 
     def properties(self, ref: str) -> BlobInfo: ...
 
-    def exists(self, ref: str) -> bool: ...
-
-    def delete(self, ref: str) -> None: ...
-
-    def list_blobs(self, container: str, prefix: str = "") -> Iterator[BlobInfo]: ...
+    def open_local(self, ref: str, *, version_id: str | None = None,
+                   etag: str | None = None) -> AbstractContextManager[LocalCopy]:
+        """The blob as a local file for the ``with`` block: the file itself where the store keeps files
+        (never altered), else a download of exactly that version (version id, else ETag) into a
+        temporary file removed afterwards. :class:`VersionChanged` when that version is gone,
+        :class:`IntegrityError` when the bytes do not match the blob's recorded checksum."""
+        ...
 
     def read_link(self, ref: str, expires_in: timedelta) -> str:
         """A short-lived read-only link (user-delegation SAS in Azure, a file URI locally)."""

@@ -1,4 +1,5 @@
-"""HTTP inference: the GPU service (``functions/gpu``) behind the SpeechToText / TextTranslator protocols.
+"""HTTP inference: the GPU service (``functions/gpu``) behind the SpeechToText / TextTranslator protocols,
+speaking :mod:`shared.inference.wire`.
 
 Retries 429, 5xx and connection failures with exponential back-off (deterministic jitter) and honours
 ``Retry-After``, within bounded attempts and total time; other 4xx answers are final. Every attempt of
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -22,12 +22,11 @@ from typing import Any
 import requests
 
 from shared.adapters.base import AdapterError
-from shared.domain import Segment, TranscriptionOptions, TranscriptionResult
+from shared.domain import TranscriptionOptions, TranscriptionResult
+from shared.inference import wire
 
 log = logging.getLogger("toex.inference.http")
 
-REQUEST_HEADER = "X-Toex-Request"
-REQUEST_ID_HEADER = "X-Request-Id"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -104,7 +103,7 @@ class _HttpClient:
             wait: float | None = None
             try:
                 resp = self.session.request(method, url, data=data,
-                                            headers=self._headers({REQUEST_ID_HEADER: rid, **(headers or {})}),
+                                            headers=self._headers({wire.REQUEST_ID_HEADER: rid, **(headers or {})}),
                                             timeout=(self.connect_timeout_s, self.timeout_s))
             except (requests.ConnectionError, requests.Timeout) as e:
                 last = f"{type(e).__name__}"
@@ -130,8 +129,15 @@ class _HttpClient:
     def model_summary(self) -> dict[str, Any]:
         with self._lock:
             if self._model_info is None:
-                self._model_info = self.request("GET", "/v1/model").json()
+                self._model_info = self.request("GET", wire.MODEL_PATH).json()
             return self._model_info
+
+    def role_info(self, role: str) -> dict[str, str]:
+        """The service's summary of its model for ``role``; InferenceError when it serves none."""
+        info = self.model_summary().get(role)
+        if not info:
+            raise InferenceError(f"{self.base_url} serves no {role} model")
+        return dict(info)
 
 
 def _error_of(resp: requests.Response) -> tuple[str, str]:
@@ -147,26 +153,14 @@ class HttpSpeechToText(_HttpClient):
 
     @property
     def model_info(self) -> dict[str, str]:
-        info = self.model_summary().get("whisper")
-        if not info:
-            raise InferenceError(f"{self.base_url} serves no whisper model")
-        return dict(info)
+        return self.role_info(wire.WHISPER)
 
     def transcribe(self, audio_flac: bytes, windows: list[tuple[float, float]] | None,
                    options: TranscriptionOptions) -> TranscriptionResult:
-        meta = json.dumps({
-            "windows": None if windows is None else [[float(s), float(e)] for s, e in windows],
-            "options": options.to_dict(),
-        }, ensure_ascii=True, separators=(",", ":"))
-        resp = self.request("POST", "/v1/transcribe", data=audio_flac,
-                            headers={"Content-Type": "audio/flac", REQUEST_HEADER: meta})
-        body = resp.json()
-        return TranscriptionResult(
-            language=str(body["language"]),
-            language_probability=float(body["language_probability"]),
-            segments=tuple(Segment.from_dict(s) for s in body["segments"]),
-            skipped=tuple((float(s), float(e), str(r)) for s, e, r in body.get("skipped", [])),
-        )
+        meta = wire.TranscribeRequest(None if windows is None else tuple(windows), options).to_header()
+        resp = self.request("POST", wire.TRANSCRIBE_PATH, data=audio_flac,
+                            headers={"Content-Type": "audio/flac", wire.REQUEST_HEADER: meta})
+        return wire.TranscribeResponse.from_dict(resp.json()).result
 
 
 class HttpTranslator(_HttpClient):
@@ -174,10 +168,7 @@ class HttpTranslator(_HttpClient):
 
     @property
     def model_info(self) -> dict[str, str]:
-        info = self.model_summary().get("translation")
-        if not info:
-            raise InferenceError(f"{self.base_url} serves no translation model")
-        return dict(info)
+        return self.role_info(wire.TRANSLATION)
 
     def supports(self, source_language: str, target_language: str) -> bool:
         """The service checks the pair itself: an unsupported one fails the batch with a 400 and its reason."""
@@ -186,11 +177,13 @@ class HttpTranslator(_HttpClient):
     def translate(self, texts: list[str], source_language: str, target_language: str = "en") -> list[str]:
         if not texts:
             return []
-        payload = json.dumps({"texts": list(texts), "source_language": source_language,
-                              "target_language": target_language}, ensure_ascii=False).encode()
-        resp = self.request("POST", "/v1/translate", data=payload,
+        payload = wire.TranslateRequest(tuple(texts), source_language, target_language).to_bytes()
+        resp = self.request("POST", wire.TRANSLATE_PATH, data=payload,
                             headers={"Content-Type": "application/json; charset=utf-8"})
-        out = resp.json()["texts"]
-        if not isinstance(out, list) or len(out) != len(texts):
+        try:
+            out = wire.TranslateResponse.from_dict(resp.json()).texts
+        except ValueError:
+            out = ()
+        if len(out) != len(texts):
             raise InferenceError("translation service returned a different number of texts")
-        return [str(t) for t in out]
+        return list(out)

@@ -15,11 +15,13 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from shared.adapters.base import BlobExists, BlobInfo, BlobNotFound, IntegrityError, UploadsFiles, split_ref
+from shared.adapters.base import BlobExists, BlobInfo, BlobNotFound, IntegrityError, LocalCopy, UploadsFiles, split_ref
+from shared.clock import iso_utc
 
 _BLOCK = 4 * 1024 * 1024
 
@@ -88,7 +90,7 @@ class FsBlobStore(UploadsFiles):
                 os.unlink(tmp)
             raise
         info = BlobInfo(ref=ref, size=size, etag=f'"{uuid.uuid4().hex}"', content_md5=md5.hexdigest(),
-                        sha256=sha.hexdigest(), last_modified=_now(), metadata=dict(metadata or {}))
+                        sha256=sha.hexdigest(), last_modified=iso_utc(), metadata=dict(metadata or {}))
         self._write_meta(info, content_type)
         return info
 
@@ -113,7 +115,7 @@ class FsBlobStore(UploadsFiles):
                             metadata=m.get("metadata", {}))
         st = path.stat()  # a mounted original: identity from size and mtime, content hashed elsewhere
         etag = f'"{st.st_size:x}-{st.st_mtime_ns:x}"'
-        modified = datetime.fromtimestamp(st.st_mtime, UTC).isoformat()
+        modified = iso_utc(datetime.fromtimestamp(st.st_mtime, UTC), timespec="auto")
         return BlobInfo(ref=ref, size=st.st_size, etag=etag, last_modified=modified)
 
     def exists(self, ref: str) -> bool:
@@ -136,6 +138,12 @@ class FsBlobStore(UploadsFiles):
         if info.sha256 and sha.hexdigest() != info.sha256:
             raise IntegrityError(f"{ref}: content does not match its recorded SHA-256")
         return info
+
+    @contextmanager
+    def open_local(self, ref: str, *, version_id: str | None = None,
+                   etag: str | None = None) -> Iterator[LocalCopy]:
+        """The file itself, read in place (a folder has no versions: the reader hashes it after use)."""
+        yield LocalCopy(self.local_path(ref))
 
     def local_path(self, ref: str) -> Path:
         """The file behind a blob (local mode only): lets media code read originals in place."""
@@ -174,5 +182,3 @@ class FsBlobStore(UploadsFiles):
         shutil.rmtree(self.root / ".meta" / container, ignore_errors=True)
 
 
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
+from shared.clock import iso_utc
 from shared.domain import JobEvent
 
 
@@ -21,7 +21,7 @@ class JsonlEventPublisher:
         record = {
             "specversion": "1.0", "id": event.id or uuid.uuid4().hex, "source": "/toex/jobs",
             "type": event.type, "subject": event.subject,
-            "time": datetime.now(UTC).isoformat(), "datacontenttype": "application/json", "data": event.data,
+            "time": iso_utc(timespec="auto"), "datacontenttype": "application/json", "data": event.data,
         }
         with self._lock, self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(record, sort_keys=True) + "\n")

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from shared.domain.audio_format import SAMPLE_RATE
 from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions
 
-from .features import SAMPLE_RATE, mel_spectrogram, normalize_volume
+from .features import mel_spectrogram, normalize_volume
 from .package import open_speaker_package
 
 # Short-pause VAD: turns in a conversation are often separated by 0.3-1 s only.

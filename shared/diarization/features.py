@@ -13,7 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from shared.domain.audio_format import SAMPLE_RATE
+
 N_FFT = 400
 HOP = 160
 N_MELS = 40

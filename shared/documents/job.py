@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from shared.clock import iso_utc
 from shared.documents.bilingual import render_bilingual
 from shared.documents.formats import DEFAULT_MAX_BYTES, read_document
 from shared.documents.glossary import Glossary
@@ -72,7 +72,7 @@ def render_document_outputs(doc: ParsedDocument, data: bytes, name: str, result:
     translated_name, bilingual_name = output_names(Path(name), opts.target, doc.output_suffix)
     report = build_report(
         job_id=job_id or f"doc-{uuid.uuid4().hex[:12]}",
-        created_at=created_at or datetime.now(UTC).replace(microsecond=0).isoformat(),
+        created_at=created_at or iso_utc(),
         source_name=name, source_sha256=hashlib.sha256(data).hexdigest(), source_bytes=len(data),
         doc=doc, result=result, model=model, opts=opts, decoding=decoding or {},
         glossary=glossary, outputs={"translated": translated_name, "bilingual": bilingual_name,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+from shared.clock import utc_now
 
 
 class JobStatus(StrEnum):
@@ -19,11 +20,6 @@ class JobStatus(StrEnum):
     @property
     def terminal(self) -> bool:
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
-
-
-def utc_now() -> str:
-    """ISO-8601 UTC timestamp with second precision (the form used in every record)."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def job_id_for(source_url: str, content_tag: str) -> str:

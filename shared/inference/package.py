@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared.hashing import sha256_file
+from shared.hashing import listing_digest, sha256_file
 
 MANIFEST = "model.json"
 FORMAT = "toex-onnx-package/1"
@@ -66,10 +66,7 @@ def hash_files(root: Path, exclude: Iterable[str] = ()) -> dict[str, str]:
 
 def tree_digest(files: Mapping[str, str]) -> str:
     """One SHA-256 over a {relative path: sha256} mapping, in sorted path order."""
-    h = hashlib.sha256()
-    for rel in sorted(files):
-        h.update(f"{rel}\0{files[rel]}\n".encode())
-    return h.hexdigest()
+    return listing_digest((rel, files[rel]) for rel in sorted(files))
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,12 @@ from typing import Any
 
 import numpy as np
 
+from shared.domain.audio_format import SAMPLE_RATE
 from shared.domain.transcript import LanguageDetection, Segment, TranscriptionOptions, TranscriptionResult
 from shared.inference import alignment
 from shared.inference.decoded import Decoded, compression_ratio
 from shared.inference.decoding import DecodeConfig, Hypothesis, beam_search, greedy, log_softmax
-from shared.inference.features import CHUNK_SECONDS, SAMPLE_RATE, FeatureExtractor
+from shared.inference.features import CHUNK_SECONDS, FeatureExtractor
 from shared.inference.package import ModelPackage, open_package
 from shared.inference.sessions import DecoderRunner, EncoderRunner, ProviderSpec, create_session, device_of
 from shared.inference.tokenizer import TIME_PRECISION, WhisperTokenizer

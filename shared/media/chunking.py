@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 
+from shared.domain.audio_format import SAMPLE_RATE
 from shared.media.decode import AudioDecoder
 from shared.media.flac import encode_flac
 from shared.media.probe import probe
 from shared.media.tracks import SEPARATION_DB, Track
-from shared.media.vad import FRAME, SAMPLE_RATE, Piece, SileroVad, SpeechSegmenter, VadOptions
+from shared.media.vad import FRAME, Piece, SileroVad, SpeechSegmenter, VadOptions
 
 MAX_GAP_S = 10.0  # a silence longer than this ends a chunk
 WINDOW_GAP_S = 4.0  # speech pieces further apart than this go to separate windows

@@ -21,6 +21,7 @@ import av
 import av.error
 import numpy as np
 
+from shared.domain.audio_format import SAMPLE_RATE
 from shared.media.errors import (
     EMPTY_FILE,
     NO_AUDIO_DECODED,
@@ -32,7 +33,6 @@ from shared.media.errors import (
 )
 from shared.media.timeline import Timeline
 
-SAMPLE_RATE = 16000
 IO_BUFFER = 256 * 1024
 MAX_DEMUX_ERRORS = 50  # consecutive demux errors before the rest of the file is given up as truncated
 

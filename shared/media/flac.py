@@ -10,10 +10,9 @@ import av
 import av.error
 import numpy as np
 
+from shared.domain.audio_format import SAMPLE_RATE
 from shared.media.decode import FORMAT_WHITELIST
 from shared.media.errors import NO_AUDIO_DECODED, NOT_MEDIA, MediaError
-
-SAMPLE_RATE = 16000
 
 
 def encode_flac(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:

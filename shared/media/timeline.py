@@ -12,9 +12,9 @@ inserted silence), so a forged timestamp cannot make a long recording look short
 
 from __future__ import annotations
 
+from shared.domain.audio_format import SAMPLE_RATE
 from shared.media.errors import TOO_LONG, MediaError
 
-SAMPLE_RATE = 16000
 MAX_GAP_FILL_S = 300.0  # longest lead-in or hole filled with silence; longer jumps are discontinuities
 MIN_GAP_S = 0.02  # timestamp jitter below this is ignored
 

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.domain.audio_format import SAMPLE_RATE
+
 FRAME = 512  # samples per VAD frame at 16 kHz
 CONTEXT = 64  # samples of left context per frame (silero v5/v6)
-SAMPLE_RATE = 16000
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,20 @@ import pytest
 from azure.core.credentials import AccessToken
 from azure.core.pipeline.transport import HttpTransport
 
+from functions.contracts import JobStep
 from functions.guards import StaleAttempt, work_ref
 from functions.intake import resolve_source
 from functions.lifecycle import cancel_job, decide_and_start, retry_job
 from functions.registry import ACTIVITIES
-from functions.results import fail_job, notify_completed
 from functions.sweep import sweep_stuck_jobs
 from shared.adapters.azure_blob import AzureBlobStore
 from shared.adapters.blob_urls import UnsafeBlobUrl
 from shared.domain import JobStatus
 from tests.functions.helpers import ACCOUNT_URL, Intake
 from tests.functions.test_api import AUDIO, Api
+
+# the registered activities, as the runner calls them (on the wire's JSON)
+notify_completed, fail_job = ACTIVITIES["notify_completed"], ACTIVITIES["fail_job"]
 
 PATH_TRICKS = (
     "incoming/met/../kent/op-x/interview.wav",
@@ -248,8 +251,8 @@ def test_a_cancelled_job_is_never_marked_succeeded_by_its_old_activities(intake:
     fail_job({**p, "error": {"code": "internal", "message": "x"}})
     now = intake.services.jobs.get("met", job.job_id)
     assert now is not None and now.status is JobStatus.QUEUED and now.attempt == retried.attempt == 2
-    assert work_ref(p, "plan.json") == f"work/{job.job_id}/a1/plan.json"
-    assert work_ref(retried.orchestration_input(), "plan.json") == f"work/{job.job_id}/a2/plan.json"
+    assert work_ref(JobStep.from_dict(p), "plan.json") == f"work/{job.job_id}/a1/plan.json"
+    assert work_ref(JobStep.from_dict(retried.orchestration_input()), "plan.json") == f"work/{job.job_id}/a2/plan.json"
 
 
 def test_the_sweep_restarts_or_fails_jobs_stuck_in_queued(intake: Intake) -> None:

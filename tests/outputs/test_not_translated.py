@@ -11,7 +11,7 @@ import pytest
 from docx import Document
 
 from shared.outputs.formats import render
-from shared.outputs.transcript import dumps_transcript, load_transcript
+from shared.outputs.transcript import dumps_transcript
 from tests.fixtures.outputs import ENGLISH, MT_SHA, load_schema, make_segments, make_transcript
 
 VALIDATOR = jsonschema.Draft202012Validator(load_schema())
@@ -44,18 +44,14 @@ def test_json_lists_withheld_passages_with_the_transcript_skipped_shape_and_vali
     assert all(s["route"] == "whisper-translate" for s in tr["segments"])
     data = dumps_transcript(t)
     VALIDATOR.validate(json.loads(data))
-    assert load_transcript(data) == t
+    assert json.loads(data) == t
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda g: g.pop("reason"), "transcript.translation.skipped[0].reason: missing"),
-    (lambda g: g.update(start="3"), "transcript.translation.skipped[0].start: expected num"),
-])
-def test_loading_refuses_a_malformed_withheld_entry(change: Any, message: str) -> None:
+@pytest.mark.parametrize("change", [lambda g: g.pop("reason"), lambda g: g.update(start="3")])
+def test_the_published_schema_refuses_a_malformed_withheld_entry(change: Any) -> None:
     d = json.loads(dumps_transcript(withheld_transcript()))
+    VALIDATOR.validate(d)
     change(d["translation"]["skipped"][0])
-    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        load_transcript(json.dumps(d).encode())
     with pytest.raises(jsonschema.ValidationError):
         VALIDATOR.validate(d)
 

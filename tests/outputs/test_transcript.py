@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import jsonschema
 import pytest
 
 from shared.domain.transcript import Segment, TranscriptionOptions
-from shared.outputs.transcript import SCHEMA_VERSION, build_transcript, dumps_transcript, load_transcript
+from shared.outputs.transcript import SCHEMA_VERSION, build_transcript, dumps_transcript
 from tests.fixtures.outputs import ENGLISH, LINES, MT_SHA, load_schema, make_segments, make_transcript
 
 GOLDEN = Path(__file__).parent / "golden" / "transcript.json"
@@ -74,7 +75,7 @@ def test_dumps_is_byte_stable_and_round_trips() -> None:
     a, b = dumps_transcript(make_transcript()), dumps_transcript(make_transcript())
     assert a == b and a.endswith(b"}\n") and not a.endswith(b"\n\n")
     assert "Łukasz Żółć".encode() in a and "我今天早上九点到的".encode() in a and b"\\u" not in a
-    loaded = load_transcript(a)
+    loaded = json.loads(a)
     assert loaded == make_transcript() and dumps_transcript(loaded) == a
     assert json.loads(a) == make_transcript()
 
@@ -94,7 +95,7 @@ def test_zero_segments_validate() -> None:
     t = make_transcript(None, [], language_probability=None, speech_s=None)
     assert t["segments"] == [] and t["language_probability"] is None
     VALIDATOR.validate(json.loads(dumps_transcript(t)))
-    assert load_transcript(dumps_transcript(t)) == t
+    assert json.loads(dumps_transcript(t)) == t
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -126,45 +127,36 @@ def _mutated(fn: Any) -> bytes:
     return json.dumps(d, ensure_ascii=False).encode()
 
 
-@pytest.mark.parametrize(("mutate", "message"), [
-    (lambda d: d.pop("segments"), "transcript.segments: missing"),
-    (lambda d: d.update(schema_version="2.0"), "transcript.schema_version: unsupported '2.0'"),
-    (lambda d: d.pop("schema_version"), "transcript.schema_version: unsupported None"),
-    (lambda d: d["source"].pop("sha256"), "transcript.source.sha256: missing"),
-    (lambda d: d["segments"][2].update(start="5.2"), "transcript.segments[2].start: expected num, got str"),
-    (lambda d: d["segments"][0]["words"][1].pop("probability"),
-     "transcript.segments[0].words[1].probability: missing"),
-    (lambda d: d.update(segments={}), "transcript.segments: expected an array, got dict"),
-    (lambda d: d["translation"].update(route="deepl"), "transcript.translation.route: expected one of"),
-    (lambda d: d["translation"]["segments"][0].update(source_id=True),
-     "transcript.translation.segments[0].source_id: expected int, got bool"),
-    (lambda d: d.update(model=None), "transcript.model: expected an object, got NoneType"),
+def _problems(errors: Any) -> Iterator[tuple[str, str]]:
+    """(JSON path, message) of every schema error, those inside ``oneOf``/``anyOf`` branches too."""
+    for e in errors:
+        yield e.json_path, e.message
+        yield from _problems(e.context)
+
+
+@pytest.mark.parametrize(("mutate", "where", "what"), [
+    (lambda d: d.pop("segments"), "$", "'segments' is a required property"),
+    (lambda d: d.update(schema_version="2.0"), "$.schema_version", "'2.0'"),
+    (lambda d: d.pop("schema_version"), "$", "'schema_version' is a required property"),
+    (lambda d: d["source"].pop("sha256"), "$.source", "'sha256' is a required property"),
+    (lambda d: d["segments"][2].update(start="5.2"), "$.segments[2].start", "'5.2'"),
+    (lambda d: d["segments"][0]["words"][1].pop("probability"), "$.segments[0].words[1]", "'probability'"),
+    (lambda d: d.update(segments={}), "$.segments", "{}"),
+    (lambda d: d["translation"].update(route="deepl"), "$.translation.route", "'deepl'"),
+    (lambda d: d["translation"]["segments"][0].update(source_id=True), "$.translation.segments[0].source_id",
+     "True"),
+    (lambda d: d.update(model=None), "$.model", "None"),
 ])
-def test_load_rejects_malformed_with_specific_errors(mutate: Any, message: str) -> None:
-    data = _mutated(mutate)
-    with pytest.raises(ValueError) as err:
-        load_transcript(data)
-    assert str(err.value).startswith(message)
-    assert not VALIDATOR.is_valid(json.loads(data))  # the published schema rejects it too
+def test_the_published_schema_rejects_malformed_transcripts_where_they_are_wrong(mutate: Any, where: str,
+                                                                                   what: str) -> None:
+    problems = list(_problems(VALIDATOR.iter_errors(json.loads(_mutated(mutate)))))
+    assert any(path == where and what in message for path, message in problems), problems
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"\xff\xfe{}", "transcript: not valid UTF-8"),
-    (b'{"schema_version": "1.0",', "transcript: not valid JSON"),
-    (b"[1, 2]", "transcript: expected a JSON object, got list"),
-    (b'{"schema_version": "1.0", "x": NaN}', "transcript: NaN is not allowed"),
-])
-def test_load_rejects_non_transcripts(data: bytes, message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        load_transcript(data)
-    assert str(err.value).startswith(message)
-
-
-def test_load_accepts_additive_minor_version() -> None:
+def test_a_reader_of_the_schema_accepts_an_additive_minor_version() -> None:
     d = make_transcript()
     d["schema_version"] = "1.4"
     d["speaker_labels"] = []
-    assert load_transcript(dumps_transcript(d))["speaker_labels"] == []
     VALIDATOR.validate(d)
 
 

@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from functions.local.runner import TASK_COMPLETED, TASK_SCHEDULED
+from azure.durable_functions.models.history import HistoryEventType as Ev
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,12 +33,12 @@ def _completed_chunks(history: list[dict]) -> dict[int, int]:  # type: ignore[ty
     scheduled = {
         e["EventId"]: json.loads(e["Input"])["index"]
         for e in history
-        if e["EventType"] == TASK_SCHEDULED and e["Name"] == "transcribe_chunk"
+        if e["EventType"] == Ev.TASK_SCHEDULED and e["Name"] == "transcribe_chunk"
     }
     return {
         e["TaskScheduledId"]: scheduled[e["TaskScheduledId"]]
         for e in history
-        if e["EventType"] == TASK_COMPLETED and e["TaskScheduledId"] in scheduled
+        if e["EventType"] == Ev.TASK_COMPLETED and e["TaskScheduledId"] in scheduled
     }
 
 
@@ -108,7 +107,7 @@ def test_killed_run_resumes_without_redoing_completed_chunks(
     scheduled = [
         json.loads(e["Input"])["index"]
         for e in after
-        if e["EventType"] == TASK_SCHEDULED and e["Name"] == "transcribe_chunk"
+        if e["EventType"] == Ev.TASK_SCHEDULED and e["Name"] == "transcribe_chunk"
     ]
     assert sorted(scheduled) == list(range(len(n_chunks)))  # each chunk scheduled once, none twice
     for i, mtime in stamps.items():  # completed chunks were not transcribed again

@@ -8,8 +8,9 @@ from typing import Any
 
 import azure.durable_functions as df
 import pytest
+from azure.durable_functions.models.history import HistoryEventType as Ev
 
-from functions.local.runner import TASK_COMPLETED, TASK_SCHEDULED, TIMER_FIRED, LocalOrchestrationRunner
+from functions.local.runner import LocalOrchestrationRunner
 from functions.local.taskhub import COMPLETED, FAILED, TERMINATED, TaskHub
 
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
@@ -76,7 +77,7 @@ def test_fan_out_with_retries_completes_in_order(tmp_path: Path) -> None:
     assert inst.custom_status == {"stage": "done"}
     assert sum(1 for name, i in acts.calls if name == "flaky" and i == 1) == 3
     assert sum(1 for name, i in acts.calls if name == "flaky" and i == 3) == 2
-    fired = [e for e in inst.history if e["EventType"] == TIMER_FIRED]
+    fired = [e for e in inst.history if e["EventType"] == Ev.TIMER_FIRED]
     assert len(fired) == 3
 
 
@@ -120,7 +121,7 @@ def test_resume_from_persisted_history_skips_completed_activities(tmp_path: Path
     inst = runner.run("i5")
     full = inst.history
     # cut the history just after the second flaky activity completed, as a crash would leave it
-    completed = [k for k, e in enumerate(full) if e["EventType"] == TASK_COMPLETED]
+    completed = [k for k, e in enumerate(full) if e["EventType"] == Ev.TASK_COMPLETED]
     cut = completed[2] + 1
     hub = runner.hub
     inst.history, inst.status, inst.output = full[:cut], "Running", None
@@ -130,8 +131,8 @@ def test_resume_from_persisted_history_skips_completed_activities(tmp_path: Path
     resumed = runner2.run("i5")
     assert resumed.status == COMPLETED
     assert resumed.output == {"first": 42, "parts": [0, 10, 20, 30]}
-    done_before = {e["TaskScheduledId"] for e in full[:cut] if e["EventType"] == TASK_COMPLETED}
-    scheduled = {e["EventId"]: e for e in full if e["EventType"] == TASK_SCHEDULED}
+    done_before = {e["TaskScheduledId"] for e in full[:cut] if e["EventType"] == Ev.TASK_COMPLETED}
+    scheduled = {e["EventId"]: e for e in full if e["EventType"] == Ev.TASK_SCHEDULED}
     rerun = sorted(again.calls)
     assert rerun == sorted(("flaky", int(scheduled[i]["Input"])) for i in scheduled if i not in done_before)
 

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from functions.gpu.app import REQUEST_HEADER, ApiError, Gate, create_app
+from functions.gpu.app import ApiError, Gate, create_app
 from functions.gpu.auth import AuthSettings
 from functions.gpu.config import ServeConfig
 from shared.adapters.inference_http import HttpSpeechToText, HttpTranslator, InferenceError
 from shared.adapters.inference_local import LocalSpeechToText, LocalTranslator
 from shared.domain import TranscriptionOptions
+from shared.inference.wire import REQUEST_HEADER
 from shared.media import encode_flac
 from tests.fixtures.mediagen import speech
 from tests.fixtures.serve import serve

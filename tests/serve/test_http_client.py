@@ -10,12 +10,12 @@ from types import SimpleNamespace
 import pytest
 
 from shared.adapters.inference_http import (
-    REQUEST_ID_HEADER,
     HttpTranslator,
     InferenceError,
     backoff_delay,
     parse_retry_after,
 )
+from shared.inference.wire import REQUEST_ID_HEADER
 from tests.fixtures.serve import refused_url, scripted_server
 
 OK = (200, {}, {"texts": ["hello"], "model": {"name": "mt"}})

@@ -14,10 +14,11 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from functions.gpu.app import REQUEST_HEADER, create_app
+from functions.gpu.app import create_app
 from functions.gpu.audio import AudioTooLong, decode_capped
 from functions.gpu.auth import AuthSettings, CallerCheck, NotAuthorized
 from functions.gpu.config import ServeConfig
+from shared.inference.wire import REQUEST_HEADER
 from shared.media import encode_flac
 from tests.fixtures.mediagen import speech
 from tests.fixtures.serve import serve
