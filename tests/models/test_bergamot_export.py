@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models import fetch
 from models.export.bergamot import pair_languages, source_files
 from models.export.build import ExportOptions, export_package
 from models.export.marian_bin import read_model, read_shortlist
+from shared import assets as fetch
 from shared.inference.package import open_package
 
 

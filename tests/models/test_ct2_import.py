@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from models import fetch
 from models.export import ExportOptions, export_package
 from models.export.ct2 import CT2FormatError, build_hf_whisper, read_model_bin
 from models.export.parity import load_audio, torch_greedy
+from shared import assets as fetch
 from shared.inference.package import open_package
 
 # ------------------------------------------------------------------ a model.bin writer (test-side)
