@@ -25,8 +25,9 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from shared.settings import cache_root
 
@@ -208,7 +209,8 @@ def vad_model_path(cache: Path | None = None) -> Path:
 
 
 def ensure_default_model(precision: str = "int8", cache: Path | None = None) -> Path:
-    """Whisper base exported once into models/whisper-base-<precision>/ (re-exported if invalid)."""
+    """Whisper base exported once into models/whisper-base-<precision>/ (re-exported if invalid, or if
+    an int8 package records another quantization scheme than the exporter's)."""
     from shared.inference.package import PackageIntegrityError, open_package
 
     if precision not in ("int8", "fp32", "fp16"):
@@ -216,8 +218,10 @@ def ensure_default_model(precision: str = "int8", cache: Path | None = None) -> 
     out = cache_dir(cache) / "models" / f"whisper-base-{precision}"
     if out.exists():
         try:
-            open_package(out)
-            return out
+            pkg = open_package(out)
+            if precision != "int8" or _current_int8_scheme(pkg.manifest):
+                return out
+            log(f"{out.name} was quantized with an older scheme; re-exporting")
         except PackageIntegrityError as e:
             log(f"{out.name} invalid ({e.reason}); re-exporting")
     src = source_path(BASE_SOURCE, cache)
@@ -228,6 +232,12 @@ def ensure_default_model(precision: str = "int8", cache: Path | None = None) -> 
         precision=precision, source_kind="ct2", name=f"whisper-base-{precision}",
         parity_audio=sample_path(cache), force=True))
     return out
+
+
+def _current_int8_scheme(manifest: Mapping[str, Any]) -> bool:
+    from models.export.build import int8_quantization
+
+    return bool(manifest.get("quantization") == int8_quantization("whisper"))
 
 
 def translation_model_dir(pair: str, precision: str = "int8", cache: Path | None = None) -> Path:
