@@ -41,14 +41,15 @@ class Run:
 class Toex:
     label = "toex"
 
-    def __init__(self, threads: int | None, workdir: Path) -> None:
+    def __init__(self, threads: int | None, workdir: Path, package: Path | None = None) -> None:
         from functions.local.app import LocalApp
         from functions.local.cli import _options as cli_options
         from functions.local.cli import build_parser
         from models.fetch import ensure_default_model, vad_model_path
         from shared.settings import Settings
 
-        settings = Settings(mode="local", data_dir=workdir / "toex", whisper_model_dir=ensure_default_model("int8"),
+        settings = Settings(mode="local", data_dir=workdir / "toex",
+                            whisper_model_dir=package or ensure_default_model("int8"),
                             vad_model_path=vad_model_path(), intra_op_threads=threads)
         self.app = LocalApp(settings, workers=1)
         args = build_parser().parse_args(["transcribe", "x.wav", "--beam-size", "5", "--formats", "json"])
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--media", default="wav", help="wav, mp4 (interviews only) or both")
     p.add_argument("--threads", type=int, default=None, help="threads per system (default: the library's)")
     p.add_argument("--only", default="", help="comma-separated file names")
+    p.add_argument("--package", type=Path, default=None, help="toex's Whisper package (default: the int8 one)")
     p.add_argument("--show", action="store_true", help="print each hypothesis (synthetic text only)")
     p.add_argument("--save", type=Path, default=None, help="write every hypothesis and segment start as JSON")
     args = p.parse_args(argv)
@@ -124,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine()}\nversions: {versions()}\nload before: {load()}")
     saved: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="toex-acc-") as tmp:
-        makers = {"toex": lambda: Toex(args.threads, Path(tmp)), "fw": lambda: FasterWhisper(args.threads)}
+        makers = {"toex": lambda: Toex(args.threads, Path(tmp), args.package),
+                  "fw": lambda: FasterWhisper(args.threads)}
         systems = {s: makers[s]() for s in args.systems.split(",")}
         for media in args.media.split(","):
             group = [r for r in recs if media == "wav" or r.mp4]

@@ -54,9 +54,10 @@ def _valid(package: Path, opener: str = "whisper") -> bool:
 
 
 def ensure_default_model(precision: str = "int8", cache: Path | None = None) -> Path:
-    """Whisper base exported once into models/whisper-base-<precision>/ (re-exported if invalid)."""
+    """Whisper base exported once into models/whisper-base-<precision>/ (re-exported if invalid, or if
+    an int8 package records another quantization scheme than the exporter's)."""
     out = whisper_model_dir(precision, cache)
-    if _valid(out):
+    if _valid(out) and (precision != "int8" or _current_int8_scheme(out)):
         return out
     from models.export import ExportOptions, export_package
 
@@ -65,6 +66,16 @@ def ensure_default_model(precision: str = "int8", cache: Path | None = None) -> 
         precision=precision, source_kind="ct2", name=f"whisper-base-{precision}",
         parity_audio=sample_path(cache), force=True))
     return out
+
+
+def _current_int8_scheme(package: Path) -> bool:
+    from models.export.build import int8_quantization
+    from shared.inference.package import open_package
+
+    if open_package(package).manifest.get("quantization") == int8_quantization("whisper"):
+        return True
+    log(f"{package.name} was quantized with an older scheme; re-exporting")
+    return False
 
 
 def ensure_translation_models(precision: str = "fp32", cache: Path | None = None) -> dict[str, Path]:

@@ -20,6 +20,11 @@ from .source import ResolvedSource, resolve_source, source_digest
 PRECISIONS = ("fp32", "fp16", "int8")
 KINDS = ("whisper", "translation")
 INT8_WEIGHT_TYPE = "QInt8"  # see docs/models.md: kept parity better than QUInt8 on Whisper base
+# Whisper int8 weights in 7 bits, the encoder's per channel too: ONNX Runtime's uint8 x int8 kernel saturates
+# in int16 on CPUs without VNNI; 7-bit weights cannot (docs/benchmarks.md "int8 on CPUs without VNNI").
+WHISPER_INT8_REDUCE_RANGE = True
+WHISPER_INT8_ENCODER_PER_CHANNEL = True
+
 
 @dataclass(frozen=True)
 class ExportOptions:
@@ -132,7 +137,9 @@ def export_package(kind: str, source: str, out: Path, opts: ExportOptions | None
             layout = "split"
         elif opts.precision == "int8":
             progress(f"int8 dynamic quantization ({INT8_WEIGHT_TYPE}, EnableSubgraph)")
-            graph_opts = ox.to_int8(pkg, INT8_WEIGHT_TYPE, fast_decoder=kind == "whisper")
+            graph_opts = ox.to_int8(pkg, INT8_WEIGHT_TYPE, fast_decoder=kind == "whisper",
+                                    reduce_range=bool(int8_quantization(kind)["reduce_range"]),
+                                    encoder_per_channel=bool(int8_quantization(kind)["per_channel"]))
             layout = "merged"
         else:
             ox.drop_split_decoders(pkg)
@@ -168,12 +175,7 @@ def export_package(kind: str, source: str, out: Path, opts: ExportOptions | None
             fields.update(multilingual=arch != "marian", languages=langs, alignment_heads=[],
                           cross_attentions=False)
         if opts.precision == "int8":
-            fast = kind == "whisper"
-            fields["quantization"] = {
-                "method": "onnxruntime.quantize_dynamic", "weight_type": INT8_WEIGHT_TYPE, "EnableSubgraph": True,
-                "target": "cpu", "per_channel": False,
-                "decoder": {"op_types": list(ox.INT8_DECODER_OP_TYPES) if fast else "default", "per_channel": fast},
-            }
+            fields["quantization"] = int8_quantization(kind)
         write_manifest(pkg, fields)
         open_package(pkg)  # self-check
         if out.exists():
@@ -181,6 +183,18 @@ def export_package(kind: str, source: str, out: Path, opts: ExportOptions | None
         pkg.rename(out)
     progress(f"package written to {out}")
     return out
+
+
+def int8_quantization(kind: str) -> dict[str, Any]:
+    """The int8 scheme this exporter applies to a `kind` ("whisper" / "translation") ONNX export, as
+    recorded in the manifest's ``quantization`` (a package recording another scheme is stale)."""
+    fast = kind == "whisper"
+    return {
+        "method": "onnxruntime.quantize_dynamic", "weight_type": INT8_WEIGHT_TYPE, "EnableSubgraph": True,
+        "target": "cpu", "per_channel": fast and WHISPER_INT8_ENCODER_PER_CHANNEL,
+        "reduce_range": fast and WHISPER_INT8_REDUCE_RANGE,
+        "decoder": {"op_types": list(ox.INT8_DECODER_OP_TYPES) if fast else "default", "per_channel": fast},
+    }
 
 
 def _is_bergamot(source: str, source_kind: str | None) -> bool:

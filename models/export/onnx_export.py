@@ -121,7 +121,8 @@ INT8_DECODER_OP_TYPES = ("MatMul",)
 UNTIE_OUTPUT_PROJECTION = "untie-output-projection"
 
 
-def to_int8(out: Path, weight_type: str = "QInt8", fast_decoder: bool = False) -> list[str]:
+def to_int8(out: Path, weight_type: str = "QInt8", fast_decoder: bool = False, reduce_range: bool = False,
+            encoder_per_channel: bool = False) -> list[str]:
     """Dynamic int8 quantization (CPU route) of the encoder and the merged decoder.
 
     `EnableSubgraph` quantizes the MatMuls inside the merged decoder's If-branches too;
@@ -131,6 +132,10 @@ def to_int8(out: Path, weight_type: str = "QInt8", fast_decoder: bool = False) -
     (`untie_output_projection`) and only MatMuls are quantized, per channel. Otherwise the
     tied embedding is quantized as a Gather table and the projection runs as DequantizeLinear
     of the whole [d_model, vocab] table + a float32 MatMul on every decoder step (docs/models.md).
+    `reduce_range` stores 7-bit weights: without VNNI (plain AVX2) ONNX Runtime's uint8 x int8 kernel
+    adds pairs of products in int16 with saturation (255 x 127 x 2 overflows), 7-bit weights cannot
+    overflow; VNNI machines run the same kernel at the same speed. `encoder_per_channel` gives the
+    encoder's weights per-channel scales (the decoder's are per channel with `fast_decoder`).
     Returns the graph optimisations applied, for the manifest.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -147,8 +152,8 @@ def to_int8(out: Path, weight_type: str = "QInt8", fast_decoder: bool = False) -
             src,
             tmp,
             weight_type=qtype,
-            per_channel=decoder,
-            reduce_range=False,
+            per_channel=decoder or (name == ENCODER and encoder_per_channel),
+            reduce_range=reduce_range,
             op_types_to_quantize=list(INT8_DECODER_OP_TYPES) if decoder else None,
             extra_options={"EnableSubgraph": True},
         )

@@ -18,7 +18,6 @@ import pytest
 from shared.domain.transcript import TranscriptionOptions
 from shared.inference.features import FeatureExtractor
 from shared.inference.whisper import WhisperEngine
-from tests.fixtures.cpu import int8_accuracy_needs_vnni
 
 pytestmark = [pytest.mark.real_model, pytest.mark.slow]
 WINDOWS = [(6.0, 30.0)]
@@ -110,7 +109,6 @@ def test_silence_and_low_noise_give_no_segments(engine):
     assert r.segments == ()
 
 
-@int8_accuracy_needs_vnni
 def test_int8_package_wer(whisper_base_int8_package, audio, pyannote_sample):
     engine = WhisperEngine(whisper_base_int8_package, intra_op_threads=2)
     assert engine.model_info["precision"] == "int8"

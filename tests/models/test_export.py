@@ -127,6 +127,25 @@ def _no_weight_dequantize(model: onnx.ModelProto) -> bool:
     return not found
 
 
+def _int8_weight_extremes(model: onnx.ModelProto) -> tuple[int, int]:
+    """Lowest and highest value over every int8 initializer (top level and If-branches)."""
+    lo, hi = 0, 0
+
+    def walk(graph: onnx.GraphProto) -> None:
+        nonlocal lo, hi
+        for init in graph.initializer:
+            if init.data_type == onnx.TensorProto.INT8:
+                w = numpy_helper.to_array(init)
+                lo, hi = min(lo, int(w.min())), max(hi, int(w.max()))
+        for node in graph.node:
+            for attr in node.attribute:
+                if attr.type == onnx.AttributeProto.GRAPH:
+                    walk(attr.g)
+
+    walk(model.graph)
+    return lo, hi
+
+
 def _first_pass(path: Path) -> dict[str, np.ndarray]:
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     enc = np.random.default_rng(0).standard_normal((2, 1500, 64)).astype(np.float32)
@@ -167,6 +186,10 @@ def test_int8_quantizes_if_branches(tiny_whisper_int8_package: Path, tiny_whispe
     assert pkg.manifest["graph_optimizations"] == ["untie-output-projection"]
     assert pkg.manifest["quantization"]["decoder"] == {"op_types": ["MatMul"], "per_channel": True}
     assert _no_weight_dequantize(merged)
+    # 7-bit weights (reduce_range): the uint8 x int8 kernel of CPUs without VNNI cannot saturate on them
+    assert pkg.manifest["quantization"]["reduce_range"] is True
+    for name in ("encoder_model.onnx", DECODER_MERGED):
+        assert _int8_weight_extremes(onnx.load(str(pkg.file(name)))) == (-64, 64), name
     assert any("_transposed_untied" in i.name and i.data_type == onnx.TensorProto.INT8
                for i in merged.graph.initializer)
     # Control: without EnableSubgraph the branches keep float32 MatMul weights.

@@ -14,7 +14,6 @@ from shared.domain import JobStatus, TranscriptionOptions
 from shared.inference.whisper import WhisperEngine
 from shared.media import load_audio
 from tests.fixtures import mediagen
-from tests.fixtures.cpu import int8_accuracy_needs_vnni
 from tests.fixtures.pipeline import MakeApp, transcript_of
 
 pytestmark = [pytest.mark.real_model, pytest.mark.slow]
@@ -53,7 +52,6 @@ def _espeak(text: str, tmp: Path, i: int) -> np.ndarray:
     return load_audio(out)
 
 
-@int8_accuracy_needs_vnni
 def test_five_minutes_of_real_and_synthetic_speech_lose_no_words_at_chunk_boundaries(
     make_app: MakeApp, whisper_base_int8_package: Path, pyannote_sample, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
