@@ -131,3 +131,22 @@ def test_a_bad_document_fails_the_job_with_its_reason(docs: Intake, name: str, d
     assert docs.services.blobs.download(f"incoming/{name}") == data  # the original untouched
     notes = docs.services.jobs.list_notifications("met")
     assert any(n.kind == "failed" and job.error.message in n.message for n in notes)
+
+
+def test_a_document_submitted_locally_runs_through_the_same_intake(tmp_path: Any, bergamot_packages: Any) -> None:
+    from functions.local.app import LocalApp
+    from tests.functions.helpers import make_settings
+
+    app = LocalApp(make_settings(tmp_path / "local", translation_model_dir=bergamot_packages["pten"],
+                                 intra_op_threads=1), retry_interval_scale=0.001)
+    path = tmp_path / "drop" / "cues.srt"
+    path.parent.mkdir()
+    original = b"1\n00:00:01,000 --> 00:00:03,500\nO carro azul estava na rua.\n\n"
+    path.write_bytes(original)
+    job, new = app.submit(path, {"translate_to": "en", "exhibit_ref": "JS/1"})
+    assert new and job.status is JobStatus.QUEUED
+    done = app.run(job)
+    assert done.status is JobStatus.SUCCEEDED and done.summary["kind"] == "document", done
+    translated = app.blobs.download(done.outputs["translated"])
+    assert translated.startswith(b"1\n00:00:01,000 --> 00:00:03,500\n") and b"blue car" in translated.lower()
+    assert path.read_bytes() == original
