@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
+from pathlib import PurePosixPath as Path
 from typing import Any
 
 from functions.contracts import (
+    DOCUMENT,
+    MEDIA,
     TRANSCRIBE,
     TRANSLATE,
     BatchTranslated,
@@ -64,7 +67,8 @@ def transcription_options(job_options: dict[str, Any], task: str = TRANSCRIBE) -
 def start_job(p: JobStep) -> JobStarted:
     svc = get_services()
     job = set_stage(svc.jobs, p.force_id, p.job_id, "probing", events=svc.events)
-    return JobStarted(attempt=job.attempt)
+    document = Path(job.source.name).suffix.lower() in svc.settings.document_extensions
+    return JobStarted(attempt=job.attempt, kind=DOCUMENT if document else MEDIA)
 
 
 def probe_media(p: JobStep) -> MediaProbed | Rejected:

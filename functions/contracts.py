@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Self
 
 TRANSCRIBE, TRANSLATE = "transcribe", "translate"  # Whisper's two tasks
+MEDIA, DOCUMENT = "media", "document"  # what a job's source is (JobStarted.kind)
 STRICT_TYPING = "AZURE_FUNCTIONS_DURABLE_STRICT_TYPING"
 
 
@@ -156,9 +157,31 @@ class FailJob(JobStep):
     error: ErrorInfo
 
 
+class TranslateDocumentBatch(JobStep):
+    plan_ref: str
+    part: int
+
+
+class AssembleDocument(JobStep):
+    plan_ref: str
+    refs: tuple[str, ...]
+
+
 # -- outputs -------------------------------------------------------------------------------------------
 class JobStarted(Contract):
     attempt: int
+    kind: str = MEDIA  # DOCUMENT: the source is a document, translated by the document steps
+
+
+class DocumentPlanned(Contract):
+    plan_ref: str
+    batches: int
+    units: int
+
+
+class DocumentBatchTranslated(Contract):
+    ref: str
+    sentences: int
 
 
 class MediaProbed(Contract):

@@ -7,11 +7,13 @@ trigger reads where they mean the same):
 |---|---|---|
 | ``translate_to`` | target language (ISO 639-1) | the force's ``target``, else ``en`` |
 | ``language`` | declared source language (no identification) | identified per unit |
-| ``glossary`` | the job's glossary: a file name in the force's glossary folder | none |
+| ``glossary`` | the job's glossary: a file name in ``incoming/<force>/glossaries/`` | none |
 | ``case_ref``, ``exhibit_ref`` | case and exhibit references (kept on the job, never translated) | none |
 | ``sha256`` | the uploader's SHA-256 of the original (checked on every read) | none |
 
-Force defaults (`ForceDocumentDefaults`): the target, the force glossary, the glossary folder. A
+Force defaults (`ForceDocumentDefaults`, `force_document_defaults`): the target (``en``), the force
+glossary (``incoming/<force>/glossaries/force.csv`` or ``.tsv`` when there is one), the glossary folder.
+Files in a glossary folder are glossaries, never jobs (functions.intake ignores them). A
 value that is not a language code or a plain file name is refused with a reason (the job fails
 as ``document.bad_metadata``), never guessed.
 """
@@ -19,14 +21,46 @@ as ``document.bad_metadata``), never guessed.
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 
-from functions.document_steps import DocumentJob
+from functions.intake import glossary_folder
+from shared.adapters.base import BlobNotFound, BlobStore
+from shared.documents.pipeline import PipelineOptions
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _FILE_NAME = re.compile(r"^[\w][\w .-]{0,120}\.(csv|tsv)$", re.UNICODE)
 _REFERENCE = re.compile(r"^[\w/ .-]{1,64}$", re.UNICODE)
 BAD_METADATA = "document.bad_metadata"
+FORCE_GLOSSARY_NAMES = ("force.csv", "force.tsv")
+
+
+@dataclass(frozen=True)
+class DocumentJob:
+    """What the document steps read (written into the plan blob, never into history). ``output_prefix``
+    default: ``outputs/<force>/<job>/a<attempt>/``."""
+
+    job_id: str
+    force_id: str
+    source_ref: str
+    name: str  # the original file name: its extension chooses the reader, its stem the outputs'
+    target: str = "en"
+    source_language: str | None = None
+    source_sha256: str | None = None
+    force_glossary_ref: str | None = None
+    glossary_ref: str | None = None
+    attempt: int = 1
+    output_prefix: str | None = None
+    max_batch_items: int = 32
+    max_batch_chars: int = 4000
+
+    def options(self) -> PipelineOptions:
+        return PipelineOptions(target=self.target, source=self.source_language,
+                               max_batch_items=self.max_batch_items, max_batch_chars=self.max_batch_chars)
+
+    def ids(self) -> dict[str, Any]:
+        return {"job_id": self.job_id, "force_id": self.force_id, "attempt": self.attempt}
 
 
 @dataclass(frozen=True)
@@ -34,6 +68,16 @@ class ForceDocumentDefaults:
     target: str = "en"
     force_glossary_ref: str | None = None  # the force's glossary blob
     glossary_folder: str | None = None  # where a job's ``glossary`` metadata names its file
+
+
+def force_document_defaults(blobs: BlobStore, force_id: str) -> ForceDocumentDefaults:
+    """The force's glossary folder, and its force glossary when one has been uploaded there."""
+    folder = glossary_folder(force_id)
+    for name in FORCE_GLOSSARY_NAMES:
+        with suppress(BlobNotFound):
+            blobs.properties(f"{folder}/{name}")
+            return ForceDocumentDefaults(force_glossary_ref=f"{folder}/{name}", glossary_folder=folder)
+    return ForceDocumentDefaults(glossary_folder=folder)
 
 
 @dataclass(frozen=True)

@@ -1,129 +1,66 @@
-"""Document translation as a Durable sub-orchestration: plan → translate batches (fan-out) → assemble.
+"""A document job's steps in the main orchestration: plan → translate batches (fan-out) → assemble.
 
-``document_orchestrator`` takes a `DocumentJob` (blob references and options) and returns
-``{"status": "succeeded", "outputs": {name: ref}, "characters_translated": n, ...}`` or
-``{"status": "failed", "error": {code, message}}``. Job-record steps (start, persist, notify,
-fail) are the caller's, as in ``transcription_orchestrator``.
+``start_job`` tells a document by its extension (``JobStarted.kind``); the orchestrator then runs these
+three activities instead of the media steps, and closes the job as for media (``persist_results``,
+``notify_completed``, or ``fail_job`` with the ``document.*`` reason).
 
 Invariants:
 * only references, counts and reason codes pass through orchestration history; the document's
   text lives in blobs under ``work/<job_id>/a<attempt>/document/`` (the plan, each batch's output);
-* the original is read from ``source_ref`` and must hash to ``source_sha256`` when one is given,
-  and to the digest the plan recorded when it is read again for assembly (``source.changed``);
+* the job's options come from its record (blob metadata at intake, checked here by
+  :mod:`functions.document_intake`); the original is read pinned to its intake version and digest,
+  and must hash to the digest the plan recorded when it is read again for assembly (``source.changed``);
 * the plan is deterministic (language identification, segmentation, markers), so assembly
   rebuilds it from the original and checks that every batch's sentences are the ones translated;
-* a bad document or glossary is a failed job with its ``document.*`` reason, never a retry loop.
+* a bad document, glossary or metadata is a :class:`Rejected` job with its reason, never a retry loop;
+* outputs are written once under ``outputs/<force>/<job>/a<attempt>/``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Generator
-from dataclasses import asdict, dataclass, field, fields
+from contextlib import suppress
+from dataclasses import asdict, fields, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import azure.durable_functions as df
-
-from functions.contracts import ErrorInfo
-from functions.orchestrator import JobFailure, _error_of
-from shared import blob_layout
+from functions.contracts import (
+    DOCUMENT,
+    AssembleDocument,
+    DocumentBatchTranslated,
+    DocumentPlanned,
+    ErrorInfo,
+    JobStep,
+    Rejected,
+    Rendered,
+    TranslateDocumentBatch,
+)
+from functions.document_intake import DocumentJob, document_job_from_metadata, force_document_defaults
+from functions.guards import SourceChanged, pinned_source, work_ref
+from shared.adapters.base import BlobExists, BlobNotFound
+from shared.blob_layout import output_ref
 from shared.documents.errors import DocumentError
 from shared.documents.formats import parse_document
 from shared.documents.glossary import Glossary, glossary_of
 from shared.documents.job import render_document_outputs
 from shared.documents.model import ParsedDocument
-from shared.documents.pipeline import PipelineOptions, TranslationPlan, assemble_translation, plan_translation
-from shared.services import OUTPUTS, get_services
+from shared.documents.pipeline import TranslationPlan, assemble_translation, plan_translation
+from shared.domain import Job
+from shared.job_updates import chunk_done, mutate_job, set_stage
+from shared.services import get_services
 
-NAME = "document_orchestrator"
-ACTIVITY_NAMES = ("plan_document", "translate_document_batch", "assemble_document")
-RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=3)
+BATCH_ITEMS, BATCH_CHARS = 32, 4000  # sentences and characters per call to the model
 _CONTENT_TYPES = {".json": "application/json", ".docx": "application/vnd.openxmlformats-officedocument."
                   "wordprocessingml.document"}
-T = TypeVar("T")
+GLOSSARY_NOT_FOUND = "document.glossary_not_found"
+ROLES = ("translated", "bilingual", "report")  # the outputs' keys, in render_document_outputs' order
 
 
-def _of(cls: type[T], p: dict[str, Any]) -> T:
-    """``cls`` from an activity payload (keys it does not declare, such as the job ids, ignored)."""
-    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    return cls(**{k: v for k, v in p.items() if k in names})
-
-
-# -- contracts: what each step takes and returns (JSON-able, references only) --------------------
-@dataclass(frozen=True)
-class DocumentJob:
-    """The orchestration's input. ``output_prefix`` default: ``outputs/<force>/<job>/a<attempt>/``."""
-
-    job_id: str
-    force_id: str
-    source_ref: str
-    name: str  # the original file name: its extension chooses the reader, its stem the outputs'
-    target: str = "en"
-    source_language: str | None = None
-    source_sha256: str | None = None
-    force_glossary_ref: str | None = None
-    glossary_ref: str | None = None
-    attempt: int = 1
-    output_prefix: str | None = None
-    max_batch_items: int = 32
-    max_batch_chars: int = 4000
-
-    def options(self) -> PipelineOptions:
-        return PipelineOptions(target=self.target, source=self.source_language,
-                               max_batch_items=self.max_batch_items, max_batch_chars=self.max_batch_chars)
-
-    def ids(self) -> dict[str, Any]:
-        return {"job_id": self.job_id, "force_id": self.force_id, "attempt": self.attempt}
-
-
-@dataclass(frozen=True)
-class DocumentPlanned:
-    plan_ref: str = ""
-    batches: int = 0
-    units: int = 0
-    error: dict[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class BatchTranslated:
-    ref: str
-    sentences: int
-
-
-@dataclass(frozen=True)
-class DocumentAssembled:
-    outputs: dict[str, str] = field(default_factory=dict)  # "translated" | "bilingual" | "report" → blob ref
-    characters_translated: int = 0
-    characters_kept: int = 0
-    warnings: int = 0
-    skipped: int = 0
-    error: dict[str, str] | None = None
-
-
-# -- helpers ------------------------------------------------------------------------------------
-def _out(result: Any) -> dict[str, Any]:
-    """A result as the orchestrator reads it: an ``error`` key only when there is one."""
-    d = asdict(result)
-    if d.get("error") is None:
-        d.pop("error", None)
-    return d
-
-
-def _failure(e: DocumentError) -> dict[str, str]:
-    return {"code": e.code, "message": e.message}
-
-
-def _checked(result: dict[str, Any]) -> dict[str, Any]:
-    """The activity's result, or :class:`JobFailure` when it rejected the document."""
-    if result.get("error"):
-        raise JobFailure(ErrorInfo.from_dict(result["error"]))
-    return result
-
-
-def work_ref(ids: dict[str, Any], name: str) -> str:
-    return blob_layout.work_ref(ids["job_id"], ids["attempt"], name)
+class _Refused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code)
+        self.error = ErrorInfo(code=code, message=message)
 
 
 def _write(ref: str, data: bytes, content_type: str = "application/json") -> str:
@@ -131,19 +68,43 @@ def _write(ref: str, data: bytes, content_type: str = "application/json") -> str
     return ref
 
 
-def _source(job: DocumentJob, expected: str | None) -> bytes:
-    data = get_services().blobs.download(job.source_ref)
+def _document_job(job: Job) -> DocumentJob:
+    """The document job the record's options ask for (raises :class:`_Refused` for bad metadata)."""
+    blobs = get_services().blobs
+    metadata = {k: str(v) for k, v in job.options.items() if isinstance(v, str)}
+    upload = document_job_from_metadata(job_id=job.job_id, force_id=job.force_id, attempt=job.attempt,
+                                        source_ref=job.source.ref, name=job.source.name, metadata=metadata,
+                                        defaults=force_document_defaults(blobs, job.force_id))
+    if upload.job is None:
+        assert upload.error is not None
+        raise _Refused(upload.error["code"], upload.error["message"])
+    return replace(upload.job, source_sha256=job.source.sha256, max_batch_items=BATCH_ITEMS,
+                   max_batch_chars=BATCH_CHARS)
+
+
+def _source(job: Job, expected: str | None = None) -> bytes:
+    """The original's bytes, at the job's version and digest (and ``expected``, the plan's)."""
+    try:
+        with pinned_source(job) as path:
+            data = path.read_bytes()
+    except SourceChanged as e:
+        raise _Refused("source.changed", str(e).partition(": ")[2]) from None
     actual = hashlib.sha256(data).hexdigest()
     if expected and actual != expected.lower():
-        raise JobFailure(ErrorInfo(code="source.changed", message=f"the original's SHA-256 is {actual}, "
-                                                                  f"not the {expected} recorded"))
+        raise _Refused("source.changed", "the file's content is not the content this job was planned for")
     return data
 
 
 def _glossary(job: DocumentJob) -> Glossary | None:
     blobs = get_services().blobs
-    files = [(blobs.download(ref), Path(ref).name, origin)
-             for ref, origin in ((job.force_glossary_ref, "force"), (job.glossary_ref, "job")) if ref]
+    files = []
+    for ref, origin in ((job.force_glossary_ref, "force"), (job.glossary_ref, "job")):
+        if ref:
+            try:
+                files.append((blobs.download(ref), Path(ref).name, origin))
+            except BlobNotFound:
+                raise _Refused(GLOSSARY_NOT_FOUND, f"the glossary {Path(ref).name} is not in "
+                                                   f"{Path(ref).parent}/") from None
     return glossary_of(files)
 
 
@@ -169,93 +130,85 @@ def _model(plan: TranslationPlan, target: str) -> dict[str, str]:
     return {k: " | ".join(i[k] for i in infos) for k in ("name", "sha256", "precision")}
 
 
+def _stored_job(stored: dict[str, Any]) -> DocumentJob:
+    names = {f.name for f in fields(DocumentJob)}
+    return DocumentJob(**{k: v for k, v in stored["job"].items() if k in names})
+
+
 # -- activities ---------------------------------------------------------------------------------
-def plan_document(p: dict[str, Any]) -> dict[str, Any]:
+def plan_document(p: JobStep) -> DocumentPlanned | Rejected:
     """Read and plan the document; the sentences to translate, batch by batch, go to one blob."""
-    job = _of(DocumentJob, p["job"])
+    svc = get_services()
+    job = set_stage(svc.jobs, p.force_id, p.job_id, "planning", events=svc.events)
     try:
-        data = _source(job, job.source_sha256)
-        doc, plan, _ = _planned(job, data)
-    except JobFailure as e:
-        return _out(DocumentPlanned(error=e.error.to_dict()))
+        doc_job = _document_job(job)
+        data = _source(job)
+        doc, plan, _ = _planned(doc_job, data)
+    except _Refused as e:
+        return Rejected(error=e.error)
     except DocumentError as e:
-        return _out(DocumentPlanned(error=_failure(e)))
-    batches = [{"language": b.language, "texts": b.texts} for b in plan.batches(job.options())]
-    body = {"job": asdict(job), "sha256": hashlib.sha256(data).hexdigest(), "batches": batches}
-    ref = _write(work_ref(job.ids(), "document/plan.json"), json.dumps(body, ensure_ascii=False).encode())
-    return _out(DocumentPlanned(ref, len(batches), len(doc.units)))
+        return Rejected(error=ErrorInfo(code=e.code, message=e.message))
+    sha256 = hashlib.sha256(data).hexdigest()
+    batches = [{"language": b.language, "texts": b.texts} for b in plan.batches(doc_job.options())]
+    body = {"job": asdict(doc_job), "sha256": sha256, "batches": batches}
+    ref = _write(work_ref(p, "document/plan.json"), json.dumps(body, ensure_ascii=False).encode())
+    source = dict(job.source.__dict__, sha256=sha256, size_bytes=len(data))
+    mutate_job(svc.jobs, job.force_id, job.job_id, lambda j: j.with_changes(
+        source=type(j.source)(**source),
+        summary={**j.summary, "kind": DOCUMENT, "format": Path(job.source.name).suffix.lower().lstrip(".")}))
+    set_stage(svc.jobs, job.force_id, job.job_id, "translating", events=svc.events,
+              chunks_total=len(batches), chunks_done=0)
+    return DocumentPlanned(plan_ref=ref, batches=len(batches), units=len(doc.units))
 
 
-def translate_document_batch(p: dict[str, Any]) -> dict[str, Any]:
+def translate_document_batch(p: TranslateDocumentBatch) -> DocumentBatchTranslated:
     """One batch through the model; its output texts go to a blob."""
-    plan = json.loads(get_services().blobs.download(p["plan_ref"]))
-    job = _of(DocumentJob, plan["job"])
-    batch = plan["batches"][p["index"]]
-    translator = get_services().translator
-    if translator is None:
+    svc = get_services()
+    plan = json.loads(svc.blobs.download(p.plan_ref))
+    job = _stored_job(plan)
+    batch = plan["batches"][p.part]
+    if svc.translator is None:
         raise RuntimeError("translation model disappeared between planning and translating")
-    out = list(translator.translate(batch["texts"], batch["language"], job.target))
+    out = list(svc.translator.translate(batch["texts"], batch["language"], job.target))
     if len(out) != len(batch["texts"]):
         raise RuntimeError(f"translator returned {len(out)} texts for {len(batch['texts'])}")
-    ref = _write(work_ref(job.ids(), f"document/batch-{p['index']:05d}.json"),
-                 json.dumps(out, ensure_ascii=False).encode())
-    return _out(BatchTranslated(ref, len(out)))
+    ref = _write(work_ref(p, f"document/batch-{p.part:05d}.json"), json.dumps(out, ensure_ascii=False).encode())
+    chunk_done(svc.jobs, p.force_id, p.job_id)
+    return DocumentBatchTranslated(ref=ref, sentences=len(out))
 
 
-def assemble_document(p: dict[str, Any]) -> dict[str, Any]:
-    """Rebuild the plan from the original, put the translations back, write the three files."""
-    stored = json.loads(get_services().blobs.download(p["plan_ref"]))
-    job = _of(DocumentJob, stored["job"])
+def assemble_document(p: AssembleDocument) -> Rendered | Rejected:
+    """Rebuild the plan from the original, put the translations back, write the three files once."""
+    svc = get_services()
+    stored = json.loads(svc.blobs.download(p.plan_ref))
+    doc_job = _stored_job(stored)
+    job = set_stage(svc.jobs, p.force_id, p.job_id, "rendering", events=svc.events)
     try:
         data = _source(job, stored["sha256"])
-        doc, plan, glossary = _planned(job, data)
-    except JobFailure as e:
-        return _out(DocumentAssembled(error=e.error.to_dict()))
+        doc, plan, glossary = _planned(doc_job, data)
+    except _Refused as e:
+        return Rejected(error=e.error)
     except DocumentError as e:
-        return _out(DocumentAssembled(error=_failure(e)))
-    requests = plan.batches(job.options())
-    if [r.texts for r in requests] != [b["texts"] for b in stored["batches"]] or len(p["batch_refs"]) != len(requests):
+        return Rejected(error=ErrorInfo(code=e.code, message=e.message))
+    requests = plan.batches(doc_job.options())
+    if [r.texts for r in requests] != [b["texts"] for b in stored["batches"]] or len(p.refs) != len(requests):
         raise RuntimeError("the document's plan differs from the one translated (reader or model changed?)")
     translated: dict[tuple[int, int], str] = {}
-    for request, ref in zip(requests, p["batch_refs"], strict=True):
-        translated.update(zip(request.keys, json.loads(get_services().blobs.download(ref)), strict=True))
+    for request, ref in zip(requests, p.refs, strict=True):
+        translated.update(zip(request.keys, json.loads(svc.blobs.download(ref)), strict=True))
     result = assemble_translation(doc, plan, translated, glossary)
-    files = render_document_outputs(doc, data, job.name, result, _model(plan, job.target), job.options(), glossary,
-                                    job_id=job.job_id)
-    prefix = job.output_prefix or f"{OUTPUTS}/{job.force_id}/{job.job_id}/a{job.attempt}/"
-    refs = {}
-    for role, name in zip(("translated", "bilingual", "report"), files, strict=True):
-        kind = _CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
-        refs[role] = _write(prefix + name, files[name], kind)
-    return _out(DocumentAssembled(refs, result.characters_translated, result.characters_kept,
-                                    len(result.warnings), len(result.skipped)))
-
-
-ACTIVITIES = {"plan_document": plan_document, "translate_document_batch": translate_document_batch,
-              "assemble_document": assemble_document}
-
-
-# -- the sub-orchestrator -----------------------------------------------------------------------
-def document_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
-    job = context.get_input(expected_type=dict)
-    ids = {k: job[k] for k in ("job_id", "force_id", "attempt") if k in job}
-
-    def step(name: str, **payload: Any) -> Any:
-        return context.call_activity_with_retry(name, RETRY, {**ids, **payload}, expected_type=dict)
-
-    try:
-        context.set_custom_status({"stage": "planning"})
-        plan = _checked((yield step("plan_document", job=job)))
-        context.set_custom_status({"stage": "translating", "batches": plan["batches"]})
-        calls = [step("translate_document_batch", plan_ref=plan["plan_ref"], index=i) for i in range(plan["batches"])]
-        parts = (yield context.task_all(calls)) if calls else []
-        context.set_custom_status({"stage": "assembling"})
-        done = _checked((yield step("assemble_document", plan_ref=plan["plan_ref"],
-                                    batch_refs=[part["ref"] for part in parts])))
-        context.set_custom_status({"stage": "done"})
-        return {"status": "succeeded", "outputs": done["outputs"], "units": plan["units"],
-                **{k: done[k] for k in ("characters_translated", "characters_kept", "warnings", "skipped")}}
-    except Exception as exc:  # a failure is a result with its reason, for the caller's fail step
-        error = exc.error if isinstance(exc, JobFailure) else _error_of(exc)
-        context.set_custom_status({"stage": "failed", "error": error.code})
-        return {"status": "failed", "error": error.to_dict()}
+    model = _model(plan, doc_job.target)
+    files = render_document_outputs(doc, data, doc_job.name, result, model, doc_job.options(), glossary,
+                                    job_id=job.job_id, created_at=str(job.created_at))
+    outputs = {}
+    for role, name in zip(ROLES, files, strict=True):
+        ref = output_ref(job.force_id, job.job_id, job.attempt, name)
+        with suppress(BlobExists):  # a retried activity: results are write-once and already there
+            svc.blobs.upload(ref, files[name], content_type=_CONTENT_TYPES.get(Path(name).suffix,
+                                                                               "application/octet-stream"),
+                             metadata={"job_id": job.job_id})
+        outputs[role] = ref
+    summary = {"kind": DOCUMENT, "units": len(doc.units), "characters_translated": result.characters_translated,
+               "characters_kept": result.characters_kept, "warnings": len(result.warnings),
+               "skipped": len(result.skipped), "translation": {"language": doc_job.target}, "model": model}
+    return Rendered(outputs=outputs, summary=summary)

@@ -21,7 +21,10 @@ from shared.settings import Settings
 # officers' uploads: incoming/<force>/<any path>/<file> (the name: shared/containers.json)
 UNASSIGNED_FORCE = "unassigned"  # rejected uploads whose force cannot be told
 FORCE_SOURCES_SETTING = "TOEX_FORCE_SOURCES"  # "<storage account>=<force>,..." for forces' own accounts
-OPTION_METADATA = ("language", "translate_to", "formats")  # blob metadata read as job options
+# blob metadata read as job options (a document's: docs/documents.md, functions/document_intake.py)
+OPTION_METADATA = ("language", "translate_to", "formats", "glossary", "case_ref", "exhibit_ref")
+DOCUMENT_REFERENCES = ("glossary", "case_ref", "exhibit_ref")  # checked by functions.document_intake
+GLOSSARIES = "glossaries"  # incoming/<force>/glossaries/: a force's glossaries, never jobs
 
 
 # -- blobs and where they come from ------------------------------------------------------------------
@@ -59,6 +62,16 @@ class ResolvedSource:
     name: str
     force_id: str | None
     own_account: bool
+
+
+def glossary_folder(force_id: str) -> str:
+    return f"{INCOMING}/{force_id}/{GLOSSARIES}"
+
+
+def is_glossary(source: ResolvedSource) -> bool:
+    """An upload to its force's glossary folder: read by document jobs, never a job itself."""
+    return bool(source.own_account and source.force_id
+                and source.ref.startswith(glossary_folder(source.force_id) + "/"))
 
 
 def canonical_url(url: str) -> str:
@@ -101,7 +114,8 @@ def resolve_source(url: str, settings: Settings, sources: dict[str, str]) -> Res
 # -- options -------------------------------------------------------------------------------------------
 def clean_options(raw: dict[str, Any]) -> dict[str, Any]:
     """The job options a caller may set; raises ValueError with a reason a caller can act on."""
-    allowed = {"language", "translate_to", "formats", "word_timestamps", "initial_prompt", "hotwords"}
+    allowed = {"language", "translate_to", "formats", "word_timestamps", "initial_prompt", "hotwords",
+               *DOCUMENT_REFERENCES}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ValueError(f"unknown options: {', '.join(unknown)}")
@@ -120,6 +134,11 @@ def clean_options(raw: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(raw["word_timestamps"], bool):
             raise ValueError("word_timestamps must be true or false")
         out["word_timestamps"] = raw["word_timestamps"]
+    for key in DOCUMENT_REFERENCES:  # a document job checks their form (document.bad_metadata)
+        if raw.get(key) is not None:
+            if not isinstance(raw[key], str) or len(raw[key]) > 200:
+                raise ValueError(f"{key} must be text of at most 200 characters")
+            out[key] = raw[key]
     for key in ("initial_prompt", "hotwords"):
         if raw.get(key) is not None:
             if not isinstance(raw[key], str) or len(raw[key]) > 500:
@@ -141,9 +160,9 @@ def rejection(notice: BlobNotice, source: ResolvedSource, settings: Settings) ->
     if notice.size == 0:
         return JobError("intake.empty", "the file is empty (0 bytes)")
     suffix = PurePosixPath(source.name).suffix.lower()
-    if suffix not in settings.allowed_extensions:
+    if suffix not in settings.allowed_extensions and suffix not in settings.document_extensions:
         return JobError("intake.unsupported_type",
-                        f"files of type {suffix or '(none)'!r} are not accepted; upload audio or video")
+                        f"files of type {suffix or '(none)'!r} are not accepted; upload audio, video or a document")
     return None
 
 

@@ -35,6 +35,7 @@ from functions.intake import (
     ResolvedSource,
     canonical_url,
     force_sources,
+    is_glossary,
     notice_from_properties,
     options_from_metadata,
     rejection,
@@ -119,6 +120,9 @@ async def decide_and_start(client: DurableClient, services: Services, notice: Bl
         except UnsafeBlobUrl as e:  # recorded as a rejected job; nothing is read
             name = urlsplit(notice.url).path.rsplit("/", 1)[-1][:200] or "(no name)"
             source, unsafe = ResolvedSource(canonical_url(notice.url), name, None, False), str(e)
+    if is_glossary(source):
+        log.info("a glossary upload: read by document jobs, not a job")
+        return StartOutcome("ignored")
     tag = notice.content_tag + (f"\n{identity_extra}" if identity_extra else "")
     job_id = job_id or job_id_for(canonical_url(notice.url), tag)
     served = services.settings.forces

@@ -1,10 +1,11 @@
 """The pipeline's table of contents: one Durable orchestration per evidence file.
 
 ingest and probe → plan chunks → transcribe (fan-out) → merge → translate (optional fan-out)
-→ render outputs → persist → notify. Only the contracts of :mod:`functions.contracts` pass through
-here (ids, blob references and counts), so no audio and no transcript text enters the orchestration
-history. Activities are called by their function's own name. Deterministic: no clock, no randomness,
-no I/O outside activities.
+→ render outputs → persist → notify; a document (``start_job`` tells it by its extension) goes
+plan → translate batches (fan-out) → assemble → persist → notify instead. Only the contracts of
+:mod:`functions.contracts` pass through here (ids, blob references and counts), so no audio, transcript
+or document text enters the orchestration history. Activities are called by their function's own
+name. Deterministic: no clock, no randomness, no I/O outside activities.
 """
 
 from __future__ import annotations
@@ -18,16 +19,22 @@ import azure.durable_functions as df
 from azure.durable_functions.models.Task import TaskBase
 
 from functions import activities as a
+from functions import document_steps as d
 from functions import results as r
 from functions.contracts import (
+    DOCUMENT,
     TRANSCRIBE,
+    AssembleDocument,
     BatchTranslated,
     ChunksPlanned,
     ChunkTranscribed,
     Contract,
+    DocumentBatchTranslated,
+    DocumentPlanned,
     ErrorInfo,
     FailJob,
     JobOutcome,
+    JobStarted,
     JobStep,
     MediaProbed,
     MergeTranscript,
@@ -40,6 +47,7 @@ from functions.contracts import (
     TranscribeChunk,
     TranscriptMerged,
     TranslateBatch,
+    TranslateDocumentBatch,
     TranslationMerged,
     TranslationRoute,
 )
@@ -73,7 +81,9 @@ def transcription_orchestrator(context: df.DurableOrchestrationContext) -> Gener
         return context.call_activity_with_retry(name, RETRY, payload.to_dict(), expected_type=wire)
 
     try:
-        yield step(a.start_job, job, retry=False)
+        started = JobStarted.from_dict((yield step(a.start_job, job, retry=False)))
+        if started.kind == DOCUMENT:  # a document is translated as it is: no media steps
+            return (yield from _document(context, step, job))
         media = _checked(MediaProbed, (yield step(a.probe_media, job)))
         context.set_custom_status({"stage": "planning"})
         plan = _checked(ChunksPlanned, (yield step(a.plan_chunks, job)))
@@ -121,6 +131,24 @@ def _translate(
     done = TranslationMerged.from_dict((yield step(a.merge_translation, MergeTranslation(
         **ids, translation_plan_ref=ref, refs=tuple(p.ref for p in parts)))))
     return done.ref, None
+
+
+def _document(context: df.DurableOrchestrationContext, step: Any, job: JobStep) -> Generator[Any, Any, dict[str, Any]]:
+    """Plan the document, translate its batches (fan-out), assemble the three files, close the job."""
+    ids = job.ids()
+    context.set_custom_status({"stage": "planning"})
+    plan = _checked(DocumentPlanned, (yield step(d.plan_document, job)))
+    context.set_custom_status({"stage": "translating", "batches": plan.batches})
+    calls = [step(d.translate_document_batch, TranslateDocumentBatch(**ids, plan_ref=plan.plan_ref, part=i))
+             for i in range(plan.batches)]
+    parts = [DocumentBatchTranslated.from_dict(p) for p in ((yield context.task_all(calls)) if calls else [])]
+    context.set_custom_status({"stage": "rendering"})
+    results = _checked(Rendered, (yield step(d.assemble_document, AssembleDocument(
+        **ids, plan_ref=plan.plan_ref, refs=tuple(p.ref for p in parts)))))
+    yield step(r.persist_results, PersistResults(**ids, outputs=results.outputs, summary=results.summary))
+    yield step(r.notify_completed, job)
+    context.set_custom_status({"stage": "done"})
+    return JobOutcome(status="succeeded", outputs=results.outputs).to_dict()
 
 
 def _checked(contract: type[C], result: dict[str, Any]) -> C:

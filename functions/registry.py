@@ -12,7 +12,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from functions import activities, results
+from functions import activities, document_steps, results
 from functions.contracts import Contract, use_strict_typing
 from functions.guards import current_attempt_only
 from functions.orchestrator import NAME as ORCHESTRATOR
@@ -31,6 +31,9 @@ GUARDED: tuple[Callable[..., Any], ...] = (
     activities.plan_translation,
     activities.translate_batch,
     activities.merge_translation,
+    document_steps.plan_document,
+    document_steps.translate_document_batch,
+    document_steps.assemble_document,
     results.render_outputs,
     results.persist_results,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import suppress
 
 from functions.activities import read_json, transcription_options
-from functions.contracts import FailJob, JobStep, PersistResults, Rendered, RenderOutputs
+from functions.contracts import DOCUMENT, FailJob, JobStep, PersistResults, Rendered, RenderOutputs
 from functions.guards import if_current
 from shared.adapters.base import BlobExists
 from shared.blob_layout import output_ref
@@ -101,7 +101,8 @@ def notify_completed(p: JobStep) -> None:
     )
     if job.status is not JobStatus.SUCCEEDED or job.attempt != (p.attempt or job.attempt):
         return
-    _notify(job, "completed", f"Transcript of {job.source.name} is ready.", links=job.outputs)
+    what = "Translation" if job.summary.get("kind") == DOCUMENT else "Transcript"
+    _notify(job, "completed", f"{what} of {job.source.name} is ready.", links=job.outputs)
     publish(
         svc.events,
         EVENT_COMPLETED,

@@ -14,6 +14,12 @@ DEFAULT_EXTENSIONS = (
     ".flac", ".wma", ".amr", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv",
 )
 
+# documents translated as they are (shared.documents.formats reads each; tests/functions check the list)
+DOCUMENT_EXTENSIONS = (
+    ".csv", ".docx", ".eml", ".htm", ".html", ".markdown", ".md", ".pdf", ".srt", ".text", ".tsv", ".txt",
+    ".vtt", ".xlsx",
+)
+
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
@@ -46,6 +52,7 @@ class Settings:
     max_upload_bytes: int = 20 * 1024**3
     max_duration_s: float = 12 * 3600.0
     allowed_extensions: tuple[str, ...] = DEFAULT_EXTENSIONS
+    document_extensions: tuple[str, ...] = DOCUMENT_EXTENSIONS
     forces: tuple[str, ...] = ()
     force_sources: str = ""  # "<storage account>=<force>,..." for forces' own storage accounts
     storage_suffix: str = "core.windows.net"  # forces' accounts must be https://<account>.blob.<suffix>
@@ -97,6 +104,7 @@ class Settings:
             max_upload_bytes=int(_env("TOEX_MAX_UPLOAD_BYTES", str(20 * 1024**3))),
             max_duration_s=float(_env("TOEX_MAX_DURATION_S", str(12 * 3600))),
             allowed_extensions=csv("TOEX_ALLOWED_EXTENSIONS", DEFAULT_EXTENSIONS),
+            document_extensions=csv("TOEX_DOCUMENT_EXTENSIONS", DOCUMENT_EXTENSIONS),
             forces=csv("TOEX_FORCES", ()),
             force_sources=_env("TOEX_FORCE_SOURCES"),
             storage_suffix=_env("TOEX_STORAGE_SUFFIX", "core.windows.net"),

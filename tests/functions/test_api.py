@@ -122,9 +122,9 @@ def test_submit_by_blob_url(api: Api, intake: Intake) -> None:
         assert api.call("api_submit_job", "POST", "v1/jobs", body=body)[0] == 404, body
     assert api.call("api_submit_job", "POST", "v1/jobs", body={"blobUrl": url, "options": {"x": 1}})[0] == 400
     assert api.call("api_submit_job", "POST", "v1/jobs", body={})[0] == 400
-    intake.upload("met/notes.txt", b"hello")
+    intake.upload("met/notes.exe", b"hello")
     status, rejected = api.call("api_submit_job", "POST", "v1/jobs",
-                                body={"blobUrl": f"{ACCOUNT_URL}/incoming/met/notes.txt"})
+                                body={"blobUrl": f"{ACCOUNT_URL}/incoming/met/notes.exe"})
     assert status == 422 and rejected["error"]["code"] == "intake.unsupported_type"
     assert len(intake.client.starts) == 2
 

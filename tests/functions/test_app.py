@@ -50,7 +50,7 @@ def test_one_activity_trigger_per_registry_entry(app_functions: dict[str, Any], 
         start_job({"job_id": "job-none", "force_id": "met"})
     source = SourceRef("incoming/met/a.wav", "a.wav")
     job = intake.services.jobs.create(Job(job_id="job-1", force_id="met", source=source))
-    assert start_job({"job_id": job.job_id, "force_id": "met"}) == {"attempt": 1}
+    assert start_job({"job_id": job.job_id, "force_id": "met"}) == {"attempt": 1, "kind": "media"}
     assert intake.services.jobs.get("met", "job-1").progress.stage == "probing"  # type: ignore[union-attr]
 
 

@@ -30,3 +30,20 @@ def test_bad_metadata_is_a_reason() -> None:
         assert up.error["code"] == BAD_METADATA and why in up.error["message"]
     up = document_job_from_metadata(**IDS, metadata={"glossary": "a.csv"}, defaults=ForceDocumentDefaults())
     assert up.error is not None and "no glossary folder" in up.error["message"]
+
+
+def test_intake_accepts_every_document_format_the_readers_know() -> None:
+    from functions.intake import BlobNotice, ResolvedSource, options_from_metadata, rejection
+    from shared.documents.formats import supported_suffixes
+    from shared.settings import DOCUMENT_EXTENSIONS, Settings
+
+    assert sorted(DOCUMENT_EXTENSIONS) == supported_suffixes()
+    settings = Settings(mode="local", forces=("met",))
+    for suffix in (*DOCUMENT_EXTENSIONS, ".exe"):
+        source = ResolvedSource(f"incoming/met/a{suffix}", f"a{suffix}", "met", True)
+        error = rejection(BlobNotice(url="https://x/incoming/met/a", size=10, etag="e"), source, settings)
+        assert (error is None) is (suffix != ".exe"), suffix
+    options, bad = options_from_metadata({"translate_to": "en", "glossary": "caso.csv", "case_ref": "MG/12/003",
+                                          "exhibit_ref": "JS/1", "submitted_by": "pc"})
+    assert bad is None and options == {"translate_to": "en", "glossary": "caso.csv", "case_ref": "MG/12/003",
+                                       "exhibit_ref": "JS/1"}

@@ -1,21 +1,25 @@
-"""The document sub-orchestration through the local runner (the real Durable replay code) with the
-real pt→en model: plan → batches → assemble; references only in history; bad input is a reason."""
+"""A document dropped into ``incoming/<force>/`` runs through the MAIN orchestration (the real Durable
+replay code in the local runner, the local host's Durable client) with the real pt→en model: the blob
+trigger's own code reads its metadata, ``start_job`` tells a document, the document steps plan, fan out
+and assemble, and the job record gets the outputs and the characters translated. No document text in
+history; a bad document is a failed job with its reason."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
-from collections.abc import Iterator
-from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import docx
 import pytest
 
-from functions.document_steps import ACTIVITIES, NAME, document_orchestrator
-from functions.local.runner import LocalOrchestrationRunner
-from functions.local.taskhub import COMPLETED, TaskHub
-from shared.services import Services, build_local, set_services
-from shared.settings import Settings
+from functions import document_steps
+from functions.lifecycle import StartOutcome, start_from_blob
+from functions.orchestrator import NAME
+from shared.domain import JobStatus
+from tests.functions.helpers import ACCOUNT_URL, Intake
 
 pytestmark = pytest.mark.real_model
 PT = ["O vizinho ouviu um barulho durante a noite.", "Ele telefonou para a polícia às 23:42.",
@@ -23,67 +27,126 @@ PT = ["O vizinho ouviu um barulho durante a noite.", "Ele telefonou para a polí
 
 
 @pytest.fixture
-def hub(tmp_path: Path, bergamot_packages: dict[str, Path]) -> Iterator[tuple[Services, LocalOrchestrationRunner]]:
-    settings = Settings(mode="local", data_dir=tmp_path / "data", translation_model_dir=bergamot_packages["pten"],
-                        intra_op_threads=1)
-    services = build_local(settings)
-    set_services(services)
-    runner = LocalOrchestrationRunner(TaskHub(tmp_path / "data" / "taskhub.db"), {NAME: document_orchestrator},
-                                      ACTIVITIES, max_workers=2, retry_interval_scale=0.001)
-    yield services, runner
-    set_services(None)
+def docs(intake_factory: Any, bergamot_packages: dict[str, Any]) -> Intake:
+    return intake_factory(forces=("met",), translation_model_dir=bergamot_packages["pten"], intra_op_threads=1)
 
 
-def _run(runner: LocalOrchestrationRunner, instance: str, job: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    assert runner.start_new(NAME, instance, job)
-    inst = runner.run(instance)
-    assert inst.status == COMPLETED, inst.error
-    output = inst.output if isinstance(inst.output, dict) else json.loads(inst.output)
-    return output, json.dumps(inst.history, ensure_ascii=False)
+class _Blob:
+    """The part of ``azure.storage.blob.BlobClient`` the blob trigger reads, over the local store."""
+
+    def __init__(self, intake: Intake, ref: str) -> None:
+        self.url, self._info = f"{ACCOUNT_URL}/{ref}", intake.services.blobs.properties(ref)
+
+    def get_blob_properties(self) -> Any:
+        info = self._info
+        return SimpleNamespace(size=info.size, etag=info.etag, metadata=info.metadata, version_id=info.version_id,
+                               content_settings=SimpleNamespace(content_md5=None, content_type=None))
 
 
-def test_a_docx_in_batches_through_the_runner(hub: tuple[Services, LocalOrchestrationRunner], tmp_path: Path) -> None:
-    services, runner = hub
+def _drop(intake: Intake, name: str, data: bytes, metadata: dict[str, str] | None = None) -> StartOutcome:
+    """Upload to ``incoming/<name>`` and run what the blob trigger runs, then the orchestration."""
+    intake.services.blobs.upload(f"incoming/{name}", data, overwrite=True, metadata=metadata)
+    outcome = asyncio.run(start_from_blob(_Blob(intake, f"incoming/{name}"), intake.client))
+    assert outcome.action == "started" and outcome.job is not None, outcome
+    assert intake.client.starts[-1][0] == NAME  # the main orchestration, no other
+    intake.run(outcome.job.instance_id)
+    return outcome
+
+
+def _history(intake: Intake, instance_id: str) -> str:
+    return json.dumps(intake.runner.run(instance_id).history, ensure_ascii=False)
+
+
+def test_a_dropped_docx_and_txt_are_translated_through_the_main_orchestration(
+        docs: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(document_steps, "BATCH_ITEMS", 2)  # 4 sentences: two batches, fanned out
+    docs.services.blobs.upload("incoming/met/glossaries/caso.csv", b"source,target\nSilva,\nagente,officer\n")
     d = docx.Document()
     for text in PT:
         d.add_paragraph(text)
-    buf = tmp_path / "carta.docx"
+    buf = io.BytesIO()
     d.save(buf)
-    services.blobs.upload("incoming/met/carta.docx", buf.read_bytes())
-    services.blobs.upload("incoming/met/terms.csv", b"source,target\nSilva,\nagente,officer\n")
-    job = {"job_id": "job-doc1", "force_id": "met", "source_ref": "incoming/met/carta.docx", "name": "carta.docx",
-           "target": "en", "glossary_ref": "incoming/met/terms.csv", "max_batch_items": 2}
-    output, history = _run(runner, "doc-1", job)
-    assert output["status"] == "succeeded", output
-    assert output["units"] == 4 and output["warnings"] == 0 and output["skipped"] == 0
-    assert output["characters_translated"] == sum(map(len, PT))
-    for text in PT:  # no document text in orchestration history, only references and counts
+    outcome = _drop(docs, "met/case-12/carta.docx", buf.getvalue(),
+                    {"translate_to": "en", "glossary": "caso.csv", "case_ref": "MG/12/003"})
+    assert outcome.job is not None
+    job = docs.services.jobs.get("met", outcome.job.job_id)
+    assert job is not None and job.status is JobStatus.SUCCEEDED, job
+    assert job.options["case_ref"] == "MG/12/003"
+    assert job.summary["kind"] == "document" and job.summary["format"] == "docx"
+    assert job.summary["characters_translated"] == sum(map(len, PT)) and job.summary["warnings"] == 0
+    assert set(job.outputs) == {"translated", "bilingual", "report"}
+    assert job.outputs["translated"].endswith("/carta.en.docx")
+    assert job.outputs["bilingual"].endswith("/carta.bilingual.docx")
+    assert job.outputs["report"].endswith("/translation.json")
+    history = _history(docs, job.instance_id)
+    for text in PT:  # only references and counts in orchestration history
         assert text not in history and text.split()[1] not in history
-    assert history.count('"translate_document_batch"') >= 2  # fanned out: 4 sentences, 2 a batch
-    refs = output["outputs"]
-    assert refs["translated"].endswith("/carta.en.docx") and refs["bilingual"].endswith("/carta.bilingual.docx")
-    out = docx.Document(services.blobs.local_path(refs["translated"]))
+    assert history.count('"translate_document_batch"') >= 2 and '"probe_media"' not in history
+    out = docx.Document(io.BytesIO(docs.services.blobs.download(job.outputs["translated"])))
     texts = [p.text for p in out.paragraphs]
     assert texts[1].endswith("23:42.") and "officer Silva" in texts[3], texts
-    report = json.loads(services.blobs.download(refs["report"]))
+    assert texts[0] != PT[0] and "neighbo" in texts[0].lower(), texts
+    bilingual = docx.Document(io.BytesIO(docs.services.blobs.download(job.outputs["bilingual"])))
+    assert PT[2] in "\n".join(c.text for t in bilingual.tables for row in t.rows for c in row.cells)
+    report = json.loads(docs.services.blobs.download(job.outputs["report"]))
     assert report["glossary"]["applied"] == {"agente": 1, "Silva": 1}
     assert [s["translation"] for s in report["segments"]] == texts
-    assert report["model"]["name"] == "bergamot-pten-fp32"
+    assert report["model"]["name"] == "bergamot-pten-fp32" and report["job_id"] == job.job_id
+    notes = docs.services.jobs.list_notifications("met")
+    assert any(n.kind == "completed" and n.message.startswith("Translation of carta.docx") for n in notes)
+
+    text = "O carro azul estava na rua.\r\n\r\nA testemunha viu dois homens.\r\n".encode("cp1252")
+    outcome = _drop(docs, "met/notas.txt", text, {"language": "pt"})
+    assert outcome.job is not None
+    job = docs.services.jobs.get("met", outcome.job.job_id)
+    assert job is not None and job.status is JobStatus.SUCCEEDED, job
+    translated = docs.services.blobs.download(job.outputs["translated"])
+    assert job.outputs["translated"].endswith("/notas.en.txt") and translated.count(b"\r\n") == 3
+    assert b"blue car" in translated.lower() and job.summary["characters_translated"] == 56
+    assert json.loads(docs.services.blobs.download(job.outputs["report"]))["segments"]
+    assert docx.Document(io.BytesIO(docs.services.blobs.download(job.outputs["bilingual"]))).tables
+    assert "testemunha" not in _history(docs, job.instance_id)
 
 
-def test_bad_documents_fail_with_their_reason(hub: tuple[Services, LocalOrchestrationRunner]) -> None:
-    services, runner = hub
-    services.blobs.upload("incoming/met/fake.docx", b"%PDF-1.7\n" + bytes(100))
-    job = {"job_id": "job-doc2", "force_id": "met", "source_ref": "incoming/met/fake.docx", "name": "fake.docx"}
-    output, _ = _run(runner, "doc-2", job)
-    assert output == {"status": "failed", "error": {"code": "document.wrong_extension",
-                                                    "message": "fake.docx is named .docx but holds PDF data"}}
-    services.blobs.upload("incoming/met/a.txt", b"O carro azul estava na rua.\n")
-    changed = {**job, "job_id": "job-doc3", "source_ref": "incoming/met/a.txt", "name": "a.txt",
-               "source_sha256": "0" * 64}
-    output, _ = _run(runner, "doc-3", changed)
-    assert output["status"] == "failed" and output["error"]["code"] == "source.changed"
-    services.blobs.upload("incoming/met/bad.csv", b"source,target\nSilva,,x\n")
-    bad = {**changed, "job_id": "job-doc4", "source_sha256": None, "glossary_ref": "incoming/met/bad.csv"}
-    output, _ = _run(runner, "doc-4", bad)
-    assert output["error"]["code"] == "document.glossary_invalid" and "line 2" in output["error"]["message"]
+def test_a_glossary_upload_is_not_a_job(docs: Intake) -> None:
+    docs.services.blobs.upload("incoming/met/glossaries/force.csv", b"source,target\nSilva,\n")
+    outcome = asyncio.run(start_from_blob(_Blob(docs, "incoming/met/glossaries/force.csv"), docs.client))
+    assert outcome.action == "ignored" and not docs.client.starts
+
+
+@pytest.mark.parametrize(("name", "data", "metadata", "code", "why"), [
+    ("met/fake.docx", b"PK\x03\x04" + bytes(200), {}, "document.corrupt", "not a valid Office"),
+    ("met/scan.docx", b"%PDF-1.7\n" + bytes(100), {}, "document.wrong_extension", "PDF data"),
+    ("met/a.txt", b"O carro azul.\n", {"glossary": "missing.tsv"}, "document.glossary_not_found",
+     "missing.tsv"),
+    ("met/b.txt", b"O carro azul.\n", {"case_ref": "<script>"}, "document.bad_metadata", "case_ref"),
+])
+def test_a_bad_document_fails_the_job_with_its_reason(docs: Intake, name: str, data: bytes,
+                                                      metadata: dict[str, str], code: str, why: str) -> None:
+    outcome = _drop(docs, name, data, metadata)
+    assert outcome.job is not None
+    job = docs.services.jobs.get("met", outcome.job.job_id)
+    assert job is not None and job.status is JobStatus.FAILED and job.error is not None and not job.outputs
+    assert job.error.code.startswith(code) and why in job.error.message, job.error
+    assert docs.services.blobs.download(f"incoming/{name}") == data  # the original untouched
+    notes = docs.services.jobs.list_notifications("met")
+    assert any(n.kind == "failed" and job.error.message in n.message for n in notes)
+
+
+def test_a_document_submitted_locally_runs_through_the_same_intake(tmp_path: Any, bergamot_packages: Any) -> None:
+    from functions.local.app import LocalApp
+    from tests.functions.helpers import make_settings
+
+    app = LocalApp(make_settings(tmp_path / "local", translation_model_dir=bergamot_packages["pten"],
+                                 intra_op_threads=1), retry_interval_scale=0.001)
+    path = tmp_path / "drop" / "cues.srt"
+    path.parent.mkdir()
+    original = b"1\n00:00:01,000 --> 00:00:03,500\nO carro azul estava na rua.\n\n"
+    path.write_bytes(original)
+    job, new = app.submit(path, {"translate_to": "en", "exhibit_ref": "JS/1"})
+    assert new and job.status is JobStatus.QUEUED
+    done = app.run(job)
+    assert done.status is JobStatus.SUCCEEDED and done.summary["kind"] == "document", done
+    translated = app.blobs.download(done.outputs["translated"])
+    assert translated.startswith(b"1\n00:00:01,000 --> 00:00:03,500\n") and b"blue car" in translated.lower()
+    assert path.read_bytes() == original

@@ -66,7 +66,7 @@ def test_etag_is_the_identity_when_no_checksum_is_known(intake: Intake) -> None:
 def test_rejected_uploads_get_a_failed_job_with_the_reason(intake_factory: Any) -> None:
     intake = intake_factory(forces=("met",), max_upload_bytes=len(AUDIO))
     cases = {
-        "met/notes.docx": ("intake.unsupported_type", AUDIO),
+        "met/notes.exe": ("intake.unsupported_type", AUDIO),
         "met/empty.wav": ("intake.empty", b""),
         "met/big.wav": ("intake.too_large", AUDIO + b"x"),
         "durham/x.wav": ("intake.unknown_force", AUDIO),
@@ -79,7 +79,7 @@ def test_rejected_uploads_get_a_failed_job_with_the_reason(intake_factory: Any) 
         assert outcome.job.error is not None and outcome.job.error.code == code, name
     assert intake.client.starts == []
     met = {j.source.name: j for j in intake.services.jobs.list_jobs("met")}
-    assert set(met) == {"notes.docx", "empty.wav", "big.wav"}
+    assert set(met) == {"notes.exe", "empty.wav", "big.wav"}
     assert "limit" in met["big.wav"].error.message  # type: ignore[union-attr]
     # a file outside any force folder, or of an unknown force, is kept under "unassigned"
     assert {j.source.name for j in intake.services.jobs.list_jobs(UNASSIGNED_FORCE)} == {"x.wav", "loose.wav"}

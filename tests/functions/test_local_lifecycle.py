@@ -69,7 +69,7 @@ def test_a_cancelled_job_can_be_retried_and_a_finished_one_cannot_be_cancelled(a
 
 
 def test_intake_rules_apply_locally_and_a_rejected_file_cannot_be_retried(app: LocalApp, tmp_path: Path) -> None:
-    job, new = app.submit(_file(tmp_path, "notes.txt", b"not media"), {})
+    job, new = app.submit(_file(tmp_path, "notes.exe", b"not media"), {})
     assert new and job.status is JobStatus.FAILED and job.error is not None
     assert job.error.code == "intake.unsupported_type"
     assert app.run(job) == job and app.hub.load(job.instance_id) is None  # nothing was started
