@@ -25,6 +25,7 @@ from shared.assets import (
     speaker_model_dir,
     translation_model_dir,
     vad_model_path,
+    verified_package,
     whisper_model_dir,
 )
 
@@ -39,25 +40,11 @@ def log(msg: str) -> None:
     print(f"[models.fetch] {msg}", file=sys.stderr, flush=True)
 
 
-def _valid(package: Path, opener: str = "whisper") -> bool:
-    from shared.diarization.package import open_speaker_package
-    from shared.inference.package import PackageIntegrityError, open_package
-
-    if not package.exists():
-        return False
-    try:
-        (open_speaker_package if opener == "speaker" else open_package)(package)
-        return True
-    except PackageIntegrityError as e:
-        log(f"{package.name} invalid ({e.reason}); re-exporting")
-        return False
-
-
 def ensure_default_model(precision: str = "int8", cache: Path | None = None) -> Path:
     """Whisper base exported once into models/whisper-base-<precision>/ (re-exported if invalid, or if
     an int8 package records another quantization scheme than the exporter's)."""
     out = whisper_model_dir(precision, cache)
-    if _valid(out) and (precision != "int8" or _current_int8_scheme(out)):
+    if verified_package(out) and (precision != "int8" or _current_int8_scheme(out)):
         return out
     from models.export import ExportOptions, export_package
 
@@ -83,7 +70,7 @@ def ensure_translation_models(precision: str = "fp32", cache: Path | None = None
     out: dict[str, Path] = {}
     for pair in BERGAMOT_PAIRS:
         target = out[pair] = translation_model_dir(pair, precision, cache)
-        if _valid(target):
+        if verified_package(target):
             continue
         from models.export import ExportOptions, export_package
 
@@ -96,7 +83,7 @@ def ensure_translation_models(precision: str = "fp32", cache: Path | None = None
 def speaker_model_path(cache: Path | None = None) -> Path:
     """The Resemblyzer speaker-encoder ONNX package, exported once into models/speaker-resemblyzer/."""
     out = speaker_model_dir(cache)
-    if _valid(out, "speaker"):
+    if verified_package(out, "speaker"):
         return out
     src, _ = fetch_speaker_assets(cache)
     from models.export.speaker import export_speaker_package

