@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from shared.adapters.blob_urls import UnsafeBlobUrl, external_blob_url, parse_blob_url, storage_account_of
+from shared.diarization.clustering import SpeakerCount
 from shared.domain import JobError
 from shared.outputs.formats import FORMATS
 from shared.outputs.languages import LANGUAGE_NAMES
@@ -21,7 +22,7 @@ from shared.settings import Settings
 # officers' uploads: incoming/<force>/<any path>/<file> (the name: shared/containers.json)
 UNASSIGNED_FORCE = "unassigned"  # rejected uploads whose force cannot be told
 FORCE_SOURCES_SETTING = "TOEX_FORCE_SOURCES"  # "<storage account>=<force>,..." for forces' own accounts
-OPTION_METADATA = ("language", "translate_to", "formats")  # blob metadata read as job options
+OPTION_METADATA = ("language", "translate_to", "formats", "speakers")  # blob metadata read as job options
 
 
 # -- blobs and where they come from ------------------------------------------------------------------
@@ -101,7 +102,7 @@ def resolve_source(url: str, settings: Settings, sources: dict[str, str]) -> Res
 # -- options -------------------------------------------------------------------------------------------
 def clean_options(raw: dict[str, Any]) -> dict[str, Any]:
     """The job options a caller may set; raises ValueError with a reason a caller can act on."""
-    allowed = {"language", "translate_to", "formats", "word_timestamps", "initial_prompt", "hotwords"}
+    allowed = {"language", "translate_to", "formats", "word_timestamps", "initial_prompt", "hotwords", "speakers"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ValueError(f"unknown options: {', '.join(unknown)}")
@@ -120,12 +121,28 @@ def clean_options(raw: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(raw["word_timestamps"], bool):
             raise ValueError("word_timestamps must be true or false")
         out["word_timestamps"] = raw["word_timestamps"]
+    speakers = speaker_option(raw.get("speakers"))
+    if speakers is not None:
+        out["speakers"] = speakers
     for key in ("initial_prompt", "hotwords"):
         if raw.get(key) is not None:
             if not isinstance(raw[key], str) or len(raw[key]) > 500:
                 raise ValueError(f"{key} must be text of at most 500 characters")
             out[key] = raw[key]
     return out
+
+
+def speaker_option(value: Any) -> str | None:
+    """The ``speakers`` option as stored on the job: "auto", "N" or "LOW-HIGH"; None (absent or "off"):
+    the job is not diarized, and its outputs are exactly those of a job without the option."""
+    if value is None or value == "off":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError("speakers must be 'auto', 'off', a count N or a range LOW-HIGH")
+    try:
+        return SpeakerCount.parse(value).spec
+    except ValueError as e:
+        raise ValueError(f"speakers: {e}") from None
 
 
 def rejection(notice: BlobNotice, source: ResolvedSource, settings: Settings) -> JobError | None:

@@ -1,6 +1,7 @@
 """The pipeline's table of contents: one Durable orchestration per evidence file.
 
-ingest and probe → plan chunks → transcribe (fan-out) → merge → translate (optional fan-out)
+ingest and probe → plan chunks → transcribe (fan-out; with speaker windows when diarized) → merge
+→ diarize (when the job asks for speakers) → translate (optional fan-out)
 → render outputs → persist → notify. Only the contracts of :mod:`functions.contracts` pass through
 here (ids, blob references and counts), so no audio and no transcript text enters the orchestration
 history. Activities are called by their function's own name. Deterministic: no clock, no randomness,
@@ -18,6 +19,7 @@ import azure.durable_functions as df
 from azure.durable_functions.models.Task import TaskBase
 
 from functions import activities as a
+from functions import diarize as d
 from functions import results as r
 from functions.contracts import (
     TRANSCRIBE,
@@ -25,6 +27,8 @@ from functions.contracts import (
     ChunksPlanned,
     ChunkTranscribed,
     Contract,
+    Diarize,
+    DiarizeChunk,
     ErrorInfo,
     FailJob,
     JobOutcome,
@@ -37,7 +41,9 @@ from functions.contracts import (
     Rejected,
     Rendered,
     RenderOutputs,
+    SpeakerWindows,
     TranscribeChunk,
+    TranscriptDiarized,
     TranscriptMerged,
     TranslateBatch,
     TranslationMerged,
@@ -81,9 +87,15 @@ def transcription_orchestrator(context: df.DurableOrchestrationContext) -> Gener
         context.set_custom_status({"stage": "transcribing", "chunks": plan.chunks})
         calls = [step(a.transcribe_chunk, TranscribeChunk(**ids, plan_ref=plan.plan_ref, index=i))
                  for i in range(plan.chunks)]
-        parts = [ChunkTranscribed.from_dict(p) for p in ((yield context.task_all(calls)) if calls else [])]
+        calls += [step(d.diarize_chunk, DiarizeChunk(**ids, plan_ref=plan.plan_ref, index=i))
+                  for i in range(plan.chunks if plan.speakers else 0)]  # speaker windows, beside each chunk
+        done = (yield context.task_all(calls)) if calls else []
+        parts = [ChunkTranscribed.from_dict(p) for p in done[:plan.chunks]]
         merged = TranscriptMerged.from_dict(
             (yield step(a.merge_transcript, MergeTranscript(**ids, refs=tuple(p.ref for p in parts), task=TRANSCRIBE))))
+        if windows := [SpeakerWindows.from_dict(w).ref for w in done[plan.chunks:]]:  # one clustering, then cut
+            merged = TranscriptDiarized.from_dict((yield step(d.diarize, Diarize(**ids, merged_ref=merged.ref,
+                                                                                 refs=tuple(windows)))))
 
         context.set_custom_status({"stage": "translating"})
         translation_ref, note = yield from _translate(context, step, ids, plan, merged)
