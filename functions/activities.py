@@ -121,7 +121,7 @@ def plan_chunks(p: JobStep) -> ChunksPlanned | Rejected:
     set_stage(svc.jobs, job.force_id, job.job_id, "transcribing", events=svc.events,
               chunks_total=len(plan.chunks), chunks_done=0)
     return ChunksPlanned(plan_ref=plan_ref, chunks=len(plan.chunks), speech_s=round(plan.speech_s, 3),
-                         tracks=len(plan.tracks))
+                         tracks=len(plan.tracks), speakers=job.options.get("speakers"))
 
 
 def transcribe_chunk(p: TranscribeChunk) -> ChunkTranscribed:
@@ -132,7 +132,10 @@ def transcribe_chunk(p: TranscribeChunk) -> ChunkTranscribed:
     task = p.task
     chunk = media.ChunkPlan.from_dict(read_json(p.plan_ref)).chunks[p.index]
     audio = svc.blobs.download(chunk.ref)
-    result = svc.stt.transcribe(audio, list(chunk.windows), transcription_options(job.options, task))
+    options = transcription_options(job.options, task)
+    if task == TRANSCRIBE and job.options.get("speakers"):  # diarization cuts segments at word times
+        options = replace(options, word_timestamps=True)
+    result = svc.stt.transcribe(audio, list(chunk.windows), options)
     ref = write_json(
         work_ref(p, f"{task}-{chunk.index:05d}.json"),
         {

@@ -122,6 +122,16 @@ class MergeTranscript(JobStep):
     task: str = TRANSCRIBE
 
 
+class DiarizeChunk(JobStep):
+    plan_ref: str
+    index: int
+
+
+class Diarize(JobStep):
+    merged_ref: str
+    refs: tuple[str, ...]  # every chunk's SpeakerWindows.ref, in chunk order
+
+
 class PlanTranslation(JobStep):
     language: str
     merged_ref: str
@@ -196,6 +206,7 @@ class ChunksPlanned(Contract):
     chunks: int
     speech_s: float
     tracks: int
+    speakers: str | None = None  # the job's speaker count ("auto", "3", "2-4"), or None: not diarized
 
 
 class ChunkTranscribed(Contract):
@@ -209,6 +220,18 @@ class TranscriptMerged(Contract):
     segments: int
     language: str
     model: dict[str, Any]
+
+
+class SpeakerWindows(Contract):
+    ref: str
+    windows: int
+    regions: int
+
+
+class TranscriptDiarized(TranscriptMerged):
+    """The merged transcript cut at speaker changes and labelled; ``ref`` replaces the merged one."""
+
+    speaker_count: int
 
 
 class TranslationRoute(Contract):

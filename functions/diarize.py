@@ -1,4 +1,4 @@
-"""Diarization activities, ready for the orchestrator (not wired in yet).
+"""Diarization activities (run only for a job with the ``speakers`` option).
 
 * ``diarize_chunk`` — per chunk, beside ``transcribe_chunk`` (fan-out): speaker windows of the chunk's
   FLAC blob (``shared.diarization.pipeline.chunk_speakers``) into a work blob.
@@ -9,82 +9,52 @@
   ``shared.diarization.pipeline.transcript_fields`` turns into ``build_transcript``'s arguments.
 
 Inputs and outputs are references and counts only: no audio, no text, no embeddings and no names
-pass through orchestration history. The transcription must run with word timestamps when the job is
-diarized (``keep_words`` says whether the user asked for them in the output).
+pass through orchestration history. The speaker count and whether words are kept in the output are
+read from the job's options. A diarized job is transcribed with word timestamps
+(``transcribe_chunk``); the words stay in the output only when the user asked for them.
 Multi-track recordings: all chunks are clustered together (one voice heard on two microphones is
 one speaker); a per-track diarization is not built yet.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-from typing import TypedDict
+from typing import Any
 
 from functions.activities import read_json, write_json
-from shared import blob_layout, media
-from shared.assets import ensure_speaker_model
+from functions.contracts import Diarize, DiarizeChunk, SpeakerWindows, TranscriptDiarized
+from functions.guards import work_ref
+from shared import media
 from shared.diarization.clustering import SpeakerCount
-from shared.diarization.embeddings import SpeakerEncoder
 from shared.diarization.pipeline import chunk_speakers, diarize_transcript
 from shared.domain import Segment
+from shared.job_updates import load_job
 from shared.media.vad import SileroVad
 from shared.services import get_services
 
-
-class DiarizeChunkInput(TypedDict):
-    force_id: str
-    job_id: str
-    attempt: int
-    plan_ref: str  # the ChunkPlan blob (plan_chunks)
-    index: int  # the chunk's index in the plan
+DIARIZED_KEY = "speaker_count"  # present in a work transcript blob once it is diarized
 
 
-class DiarizeChunkOutput(TypedDict):
-    ref: str  # work blob: toex-speaker-windows/1
-    windows: int
-    regions: int
+def is_diarized(transcript_blob: dict[str, Any]) -> bool:
+    return DIARIZED_KEY in transcript_blob
 
 
-class DiarizeInput(TypedDict):
-    force_id: str
-    job_id: str
-    attempt: int
-    merged_ref: str  # merge_transcript's blob (segments with word times)
-    refs: list[str]  # every chunk's DiarizeChunkOutput.ref
-    speakers: str  # "auto", "N" or "LOW-HIGH" (the job's --speakers)
-    keep_words: bool  # the user asked for word timestamps in the output
-
-
-class DiarizeOutput(TypedDict):
-    ref: str  # work blob: the merged transcript's shape, segments labelled, plus the speaker table
-    segments: int
-    speaker_count: int
-
-
-@lru_cache(maxsize=2)
-def _encoder(package: Path) -> SpeakerEncoder:
-    return SpeakerEncoder(package)
-
-
-def speaker_package() -> Path:
-    """The verified speaker-encoder package (exported once into the model cache by the tooling)."""
-    return ensure_speaker_model()
-
-
-def diarize_chunk(p: DiarizeChunkInput) -> DiarizeChunkOutput:
+def diarize_chunk(p: DiarizeChunk) -> SpeakerWindows:
     svc = get_services()
-    chunk = media.ChunkPlan.from_dict(read_json(p["plan_ref"])).chunks[p["index"]]
-    windows = chunk_speakers(svc.blobs.download(chunk.ref), chunk.start_s, _encoder(speaker_package()),
+    chunk = media.ChunkPlan.from_dict(read_json(p.plan_ref)).chunks[p.index]
+    windows = chunk_speakers(svc.blobs.download(chunk.ref), chunk.start_s, svc.speaker_encoder,
                              SileroVad(svc.vad_model))
-    ref = write_json(blob_layout.work_ref(p["job_id"], p["attempt"], f"speakers-{chunk.index:05d}.json"), windows)
-    return {"ref": ref, "windows": len(windows["starts"]), "regions": len(windows["regions"])}
+    ref = write_json(work_ref(p, f"speakers-{chunk.index:05d}.json"), windows)
+    return SpeakerWindows(ref=ref, windows=len(windows["starts"]), regions=len(windows["regions"]))
 
 
-def diarize(p: DiarizeInput) -> DiarizeOutput:
-    merged = read_json(p["merged_ref"])
+def diarize(p: Diarize) -> TranscriptDiarized:
+    svc = get_services()
+    job = load_job(svc.jobs, p.force_id, p.job_id)
+    merged = read_json(p.merged_ref)
     segments = [Segment.from_dict(s) for s in merged["segments"]]
-    parts = [read_json(ref) for ref in p["refs"]]
-    result = diarize_transcript(segments, parts, SpeakerCount.parse(p["speakers"]), keep_words=p["keep_words"])
-    ref = write_json(blob_layout.work_ref(p["job_id"], p["attempt"], "transcribe-diarized.json"), {**merged, **result})
-    return {"ref": ref, "segments": len(result["segments"]), "speaker_count": int(result["speaker_count"])}
+    parts = [read_json(ref) for ref in p.refs]
+    count = SpeakerCount.parse(job.options.get("speakers"))
+    result = diarize_transcript(segments, parts, count, keep_words=bool(job.options.get("word_timestamps")))
+    ref = write_json(work_ref(p, "transcribe-diarized.json"), {**merged, **result})
+    return TranscriptDiarized(ref=ref, segments=len(result["segments"]), language=merged["language"],
+                              model=svc.stt.model_info, speaker_count=int(result[DIARIZED_KEY]))

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from shared.adapters.blob_urls import UnsafeBlobUrl, external_blob_url, parse_blob_url, storage_account_of
+from shared.diarization.clustering import SpeakerCount
 from shared.domain import JobError
 from shared.outputs.formats import FORMATS
 from shared.outputs.languages import LANGUAGE_NAMES
@@ -22,7 +23,8 @@ from shared.settings import Settings
 UNASSIGNED_FORCE = "unassigned"  # rejected uploads whose force cannot be told
 FORCE_SOURCES_SETTING = "TOEX_FORCE_SOURCES"  # "<storage account>=<force>,..." for forces' own accounts
 # blob metadata read as job options (a document's: docs/documents.md, functions/document_intake.py)
-OPTION_METADATA = ("language", "translate_to", "formats", "glossary", "case_ref", "exhibit_ref")
+OPTION_METADATA = ("language", "translate_to", "formats", "glossary", "case_ref", "exhibit_ref",
+                   "speakers")
 DOCUMENT_REFERENCES = ("glossary", "case_ref", "exhibit_ref")  # checked by functions.document_intake
 GLOSSARIES = "glossaries"  # incoming/<force>/glossaries/: a force's glossaries, never jobs
 
@@ -115,7 +117,7 @@ def resolve_source(url: str, settings: Settings, sources: dict[str, str]) -> Res
 def clean_options(raw: dict[str, Any]) -> dict[str, Any]:
     """The job options a caller may set; raises ValueError with a reason a caller can act on."""
     allowed = {"language", "translate_to", "formats", "word_timestamps", "initial_prompt", "hotwords",
-               *DOCUMENT_REFERENCES}
+               "speakers", *DOCUMENT_REFERENCES}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ValueError(f"unknown options: {', '.join(unknown)}")
@@ -134,6 +136,9 @@ def clean_options(raw: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(raw["word_timestamps"], bool):
             raise ValueError("word_timestamps must be true or false")
         out["word_timestamps"] = raw["word_timestamps"]
+    speakers = speaker_option(raw.get("speakers"))
+    if speakers is not None:
+        out["speakers"] = speakers
     for key in DOCUMENT_REFERENCES:  # a document job checks their form (document.bad_metadata)
         if raw.get(key) is not None:
             if not isinstance(raw[key], str) or len(raw[key]) > 200:
@@ -145,6 +150,19 @@ def clean_options(raw: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"{key} must be text of at most 500 characters")
             out[key] = raw[key]
     return out
+
+
+def speaker_option(value: Any) -> str | None:
+    """The ``speakers`` option as stored on the job: "auto", "N" or "LOW-HIGH"; None (absent or "off"):
+    the job is not diarized, and its outputs are exactly those of a job without the option."""
+    if value is None or value == "off":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError("speakers must be 'auto', 'off', a count N or a range LOW-HIGH")
+    try:
+        return SpeakerCount.parse(value).spec
+    except ValueError as e:
+        raise ValueError(f"speakers: {e}") from None
 
 
 def rejection(notice: BlobNotice, source: ResolvedSource, settings: Settings) -> JobError | None:

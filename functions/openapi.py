@@ -42,6 +42,9 @@ SCHEMAS: dict[str, Any] = {
             "word_timestamps": {"type": "boolean"},
             "initial_prompt": {"type": ["string", "null"], "maxLength": 500},
             "hotwords": {"type": ["string", "null"], "maxLength": 500},
+            "speakers": {"type": ["string", "integer", "null"], "pattern": r"auto|off|\d{1,2}(-\d{1,2})?",
+                         "description": "Label speakers: 'auto' (count found), N, or a range 'LOW-HIGH'; "
+                                        "absent or 'off': no diarization."},
         },
     },
     "SubmitRequest": {

@@ -1,11 +1,12 @@
 """The pipeline's table of contents: one Durable orchestration per evidence file.
 
-ingest and probe → plan chunks → transcribe (fan-out) → merge → translate (optional fan-out)
-→ render outputs → persist → notify; a document (``start_job`` tells it by its extension) goes
-plan → translate batches (fan-out) → assemble → persist → notify instead. Only the contracts of
-:mod:`functions.contracts` pass through here (ids, blob references and counts), so no audio, transcript
-or document text enters the orchestration history. Activities are called by their function's own
-name. Deterministic: no clock, no randomness, no I/O outside activities.
+ingest and probe → plan chunks → transcribe (fan-out; with speaker windows when diarized) → merge
+→ diarize (when the job asks for speakers) → translate (optional fan-out) → render outputs → persist
+→ notify; a document (``start_job`` tells it by its extension) goes plan → translate batches (fan-out)
+→ assemble → persist → notify instead. Only the contracts of :mod:`functions.contracts` pass through
+here (ids, blob references and counts), so no audio, transcript or document text enters the
+orchestration history. Activities are called by their function's own name. Deterministic: no clock,
+no randomness, no I/O outside activities.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import azure.durable_functions as df
 from azure.durable_functions.models.Task import TaskBase
 
 from functions import activities as a
-from functions import document_steps as d
+from functions import diarize as dz
+from functions import document_steps as doc
 from functions import results as r
 from functions.contracts import (
     DOCUMENT,
@@ -29,6 +31,8 @@ from functions.contracts import (
     ChunksPlanned,
     ChunkTranscribed,
     Contract,
+    Diarize,
+    DiarizeChunk,
     DocumentBatchTranslated,
     DocumentPlanned,
     ErrorInfo,
@@ -44,7 +48,9 @@ from functions.contracts import (
     Rejected,
     Rendered,
     RenderOutputs,
+    SpeakerWindows,
     TranscribeChunk,
+    TranscriptDiarized,
     TranscriptMerged,
     TranslateBatch,
     TranslateDocumentBatch,
@@ -91,9 +97,15 @@ def transcription_orchestrator(context: df.DurableOrchestrationContext) -> Gener
         context.set_custom_status({"stage": "transcribing", "chunks": plan.chunks})
         calls = [step(a.transcribe_chunk, TranscribeChunk(**ids, plan_ref=plan.plan_ref, index=i))
                  for i in range(plan.chunks)]
-        parts = [ChunkTranscribed.from_dict(p) for p in ((yield context.task_all(calls)) if calls else [])]
+        calls += [step(dz.diarize_chunk, DiarizeChunk(**ids, plan_ref=plan.plan_ref, index=i))
+                  for i in range(plan.chunks if plan.speakers else 0)]  # speaker windows, beside each chunk
+        done = (yield context.task_all(calls)) if calls else []
+        parts = [ChunkTranscribed.from_dict(p) for p in done[:plan.chunks]]
         merged = TranscriptMerged.from_dict(
             (yield step(a.merge_transcript, MergeTranscript(**ids, refs=tuple(p.ref for p in parts), task=TRANSCRIBE))))
+        if windows := [SpeakerWindows.from_dict(w).ref for w in done[plan.chunks:]]:  # one clustering, then cut
+            merged = TranscriptDiarized.from_dict((yield step(dz.diarize, Diarize(**ids, merged_ref=merged.ref,
+                                                                                 refs=tuple(windows)))))
 
         context.set_custom_status({"stage": "translating"})
         translation_ref, note = yield from _translate(context, step, ids, plan, merged)
@@ -137,13 +149,13 @@ def _document(context: df.DurableOrchestrationContext, step: Any, job: JobStep) 
     """Plan the document, translate its batches (fan-out), assemble the three files, close the job."""
     ids = job.ids()
     context.set_custom_status({"stage": "planning"})
-    plan = _checked(DocumentPlanned, (yield step(d.plan_document, job)))
+    plan = _checked(DocumentPlanned, (yield step(doc.plan_document, job)))
     context.set_custom_status({"stage": "translating", "batches": plan.batches})
-    calls = [step(d.translate_document_batch, TranslateDocumentBatch(**ids, plan_ref=plan.plan_ref, part=i))
+    calls = [step(doc.translate_document_batch, TranslateDocumentBatch(**ids, plan_ref=plan.plan_ref, part=i))
              for i in range(plan.batches)]
     parts = [DocumentBatchTranslated.from_dict(p) for p in ((yield context.task_all(calls)) if calls else [])]
     context.set_custom_status({"stage": "rendering"})
-    results = _checked(Rendered, (yield step(d.assemble_document, AssembleDocument(
+    results = _checked(Rendered, (yield step(doc.assemble_document, AssembleDocument(
         **ids, plan_ref=plan.plan_ref, refs=tuple(p.ref for p in parts)))))
     yield step(r.persist_results, PersistResults(**ids, outputs=results.outputs, summary=results.summary))
     yield step(r.notify_completed, job)

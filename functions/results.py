@@ -6,9 +6,11 @@ from contextlib import suppress
 
 from functions.activities import read_json, transcription_options
 from functions.contracts import DOCUMENT, FailJob, JobStep, PersistResults, Rendered, RenderOutputs
+from functions.diarize import is_diarized
 from functions.guards import if_current
 from shared.adapters.base import BlobExists
 from shared.blob_layout import output_ref
+from shared.diarization.pipeline import transcript_fields
 from shared.domain import Job, JobError, JobStatus, Notification, Segment
 from shared.domain.job import utc_now
 from shared.job_updates import EVENT_COMPLETED, EVENT_FAILED, load_job, mutate_job, publish, set_stage
@@ -24,6 +26,11 @@ def render_outputs(p: RenderOutputs) -> Rendered:
     set_stage(svc.jobs, job.force_id, job.job_id, "rendering", events=svc.events)
     merged = read_json(p.merged_ref)
     translation = read_json(p.translation_ref) if p.translation_ref else None
+    if is_diarized(merged):
+        segments, labels, diarization = transcript_fields(merged)
+        speakers = labels if diarization is not None else None  # no voice anywhere: nothing to label
+    else:
+        segments, speakers, diarization = [Segment.from_dict(s) for s in merged["segments"]], None, None
     params = {
         **transcription_options(job.options).to_dict(),
         "translate_to": job.options.get("translate_to"),
@@ -40,7 +47,7 @@ def render_outputs(p: RenderOutputs) -> Rendered:
         },
         language=merged["language"],
         language_probability=merged.get("language_probability"),
-        segments=[Segment.from_dict(s) for s in merged["segments"]],
+        segments=segments,
         translation=translation,
         model=p.model,
         params=params,
@@ -48,6 +55,8 @@ def render_outputs(p: RenderOutputs) -> Rendered:
         skipped=merged.get("skipped", []),
         speech_s=p.speech_s,
         tracks=job.summary.get("tracks", ()),
+        speakers=speakers,
+        diarization=diarization,
     )
     stem = job.source.name.rsplit(".", 1)[0] or "transcript"
     formats = [f for f in FORMATS if f in (job.options.get("formats") or FORMATS)]

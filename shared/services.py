@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared.adapters.base import BlobStore, EventPublisher, JobStore, SpeechToText, TextTranslator
 from shared.blob_layout import CHUNKS as CHUNKS  # the container names, re-exported for the intake
@@ -18,6 +19,9 @@ from shared.blob_layout import INCOMING as INCOMING
 from shared.blob_layout import OUTPUTS as OUTPUTS
 from shared.blob_layout import WORK as WORK
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.diarization.embeddings import SpeakerEncoder
 
 
 @dataclass
@@ -32,6 +36,7 @@ class Services:
     _stt: SpeechToText | None = None
     _translator: TextTranslator | None = None
     _translator_loaded: bool = False
+    _speaker_encoder: SpeakerEncoder | None = None
 
     @property
     def stt(self) -> SpeechToText:
@@ -55,6 +60,17 @@ class Services:
         from shared.assets import vad_model_path
 
         return vad_model_path()
+
+    @property
+    def speaker_encoder(self) -> SpeakerEncoder:
+        """The speaker-embedding network, loaded once per process on first use (diarized jobs only)."""
+        with self._lock:
+            if self._speaker_encoder is None:
+                from shared.assets import ensure_speaker_model
+                from shared.diarization.embeddings import SpeakerEncoder
+
+                self._speaker_encoder = SpeakerEncoder(ensure_speaker_model())
+            return self._speaker_encoder
 
 
 _current: Services | None = None

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from functions.intake import speaker_option
 from functions.lifecycle import InvalidState
 from functions.local.app import LocalApp
 from functions.local.logs import configure_logging
@@ -41,7 +42,16 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.initial_prompt:
         opts["initial_prompt"] = args.initial_prompt
+    if args.speakers:
+        opts["speakers"] = args.speakers
     return opts
+
+
+def _speakers(value: str) -> str | None:
+    try:
+        return speaker_option(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -294,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="30 s windows decoded together (default: 1 with beam search, 8 greedy)")
         sp.add_argument("--word-timestamps", action="store_true")
         sp.add_argument("--initial-prompt", help="names and places to prime recognition")
+        sp.add_argument("--speakers", type=_speakers, default=None, metavar="auto|N|LOW-HIGH",
+                        help="label who speaks (S1, S2, ...): count found, exactly N, or a range (default: off)")
 
     t = sub.add_parser("transcribe", help="transcribe (and translate) files")
     t.add_argument("files", nargs="+")

@@ -129,6 +129,16 @@ def test_submit_by_blob_url(api: Api, intake: Intake) -> None:
     assert len(intake.client.starts) == 2
 
 
+def test_the_api_accepts_the_option_and_refuses_a_bad_one(api: Api, intake: Intake) -> None:
+    intake.upload("met/case/two.wav", AUDIO)
+    url = f"{ACCOUNT_URL}/incoming/met/case/two.wav"
+    status, job = api.call("api_submit_job", "POST", "v1/jobs", body={"blobUrl": url, "options": {"speakers": "2-4"}})
+    assert status == 202 and job["options"] == {"speakers": "2-4"}
+    for bad in ("two", "5-1", 0, False):
+        assert api.call("api_submit_job", "POST", "v1/jobs",
+                        body={"blobUrl": url, "options": {"speakers": bad}})[0] == 400, bad
+
+
 def test_cancel_then_retry_as_a_new_attempt(api: Api, intake: Intake) -> None:
     job = _job(intake, "met/c.wav")
     status, body = api.job_call("api_cancel_job", "POST", job.job_id, "/cancel")

@@ -1,0 +1,67 @@
+"""Speaker labels through the whole local pipeline: a real two-voice espeak-ng dialogue, Whisper base and
+the real speaker encoder (the project's fetch code exports it once into the model cache)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import dialogues
+from functions.local.app import LocalApp
+from shared.domain import JobStatus
+from tests.fixtures.mediagen import write_media
+from tests.fixtures.pipeline import MakeApp, transcript_of
+
+pytestmark = [pytest.mark.real_model, pytest.mark.slow]
+
+
+def _history(app: LocalApp, job_id: str) -> str:
+    inst = app.hub.load(job_id)
+    assert inst is not None
+    return json.dumps(inst.history, ensure_ascii=False)
+
+
+def _reference_speaker(turns: tuple[dialogues.Turn, ...], start: float, end: float) -> str:
+    """The reference speaker who talks longest within [start, end]."""
+    return max(turns, key=lambda t: min(t.end, end) - max(t.start, start)).speaker
+
+
+def test_a_two_voice_dialogue_is_labelled_s1_s2_and_a_job_without_the_option_is_not_diarized(
+    make_app: MakeApp, whisper_base_int8_package: Path, tmp_path: Path
+) -> None:
+    dialogue = dialogues.build("dialogue-2")
+    src = tmp_path / "interview.wav"
+    write_media(src, dialogue.audio, fmt="wav", codec="pcm_s16le")
+    app = make_app(whisper_base_int8_package, chunk_minutes=0.5)  # several chunks: one label per voice across them
+
+    job, _ = app.submit(src, {"formats": ["json", "txt"], "language": "en", "speakers": "auto"})
+    final = app.run(job)
+    assert final.status is JobStatus.SUCCEEDED, final.error
+    assert final.progress.chunks_total >= 2
+    t = transcript_of(app, final)
+    assert t["diarization"]["speaker_count"] == 2 and t["diarization"]["requested"] == "auto"
+    labels = [s["speaker"] for s in t["segments"]]
+    assert set(labels) == {"S1", "S2"} and labels[0] == "S1"
+    role = {"S1": "officer", "S2": "suspect"}  # labels follow first appearance: the officer opens
+    right = [role[s["speaker"]] == _reference_speaker(dialogue.turns, s["start"], s["end"]) for s in t["segments"]]
+    assert sum(right) / len(right) >= 0.9, right
+    assert all(s.get("words") is None for s in t["segments"])  # words were used, not asked for
+    assert t["params"]["word_timestamps"] is False
+    txt = app.blobs.local_path(final.outputs["txt"]).read_text(encoding="utf-8")
+    assert "S1: " in txt and "S2: " in txt
+    history = _history(app, job.job_id)
+    assert '"diarize_chunk"' in history and '"diarize"' in history
+    for seg in t["segments"]:  # references and counts only
+        if len(seg["text"].strip()) > 12:
+            assert seg["text"].strip() not in history
+    assert '"starts"' not in history and '"embeddings"' not in history
+
+    plain, _ = app.submit(src, {"formats": ["json", "txt"], "language": "en"})
+    done = app.run(plain)
+    assert done.status is JobStatus.SUCCEEDED, done.error
+    u = transcript_of(app, done)
+    assert u["diarization"] is None and all(s["speaker"] is None and s["words"] is None for s in u["segments"])
+    assert "diarize" not in _history(app, plain.job_id)
+    assert "S1: " not in app.blobs.local_path(done.outputs["txt"]).read_text(encoding="utf-8")
