@@ -186,15 +186,19 @@ def test_overlay_refuses_what_it_cannot_vouch_for(transcript: dict[str, Any]) ->
 
 def test_activities_pass_only_references_and_give_the_same_transcript(
         tmp_path: Path, turns_audio: dialogues.Dialogue, whisper_segments: list[Segment],
-        transcript: dict[str, Any]) -> None:
+        transcript: dict[str, Any], _whisper_base_int8: Path) -> None:
     from functions.activities import read_json, write_json
+    from functions.contracts import Diarize, DiarizeChunk
     from functions.diarize import diarize, diarize_chunk
+    from shared.domain import Job, SourceRef
 
     d, cut = turns_audio, _cut(turns_audio)
-    svc = build_local(make_settings(tmp_path))
+    svc = build_local(make_settings(tmp_path, whisper_model_dir=_whisper_base_int8))
     set_services(svc)
     try:
         job = {"force_id": "met", "job_id": "job-speakers", "attempt": 1}
+        svc.jobs.create(Job(job_id="job-speakers", force_id="met", options={"speakers": "3", "word_timestamps": True},
+                            source=SourceRef(ref="incoming/met/interview.wav", name="interview.wav")))
         chunks = []
         for i, (a, b) in enumerate([(0, cut), (cut, d.audio.size)]):
             ref = f"chunks/job-speakers/a1/{i:05d}.flac"
@@ -205,9 +209,8 @@ def test_activities_pass_only_references_and_give_the_same_transcript(
         merged_ref = write_json("work/job-speakers/a1/transcribe-merged.json", {
             "language": "en", "language_probability": None, "skipped": [],
             "segments": [s.to_dict() for s in whisper_segments]})
-        outs = [diarize_chunk({**job, "plan_ref": plan_ref, "index": i}) for i in (1, 0)]
-        result = diarize({**job, "merged_ref": merged_ref, "refs": [o["ref"] for o in outs], "speakers": "3",
-                          "keep_words": True})
+        outs = [diarize_chunk(DiarizeChunk(**job, plan_ref=plan_ref, index=i)).to_dict() for i in (1, 0)]
+        result = diarize(Diarize(**job, merged_ref=merged_ref, refs=tuple(o["ref"] for o in outs))).to_dict()
         history = json.dumps([*outs, result])
         words = {w.text.strip(" ,.?").lower() for s in whisper_segments for w in s.words or ()}
         assert not [w for w in words if len(w) > 3 and w in history.lower()]  # no text in history

@@ -80,7 +80,10 @@ def test_faithful_passages_are_shown_beside_their_segments(engine: WhisperEngine
     segs, outs = guarded(engine, audio, "es")
     assert sum(o["covers"] for o in outs) == len(segs) >= 3
     shown = [o for o in outs if o["reason"] is None]
-    assert len(shown) >= 2, outs
+    assert shown, outs
+    # the clip's known mistranslations never show: "I found the phone" (encontraron: they found) and a
+    # dropped negation ("no quiso contestar": did not want to answer)
+    assert not [o for o in shown if "i found" in o["text"].lower() or "had to answer" in o["text"].lower()], shown
     for o in shown:  # beside its own segment, on its times
         first = segs[o["source_id"] - 1]
         assert o["start"] == first["start"] and o["end"] == segs[o["source_id"] - 2 + o["covers"]]["end"]

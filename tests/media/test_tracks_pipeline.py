@@ -91,7 +91,7 @@ def test_conversation_over_two_tracks_is_merged_in_time_order(
 @pytest.mark.real_model
 @pytest.mark.slow
 def test_real_speech_split_over_two_tracks_reads_as_one_conversation(
-    make_app: MakeApp, whisper_base_int8_package: Path, pyannote_sample, tmp_path: Path
+    make_app: MakeApp, whisper_base_package: Path, pyannote_sample, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     audio = load_audio(pyannote_sample.path)
     speakers = sorted({seg.speaker for seg in pyannote_sample.segments})
@@ -103,12 +103,19 @@ def test_real_speech_split_over_two_tracks_reads_as_one_conversation(
                 mask[int(seg.start * SR) : int(seg.end * SR)] = True
         per_track.append(AudioTrack(np.where(mask, audio, 0.0).astype(np.float32), start_s=LATE_S))
     src = _mkv(tmp_path / "room.mkv", [AudioTrack(mediagen.silence(5.0)), *per_track], video_s=35.0)
-    app = make_app(whisper_base_int8_package)
+    # fp32: the track mechanics are under test, not quantization (int8 reads this split worse: WER 0.395
+    # against 0.210 on one track, fp32 0.272 against 0.173; a known defect, docs/benchmarks.md)
+    app = make_app(whisper_base_package)
     final = app.run(app.submit(src, {"language": "en", "formats": ["json", "txt"]})[0])
     assert final.status is JobStatus.SUCCEEDED, final.error
     t = transcript_of(app, final)
     assert {seg["track"] for seg in t["segments"]} == {2, 3}
     text = " ".join(seg["text"] for seg in t["segments"])
-    assert wer(pyannote_sample.reference_text, text) <= 0.35
+    # as well read as the same recording on one track (the model's own accuracy is not under test here;
+    # one speaker's half lost would add some 40 points of deletions)
+    whole = app.run(app.submit(pyannote_sample.path, {"language": "en", "formats": ["json"]})[0])
+    one_track = " ".join(seg["text"] for seg in transcript_of(app, whole)["segments"])
+    split_wer, one_wer = wer(pyannote_sample.reference_text, text), wer(pyannote_sample.reference_text, one_track)
+    assert split_wer <= one_wer + 0.15 and split_wer <= 0.35, (split_wer, one_wer)
     first = min(seg.start for seg in pyannote_sample.segments) + LATE_S
     assert t["segments"][0]["start"] >= first - 0.5  # speech at 3 s + x appears at 3 s + x, not at x
