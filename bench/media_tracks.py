@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,23 +42,11 @@ print(json.dumps({"probe_s": t1 - t0, "plan_s": t2 - t1, "cpu_s": resource.getru
 """
 
 
-def _interview(total_s: float, seed: int = 0) -> Iterator[np.ndarray]:
-    """Speech (~23.5 s) then 40 s of near silence, repeated, in 30 s blocks."""
-    speech = mediagen.load_sample()[int(6.5 * SR) :]
-    quiet = (np.random.default_rng(seed).standard_normal(40 * SR) * 0.001).astype(np.float32)
-    cycle = np.concatenate([speech, quiet])
-    n, target = 0, round(total_s * SR)
-    while n < target:
-        for block in mediagen.blocks(cycle[: target - n], 30 * SR):
-            yield block
-            n += len(block)
-
-
 def make_case(name: str, seconds: float, out: Path) -> Path:
     if name == "mono":
-        return mediagen.write_media(out / "mono.m4a", _interview(seconds), fmt="ipod", codec="aac", rate=SR,
-                                    bit_rate=24000)  # fmt: skip
-    audio = np.concatenate(list(_interview(seconds)))
+        return mediagen.write_media(out / "mono.m4a", mediagen.speech_then_quiet(seconds, quiet_s=40), fmt="ipod",
+                                    codec="aac", rate=SR, bit_rate=24000)
+    audio = np.concatenate(list(mediagen.speech_then_quiet(seconds, quiet_s=40)))
     if name == "two_tracks":
         tracks = [mediagen.AudioTrack(np.zeros(len(audio) // 2, np.float32)), mediagen.AudioTrack(audio)]
         return mediagen.write_tracks(out / "two.mkv", tracks, fmt="matroska", codec="libopus", rate=48000)

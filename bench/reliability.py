@@ -104,16 +104,6 @@ def duplicates(tmp: Path) -> dict[str, Any]:
 
 
 # -- 200 concurrent submissions ----------------------------------------------------------------------------
-def _listening(port: int) -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def _over_emulators(intake: Any) -> str:
     """Swap the intake's blob and job stores for Azurite and the Cosmos DB server; their account URL."""
     from dataclasses import replace
@@ -149,6 +139,8 @@ def concurrent(tmp: Path, n: int = 200) -> dict[str, Any]:
     from tests.functions.helpers import ACCOUNT_URL, http_request, principal_header, user_code
 
     intake = _intake(tmp / "conc", forces=("met",))
+    from tests.fixtures.services import _listening
+
     emulators = _listening(10000) and _listening(8081)
     account = _over_emulators(intake) if emulators else ACCOUNT_URL
     submit = user_code({f.get_function_name(): f for f in function_app.app.get_functions()}["api_submit_job"])

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.fixtures import mediagen
@@ -37,22 +35,11 @@ print(json.dumps({
 """
 
 
-def _long_interview(total_s: float) -> Iterator[np.ndarray]:
-    """Speech (~23.5 s) then two minutes of near silence, repeated; generated block by block."""
-    speech = mediagen.load_sample()[int(6.5 * SR) :]
-    quiet = (np.random.default_rng(0).standard_normal(120 * SR) * 0.001).astype(np.float32)
-    cycle = np.concatenate([speech, quiet])
-    n, target = 0, round(total_s * SR)
-    while n < target:
-        for block in mediagen.blocks(cycle[: target - n], 30 * SR):
-            yield block
-            n += len(block)
-
-
 @pytest.mark.slow
 def test_two_hours_stream_under_512mb(tmp_path: Path, vad_model_path: Path):
     path = mediagen.write_media(
-        tmp_path / "interview.m4a", _long_interview(HOURS * 3600), fmt="ipod", codec="aac", rate=SR, bit_rate=24000
+        tmp_path / "interview.m4a", mediagen.speech_then_quiet(HOURS * 3600, quiet_s=120), fmt="ipod", codec="aac",
+        rate=SR, bit_rate=24000,
     )
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(path), str(vad_model_path)],
