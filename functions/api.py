@@ -3,6 +3,12 @@
 Every handler is a plain ``async (request, client, services) -> HttpResponse`` function; the blueprint
 below only binds them to routes and the Durable client. Each call is scoped to the caller's force (see
 :mod:`functions.auth`): a job of another force is answered 404, exactly as a job that does not exist.
+
+Need to know: a caller reaches the jobs they submitted; only the force-wide role reaches every job of
+their force (the listing with ``scope=force``; any other force's job stays 404). A job of one's own
+force that one did not submit is, without that role, answered 404 too: saying it exists would tell
+what the role withholds. Every view of results, download, rename, retry and cancel is written to the
+job's access audit trail (:mod:`functions.access`) with the user and the UTC time.
 """
 
 import json
@@ -15,6 +21,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from functions import openapi
+from functions.access import record_access
 from functions.auth import Forbidden, Principal, Unauthenticated, principal_from_headers
 from functions.intake import BlobNotice, clean_options, force_sources, resolve_source
 from functions.lifecycle import (
@@ -26,6 +33,7 @@ from functions.lifecycle import (
     retry_job,
     runtime_status,
 )
+from functions.renaming import NotRenamable, current_overlay, machine_transcript, rename, speakers_view
 from functions.schema import InvalidBody, check_request
 from shared.adapters.base import BlobNotFound, ConcurrencyError
 from shared.clock import iso_utc
@@ -64,11 +72,26 @@ def _principal(req: func.HttpRequest, services: Services) -> Principal:
     return principal_from_headers(dict(req.headers), services.settings.forces)
 
 
+def may_see(principal: Principal, job: Job) -> bool:
+    """Need to know: the caller's own job, or any of their force's with the force-wide role."""
+    return job.force_id == principal.force_id and (principal.force_wide or job.submitted_by == principal.user_id)
+
+
 def _own_job(req: func.HttpRequest, services: Services, principal: Principal) -> Job:
     job = services.jobs.get(principal.force_id, req.route_params.get("job_id", ""))
-    if job is None:
+    if job is None or not may_see(principal, job):
         raise NotFound("no such job")
     return job
+
+
+def _read_json(req: func.HttpRequest) -> Any:
+    raw = req.get_body() or b""
+    if len(raw) > openapi.MAX_BODY_BYTES:
+        raise TooLarge(f"the body is {len(raw)} bytes; the limit is {openapi.MAX_BODY_BYTES}")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidBody("", "the body must be JSON") from None
 
 
 def job_view(job: Job, orchestration: str | None = None) -> dict[str, Any]:
@@ -91,7 +114,7 @@ async def guarded(handler: Handler, req: func.HttpRequest, client: DurableClient
         return _problem(403, "Forbidden", str(e))
     except NotFound as e:
         return _problem(404, "Not found", str(e))
-    except (InvalidState, ConcurrencyError) as e:
+    except (InvalidState, NotRenamable, ConcurrencyError) as e:
         return _problem(409, "Conflict", str(e))
     except TooLarge as e:
         return _problem(413, "Content too large", str(e))
@@ -108,13 +131,7 @@ async def guarded(handler: Handler, req: func.HttpRequest, client: DurableClient
 async def submit_job(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
     """POST /jobs {blobUrl, options}: a blob in the force's intake folder or the force's own account."""
     principal = _principal(req, services)
-    raw = req.get_body() or b""
-    if len(raw) > openapi.MAX_BODY_BYTES:
-        raise TooLarge(f"the body is {len(raw)} bytes; the limit is {openapi.MAX_BODY_BYTES}")
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise InvalidBody("", "the body must be JSON") from None
+    body = _read_json(req)
     check_request(body, "SubmitRequest")
     options = clean_options(body.get("options") or {})
     url = body["blobUrl"]
@@ -147,40 +164,93 @@ async def get_job(req: func.HttpRequest, client: DurableClient, services: Servic
 
 
 async def get_results(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
-    """GET /jobs/{job_id}/results: transcript.json inline, other formats as short-lived read-only links."""
-    job = _own_job(req, services, _principal(req, services))
+    """GET /jobs/{job_id}/results: transcript.json inline, other formats as short-lived read-only links.
+
+    ``downloads`` names the audited route of each format (the page's download links); ``speakers``
+    the labels, the names overlay now in force and who named them. The view is audited first."""
+    principal = _principal(req, services)
+    job = _own_job(req, services, principal)
     if job.status is not JobStatus.SUCCEEDED or "json" not in job.outputs:
         raise InvalidState(f"the job has no results ({job.status.value})")
     with job_context(job.job_id):
-        transcript = json.loads(services.blobs.download(job.outputs["json"]))
+        data, transcript = machine_transcript(services, job)
+        record_access(services, job, principal.display, "view", f"attempt={job.attempt}")
         lifetime = timedelta(minutes=services.settings.result_link_minutes)
         links = {fmt: services.blobs.read_link(ref, lifetime) for fmt, ref in job.outputs.items() if fmt != "json"}
+        speakers = speakers_view(transcript, current_overlay(services, job, data, transcript))
     expires = iso_utc(datetime.now(UTC) + lifetime)
+    downloads = {fmt: f"/api/v1/jobs/{job.job_id}/outputs/{fmt}" for fmt in job.outputs}
     return _json(200, {"jobId": job.job_id, "attempt": job.attempt, "transcript": transcript, "links": links,
-                       "linksExpireAt": expires}, {"Cache-Control": "no-store"})
+                       "linksExpireAt": expires, "downloads": downloads, "speakers": speakers},
+                 {"Cache-Control": "no-store"})
+
+
+async def download_output(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
+    """GET /jobs/{job_id}/outputs/{fmt}: audited, then 302 to a short-lived read-only link to that file."""
+    principal = _principal(req, services)
+    job = _own_job(req, services, principal)
+    fmt = req.route_params.get("fmt", "")
+    if job.status is not JobStatus.SUCCEEDED or fmt not in job.outputs:
+        raise NotFound("no such output")
+    record_access(services, job, principal.display, "download", f"format={fmt}")
+    link = services.blobs.read_link(job.outputs[fmt], timedelta(minutes=services.settings.result_link_minutes))
+    return func.HttpResponse(status_code=302, headers={"Location": link, "Cache-Control": "no-store"})
+
+
+async def get_audit(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
+    """GET /jobs/{job_id}/audit: the job's access audit trail, oldest first (users, actions, times)."""
+    job = _own_job(req, services, _principal(req, services))
+    entries = services.jobs.list_access(job.force_id, job.job_id)
+    return _json(200, {"jobId": job.job_id, "entries": [
+        {"at": e.at, "user": e.user, "action": e.action, "detail": e.detail} for e in entries]},
+        {"Cache-Control": "no-store"})
+
+
+async def rename_speakers(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
+    """PUT /jobs/{job_id}/speakers {"names": {"S1": "DC Hale", ...}}: a new names overlay version and
+    the outputs rendered again from transcript.json and it (null or "" removes a name)."""
+    principal = _principal(req, services)
+    job = _own_job(req, services, principal)
+    body = _read_json(req)
+    check_request(body, "SpeakerNames")
+    with job_context(job.job_id):
+        renamed, overlay, transcript = rename(services, job, body["names"], by=principal.display[:80])
+        if renamed is not job:  # something changed
+            record_access(services, renamed, principal.display, "rename", f"overlay=v{overlay['version']}")
+    return _json(200, {"jobId": job.job_id, "speakers": speakers_view(transcript, overlay),
+                       "downloads": {fmt: f"/api/v1/jobs/{job.job_id}/outputs/{fmt}" for fmt in renamed.outputs}})
 
 
 async def list_jobs(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
-    """GET /jobs?status=&limit=: the caller's force's jobs, newest first."""
+    """GET /jobs?status=&limit=&scope=mine|force: the caller's own jobs (default) or, with the force-wide
+    role, every job of their force; newest first."""
     principal = _principal(req, services)
     status = JobStatus(req.params["status"]) if req.params.get("status") else None
     limit = int(req.params.get("limit") or 50)
     if not 1 <= limit <= MAX_LIST:
         raise ValueError(f"limit must be between 1 and {MAX_LIST}")
-    jobs = services.jobs.list_jobs(principal.force_id, status=status, limit=limit)
-    return _json(200, {"forceId": principal.force_id, "jobs": [job_view(j) for j in jobs]})
+    scope = req.params.get("scope") or "mine"
+    if scope not in ("mine", "force"):
+        raise ValueError("scope must be 'mine' or 'force'")
+    if scope == "force" and not principal.force_wide:
+        raise Forbidden("only the force-wide role lists the force's jobs")
+    jobs = services.jobs.list_jobs(principal.force_id, status=status, limit=limit,
+                                   submitted_by=None if scope == "force" else principal.user_id)
+    return _json(200, {"forceId": principal.force_id, "scope": scope, "jobs": [job_view(j) for j in jobs]})
 
 
 async def cancel(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
     """POST /jobs/{job_id}/cancel."""
-    job = _own_job(req, services, _principal(req, services))
-    return _json(202, job_view(await cancel_job(client, services, job)))
+    principal = _principal(req, services)
+    job = _own_job(req, services, principal)
+    return _json(202, job_view(await cancel_job(client, services, job, actor=principal.display)))
 
 
 async def retry(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
     """POST /jobs/{job_id}/retry: a new attempt of a failed or cancelled job."""
-    job = _own_job(req, services, _principal(req, services))
-    return _json(202, job_view(await retry_job(client, services, job)))
+    principal = _principal(req, services)
+    job = _own_job(req, services, principal)
+    return _json(202, job_view(await retry_job(client, services, job, actor=principal.display)))
 
 
 async def openapi_document(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
@@ -210,6 +280,9 @@ for _name, _route_path, _method, _handler in (
     ("api_get_results", "v1/jobs/{job_id}/results", "GET", get_results),
     ("api_cancel_job", "v1/jobs/{job_id}/cancel", "POST", cancel),
     ("api_retry_job", "v1/jobs/{job_id}/retry", "POST", retry),
+    ("api_download_output", "v1/jobs/{job_id}/outputs/{fmt}", "GET", download_output),
+    ("api_get_audit", "v1/jobs/{job_id}/audit", "GET", get_audit),
+    ("api_rename_speakers", "v1/jobs/{job_id}/speakers", "PUT", rename_speakers),
     ("api_openapi", "v1/openapi.json", "GET", openapi_document),
 ):
     _route(_name, _route_path, _method, _handler)

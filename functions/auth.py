@@ -14,6 +14,11 @@ The caller's force comes from, in order:
 
 A caller with no force, or with more than one distinct force, is refused (403): every call is scoped to
 exactly one force.
+
+Need to know: within the force, a caller sees the jobs they submitted; the app role
+``Transcribe.ForceWide`` (assigned in Entra ID, carried in the token's ``roles`` claim; the local
+server's ``:forcewide`` identities carry the same) opens every job of the caller's force. Another
+force's job is never reachable, whatever the roles.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ FORCE_CLAIMS = ("extension_forceId", "forceId")
 FORCE_ROLE_PREFIX = "Force."
 ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
 OID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
+FORCE_WIDE_ROLE = "Transcribe.ForceWide"  # every job of the caller's own force
+USER_ROLE = "Transcribe.User"  # the caller's own jobs
 NAME_CLAIMS = ("preferred_username", "name", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn")
 
 
@@ -46,6 +53,16 @@ class Principal:
     name: str | None
     force_id: str
     roles: tuple[str, ...] = ()
+
+    @property
+    def force_wide(self) -> bool:
+        """Whether the caller may see every job of their force (not only their own)."""
+        return FORCE_WIDE_ROLE in self.roles
+
+    @property
+    def display(self) -> str:
+        """Who the caller is in audit entries and overlay history: the object id, with the name if any."""
+        return f"{self.name} ({self.user_id})" if self.name and self.name != self.user_id else self.user_id
 
 
 def _claims(header: str) -> tuple[list[tuple[str, str]], str | None]:

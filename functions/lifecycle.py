@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from functions.access import record_access
 from functions.intake import (
     UNASSIGNED_FORCE,
     BlobNotice,
@@ -171,8 +172,9 @@ def _tell_rejected(services: Services, job: Job) -> None:
 
 
 # -- retry and cancel ----------------------------------------------------------------------------------
-async def retry_job(client: DurableClient, services: Services, job: Job) -> Job:
-    """Run a failed or cancelled job again from the start as attempt n+1 (instance ``<job_id>:a<n+1>``)."""
+async def retry_job(client: DurableClient, services: Services, job: Job, *, actor: str | None = None) -> Job:
+    """Run a failed or cancelled job again from the start as attempt n+1 (instance ``<job_id>:a<n+1>``).
+    ``actor``: who asked, written to the job's access audit trail once the new attempt has started."""
     if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
         raise InvalidState(f"only failed or cancelled jobs can be retried; this one is {job.status.value}")
     if job.error is not None and job.error.code.startswith("intake."):
@@ -187,11 +189,15 @@ async def retry_job(client: DurableClient, services: Services, job: Job) -> Job:
                 status=JobStatus.FAILED, error=JobError("retry.not_started", "the retry could not be started")))
             raise
         log.info("job %s retried as attempt %d", job.job_id, retried.attempt)
+    if actor:
+        record_access(services, retried, actor, "retry", f"attempt={retried.attempt}")
     return retried
 
 
-async def cancel_job(client: DurableClient, services: Services, job: Job, reason: str = "cancelled by caller") -> Job:
-    """Terminate the current attempt's orchestration and mark the job cancelled."""
+async def cancel_job(client: DurableClient, services: Services, job: Job, reason: str = "cancelled by caller", *,
+                     actor: str | None = None) -> Job:
+    """Terminate the current attempt's orchestration and mark the job cancelled. ``actor``: who asked,
+    written to the job's access audit trail when the job is cancelled."""
     if job.status.terminal:
         raise InvalidState(f"the job has finished ({job.status.value}) and cannot be cancelled")
     with job_context(job.job_id):
@@ -210,6 +216,8 @@ async def cancel_job(client: DurableClient, services: Services, job: Job, reason
                     force_id=job.force_id, job_id=job.job_id, kind="cancelled", recipient=job.submitted_by,
                     message=f"Processing of {job.source.name} was cancelled.", created_at=utc_now()))
             publish(services.events, EVENT_CANCELLED, cancelled, reason=reason)
+            if actor:
+                record_access(services, cancelled, actor, "cancel", f"attempt={cancelled.attempt}")
         log.info("job %s cancel requested: now %s", job.job_id, cancelled.status.value)
     return cancelled
 

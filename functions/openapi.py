@@ -86,7 +86,25 @@ SCHEMAS: dict[str, Any] = {
         "transcript": {"type": "object", "description": "transcript.json: segments, language, model, params."},
         "links": {"type": "object", "additionalProperties": {"type": "string", "format": "uri"},
                   "description": "Read-only user-delegation SAS links per format (txt, srt, vtt, docx)."},
-        "linksExpireAt": {"type": "string", "format": "date-time"}}},
+        "linksExpireAt": {"type": "string", "format": "date-time"},
+        "downloads": {"type": "object", "additionalProperties": {"type": "string"},
+                      "description": "The audited download route of each format (302 to a read-only link)."},
+        "speakers": {"$ref": "#/components/schemas/Speakers"}}},
+    "SpeakerNames": {"type": "object", "required": ["names"], "additionalProperties": False, "properties": {
+        "names": {"type": "object", "additionalProperties": {"type": ["string", "null"], "maxLength": 80},
+                  "description": "Speaker label (S1, S2, ...) to a display name; null or '' removes the name."}}},
+    "Speakers": {"type": "object", "properties": {
+        "labels": {"type": "array", "items": {"type": "string"}}, "names": {"type": "object"},
+        "version": {"type": "integer", "description": "The names overlay's version (0: never named)."},
+        "history": {"type": "array", "items": {"type": "object"}, "description": "Who named them, when."}}},
+    "Renamed": {"type": "object", "properties": {
+        "jobId": {"type": "string"}, "speakers": {"$ref": "#/components/schemas/Speakers"},
+        "downloads": {"type": "object", "additionalProperties": {"type": "string"}}}},
+    "AccessTrail": {"type": "object", "properties": {
+        "jobId": {"type": "string"}, "entries": {"type": "array", "items": {"type": "object", "properties": {
+            "at": {"type": "string", "format": "date-time"}, "user": {"type": "string"},
+            "action": {"enum": ["view", "download", "rename", "retry", "cancel"]},
+            "detail": {"type": "string"}}}}}},
     "Problem": {"type": "object", "properties": {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
         "detail": {"type": "string"},
@@ -102,8 +120,10 @@ _PATHS: dict[str, Any] = {
                                                                       "Job"),
                                **_ok("Recorded as failed: the upload cannot be processed", "Job", "422"),
                                "400": _ERR, **_AUTH, "404": _ERR, "413": _ERR}},
-        "get": {"operationId": "listJobs", "summary": "The caller's force's jobs, newest first",
+        "get": {"operationId": "listJobs",
+                "summary": "The caller's own jobs, or (scope=force, force-wide role) the force's, newest first",
                 "parameters": [
+                    {"name": "scope", "in": "query", "schema": {"enum": ["mine", "force"]}},
                     {"name": "status", "in": "query", "schema": {
                         "enum": ["queued", "running", "succeeded", "failed", "cancelled"]}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
@@ -126,6 +146,25 @@ _PATHS: dict[str, Any] = {
         "post": {"operationId": "retryJob", "summary": "Run a failed or cancelled job again as a new attempt",
                  "parameters": [_JOB_ID],
                  "responses": {**_ok("Retrying", "Job", "202"), **_AUTH, "404": _ERR, "409": _ERR}},
+    },
+    "/api/v1/jobs/{job_id}/outputs/{fmt}": {
+        "get": {"operationId": "downloadOutput", "summary": "One rendering (audited): 302 to a read-only link",
+                "parameters": [_JOB_ID, {"name": "fmt", "in": "path", "required": True,
+                                         "schema": {"enum": list(FORMATS)}}],
+                "responses": {"302": {"description": "Location: a short-lived read-only link"}, **_AUTH,
+                              "404": _ERR}},
+    },
+    "/api/v1/jobs/{job_id}/audit": {
+        "get": {"operationId": "getAudit", "summary": "The job's access audit trail, oldest first",
+                "parameters": [_JOB_ID], "responses": {**_ok("The trail", "AccessTrail"), **_AUTH, "404": _ERR}},
+    },
+    "/api/v1/jobs/{job_id}/speakers": {
+        "put": {"operationId": "renameSpeakers",
+                "summary": "Name speakers: a new names overlay version; the outputs are rendered again",
+                "parameters": [_JOB_ID],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/SpeakerNames"}}}},
+                "responses": {**_ok("Renamed", "Renamed"), "400": _ERR, **_AUTH, "404": _ERR, "409": _ERR}},
     },
     "/api/v1/openapi.json": {
         "get": {"operationId": "getOpenApi", "summary": "This document", "security": [{"functionKey": []}],

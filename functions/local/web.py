@@ -65,9 +65,13 @@ API_ROUTES: list[tuple[str, re.Pattern[str], api.Handler]] = [
     ("GET", re.compile(r"/api/v1/jobs/(?P<job_id>[\w.:-]+)/results"), api.get_results),
     ("POST", re.compile(r"/api/v1/jobs/(?P<job_id>[\w.:-]+)/cancel"), api.cancel),
     ("POST", re.compile(r"/api/v1/jobs/(?P<job_id>[\w.:-]+)/retry"), api.retry),
+    ("GET", re.compile(r"/api/v1/jobs/(?P<job_id>[\w.:-]+)/outputs/(?P<fmt>[a-z]+)"), api.download_output),
+    ("GET", re.compile(r"/api/v1/jobs/(?P<job_id>[\w.:-]+)/audit"), api.get_audit),
+    ("PUT", re.compile(r"/api/v1/jobs/(?P<job_id>[\w.:-]+)/speakers"), api.rename_speakers),
     ("GET", re.compile(r"/api/v1/openapi.json"), api.openapi_document),
 ]
-STATIC_FILES = {f"/{name}": name for name in ("app.js", "app.css", "sha256.js", "upload.js", "hash-worker.js")}
+STATIC_FILES = {f"/{name}": name for name in ("app.js", "app.css", "sha256.js", "upload.js", "hash-worker.js",
+                                              "speakers.js", "audit.js")}
 STATIC_FILES["/"] = "index.html"
 MAX_JSON = 64 * 1024
 DEFAULT_IDENTITY = f"{LOCAL_FORCE}:officer"
@@ -117,15 +121,18 @@ class WebApp:
     def call(self, handler: api.Handler, req: func.HttpRequest) -> func.HttpResponse:
         return asyncio.run(api.guarded(handler, req, self.client, self.app.services))
 
+    def output_link(self, identity: Identity, job: Any, fmt: str) -> str:
+        """The signed local read link to one of the job's outputs, named after the source."""
+        stem = Path(job.source.name).stem or "transcript"
+        name = f"{stem}.transcript.json" if fmt == "json" else file_name(stem, fmt)
+        return self.gate.read_link(identity.force_id, job.outputs[fmt], name)
+
     def results_extras(self, identity: Identity, job_id: str) -> dict[str, Any]:
         """Local read links (the SAS stand-in) for every output and the original, and the upload's metadata."""
         job = self.app.services.jobs.get(identity.force_id, job_id)
         if job is None:
             return {}
-        stem = Path(job.source.name).stem or "transcript"
-        links = {fmt: self.gate.read_link(identity.force_id, ref,
-                                          f"{stem}.transcript.json" if fmt == "json" else file_name(stem, fmt))
-                 for fmt, ref in job.outputs.items()}
+        links = {fmt: self.output_link(identity, job, fmt) for fmt in job.outputs}
         links["media"] = self.gate.read_link(identity.force_id, job.source.ref, job.source.name)
         try:
             meta = self.app.services.blobs.properties(job.source.ref).metadata
@@ -260,6 +267,10 @@ class Handler(BaseHTTPRequestHandler):
             doc.update(self.web.results_extras(identity, route_params["job_id"]))
             data = json.dumps(doc, ensure_ascii=False).encode()
         extra = {k: v for k, v in resp.headers.items() if k.lower() in ("location", "www-authenticate")}
+        if handler is api.download_output and resp.status_code == 302:  # audited: the SAS stand-in instead
+            job = self.web.app.services.jobs.get(identity.force_id, route_params["job_id"])
+            assert job is not None
+            extra = {"Location": self.web.output_link(identity, job, route_params["fmt"])}
         self._send(resp.status_code, data, resp.mimetype or "application/json", extra)
 
     # -- uploads -------------------------------------------------------------------------------------------

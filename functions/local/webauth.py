@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import quote, urlencode
 
-from functions.auth import encode_principal
+from functions.auth import FORCE_WIDE_ROLE, USER_ROLE, encode_principal
 
 COOKIE = "toex_session"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-FORCE_WIDE_ROLE = "Transcribe.ForceWide"
-USER_ROLE = "Transcribe.User"
+__all__ = ["COOKIE", "FORCE_WIDE_ROLE", "USER_ROLE", "Gate", "Identity", "Refused"]
 
 
 @dataclass(frozen=True)

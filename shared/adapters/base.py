@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from shared.domain import Job, JobEvent, JobStatus, Notification, TranscriptionOptions, TranscriptionResult
+from shared.domain.access import AccessEntry
 
 
 class AdapterError(Exception):
@@ -133,12 +134,23 @@ class JobStore(Protocol):
 
     def update(self, job: Job) -> Job: ...
 
-    def list_jobs(self, force_id: str, *, status: JobStatus | None = None, limit: int = 50) -> list[Job]: ...
+    def list_jobs(self, force_id: str, *, status: JobStatus | None = None, limit: int = 50,
+                  submitted_by: str | None = None) -> list[Job]:
+        """A force's jobs, newest first; only those ``submitted_by`` submitted when given."""
+        ...
 
     def add_notification(self, notification: Notification) -> None: ...
 
     def list_notifications(self, force_id: str, *, recipient: str | None = None,
                            limit: int = 50) -> list[Notification]: ...
+
+    def add_access(self, entry: AccessEntry) -> None:
+        """Append one entry to the job's access audit trail (append-only: nothing changes or removes one)."""
+        ...
+
+    def list_access(self, force_id: str, job_id: str, *, limit: int = 500) -> list[AccessEntry]:
+        """The job's access audit trail, oldest first."""
+        ...
 
 
 @runtime_checkable

@@ -1,4 +1,7 @@
-"""SQLite job store: the local stand-in for Cosmos DB, with the same optimistic-concurrency rules."""
+"""SQLite job store: the local stand-in for Cosmos DB, with the same optimistic-concurrency rules.
+
+The access audit trail (``access_log``) is append-only in the database itself: triggers abort any
+UPDATE or DELETE, so no code path (nor a hand-run statement through this file) rewrites it."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 
 from shared.adapters.base import ConcurrencyError, JobExists, JobNotFound
 from shared.domain import Job, JobStatus, Notification
+from shared.domain.access import AccessEntry
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -19,6 +23,14 @@ CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (force_id, created_at);
 CREATE TABLE IF NOT EXISTS notifications (
     force_id TEXT NOT NULL, id TEXT NOT NULL, recipient TEXT, created_at TEXT NOT NULL, doc TEXT NOT NULL,
     PRIMARY KEY (force_id, id));
+CREATE TABLE IF NOT EXISTS access_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, force_id TEXT NOT NULL, job_id TEXT NOT NULL, id TEXT NOT NULL UNIQUE,
+    at TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS access_by_job ON access_log (force_id, job_id, seq);
+CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log
+    BEGIN SELECT RAISE(ABORT, 'the access audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log
+    BEGIN SELECT RAISE(ABORT, 'the access audit trail is append-only'); END;
 """
 
 
@@ -69,11 +81,15 @@ class SqliteJobStore:
                 raise ConcurrencyError(job.job_id) if exists else JobNotFound(job.job_id)
         return Job.from_dict(job.to_dict(), etag=etag)
 
-    def list_jobs(self, force_id: str, *, status: JobStatus | None = None, limit: int = 50) -> list[Job]:
+    def list_jobs(self, force_id: str, *, status: JobStatus | None = None, limit: int = 50,
+                  submitted_by: str | None = None) -> list[Job]:
         sql, args = "SELECT doc, etag FROM jobs WHERE force_id=?", [force_id]
         if status is not None:
             sql += " AND status=?"
             args.append(status.value)
+        if submitted_by is not None:
+            sql += " AND json_extract(doc, '$.submitted_by')=?"
+            args.append(submitted_by)
         sql += " ORDER BY created_at DESC, job_id LIMIT ?"
         with self._lock:
             rows = self._conn.execute(sql, (*args, limit)).fetchall()
@@ -101,6 +117,18 @@ class SqliteJobStore:
         with self._lock:
             rows = self._conn.execute(sql + " ORDER BY created_at DESC LIMIT ?", (*args, limit)).fetchall()
         return [Notification(**json.loads(r[0])) for r in rows]
+
+    def add_access(self, entry: AccessEntry) -> None:
+        d = entry.to_dict()
+        with self._lock:
+            self._conn.execute("INSERT INTO access_log (force_id, job_id, id, at, doc) VALUES (?,?,?,?,?)",
+                               (entry.force_id, entry.job_id, entry.id, entry.at, json.dumps(d, sort_keys=True)))
+
+    def list_access(self, force_id: str, job_id: str, *, limit: int = 500) -> list[AccessEntry]:
+        with self._lock:
+            rows = self._conn.execute("SELECT doc FROM access_log WHERE force_id=? AND job_id=? ORDER BY seq LIMIT ?",
+                                      (force_id, job_id, limit)).fetchall()
+        return [AccessEntry.from_dict(json.loads(r[0])) for r in rows]
 
 
 def _doc(job: Job) -> str:
