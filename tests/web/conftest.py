@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,21 +35,29 @@ class Site:
         return launch_url(self.web, who)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, tiny_whisper_package: Path, vad_model_path: Path) -> Iterator[Site]:
-    data = tmp_path_factory.mktemp("web-data")
-    met, kent = Identity.parse("met:pc1234"), Identity.parse("kent:ds42:forcewide")
+@contextmanager
+def serving(data: Path, tiny_whisper_package: Path, vad_model_path: Path, people: list[Identity]) -> Iterator[WebApp]:
+    """``toex web`` over the tiny Whisper for these identities, on a free port, until the block ends."""
     settings = Settings(mode="local", data_dir=data, whisper_model_dir=tiny_whisper_package,
                         vad_model_path=vad_model_path, intra_op_threads=1, chunk_minutes=5.0)
-    app = local_app(settings, [met, kent], workers=1, retry_interval_scale=0.001)
-    server, web = make_server(app, [met, kent], "127.0.0.1", 0)
+    app = local_app(settings, people, workers=1, retry_interval_scale=0.001)
+    server, web = make_server(app, people, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Site(web, met, kent)
-    web.stop()
-    server.shutdown()
-    server.server_close()
-    set_services(None)
+    try:
+        yield web
+    finally:
+        web.stop()
+        server.shutdown()
+        server.server_close()
+        set_services(None)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, tiny_whisper_package: Path, vad_model_path: Path) -> Iterator[Site]:
+    met, kent = Identity.parse("met:pc1234"), Identity.parse("kent:ds42:forcewide")
+    with serving(tmp_path_factory.mktemp("web-data"), tiny_whisper_package, vad_model_path, [met, kent]) as web:
+        yield Site(web, met, kent)
 
 
 @pytest.fixture(scope="module")

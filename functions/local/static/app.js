@@ -69,7 +69,7 @@ async function start() {
   }
   if ((state.me.roles || []).includes("Transcribe.ForceWide")) $("#scope-row").hidden = false;
   setUpUploads();
-  $("#all-jobs").addEventListener("change", renderJobs);
+  $("#all-jobs").addEventListener("change", refreshJobs);
   window.addEventListener("hashchange", route);
   route();
 }
@@ -126,7 +126,8 @@ async function refreshJobs() {
   clearTimeout(state.poll);
   if (state.jobId) return;
   try {
-    const data = await api("/api/v1/jobs?limit=200");
+    // need to know is the API's: one's own jobs, or the force's with the force-wide role
+    const data = await api(`/api/v1/jobs?limit=200${$("#all-jobs").checked ? "&scope=force" : ""}`);
     state.jobs = data.jobs;
     renderJobs();
   } catch (e) { /* shown on the next poll */ }
@@ -152,8 +153,7 @@ function statusText(job) {
 function renderJobs() {
   // the table is rebuilt on every poll: keep the keyboard user's place (the focused control) across it
   const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
-  const mine = !$("#all-jobs").checked;
-  const jobs = state.jobs.filter((j) => !mine || !j.submitted_by || j.submitted_by === state.me.userId);
+  const jobs = state.jobs;
   $("#no-jobs").hidden = jobs.length > 0;
   $("#jobs tbody").replaceChildren(...jobs.map((job) => {
     const name = job.source.name;
@@ -231,8 +231,9 @@ function renderTranscript(res) {
     ["Persons present", up.persons_present || "—"], ["Speakers expected", up.speakers || "—"],
   ];
   $("#record").replaceChildren(...fields.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+  const downloads = res.downloads || links;  // the audited route of each format (it redirects to the file)
   for (const fmt of ["docx", "txt", "srt", "vtt", "json"]) {
-    if (links[fmt]) $("#downloads").append(el("a", { href: links[fmt], download: "", text: fmt.toUpperCase(),
+    if (downloads[fmt]) $("#downloads").append(el("a", { href: downloads[fmt], download: "", text: fmt.toUpperCase(),
       "aria-label": `Download ${fmt.toUpperCase()}` }));
   }
   const player = el(VIDEO.test(t.source.name) ? "video" : "audio",
@@ -245,7 +246,9 @@ function renderTranscript(res) {
     $("#job-state").textContent = "This browser cannot play this recording's format: the transcript and " +
       "downloads are still here; play the original in your usual player.";
   });
+  toexSpeakers.show(state.jobId, res);  // names first: the lines show them
   buildLines(t);
+  toexAudit.show(state.jobId);
 }
 
 function translationsBySegment(t) {
@@ -278,7 +281,9 @@ function buildLines(t) {
     const time = el("button", { type: "button", class: "time", text: clock(it.start),
       "aria-label": `Play from ${clock(it.start)}` });
     const left = el("div", {}, time);
-    if (it.kind === "seg" && it.seg.speaker) left.append(el("span", { class: "speaker", text: it.seg.speaker }));
+    if (it.kind === "seg" && it.seg.speaker) {
+      left.append(el("span", { class: "speaker", "data-label": it.seg.speaker, text: toexSpeakers.name(it.seg.speaker) }));
+    }
     const row = el("li", { class: `row${hasTr ? "" : " no-tr"}${it.kind === "gap" ? " skipped" : ""}`,
                            "data-start": String(it.start) }, left);
     if (it.kind === "gap") {
