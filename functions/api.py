@@ -44,6 +44,7 @@ from shared.services import Services, get_services
 log = logging.getLogger(__name__)
 
 MAX_LIST = 200
+MAX_AUDIT = 1000
 Handler = Callable[[func.HttpRequest, DurableClient, Services], Awaitable[func.HttpResponse]]
 
 
@@ -198,11 +199,12 @@ async def download_output(req: func.HttpRequest, client: DurableClient, services
 
 
 async def get_audit(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
-    """GET /jobs/{job_id}/audit: the job's access audit trail, oldest first (users, actions, times)."""
+    """GET /jobs/{job_id}/audit: the job's access audit trail, oldest first (users, actions, times);
+    ``truncated`` when it holds more than the ``MAX_AUDIT`` entries shown."""
     job = _own_job(req, services, _principal(req, services))
-    entries = services.jobs.list_access(job.force_id, job.job_id)
-    return _json(200, {"jobId": job.job_id, "entries": [
-        {"at": e.at, "user": e.user, "action": e.action, "detail": e.detail} for e in entries]},
+    entries = services.jobs.list_access(job.force_id, job.job_id, limit=MAX_AUDIT + 1)
+    return _json(200, {"jobId": job.job_id, "truncated": len(entries) > MAX_AUDIT, "entries": [
+        {"at": e.at, "user": e.user, "action": e.action, "detail": e.detail} for e in entries[:MAX_AUDIT]]},
         {"Cache-Control": "no-store"})
 
 

@@ -101,7 +101,9 @@ SCHEMAS: dict[str, Any] = {
         "jobId": {"type": "string"}, "speakers": {"$ref": "#/components/schemas/Speakers"},
         "downloads": {"type": "object", "additionalProperties": {"type": "string"}}}},
     "AccessTrail": {"type": "object", "properties": {
-        "jobId": {"type": "string"}, "entries": {"type": "array", "items": {"type": "object", "properties": {
+        "jobId": {"type": "string"},
+        "truncated": {"type": "boolean", "description": "More entries than the 1000 shown (oldest first)."},
+        "entries": {"type": "array", "items": {"type": "object", "properties": {
             "at": {"type": "string", "format": "date-time"}, "user": {"type": "string"},
             "action": {"enum": ["view", "download", "rename", "retry", "cancel"]},
             "detail": {"type": "string"}}}}}},

@@ -125,7 +125,7 @@ class WebApp:
         """The signed local read link to one of the job's outputs, named after the source."""
         stem = Path(job.source.name).stem or "transcript"
         name = f"{stem}.transcript.json" if fmt == "json" else file_name(stem, fmt)
-        return self.gate.read_link(identity.force_id, job.outputs[fmt], name)
+        return self.gate.read_link(identity, job.outputs[fmt], name)
 
     def results_extras(self, identity: Identity, job_id: str) -> dict[str, Any]:
         """Local read links (the SAS stand-in) for every output and the original, and the upload's metadata."""
@@ -133,7 +133,7 @@ class WebApp:
         if job is None:
             return {}
         links = {fmt: self.output_link(identity, job, fmt) for fmt in job.outputs}
-        links["media"] = self.gate.read_link(identity.force_id, job.source.ref, job.source.name)
+        links["media"] = self.gate.read_link(identity, job.source.ref, job.source.name)
         try:
             meta = self.app.services.blobs.properties(job.source.ref).metadata
         except (BlobNotFound, ValueError):

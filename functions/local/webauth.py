@@ -9,8 +9,9 @@ Invariants:
 * The caller is an :class:`Identity` named by its per-launch token: in the URL printed at start
   (``?token=``, exchanged once for an ``HttpOnly; SameSite=Strict`` cookie and dropped from the URL),
   or ``Authorization: Bearer`` for scripts. The page never holds the token in script or storage.
-* Read links (outputs, the original media) are signed, short-lived and bound to the identity's force:
-  the local stand-in for a user-delegation SAS.
+* Read links (outputs, the original media) are signed, short-lived and bound to the identity they were
+  issued to (its force and user: a colleague's link opens nothing, as need to know asks): the local
+  stand-in for a user-delegation SAS.
 """
 
 from __future__ import annotations
@@ -119,13 +120,13 @@ class Gate:
         return f"{COOKIE}={identity.session}; HttpOnly; SameSite=Strict; Path=/"
 
     # -- signed read links ----------------------------------------------------------------------
-    def _sign(self, force_id: str, ref: str, expires: int, filename: str) -> str:
-        msg = "\n".join((force_id, ref, str(expires), filename)).encode()
+    def _sign(self, identity: Identity, ref: str, expires: int, filename: str) -> str:
+        msg = "\n".join((identity.force_id, identity.user_id, ref, str(expires), filename)).encode()
         return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
 
-    def read_link(self, force_id: str, ref: str, filename: str) -> str:
+    def read_link(self, identity: Identity, ref: str, filename: str) -> str:
         expires = int(time.time()) + self.link_seconds
-        query = urlencode({"se": expires, "fn": filename, "sig": self._sign(force_id, ref, expires, filename)})
+        query = urlencode({"se": expires, "fn": filename, "sig": self._sign(identity, ref, expires, filename)})
         return f"/blob/{quote(ref)}?{query}"
 
     def check_link(self, identity: Identity, ref: str, params: Mapping[str, str]) -> str:
@@ -135,7 +136,7 @@ class Gate:
         except ValueError:
             raise Refused(403, "not a valid link") from None
         filename = params.get("fn", "")
-        expected = self._sign(identity.force_id, ref, expires, filename)
+        expected = self._sign(identity, ref, expires, filename)
         if not hmac.compare_digest(expected, params.get("sig", "")) or expires < time.time():
             raise Refused(403, "the link is not valid (or has expired): reload the job")
         return filename

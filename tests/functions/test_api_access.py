@@ -202,3 +202,16 @@ def test_renaming_needs_the_job_and_its_speakers(api: Api, intake: Intake) -> No
     job, _ = _finished(intake, COLLEAGUE)
     assert api.job_call("api_rename_speakers", "PUT", job.job_id, "/speakers", headers=who(ME),
                         body={"names": {"S1": "A"}})[0] == 404
+
+
+def test_no_audit_entry_no_content(api: Api, intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
+    job, t = _finished(intake, ME)
+
+    def refuse(entry: Any) -> None:
+        raise OSError("the audit store is unreachable")
+
+    monkeypatch.setattr(intake.services.jobs, "add_access", refuse)
+    status, body = api.job_call("api_get_results", "GET", job.job_id, "/results", headers=who(ME))
+    assert status == 500 and "transcript" not in body and t["segments"][0]["text"].strip() not in str(body)
+    assert api.call("api_download_output", "GET", f"v1/jobs/{job.job_id}/outputs/txt", headers=who(ME),
+                    route_params={"job_id": job.job_id, "fmt": "txt"})[0] == 500

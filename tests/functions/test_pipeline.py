@@ -14,21 +14,29 @@ from typing import Any
 
 import pytest
 
+from functions.auth import FORCE_WIDE_ROLE, encode_principal
 from functions.lifecycle import decide_and_start, instance_id_for
 from shared.domain import JobStatus
 from shared.services import CHUNKS, OUTPUTS, WORK, Services, set_services
 from tests.fixtures.pipeline import without_run_identity
-from tests.functions.helpers import Intake, http_request, principal_header, user_code
+from tests.functions.helpers import Intake, http_request, user_code
 
 OPTIONS = {"translate_to": "en", "formats": ["json", "txt", "srt"]}
 
 
+# the jobs here come from blob deliveries with no submitter: force IT's integration, with the force-wide role
+FORCE_WIDE = {"X-MS-CLIENT-PRINCIPAL": encode_principal({
+    "http://schemas.microsoft.com/identity/claims/objectidentifier": "oid-force-it", "name": "Force IT",
+    "extension_forceId": "met", "roles": [FORCE_WIDE_ROLE]})}
+
+
 def _call(functions: dict[str, Any], name: str, client: Any, job_id: str, suffix: str = "",
-          method: str = "GET") -> tuple[int, Any]:
-    req = http_request(method, f"v1/jobs/{job_id}{suffix}", headers=principal_header("met"),
-                       route_params={"job_id": job_id})
+          method: str = "GET", **route: str) -> tuple[int, Any]:
+    req = http_request(method, f"v1/jobs/{job_id}{suffix}", headers=FORCE_WIDE,
+                       route_params={"job_id": job_id, **route})
     resp = asyncio.run(user_code(functions[name])(req=req, client=client))
-    return resp.status_code, json.loads(resp.get_body())
+    body = resp.get_body()
+    return resp.status_code, json.loads(body) if body else dict(resp.headers)
 
 
 @pytest.fixture
@@ -135,3 +143,11 @@ def test_azure_adapters_give_the_same_transcript_as_local_mode(
     context = ssl.create_default_context(cafile=str(azurite.cert_path))
     with urllib.request.urlopen(link, context=context, timeout=30) as resp:
         assert resp.read() == blobs.download(done.outputs["srt"])
+    # the audited download: a 302 to a user-delegation SAS; the trail, in the Cosmos access container
+    status, headers = _call(app_functions, "api_download_output", pipeline.client, job.job_id, "/outputs/txt",
+                            fmt="txt")
+    assert status == 302 and "skoid=" in headers["Location"] and "sp=r" in headers["Location"]
+    status, trail = _call(app_functions, "api_get_audit", pipeline.client, job.job_id, "/audit")
+    assert status == 200 and [(e["action"], e["detail"], e["user"]) for e in trail["entries"]] == [
+        ("view", "attempt=1", "Force IT (oid-force-it)"), ("download", "format=txt", "Force IT (oid-force-it)")]
+    assert [e.action for e in azure.jobs.list_access("met", job.job_id)] == ["view", "download"]

@@ -114,9 +114,9 @@ def test_upload_slots_belong_to_one_identity_and_refuse_a_wrong_hash(site: Site)
     assert not site.web.app.blobs.exists(slot["blobName"])  # nothing was kept
 
 
-def test_read_links_are_signed_for_one_force(site: Site) -> None:
+def test_read_links_are_signed_for_one_identity(site: Site) -> None:
     gate = site.web.gate
-    link = gate.read_link("met", "outputs/met/job-x/a1/a.txt", "a.txt")
+    link = gate.read_link(site.met, "outputs/met/job-x/a1/a.txt", "a.txt")
     assert call(site, "GET", link, who=site.kent, origin=None)[0] == 403  # issued to Met, not Kent
     assert call(site, "GET", link.replace("fn=a.txt", "fn=a.exe"), who=site.met, origin=None)[0] == 403
     assert call(site, "GET", link, origin=None)[0] == 401

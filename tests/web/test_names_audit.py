@@ -117,6 +117,10 @@ def test_need_to_know_in_the_page_and_the_api(station: Station, browser: Any) ->
     assert put.status == 404
     page.goto(f"{station.base}/#/jobs/{station.job_id}")
     page.wait_for_selector("#job-state:has-text('No such job')")
+    record = station.web.app.services.jobs.get("met", station.job_id)
+    assert record is not None
+    handed_on = station.web.output_link(station.pc, record, "txt")  # a link issued to the officer
+    assert context.request.get(f"{station.base}{handed_on}").status == 403  # opens nothing for a colleague
     context.close()
     # another force's force-wide detective: 404 as well
     kent, _ = _login(browser, station, station.kent)

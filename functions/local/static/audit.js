@@ -21,7 +21,8 @@ const toexAudit = (() => {
     try { trail = await api(`/api/v1/jobs/${id}/audit`); }
     catch (err) { $("#audit-state").textContent = `Could not load the access record: ${err.message}`; return; }
     if (id !== jobId) return;
-    $("#audit-state").textContent = trail.entries.length ? "" : "No access recorded yet.";
+    $("#audit-state").textContent = !trail.entries.length ? "No access recorded yet."
+      : trail.truncated ? `The first ${trail.entries.length} entries are shown; the API holds more.` : "";
     $("#audit tbody").replaceChildren(...trail.entries.map((e) => el("tr", { "data-action": e.action },
       el("td", { text: e.at.replace("T", " ").replace(/Z$/, " UTC") }),
       el("td", { text: e.user }),
