@@ -1,18 +1,20 @@
 """Speaker names after the job: a new version of the names overlay, and the outputs rendered again.
 
 ``transcript.json`` (the machine's output) is read, never rewritten, and the transcription is never
-redone. Each change writes, once, ``outputs/<force>/<job>/a<n>/names/v<k>/overlay.json`` (the overlay
+redone. Each change writes, once, ``outputs/<force>/<job>/a<n>/names/v<k>-<nonce>/overlay.json`` (the overlay
 of :mod:`shared.outputs.overlay`: versioned, each change with who and when, tied to the transcript's
 SHA-256) and the job's other formats rendered from the transcript and that overlay by
 :func:`shared.outputs.formats.render`, under the same file names as the machine's renderings. The job
 record then points ``outputs`` at them and ``summary["names_overlay"]`` at the overlay; an older
-version's files stay where they are. Two renames at once: the second finds version ``k`` written
-(``BlobExists``) or the record changed (ETag), and is refused as a conflict.
+version's files stay where they are. Two renames at once: the job record's ETag lets one win and the
+other is refused as a conflict (``ConcurrencyError``); the loser's files, under their own nonce, are
+never referenced (so a write that died before the record changed cannot block the next one).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -70,7 +72,7 @@ def rename(services: Services, job: Job, names: Mapping[str, str | None],
     after = rename_speakers(before, transcript, names, by=by, at=iso_utc())
     if after["version"] == before["version"]:
         return job, after, transcript
-    folder = f"names/v{after['version']}"
+    folder = f"names/v{after['version']}-{secrets.token_hex(4)}"
     overlay_ref = output_ref(job.force_id, job.job_id, job.attempt, f"{folder}/overlay.json")
     try:
         services.blobs.upload(overlay_ref, dumps_overlay(after), content_type="application/json",

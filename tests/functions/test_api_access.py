@@ -215,3 +215,18 @@ def test_no_audit_entry_no_content(api: Api, intake: Intake, monkeypatch: pytest
     assert status == 500 and "transcript" not in body and t["segments"][0]["text"].strip() not in str(body)
     assert api.call("api_download_output", "GET", f"v1/jobs/{job.job_id}/outputs/txt", headers=who(ME),
                     route_params={"job_id": job.job_id, "fmt": "txt"})[0] == 500
+
+
+def test_two_renames_from_the_same_reading_one_wins_the_other_is_a_conflict(intake: Intake) -> None:
+    from functions.renaming import rename
+    from shared.adapters.base import ConcurrencyError
+
+    job, _ = _finished(intake, ME)
+    renamed, overlay, _ = rename(intake.services, job, {"S1": "DC Hale"}, by=ME)
+    assert overlay["version"] == 1
+    with pytest.raises(ConcurrencyError):
+        rename(intake.services, job, {"S1": "DS Lee"}, by=COLLEAGUE)  # read before the first was saved
+    current = intake.services.jobs.get("met", job.job_id)
+    assert current is not None and current.outputs == renamed.outputs
+    _, again, _ = rename(intake.services, current, {"S1": "DS Lee"}, by=COLLEAGUE)  # read afresh: version 2
+    assert again["version"] == 2 and again["speaker_names"] == {"S1": "DS Lee"}
