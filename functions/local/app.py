@@ -118,14 +118,15 @@ class LocalApp:
         assert final is not None
         return final
 
-    def retry(self, job: Job) -> Job:
+    def retry(self, job: Job, *, actor: str | None = None) -> Job:
         """``retry_job``, as Azure's: a new attempt ``<job>:a<n>`` from the start, progress reset, the earlier
-        attempts' history kept; then run it. Raises :class:`InvalidState` for a job that cannot be retried."""
-        return self.run(asyncio.run(retry_job(self.client, self.services, job)))
+        attempts' history kept; then run it. Raises :class:`InvalidState` for a job that cannot be retried.
+        ``actor``: who asked, for the job's access audit trail."""
+        return self.run(asyncio.run(retry_job(self.client, self.services, job, actor=actor)))
 
-    def cancel(self, job: Job, reason: str = "cancelled by caller") -> Job:
-        """``cancel_job``: terminate the current attempt and mark the job cancelled."""
-        return asyncio.run(cancel_job(self.client, self.services, job, reason))
+    def cancel(self, job: Job, reason: str = "cancelled by caller", *, actor: str | None = None) -> Job:
+        """``cancel_job``: terminate the current attempt and mark the job cancelled (audited as ``actor``)."""
+        return asyncio.run(cancel_job(self.client, self.services, job, reason, actor=actor))
 
     def unfinished(self) -> list[Job]:
         """Jobs an interrupted run left behind, including any recorded but never started (started now)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import getpass
 import json
 import logging
 import sys
@@ -197,6 +198,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_user() -> str:
+    """Who runs this ``toex``, for the access audit trail: the operating-system account, as ``local:<name>``."""
+    try:
+        return f"local:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (a bare container)
+        return "local:unknown"
+
+
 def _change_job(app: LocalApp, wanted: str, change: Callable[[Job], Job]) -> Job | None:
     """The job ``wanted`` names (an id prefix) after ``change``; None, said why on stderr, when it cannot be."""
     job = app.find(wanted)
@@ -215,14 +224,14 @@ def _change_job(app: LocalApp, wanted: str, change: Callable[[Job], Job]) -> Job
 def cmd_retry(args: argparse.Namespace) -> int:
     """Run a failed or cancelled job again as a new attempt (``retry_job``, as the Azure API does)."""
     app = LocalApp(_settings(args), workers=args.workers)
-    final = _change_job(app, args.job, app.retry)
+    final = _change_job(app, args.job, lambda job: app.retry(job, actor=_local_user()))
     return 2 if final is None else 0 if final.status is JobStatus.SUCCEEDED else 1
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
     """Cancel a job another ``toex`` process is running, or one left queued (``cancel_job``)."""
     app = LocalApp(_settings(args))
-    return 2 if _change_job(app, args.job, app.cancel) is None else 0
+    return 2 if _change_job(app, args.job, lambda job: app.cancel(job, actor=_local_user())) is None else 0
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

@@ -101,4 +101,8 @@ def test_the_cli_retries_and_cancels_through_the_lifecycle(tmp_path: Path, capsy
     assert retried is not None and retried.attempt == 2 and app.hub.load(f"{job.job_id}:a2") is not None
     assert main([*data, "cancel", job.job_id[:12]]) == 2
     assert "has finished (failed) and cannot be cancelled" in capsys.readouterr().err
+    # the retry is in the job's access trail as this machine's user; the refused cancel is not
+    trail = app.jobs.list_access(job.force_id, job.job_id)
+    assert [(e.action, e.detail) for e in trail] == [("retry", "attempt=2")]
+    assert trail[0].user.startswith("local:") and len(trail[0].user) > len("local:")
     assert main([*data, "retry", "job-nope"]) == 2

@@ -249,6 +249,10 @@ def test_cosmos_database_and_partition_keys():
     notes = resource(rel, "notifications")["properties"]["resource"]
     assert notes["id"] == "notifications"
     assert notes["partitionKey"]["paths"] == ["/forceId"]
+    access = resource(rel, "access")["properties"]["resource"]
+    assert access["id"] == "access"
+    assert access["partitionKey"] == {"paths": ["/forceId", "/jobId"], "kind": "MultiHash", "version": 2}
+    assert "defaultTtl" in access
 
 
 # --------------------------------------------------------------------------- function app

@@ -1,4 +1,4 @@
-// Cosmos DB (NoSQL): database toex with jobs and notifications; Entra-only data plane,
+// Cosmos DB (NoSQL): database toex with jobs, notifications and access; Entra-only data plane,
 // continuous backup, private endpoint, diagnostics.
 @description('Azure region.')
 param location string
@@ -110,6 +110,27 @@ resource notifications 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
           '/forceId'
         ]
         kind: 'Hash'
+        version: 2
+      }
+      defaultTtl: retentionDays * 86400
+    }
+  }
+}
+
+// The jobs' access audit trails: one item per view, download, rename, retry or cancel, written
+// with create only (the code never replaces one), partitioned like the jobs.
+resource access 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-05-15' = {
+  parent: database
+  name: 'access'
+  properties: {
+    resource: {
+      id: 'access'
+      partitionKey: {
+        paths: [
+          '/forceId'
+          '/jobId'
+        ]
+        kind: 'MultiHash'
         version: 2
       }
       defaultTtl: retentionDays * 86400
