@@ -149,15 +149,19 @@ async def get_job(req: func.HttpRequest, client: DurableClient, services: Servic
 async def get_results(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
     """GET /jobs/{job_id}/results: transcript.json inline, other formats as short-lived read-only links."""
     job = _own_job(req, services, _principal(req, services))
-    if job.status is not JobStatus.SUCCEEDED or "json" not in job.outputs:
+    record, key = ("report", "document") if job.summary.get("kind") == "document" else ("json", "transcript")
+    if job.status is not JobStatus.SUCCEEDED or record not in job.outputs:
         raise InvalidState(f"the job has no results ({job.status.value})")
     with job_context(job.job_id):
-        transcript = json.loads(services.blobs.download(job.outputs["json"]))
+        content = json.loads(services.blobs.download(job.outputs[record]))
         lifetime = timedelta(minutes=services.settings.result_link_minutes)
         links = {fmt: services.blobs.read_link(ref, lifetime) for fmt, ref in job.outputs.items() if fmt != "json"}
+        playback = dict(job.summary.get("playback") or {"playable_original": True})
+        if playback.get("rendition"):  # the page plays this when a browser cannot play the original
+            links["audio"] = services.blobs.read_link(playback["rendition"]["ref"], lifetime)
     expires = iso_utc(datetime.now(UTC) + lifetime)
-    return _json(200, {"jobId": job.job_id, "attempt": job.attempt, "transcript": transcript, "links": links,
-                       "linksExpireAt": expires}, {"Cache-Control": "no-store"})
+    return _json(200, {"jobId": job.job_id, "attempt": job.attempt, key: content, "links": links,
+                       "playback": playback, "linksExpireAt": expires}, {"Cache-Control": "no-store"})
 
 
 async def list_jobs(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:

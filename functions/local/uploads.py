@@ -105,8 +105,9 @@ class UploadSlots:
         if not name or len(name) > 200 or _NAME_BAD.search(name) or name in (".", ".."):
             raise UploadError(400, "the file name must be a plain name of at most 200 characters")
         suffix = PurePosixPath(name).suffix.lower()
-        if suffix not in self.settings.allowed_extensions:
-            raise UploadError(400, f"files of type {suffix or '(none)'!r} are not accepted; upload audio or video")
+        if suffix not in (*self.settings.allowed_extensions, *self.settings.document_extensions):
+            raise UploadError(400, f"files of type {suffix or '(none)'!r} are not accepted; upload audio, video "
+                                   "or a document")
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise UploadError(400, "size must be the file's size in bytes (more than 0)")
         if size > self.settings.max_upload_bytes:

@@ -37,7 +37,7 @@ from functions.local.ranges import byte_range, copy_range
 from functions.local.uploads import BLOCK_SIZE, UploadError, UploadSlots
 from functions.local.webauth import Gate, Identity, Refused
 from shared.adapters.base import BlobNotFound
-from shared.outputs.formats import file_name
+from shared.outputs.formats import FORMATS, file_name
 from shared.outputs.languages import LANGUAGE_NAMES
 from shared.settings import Settings
 
@@ -69,6 +69,7 @@ API_ROUTES: list[tuple[str, re.Pattern[str], api.Handler]] = [
 ]
 STATIC_FILES = {f"/{name}": name for name in ("app.js", "app.css", "sha256.js", "upload.js", "hash-worker.js")}
 STATIC_FILES["/"] = "index.html"
+STATIC_FILES |= {f"/{name}": name for name in ("player.js", "documents.js")}  # the transcript view's modules
 MAX_JSON = 64 * 1024
 DEFAULT_IDENTITY = f"{LOCAL_FORCE}:officer"
 
@@ -124,9 +125,13 @@ class WebApp:
             return {}
         stem = Path(job.source.name).stem or "transcript"
         links = {fmt: self.gate.read_link(identity.force_id, ref,
-                                          f"{stem}.transcript.json" if fmt == "json" else file_name(stem, fmt))
-                 for fmt, ref in job.outputs.items()}
+                                          f"{stem}.transcript.json" if fmt == "json" else
+                                          file_name(stem, fmt) if fmt in FORMATS else PurePosixPath(ref).name)
+                 for fmt, ref in job.outputs.items()}  # a document's outputs keep their own names
         links["media"] = self.gate.read_link(identity.force_id, job.source.ref, job.source.name)
+        if rendition := (job.summary.get("playback") or {}).get("rendition"):
+            ref = rendition["ref"]
+            links["audio"] = self.gate.read_link(identity.force_id, ref, PurePosixPath(ref).name)
         try:
             meta = self.app.services.blobs.properties(job.source.ref).metadata
         except (BlobNotFound, ValueError):
