@@ -69,7 +69,7 @@ API_ROUTES: list[tuple[str, re.Pattern[str], api.Handler]] = [
 ]
 STATIC_FILES = {f"/{name}": name for name in ("app.js", "app.css", "sha256.js", "upload.js", "hash-worker.js")}
 STATIC_FILES["/"] = "index.html"
-STATIC_FILES |= {f"/{name}": name for name in ("player.js", "documents.js")}  # the transcript view's modules
+STATIC_FILES |= {f"/{name}": name for name in ("player.js", "documents.js", "resume.js")}  # the page's modules
 MAX_JSON = 64 * 1024
 DEFAULT_IDENTITY = f"{LOCAL_FORCE}:officer"
 
@@ -275,10 +275,13 @@ class Handler(BaseHTTPRequestHandler):
             raise UploadError(400, "the body must be JSON") from None
         if not isinstance(body, dict):
             raise UploadError(400, "the body must be a JSON object")
-        slot = self.web.slots.create(identity, body.get("name", ""), body.get("size", 0))
+        name, size = body.get("name", ""), body.get("size", 0)
+        kept = self.web.slots.unfinished(identity, name, size) if body.get("resume") else None  # a reloaded page
+        slot = kept or self.web.slots.create(identity, name, size)
         doc: dict[str, Any] = {"uploadId": slot.slot_id, "uploadUrl": f"/upload/{slot.slot_id}", "blobName": slot.ref,
-               "blockSize": BLOCK_SIZE, "protocol": "blocks"}
-        self._send(201, json.dumps(doc, ensure_ascii=False).encode(), extra={"Location": str(doc["uploadUrl"])})
+               "blockSize": BLOCK_SIZE, "protocol": "blocks", "resumed": kept is not None}
+        self._send(200 if kept else 201, json.dumps(doc, ensure_ascii=False).encode(),
+                   extra={"Location": str(doc["uploadUrl"])})
 
     def _upload(self, identity: Identity, method: str, slot_id: str, params: dict[str, str]) -> None:
         slots = self.web.slots
