@@ -68,6 +68,8 @@ def test_a_portuguese_txt_opens_side_by_side_with_withheld_passages_and_download
     lines = page.locator("#lines li")
     assert lines.count() == len(report["segments"]) == len(LINES)
     assert page.locator("#lines p.text").all_inner_texts() == [s["source"] for s in report["segments"]] == LINES
+    assert lines.nth(0).locator(".place").inner_text() == "line 1"  # the place, as the record numbers it
+    assert page.locator("#follow").is_hidden()  # no player, no current line to follow
     by_status = {s["status"]: i for i, s in enumerate(report["segments"])}
     for i in (0, 3):  # the Portuguese passages, translated
         assert report["segments"][i]["status"] == "translated"

@@ -9,9 +9,10 @@ const KEPT = { kept_target_language: "already in the target language: kept as wr
                kept_no_text: "no words to translate: kept as written" };
 const DOC_OUTPUTS = [["translated", "Translated document"], ["bilingual", "Bilingual DOCX"], ["report", "Record (JSON)"]];
 
+// A passage's place as the record (translation.json) numbers it: "line 3", "sheet Sheet1, cell B2".
 function placeOf(location) {
-  const parts = Object.entries(location || {}).filter(([k, v]) => k !== "kind" && typeof v === "number")
-    .map(([k, v]) => `${k} ${v + 1}`);
+  const parts = Object.entries(location || {}).filter(([k]) => k !== "kind" && k !== "part")
+    .map(([k, v]) => `${k} ${v}`);
   return parts.join(", ") || (location && location.kind) || "";
 }
 
@@ -23,6 +24,8 @@ function langName(code) { return code ? (state.me.languages || {})[code] || code
 function documentHead(target) {
   $("#lines-head").firstElementChild.textContent = target ? "Where" : "Time";
   $("#tr-head").textContent = target ? `Translation (${langName(target)})` : "Translation";
+  $("label[for=search]").textContent = target ? "Search the document" : "Search the transcript";
+  $("#follow").closest("label").hidden = !!target;  // no player: no current line to follow
 }
 
 function renderDocument(res) {
