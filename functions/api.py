@@ -165,25 +165,34 @@ async def get_job(req: func.HttpRequest, client: DurableClient, services: Servic
 
 
 async def get_results(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:
-    """GET /jobs/{job_id}/results: transcript.json inline, other formats as short-lived read-only links.
-
-    ``downloads`` names the audited route of each format (the page's download links); ``speakers``
-    the labels, the names overlay now in force and who named them. The view is audited first."""
+    """GET /jobs/{job_id}/results: the record inline (``transcript``, or ``document`` for a document
+    job), other formats as short-lived read-only links, and ``playback`` (the original, or the audio
+    rendition at ``links.audio``). ``downloads`` names the audited route of each format (the page's
+    download links); ``speakers`` the labels, the names overlay now in force and who named them.
+    The view is audited first."""
     principal = _principal(req, services)
     job = _own_job(req, services, principal)
-    if job.status is not JobStatus.SUCCEEDED or "json" not in job.outputs:
+    document = job.summary.get("kind") == "document"
+    record = "report" if document else "json"
+    if job.status is not JobStatus.SUCCEEDED or record not in job.outputs:
         raise InvalidState(f"the job has no results ({job.status.value})")
+    body: dict[str, Any] = {"jobId": job.job_id, "attempt": job.attempt}
     with job_context(job.job_id):
-        data, transcript = machine_transcript(services, job)
+        if document:
+            body["document"] = json.loads(services.blobs.download(job.outputs[record]))
+        else:
+            data, transcript = machine_transcript(services, job)
+            body["transcript"] = transcript
+            body["speakers"] = speakers_view(transcript, current_overlay(services, job, data, transcript))
         record_access(services, job, principal.display, "view", f"attempt={job.attempt}")
         lifetime = timedelta(minutes=services.settings.result_link_minutes)
         links = {fmt: services.blobs.read_link(ref, lifetime) for fmt, ref in job.outputs.items() if fmt != "json"}
-        speakers = speakers_view(transcript, current_overlay(services, job, data, transcript))
-    expires = iso_utc(datetime.now(UTC) + lifetime)
-    downloads = {fmt: f"/api/v1/jobs/{job.job_id}/outputs/{fmt}" for fmt in job.outputs}
-    return _json(200, {"jobId": job.job_id, "attempt": job.attempt, "transcript": transcript, "links": links,
-                       "linksExpireAt": expires, "downloads": downloads, "speakers": speakers},
-                 {"Cache-Control": "no-store"})
+        playback = dict(job.summary.get("playback") or {"playable_original": True})
+        if playback.get("rendition"):  # the page plays this when a browser cannot play the original
+            links["audio"] = services.blobs.read_link(playback["rendition"]["ref"], lifetime)
+    body.update(links=links, playback=playback, linksExpireAt=iso_utc(datetime.now(UTC) + lifetime),
+                downloads={fmt: f"/api/v1/jobs/{job.job_id}/outputs/{fmt}" for fmt in job.outputs})
+    return _json(200, body, {"Cache-Control": "no-store"})
 
 
 async def download_output(req: func.HttpRequest, client: DurableClient, services: Services) -> func.HttpResponse:

@@ -257,6 +257,13 @@ class TranslationMerged(Contract):
     skipped: int
 
 
+class AudioRendered(Contract):
+    """How the page plays the media (``playback`` for the job's summary): the original, or the audio
+    rendition's blob reference and SHA-256; never audio."""
+
+    playback: dict[str, Any]
+
+
 class Rendered(Contract):
     outputs: dict[str, str]
     summary: dict[str, Any] = field(default_factory=dict)

@@ -81,11 +81,18 @@ SCHEMAS: dict[str, Any] = {
     },
     "JobList": {"type": "object", "properties": {
         "forceId": {"type": "string"}, "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}}},
-    "Results": {"type": "object", "required": ["jobId", "transcript", "links"], "properties": {
+    "Results": {"type": "object", "required": ["jobId", "links"], "properties": {
         "jobId": {"type": "string"}, "attempt": {"type": "integer"},
-        "transcript": {"type": "object", "description": "transcript.json: segments, language, model, params."},
+        "transcript": {"type": "object", "description": "transcript.json: segments, language, model, params "
+                                                        "(media jobs)."},
+        "document": {"type": "object", "description": "translation.json: the document's passages, source and "
+                                                      "English, withheld ones with the reason (document jobs)."},
         "links": {"type": "object", "additionalProperties": {"type": "string", "format": "uri"},
-                  "description": "Read-only user-delegation SAS links per format (txt, srt, vtt, docx)."},
+                  "description": "Read-only user-delegation SAS links per format (txt, srt, vtt, docx; a "
+                                 "document's translated, bilingual, report) and audio (the rendition)."},
+        "playback": {"type": "object", "description": "playable_original: whether every browser plays the "
+                                                      "original; else rendition: the audio rendition's ref, "
+                                                      "sha256, size_bytes, duration_s (links.audio), and reason."},
         "linksExpireAt": {"type": "string", "format": "date-time"},
         "downloads": {"type": "object", "additionalProperties": {"type": "string"},
                       "description": "The audited download route of each format (302 to a read-only link)."},

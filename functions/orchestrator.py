@@ -1,6 +1,7 @@
 """The pipeline's table of contents: one Durable orchestration per evidence file.
 
-ingest and probe → plan chunks → transcribe (fan-out; with speaker windows when diarized) → merge
+ingest and probe → plan chunks → transcribe (fan-out; with speaker windows when diarized, and beside them
+the player's audio rendition when a browser cannot play the original) → merge
 → diarize (when the job asks for speakers) → translate (optional fan-out) → render outputs → persist
 → notify; a document (``start_job`` tells it by its extension) goes plan → translate batches (fan-out)
 → assemble → persist → notify instead. Only the contracts of :mod:`functions.contracts` pass through
@@ -22,11 +23,13 @@ from azure.durable_functions.models.Task import TaskBase
 from functions import activities as a
 from functions import diarize as dz
 from functions import document_steps as doc
+from functions import rendition as rn
 from functions import results as r
 from functions.contracts import (
     DOCUMENT,
     TRANSCRIBE,
     AssembleDocument,
+    AudioRendered,
     BatchTranslated,
     ChunksPlanned,
     ChunkTranscribed,
@@ -99,7 +102,9 @@ def transcription_orchestrator(context: df.DurableOrchestrationContext) -> Gener
                  for i in range(plan.chunks)]
         calls += [step(dz.diarize_chunk, DiarizeChunk(**ids, plan_ref=plan.plan_ref, index=i))
                   for i in range(plan.chunks if plan.speakers else 0)]  # speaker windows, beside each chunk
-        done = (yield context.task_all(calls)) if calls else []
+        calls += [step(rn.render_audio, job)]  # the audio the page plays, when a browser cannot play the original
+        *done, audio = yield context.task_all(calls)
+        playback = AudioRendered.from_dict(audio).playback
         parts = [ChunkTranscribed.from_dict(p) for p in done[:plan.chunks]]
         merged = TranscriptMerged.from_dict(
             (yield step(a.merge_transcript, MergeTranscript(**ids, refs=tuple(p.ref for p in parts), task=TRANSCRIBE))))
@@ -114,8 +119,8 @@ def transcription_orchestrator(context: df.DurableOrchestrationContext) -> Gener
         results = Rendered.from_dict((yield step(r.render_outputs, RenderOutputs(
             **ids, merged_ref=merged.ref, translation_ref=translation_ref, model=merged.model,
             duration_s=media.duration_s, format=media.format, speech_s=plan.speech_s))))
-        yield step(r.persist_results, PersistResults(**ids, outputs=results.outputs, summary=results.summary,
-                                                     notes=(note,) if note else ()))
+        yield step(r.persist_results, PersistResults(**ids, outputs=results.outputs, notes=(note,) if note else (),
+                                                     summary={**results.summary, "playback": playback}))
         yield step(r.notify_completed, job)
         context.set_custom_status({"stage": "done"})
         return JobOutcome(status="succeeded", outputs=results.outputs).to_dict()

@@ -12,7 +12,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from functions import activities, diarize, document_steps, results
+from functions import activities, diarize, document_steps, rendition, results
 from functions.contracts import Contract, use_strict_typing
 from functions.guards import current_attempt_only
 from functions.orchestrator import NAME as ORCHESTRATOR
@@ -30,6 +30,7 @@ GUARDED: tuple[Callable[..., Any], ...] = (
     activities.merge_transcript,
     diarize.diarize_chunk,
     diarize.diarize,
+    rendition.render_audio,
     activities.plan_translation,
     activities.translate_batch,
     activities.merge_translation,

@@ -10,15 +10,23 @@ this server's ``/upload/<slot id>``, taking the same three operations:
 * ``PUT ?comp=blocklist`` with ``{"blocks": [ids in order]}`` and ``x-ms-meta-*`` headers: write the blob
   (never over an existing one) and start the job through the blob trigger's own code.
 
-Invariants: a slot belongs to one identity and one blob name; staged bytes never exceed the declared
-size; the committed blob's SHA-256 must equal the one the browser computed (``x-ms-meta-sha256``), or
-nothing is written; ``submitted_by`` is the slot's owner, whatever the metadata says.
+Slots survive a reload of the page and a restart of ``toex web``: each lives in ``<data dir>/uploads/<slot>/``
+as ``slot.json`` (owner, blob name, declared size, time) beside its staged blocks, one file per block. A
+page that is given the same file again asks for a slot with ``resume`` and gets the caller's unfinished
+slot for that name and size, if any; the page names each block by its index and its own SHA-256, so it
+sends again only the blocks the slot does not hold with that content.
+
+Invariants: a slot belongs to one officer (force and user) and one blob name; staged bytes never exceed
+the declared size; the committed blob's SHA-256 must equal the one the browser computed
+(``x-ms-meta-sha256``), or nothing is written; ``submitted_by`` is the slot's owner, whatever the
+metadata says; ``slot.json`` holds no content and no token.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import secrets
 import shutil
@@ -56,7 +64,8 @@ class UploadError(ValueError):
 @dataclass
 class Slot:
     slot_id: str
-    identity: Identity
+    force_id: str
+    user_id: str
     ref: str  # incoming/<force>/<date>/<slot>/<name>
     name: str
     size: int
@@ -66,8 +75,16 @@ class Slot:
     committed: str | None = None  # the job id once committed
 
 
+SLOT_FILE = "slot.json"
+
+
 def _block_file(folder: Path, block_id: str) -> Path:
     return folder / base64.urlsafe_b64encode(base64.b64decode(block_id)).decode().rstrip("=")
+
+
+def _block_id(file_name: str) -> bytes:
+    """The raw block id a block file is named by (the inverse of :func:`_block_file`)."""
+    return base64.urlsafe_b64decode(file_name + "=" * (-len(file_name) % 4))
 
 
 class _Concat:
@@ -97,16 +114,53 @@ class UploadSlots:
     def __init__(self, settings: Settings, blobs: FsBlobStore) -> None:
         self.settings, self.blobs = settings, blobs
         self.root = settings.data_dir / "uploads"
-        self._slots: dict[str, Slot] = {}
+        self._slots: dict[str, Slot] = {s.slot_id: s for s in self._stored()}
         self._lock = threading.Lock()
+
+    def _stored(self) -> Iterator[Slot]:
+        """The slots an earlier launch left, with the blocks they hold; expired ones are removed."""
+        for record in sorted(self.root.glob(f"*/{SLOT_FILE}")) if self.root.is_dir() else []:
+            try:
+                d = json.loads(record.read_text(encoding="utf-8"))
+                slot = Slot(d["slot_id"], d["force_id"], d["user_id"], d["ref"], d["name"], int(d["size"]),
+                            float(d["created"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # not a slot this server wrote: left alone
+            if slot.slot_id != record.parent.name or time.time() - slot.created > SLOT_HOURS * 3600:
+                shutil.rmtree(record.parent, ignore_errors=True)
+                continue
+            for block in record.parent.iterdir():
+                if block.name == SLOT_FILE or ".part-" in block.name:
+                    continue
+                raw = _block_id(block.name)
+                slot.blocks[base64.b64encode(raw).decode()] = block.stat().st_size
+                slot.id_length = len(raw)
+            yield slot
+
+    def _save(self, slot: Slot) -> None:
+        record = {"slot_id": slot.slot_id, "force_id": slot.force_id, "user_id": slot.user_id, "ref": slot.ref,
+                  "name": slot.name, "size": slot.size, "created": slot.created}
+        path = self.root / slot.slot_id / SLOT_FILE
+        tmp = path.with_name(SLOT_FILE + ".part-" + secrets.token_hex(4))
+        tmp.write_text(json.dumps(record), encoding="utf-8")
+        tmp.replace(path)
+
+    def unfinished(self, identity: Identity, name: str, size: int) -> Slot | None:
+        """The caller's newest open slot for a file of this name and size (a page reloaded mid-upload)."""
+        with self._lock:
+            found = [s for s in self._slots.values() if s.force_id == identity.force_id
+                     and s.user_id == identity.user_id and s.name == name and s.size == size
+                     and s.committed is None and time.time() - s.created <= SLOT_HOURS * 3600]
+        return max(found, key=lambda s: s.created, default=None)
 
     def create(self, identity: Identity, name: str, size: int) -> Slot:
         name = name.strip() if isinstance(name, str) else ""
         if not name or len(name) > 200 or _NAME_BAD.search(name) or name in (".", ".."):
             raise UploadError(400, "the file name must be a plain name of at most 200 characters")
         suffix = PurePosixPath(name).suffix.lower()
-        if suffix not in self.settings.allowed_extensions:
-            raise UploadError(400, f"files of type {suffix or '(none)'!r} are not accepted; upload audio or video")
+        if suffix not in (*self.settings.allowed_extensions, *self.settings.document_extensions):
+            raise UploadError(400, f"files of type {suffix or '(none)'!r} are not accepted; upload audio, video "
+                                   "or a document")
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise UploadError(400, "size must be the file's size in bytes (more than 0)")
         if size > self.settings.max_upload_bytes:
@@ -114,8 +168,9 @@ class UploadSlots:
         slot_id = secrets.token_urlsafe(18)
         day = datetime.now(UTC).strftime("%Y-%m-%d")
         ref = f"{INCOMING}/{identity.force_id}/{day}/{slot_id[:12]}/{name}"
-        slot = Slot(slot_id, identity, ref, name, size)
+        slot = Slot(slot_id, identity.force_id, identity.user_id, ref, name, size)
         (self.root / slot_id).mkdir(parents=True, exist_ok=False)
+        self._save(slot)
         with self._lock:
             self._slots[slot_id] = slot
         return slot
@@ -124,12 +179,13 @@ class UploadSlots:
         """The caller's own slot; another identity's slot is answered as one that does not exist."""
         with self._lock:
             slot = self._slots.get(slot_id)
-        if slot is None or slot.identity is not identity or time.time() - slot.created > SLOT_HOURS * 3600:
+        if (slot is None or (slot.force_id, slot.user_id) != (identity.force_id, identity.user_id)
+                or time.time() - slot.created > SLOT_HOURS * 3600):
             raise UploadError(404, "no such upload")
         return slot
 
     def stage(self, slot: Slot, block_id: str, body: BinaryIO, length: int) -> None:
-        if slot.committed:
+        if slot.committed is not None:
             raise UploadError(409, "the upload is committed")
         try:
             raw = base64.b64decode(block_id, validate=True)
@@ -173,7 +229,7 @@ class UploadSlots:
 
     def assemble(self, slot: Slot, block_ids: list[str], metadata: dict[str, str]) -> BlobInfo:
         """Write the blob from the listed blocks; raises :class:`UploadError` and writes nothing on any fault."""
-        if slot.committed:
+        if slot.committed is not None:
             raise UploadError(409, "the upload is committed")
         if not block_ids or any(b not in slot.blocks for b in block_ids) or len(set(block_ids)) != len(block_ids):
             raise UploadError(400, "the block list names blocks that were not staged (or names one twice)")
@@ -183,7 +239,7 @@ class UploadSlots:
         claimed = metadata.get("sha256", "").lower()
         if not re.fullmatch(r"[0-9a-f]{64}", claimed):
             raise UploadError(400, "x-ms-meta-sha256 must be the file's SHA-256 (64 hex digits)")
-        metadata = {**metadata, "sha256": claimed, "submitted_by": slot.identity.user_id}
+        metadata = {**metadata, "sha256": claimed, "submitted_by": slot.user_id}
         folder = self.root / slot.slot_id
         info = self.blobs.upload(slot.ref, _Concat([_block_file(folder, b) for b in block_ids]),  # type: ignore[arg-type]
                                  metadata=metadata)
@@ -191,6 +247,7 @@ class UploadSlots:
             self.blobs.delete(slot.ref)
             raise UploadError(400, "the file's SHA-256 does not match the one computed in the browser; "
                                    "nothing was kept: upload it again")
+        slot.committed = ""  # the job id, once the trigger's code has started it
         shutil.rmtree(folder, ignore_errors=True)
         return info
 

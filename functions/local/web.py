@@ -37,7 +37,7 @@ from functions.local.ranges import byte_range, copy_range
 from functions.local.uploads import BLOCK_SIZE, UploadError, UploadSlots
 from functions.local.webauth import Gate, Identity, Refused
 from shared.adapters.base import BlobNotFound
-from shared.outputs.formats import file_name
+from shared.outputs.formats import FORMATS, file_name
 from shared.outputs.languages import LANGUAGE_NAMES
 from shared.settings import Settings
 
@@ -71,7 +71,7 @@ API_ROUTES: list[tuple[str, re.Pattern[str], api.Handler]] = [
     ("GET", re.compile(r"/api/v1/openapi.json"), api.openapi_document),
 ]
 STATIC_FILES = {f"/{name}": name for name in ("app.js", "app.css", "sha256.js", "upload.js", "hash-worker.js",
-                                              "speakers.js", "audit.js")}
+                                              "speakers.js", "audit.js", "player.js", "documents.js", "resume.js")}
 STATIC_FILES["/"] = "index.html"
 MAX_JSON = 64 * 1024
 DEFAULT_IDENTITY = f"{LOCAL_FORCE}:officer"
@@ -124,8 +124,10 @@ class WebApp:
     def output_link(self, identity: Identity, job: Any, fmt: str) -> str:
         """The signed local read link to one of the job's outputs, named after the source."""
         stem = Path(job.source.name).stem or "transcript"
-        name = f"{stem}.transcript.json" if fmt == "json" else file_name(stem, fmt)
-        return self.gate.read_link(identity, job.outputs[fmt], name)
+        ref = job.outputs[fmt]
+        name = (f"{stem}.transcript.json" if fmt == "json" else file_name(stem, fmt) if fmt in FORMATS
+                else PurePosixPath(ref).name)  # a document's outputs keep their own names
+        return self.gate.read_link(identity, ref, name)
 
     def results_extras(self, identity: Identity, job_id: str) -> dict[str, Any]:
         """Local read links (the SAS stand-in) for every output and the original, and the upload's metadata."""
@@ -134,6 +136,9 @@ class WebApp:
             return {}
         links = {fmt: self.output_link(identity, job, fmt) for fmt in job.outputs}
         links["media"] = self.gate.read_link(identity, job.source.ref, job.source.name)
+        if rendition := (job.summary.get("playback") or {}).get("rendition"):
+            ref = rendition["ref"]
+            links["audio"] = self.gate.read_link(identity, ref, PurePosixPath(ref).name)
         try:
             meta = self.app.services.blobs.properties(job.source.ref).metadata
         except (BlobNotFound, ValueError):
@@ -281,10 +286,13 @@ class Handler(BaseHTTPRequestHandler):
             raise UploadError(400, "the body must be JSON") from None
         if not isinstance(body, dict):
             raise UploadError(400, "the body must be a JSON object")
-        slot = self.web.slots.create(identity, body.get("name", ""), body.get("size", 0))
+        name, size = body.get("name", ""), body.get("size", 0)
+        kept = self.web.slots.unfinished(identity, name, size) if body.get("resume") else None  # a reloaded page
+        slot = kept or self.web.slots.create(identity, name, size)
         doc: dict[str, Any] = {"uploadId": slot.slot_id, "uploadUrl": f"/upload/{slot.slot_id}", "blobName": slot.ref,
-               "blockSize": BLOCK_SIZE, "protocol": "blocks"}
-        self._send(201, json.dumps(doc, ensure_ascii=False).encode(), extra={"Location": str(doc["uploadUrl"])})
+               "blockSize": BLOCK_SIZE, "protocol": "blocks", "resumed": kept is not None}
+        self._send(200 if kept else 201, json.dumps(doc, ensure_ascii=False).encode(),
+                   extra={"Location": str(doc["uploadUrl"])})
 
     def _upload(self, identity: Identity, method: str, slot_id: str, params: dict[str, str]) -> None:
         slots = self.web.slots

@@ -1,7 +1,7 @@
 """Screenshots of the page for the README (docs/web-*.png), over real models and the bundled sample.
 
-Run by hand, not collected by pytest: ``python -m tests.web.screenshots`` (Whisper base int8 and the
-en→pt text model, fetched once through models/fetch.py).
+Run by hand, not collected by pytest: ``python -m tests.web.screenshots [documents]`` (Whisper base int8
+and the en→pt and pt→en text models, fetched once through models/fetch.py).
 """
 
 from __future__ import annotations
@@ -65,5 +65,41 @@ def main() -> None:
     server.shutdown()
 
 
+DOCUMENT = ["Auto de declarações", "O vizinho ouviu um barulho durante a noite e telefonou para a polícia.",
+            "Świadek widział dwóch mężczyzn przed domem.", "The door was open when the officer arrived.",
+            "A testemunha viu dois homens perto do carro azul às 23:42."]
+
+
+def documents() -> None:
+    """``docs/web-document.png``: a Portuguese statement (TXT) beside its English, one passage withheld."""
+    from playwright.sync_api import sync_playwright
+
+    officer = Identity.parse("met:pc1234")
+    data = Path(tempfile.mkdtemp(prefix="toex-web-shots-"))
+    settings = Settings(mode="local", data_dir=data, whisper_model_dir=ensure_default_model("int8"),
+                        translation_model_dir=ensure_translation_models()["pten"], vad_model_path=vad_model_path())
+    server, web = make_server(local_app(settings, [officer]), [officer], "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    source = data / "declaracao-testemunha.txt"
+    source.write_text("\n".join(DOCUMENT) + "\n", encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(launch_url(web, officer))
+        page.wait_for_selector("#who:has-text('Signed in')")
+        page.fill("#opt-case", "OP-CEDAR/25")
+        page.set_input_files("#files", str(source))
+        page.click("#upload-button")
+        page.wait_for_selector("#jobs tr[data-status='succeeded']", timeout=300_000)
+        page.click("#jobs tr[data-status='succeeded'] a")
+        page.wait_for_selector("#lines li")
+        page.screenshot(path=str(DOCS / "web-document.png"), full_page=True)
+        browser.close()
+    web.stop()
+    server.shutdown()
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    documents() if sys.argv[1:] == ["documents"] else (main(), documents())

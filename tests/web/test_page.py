@@ -91,6 +91,8 @@ def test_upload_watch_progress_read_seek_download_cancel_retry(site: Site, brows
     assert transcript["segments"], "the tiny model wrote no segment"
     done.locator("a").click()
     page.wait_for_selector("#lines li")
+    played = "original" if transcript["source"]["name"].endswith(".wav") else "rendition"  # FLAC: a rendition
+    assert page.get_attribute("#player-box > *", "data-source") == played
     # the record's header, as the transcript and the upload say
     record = page.inner_text("#record")
     assert transcript["source"]["sha256"] in record and "OP-PINE/24" in record and "JB/1" in record

@@ -212,10 +212,9 @@ async function showJob(jobId) {
   if (state.jobId !== jobId) return;
   $("#job-state").textContent = "";
   $("#job-state").className = "";
-  renderTranscript(res);
+  if (res.document) renderDocument(res);  // documents.js: a document translation job, side by side
+  else { documentHead(null); renderTranscript(res); }
 }
-
-const VIDEO = /\.(mp4|mov|m4v|mkv|webm|avi|3gp)$/i;
 
 function renderTranscript(res) {
   const t = res.transcript, up = res.upload || {}, links = res.links || {};
@@ -236,9 +235,7 @@ function renderTranscript(res) {
     if (downloads[fmt]) $("#downloads").append(el("a", { href: downloads[fmt], download: "", text: fmt.toUpperCase(),
       "aria-label": `Download ${fmt.toUpperCase()}` }));
   }
-  const player = el(VIDEO.test(t.source.name) ? "video" : "audio",
-                    { controls: true, preload: "metadata", src: links.media, "aria-label": "Recording" });
-  $("#player-box").replaceChildren(player);
+  const player = showPlayer(res);  // player.js: the original, or the pipeline's audio rendition
   state.player = player;
   player.addEventListener("timeupdate", follow);
   player.addEventListener("seeked", follow);

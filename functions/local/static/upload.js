@@ -15,17 +15,18 @@ async function putBlock(url, id, blob) {
 
 // One file: ask for a slot, hash and stage its blocks (a few in parallel), resume after a lost
 // connection from the slot's own block list, then commit with the SHA-256 and options as metadata.
-async function uploadFile(file, options) {
+async function uploadFile(file, options, fresh = false) {
   const bar = el("progress", { max: "100", value: "0", "aria-label": `Upload of ${file.name}` });
   const note = el("span", { class: "note", text: "Starting…" });
   const item = el("li", { "data-name": file.name }, el("strong", { text: file.name }), " ", note, bar);
   $("#uploads").prepend(item);
   const say = (t, cls) => { note.textContent = t; note.className = cls || "note"; };
+  let slot = null, kept;
   try {
-    const slot = await api("/api/v1/uploads", { method: "POST", headers: { "Content-Type": "application/json" },
-                                                body: JSON.stringify({ name: file.name, size: file.size }) });
+    ({ slot, kept } = await openSlot(file, fresh));  // resume.js: an unfinished upload of this file, or a new one
     const size = slot.blockSize, count = Math.max(1, Math.ceil(file.size / size));
-    const ids = Array.from({ length: count }, (_, i) => btoa(`block-${String(i).padStart(6, "0")}`));
+    const ids = new Array(count);  // named by index and content (resume.js), as each block is read
+    let reused = 0;
     // the SHA-256 is computed in a worker while the blocks go out; both read the file, neither holds it
     const worker = new Worker("/hash-worker.js");
     let hashed = 0;
@@ -43,6 +44,8 @@ async function uploadFile(file, options) {
     let failures = 0;
     const send = async (i) => {
       const blob = file.slice(i * size, Math.min(file.size, (i + 1) * size));
+      ids[i] = await blockId(i, blob);
+      if (kept.get(ids[i]) === blob.size) { sent += blob.size; reused++; show(); return; }  // held since before a reload
       for (;;) {
         try {
           await putBlock(slot.uploadUrl, ids[i], blob);
@@ -62,7 +65,7 @@ async function uploadFile(file, options) {
         }
       }
     };
-    say("Uploading…");
+    say(slot.resumed ? "Resuming an earlier upload of this file…" : "Uploading…");
     for (let i = 0; i < count; i++) {
       worker.postMessage({ blob: file.slice(i * size, Math.min(file.size, (i + 1) * size)) });
       const p = send(i).finally(() => inFlight.delete(p));
@@ -80,10 +83,11 @@ async function uploadFile(file, options) {
       headers: { "Content-Type": "application/json", ...meta }, body: JSON.stringify({ blocks: ids }) });
     bar.value = 100;
     if (outcome.job && outcome.job.status === "failed") say(`Not accepted: ${outcome.job.error.message}`, "error");
-    else say(`Uploaded (SHA-256 ${sha.slice(0, 12)}…); ${outcome.action === "duplicate" ? "this file was already submitted" : "queued"}.`);
+    else say(`Uploaded (SHA-256 ${sha.slice(0, 12)}…${reused ? `; resumed, ${reused} of ${count} blocks were already there` : ""}); ${outcome.action === "duplicate" ? "this file was already submitted" : "queued"}.`);
     item.dataset.sha256 = sha;
     refreshJobs();
   } catch (e) {
+    if (slot && slot.resumed && e.status === 413 && !fresh) { item.remove(); return uploadFile(file, options, true); }
     say(`Upload failed: ${e.message}`, "error");
   }
 }
