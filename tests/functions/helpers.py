@@ -54,13 +54,16 @@ def user_code(fn: Any) -> Any:
 
 
 def principal_header(force: str | None = "met", oid: str = "00000000-0000-0000-0000-000000000001",
-                     via: str = "claim") -> dict[str, str]:
+                     via: str = "claim", roles: tuple[str, ...] = ()) -> dict[str, str]:
+    """The Easy Auth principal header; ``roles`` adds app roles (e.g. the force-wide role)."""
     claims: dict[str, str | list[str]] = {
         "http://schemas.microsoft.com/identity/claims/objectidentifier": oid, "name": "PC 1234"}
     if force and via == "claim":
         claims["extension_forceId"] = force
     elif force:
         claims["roles"] = [f"Force.{force}", "Transcribe.User"]
+    if roles:
+        claims["roles"] = [*claims.get("roles", []), *roles]
     return {"X-MS-CLIENT-PRINCIPAL": encode_principal(claims)}
 
 
