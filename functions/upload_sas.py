@@ -266,3 +266,56 @@ async def get_upload(req: func.HttpRequest, client: Any, services: Services) -> 
 async def renew_upload(req: func.HttpRequest, client: Any, services: Services) -> func.HttpResponse:
     """POST /uploads/{upload_id}/renew: a fresh SAS for the same blob name."""
     return _answer(req, services, lambda p: renew_slot(services, p, req.route_params.get("upload_id", "")))
+
+
+# -- the OpenAPI description of these routes (functions.openapi joins it in) -------------------------------
+_PROBLEM = {"$ref": "#/components/responses/Problem"}
+_UPLOAD_ID = {"name": "upload_id", "in": "path", "required": True, "schema": {"type": "string"},
+              "description": "The upload slot's id (32 hex digits)."}
+
+
+def _response(description: str, schema: str, status: str = "200") -> dict[str, Any]:
+    return {status: {"description": description,
+                     "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}}
+
+
+OPENAPI_SCHEMAS: dict[str, Any] = {
+    "UploadRequest": {"type": "object", "required": ["name", "size"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The file's plain name."},
+        "size": {"type": "integer", "minimum": 1, "description": "The file's size in bytes."}}},
+    "UploadSlot": {"type": "object", "required": ["uploadId", "uploadUrl", "blobName", "blockSize", "expiresAt"],
+                   "properties": {
+        "uploadId": {"type": "string"}, "blobName": {"type": "string"}, "size": {"type": "integer"},
+        "uploadUrl": {"type": "string", "format": "uri",
+                      "description": "The blob's URL with a create+write user-delegation SAS for it alone "
+                                     "(Put Block, Put Block List); append '&comp=...'."},
+        "blockSize": {"type": "integer"}, "expiresAt": {"type": "string", "format": "date-time"},
+        "protocol": {"const": PROTOCOL}, "blockListUrl": {"type": "string"}, "renewUrl": {"type": "string"}}},
+    "UploadBlocks": {"type": "object", "properties": {
+        "uploadId": {"type": "string"}, "blobName": {"type": "string"}, "size": {"type": "integer"},
+        "committed": {"type": "boolean"},
+        "uncommittedBlocks": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string", "description": "base64 block id"}, "size": {"type": "integer"}}}}}},
+}
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/uploads": {
+        "post": {"operationId": "createUpload", "summary": "A write-only SAS for one new blob in your force's folder",
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": {"$ref": "#/components/schemas/UploadRequest"}}}},
+                 "responses": {**_response("The slot", "UploadSlot", "201"), "400": _PROBLEM, "401": _PROBLEM,
+                               "403": _PROBLEM, "413": _PROBLEM}},
+    },
+    "/api/v1/uploads/{upload_id}": {
+        "get": {"operationId": "getUpload", "summary": "The blocks staged so far (to resume)",
+                "parameters": [_UPLOAD_ID],
+                "responses": {**_response("Blocks", "UploadBlocks"), "401": _PROBLEM, "403": _PROBLEM,
+                              "404": _PROBLEM}},
+    },
+    "/api/v1/uploads/{upload_id}/renew": {
+        "post": {"operationId": "renewUpload", "summary": "A fresh SAS for the same blob name",
+                 "parameters": [_UPLOAD_ID],
+                 "responses": {**_response("The slot", "UploadSlot"), "401": _PROBLEM, "403": _PROBLEM,
+                               "404": _PROBLEM, "409": _PROBLEM, "410": _PROBLEM}},
+    },
+}
