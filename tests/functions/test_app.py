@@ -60,7 +60,8 @@ def _http_routes(app_functions: dict[str, Any]) -> set[tuple[str, str]]:
         http = _bindings(fn).get("httpTrigger")
         if http:
             assert http["authLevel"] == "FUNCTION"  # a function key as well as the Entra principal
-            routes |= {(f"/api/{http['route']}", m.lower()) for m in http["methods"]}
+            if http["route"] != "page/{*path}":  # the page's files (functions/azure/page.py), not the API
+                routes |= {(f"/api/{http['route']}", m.lower()) for m in http["methods"]}
     return routes
 
 
