@@ -69,8 +69,15 @@ def test_every_api_call_needs_a_valid_entra_token_before_the_key_is_added() -> N
     assert headers["x-functions-key"].get("exists-action") == "override"
     assert headers["x-functions-key"].find("value").text == "{{function-key}}"  # type: ignore[union-attr]
     assert tags.index("set-header") > tags.index("validate-jwt")
-    for name in ("X-MS-CLIENT-PRINCIPAL", "X-MS-CLIENT-PRINCIPAL-ID", "X-MS-CLIENT-PRINCIPAL-NAME"):
+    for name in ("X-MS-CLIENT-PRINCIPAL-ID", "X-MS-CLIENT-PRINCIPAL-NAME"):
         assert headers[name].get("exists-action") == "delete"
+    # the principal the code reads is built from the validated token only, replacing any client's header
+    principal = headers["X-MS-CLIENT-PRINCIPAL"]
+    assert principal.get("exists-action") == "override"
+    expression = principal.find("value").text or ""  # type: ignore[union-attr]
+    assert 'context.Variables["officer"]' in expression and "Request.Headers" not in expression
+    for shape in ('"auth_typ"', '"role_typ", "roles"', '"claims"', '"typ"', '"val"', "ToBase64String"):
+        assert shape in expression, shape  # the shape functions/auth.py decodes
     assert "Authorization" not in headers  # the officer's token goes on: App Service validates it again
     assert policy.find("inbound/rate-limit-by-key") is not None
     render = resource(APIM, "apiPolicies")["properties"]

@@ -2,8 +2,8 @@
 // (a private IP in snet-apim, resolved through the private zone below). It publishes two APIs on one origin:
 //   /api/v1/*  -> the Function App's HTTP API, after validate-jwt against Entra ID (audience = the API app
 //                 registration, the page's delegated scope, a force in the token), with the function key
-//                 added from Key Vault on the way in; the officer's bearer token is forwarded unchanged, so
-//                 App Service authentication validates it again and hands its claims to the code;
+//                 added from Key Vault on the way in; the officer's bearer token is forwarded unchanged and
+//                 its validated claims go with it as X-MS-CLIENT-PRINCIPAL;
 //   /*         -> the page's static files (functions/azure/page.py), no token needed, key added.
 // Phase 2 (publishApis): the named value needs the Key Vault secret to exist (docs/deploy.md).
 @description('Azure region.')
@@ -173,7 +173,10 @@ resource functionKey 'Microsoft.ApiManagement/service/namedValues@2023-05-01-pre
 
 // Every API call: a valid Entra token of this tenant for the API app registration, with the page's scope
 // and a force (extension_forceId claim or a Force.<id> role, as functions/auth.py reads them); then the
-// key, never from the browser; principal headers a client sends are dropped (App Service sets its own).
+// key, never from the browser. The validated token's claims become X-MS-CLIENT-PRINCIPAL (the shape App
+// Service authentication forwards, functions/auth.py), replacing whatever a client sent: with App Service
+// authentication on, it validates the forwarded token again and sets the header itself; where it is not
+// enforced (the Flex Consumption caveat in docs/deploy.md), only the gateway, holder of the key, sets it.
 // Attributes holding expressions are single-quoted so the document is well-formed XML (tests parse it).
 var apiPolicy = '''
 <policies>
@@ -205,25 +208,34 @@ var apiPolicy = '''
       </when>
     </choose>
     <rate-limit-by-key calls="__CALLS__" renewal-period="60" counter-key='@(((Jwt)context.Variables["officer"]).Claims.GetValueOrDefault("oid", "none"))' />
-    <set-header name="X-MS-CLIENT-PRINCIPAL" exists-action="delete" />
+    <set-header name="X-MS-CLIENT-PRINCIPAL" exists-action="override">
+      <value>@{
+        var officer = (Jwt)context.Variables["officer"];
+        var claims = new JArray();
+        foreach (var claim in officer.Claims) {
+          foreach (var value in claim.Value) {
+            claims.Add(new JObject(new JProperty("typ", claim.Key), new JProperty("val", value)));
+          }
+        }
+        var principal = new JObject(new JProperty("auth_typ", "aad"), new JProperty("name_typ", "name"),
+                                    new JProperty("role_typ", "roles"), new JProperty("claims", claims));
+        return Convert.ToBase64String(Encoding.UTF8.GetBytes(principal.ToString(Newtonsoft.Json.Formatting.None)));
+      }</value>
+    </set-header>
     <set-header name="X-MS-CLIENT-PRINCIPAL-ID" exists-action="delete" />
     <set-header name="X-MS-CLIENT-PRINCIPAL-NAME" exists-action="delete" />
     <set-header name="x-functions-key" exists-action="override">
       <value>{{function-key}}</value>
     </set-header>
   </inbound>
-  <backend>
-    <base />
-  </backend>
+  <backend><base /></backend>
   <outbound>
     <base />
     <set-header name="Cache-Control" exists-action="skip">
       <value>no-store</value>
     </set-header>
   </outbound>
-  <on-error>
-    <base />
-  </on-error>
+  <on-error><base /></on-error>
 </policies>
 '''
 
@@ -237,15 +249,9 @@ var pagePolicy = '''
       <value>{{function-key}}</value>
     </set-header>
   </inbound>
-  <backend>
-    <base />
-  </backend>
-  <outbound>
-    <base />
-  </outbound>
-  <on-error>
-    <base />
-  </on-error>
+  <backend><base /></backend>
+  <outbound><base /></outbound>
+  <on-error><base /></on-error>
 </policies>
 '''
 
