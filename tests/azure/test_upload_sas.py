@@ -201,3 +201,35 @@ def test_slot_requests_are_checked(services: Services) -> None:
     assert _call(upload_sas.get_upload, services, "GET", "v1/uploads/x", upload_id="../../x")[0] == 404
     req = http_request("POST", "v1/uploads", body={"name": "x.wav", "size": 5})  # no principal
     assert asyncio.run(upload_sas.create_upload(req, None, services)).status_code == 401
+
+
+def test_the_bicep_cors_rule_admits_block_puts_from_the_page_origin_only(azurite: Azurite) -> None:
+    """The rule infra/bicep/modules/storage.bicep sets on the evidence blob service, applied to Azurite."""
+    from azure.storage.blob import CorsRule
+    from pycep import BicepParser
+
+    storage = Path(__file__).resolve().parents[2] / "infra/bicep/modules/storage.bicep"
+    tree: Any = BicepParser().parse(file_path=storage)
+    rule: dict[str, Any] = tree["variables"]["uploadCors"]["value"]
+    page, verify = "https://toex.force.example", str(azurite.cert_path)
+    svc = azurite.service_client()
+    svc.set_service_properties(cors=[CorsRule([page], rule["allowedMethods"], allowed_headers=rule["allowedHeaders"],
+                                              exposed_headers=rule["exposedHeaders"],
+                                              max_age_in_seconds=rule["maxAgeInSeconds"])])
+    try:
+        url = f"{azurite.account_url}/incoming/met/web/2026-12-01/{uuid.uuid4().hex}/a.wav"
+
+        def preflight(origin: str, method: str = "PUT",
+                      headers: str = "content-type,if-none-match,x-ms-meta-sha256,x-ms-meta-language,x-ms-version"
+                      ) -> requests.Response:
+            return requests.options(url, verify=verify, timeout=10, headers={
+                "Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": headers})
+
+        ok = preflight(page)
+        assert ok.status_code == 200 and ok.headers["Access-Control-Allow-Origin"] == page
+        assert preflight("https://evil.example").status_code == 403
+        assert preflight(page, method="GET").status_code == 403  # no cross-origin reads of evidence
+        assert preflight(page, method="DELETE").status_code == 403
+        assert preflight(page, headers="x-ms-version,authorization").status_code == 403  # headers are checked
+    finally:
+        svc.set_service_properties(cors=[])
