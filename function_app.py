@@ -3,7 +3,8 @@
 * functions.azure.triggers: ``blob_uploaded`` (Event Grid-source blob trigger on ``incoming/<force>/...``),
   ``force_blob_created`` (Event Grid trigger for forces' own storage), the orchestration
   ``transcription_orchestrator`` and one activity per ``functions.registry.ACTIVITIES`` entry;
-* functions.api: the HTTP API under ``/api/v1``.
+* functions.api: the HTTP API under ``/api/v1``;
+* functions.azure.page: the officer's page (``/api/page/...``, published at the gateway's root).
 
 Tracing: every log record carries the job id (``record.job_id``); when the Azure Monitor OpenTelemetry
 distro is installed and ``APPLICATIONINSIGHTS_CONNECTION_STRING`` is set, records and spans go to
@@ -18,7 +19,7 @@ import azure.functions as func
 import azurefunctions.extensions.bindings.blob  # noqa: F401  (registers the BlobClient SDK-type binding)
 
 from functions import api
-from functions.azure import triggers
+from functions.azure import page, triggers
 from functions.contracts import use_strict_typing
 from shared.logcontext import install_log_correlation
 
@@ -35,3 +36,4 @@ if os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(triggers.bp)
 app.register_functions(api.bp)
+app.register_functions(page.bp)

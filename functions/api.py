@@ -20,7 +20,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from functions import openapi
+from functions import openapi, upload_sas
 from functions.access import record_access
 from functions.auth import Forbidden, Principal, Unauthenticated, principal_from_headers
 from functions.intake import BlobNotice, clean_options, force_sources, resolve_source
@@ -295,5 +295,8 @@ for _name, _route_path, _method, _handler in (
     ("api_get_audit", "v1/jobs/{job_id}/audit", "GET", get_audit),
     ("api_rename_speakers", "v1/jobs/{job_id}/speakers", "PUT", rename_speakers),
     ("api_openapi", "v1/openapi.json", "GET", openapi_document),
+    ("api_create_upload", "v1/uploads", "POST", upload_sas.create_upload),  # browser uploads (Azure)
+    ("api_get_upload", "v1/uploads/{upload_id}", "GET", upload_sas.get_upload),
+    ("api_renew_upload", "v1/uploads/{upload_id}/renew", "POST", upload_sas.renew_upload),
 ):
     _route(_name, _route_path, _method, _handler)

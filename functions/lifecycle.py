@@ -43,6 +43,7 @@ from functions.intake import (
     resolve_source,
 )
 from functions.orchestrator import NAME as ORCHESTRATOR
+from functions.upload_sas import blob_ref_of, submitter_for
 from shared.adapters.base import JobExists
 from shared.adapters.blob_urls import UnsafeBlobUrl
 from shared.domain import Job, JobError, JobStatus, Notification, Progress, SourceRef, job_id_for
@@ -227,5 +228,8 @@ async def start_from_blob(blob: Any, client: DurableClient) -> StartOutcome:
     props = await asyncio.to_thread(blob.get_blob_properties)
     notice = notice_from_properties(blob.url, props)
     options, bad = options_from_metadata(notice.metadata)
-    return await decide_and_start(client, get_services(), notice, options=options, bad_options=bad,
-                                  submitted_by=notice.metadata.get("submitted_by"))
+    services = get_services()  # a browser upload's submitter is its slot's owner, never its metadata
+    ref = blob_ref_of(notice.url, services.settings.blob_account_url)
+    submitted_by = await asyncio.to_thread(submitter_for, services, ref, notice.metadata)
+    return await decide_and_start(client, services, notice, options=options, bad_options=bad,
+                                  submitted_by=submitted_by)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from functions import upload_sas
 from shared.outputs.formats import FORMATS
 from shared.outputs.languages import LANGUAGE_NAMES
 
@@ -191,9 +192,9 @@ def build_document() -> dict[str, Any]:
                                 "or a Force.<id> app role). Another force's job is answered 404."},
         "servers": [{"url": "/"}],
         "security": [{"entra": [], "functionKey": []}],
-        "paths": _PATHS,
+        "paths": {**_PATHS, **upload_sas.OPENAPI_PATHS},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **upload_sas.OPENAPI_SCHEMAS},
             "responses": {"Problem": {"description": "An RFC 9457 problem document", "content": {
                 "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
             "securitySchemes": {

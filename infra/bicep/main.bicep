@@ -73,11 +73,37 @@ param forceStorageAccountIds array = []
 @description('Durable Functions task hub name (TOEX_TASK_HUB).')
 param taskHubName string = 'toex'
 
-@description('Address space of the virtual network and its three subnets (must not overlap force networks).')
+@description('Address space of the virtual network and its subnets (must not overlap force networks).')
 param vnetAddressPrefix string = '10.60.0.0/16'
 param functionSubnetPrefix string = '10.60.1.0/24'
 param privateEndpointSubnetPrefix string = '10.60.2.0/24'
 param containerAppsSubnetPrefix string = '10.60.4.0/23'
+param apimSubnetPrefix string = '10.60.6.0/27'
+param dnsResolverSubnetPrefix string = '10.60.7.0/28'
+
+// ---- the officers' page and its gateway (docs/deploy.md, "The officer's page in Azure") ----
+@description('Entra ID tenant officers sign in to (the token issuer the gateway checks).')
+param entraTenantId string = tenant().tenantId
+@description('Delegated scope of the API app registration that the page requests (the gateway requires it in scp).')
+param apiScope string = 'Jobs.ReadWrite'
+@description('Origin officers open the page at (CORS on the evidence blob service). Empty: https://<gatewayHostName>, else https://<gateway>.azure-api.net.')
+param pageOrigin string = ''
+@description('Custom host name of the gateway (e.g. toex.force.police.uk) and its certificate\'s Key Vault secret ID (phase 2).')
+param gatewayHostName string = ''
+param gatewayCertificateSecretId string = ''
+@description('Publish the gateway\'s APIs and policies: true once the function key is in Key Vault (docs/deploy.md).')
+param publishGateway bool = false
+@description('API Management tier: Premium for production (SLA, zones), Developer for test estates.')
+@allowed([
+  'Developer'
+  'Premium'
+])
+param apimSkuName string = 'Premium'
+@description('Publisher e-mail of the API Management service (the service owner\'s mailbox).')
+@minLength(3)
+param apimPublisherEmail string
+@description('Force network prefixes allowed to reach the gateway on 443 (empty: the VirtualNetwork tag: peered/VPN networks).')
+param forceNetworkPrefixes array = []
 
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var privateNetworking = networkMode == 'private'
@@ -89,6 +115,8 @@ var tags = {
   'data-classification': 'official-sensitive'
 }
 var functionAppName = 'func-toex-${token}'
+var gatewayName = 'apim-toex-${token}'
+var pageUrl = !empty(pageOrigin) ? pageOrigin : (!empty(gatewayHostName) ? 'https://${gatewayHostName}' : 'https://${gatewayName}.azure-api.net')
 var deploymentContainerName = 'app-package-${token}'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -119,6 +147,9 @@ module network 'modules/network.bicep' = {
     functionSubnetPrefix: functionSubnetPrefix
     privateEndpointSubnetPrefix: privateEndpointSubnetPrefix
     containerAppsSubnetPrefix: containerAppsSubnetPrefix
+    apimSubnetPrefix: apimSubnetPrefix
+    dnsResolverSubnetPrefix: dnsResolverSubnetPrefix
+    forceNetworkPrefixes: forceNetworkPrefixes
     enablePrivateEndpoints: privateNetworking
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
@@ -148,6 +179,9 @@ module storage 'modules/storage.bicep' = {
     privateEndpointSubnetId: network.outputs.privateEndpointSubnetId
     blobDnsZoneId: network.outputs.blobDnsZoneId
     queueDnsZoneId: network.outputs.queueDnsZoneId
+    corsOrigins: [
+      pageUrl // browsers put blocks with the upload SAS from the page's origin only (functions/upload_sas.py)
+    ]
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
@@ -309,6 +343,7 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerUrl: hostStorage.outputs.blobContainerUrl
     subnetId: network.outputs.functionSubnetId
     deployerIpRanges: deployerIps
+    gatewaySubnetId: network.outputs.apimSubnetId
     authClientId: apiClientId
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
@@ -337,6 +372,32 @@ module functionApp 'modules/functionapp.bicep' = {
   dependsOn: [
     roles
   ]
+}
+
+// Officers' browsers on the force network -> the gateway (private IP) -> the Function App (admitted from
+// snet-apim only); blocks go straight to the evidence account's blob private endpoint with the SAS.
+module gateway 'modules/apim.bicep' = {
+  name: 'gateway'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: gatewayName
+    skuName: apimSkuName
+    publisherEmail: apimPublisherEmail
+    subnetId: network.outputs.apimSubnetId
+    vnetId: network.outputs.vnetId
+    functionHostName: functionApp.outputs.defaultHostName
+    tenantId: entraTenantId
+    apiClientId: apiClientId
+    apiScope: apiScope
+    keyVaultName: keyVault.outputs.name
+    keyVaultUri: keyVault.outputs.uri
+    publishApis: publishGateway
+    gatewayHostName: gatewayHostName
+    gatewayCertificateSecretId: gatewayCertificateSecretId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
 }
 
 module blobTrigger 'modules/blobtrigger.bicep' = if (wireBlobTrigger) {
@@ -382,3 +443,7 @@ output TOEX_COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output TOEX_EVENTGRID_TOPIC_ENDPOINT string = eventGrid.outputs.jobEventsTopicEndpoint
 output TOEX_WHISPER_URL string = containerApps.outputs.whisperUrl
 output TOEX_TRANSLATION_URL string = containerApps.outputs.translationUrl
+output TOEX_PAGE_URL string = pageUrl
+output TOEX_GATEWAY_NAME string = gateway.outputs.name
+output TOEX_GATEWAY_PRIVATE_IP string = gateway.outputs.privateIp
+output TOEX_DNS_RESOLVER_INBOUND_IP string = network.outputs.dnsResolverInboundIp

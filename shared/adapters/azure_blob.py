@@ -10,7 +10,8 @@ blob's metadata and the MD5 as its Content-MD5, and creates the blob only if it 
 Downloads stream in ranges (``download_blob().chunks()``) and re-hash the content; a mismatch with
 the recorded ``sha256`` (or, for blobs written by other tools, the Content-MD5) raises IntegrityError
 and removes the partial file. ``read_link`` returns a user-delegation SAS (Entra ID, read-only,
-short expiry): account keys are never used.
+short expiry), ``write_link`` one that may only create and write one blob (browser uploads,
+functions/upload_sas.py): account keys are never used.
 
 A full ``https://`` reference (a force's own account) is read with the app's token only when its host is
 exactly ``<account>.blob.<storage suffix>`` (no user info, port or query) and, where the store was given
@@ -19,6 +20,7 @@ the forces' accounts, that account is one of them: the token never goes to any o
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import io
@@ -313,6 +315,23 @@ class AzureBlobStore(UploadsFiles):
     # -- links ---------------------------------------------------------------------------------
     def read_link(self, ref: str, expires_in: timedelta) -> str:
         """A read-only user-delegation SAS URL valid for ``expires_in`` (at most 24 h)."""
+        return self._delegated_link(ref, expires_in, BlobSasPermissions(read=True))
+
+    def write_link(self, ref: str, expires_in: timedelta) -> str:
+        """A user-delegation SAS URL that may create and write exactly this blob (Put Block, Put Block
+        List) and nothing else: no read, list, delete or tag, no other name. At most 24 h."""
+        return self._delegated_link(ref, expires_in, BlobSasPermissions(create=True, write=True))
+
+    def staged_blocks(self, ref: str) -> list[tuple[str, int]]:
+        """The uncommitted blocks of ``ref`` as (base64 id, size), read with the app's own identity (the
+        SDK hands ids back decoded, as text: ids must be UTF-8 text before encoding, as the page's are)."""
+        try:
+            _, uncommitted = self._blob(ref).get_block_list("uncommitted")
+        except ResourceNotFoundError:
+            return []
+        return [(base64.b64encode(str(b.id).encode()).decode(), int(b.size)) for b in uncommitted]
+
+    def _delegated_link(self, ref: str, expires_in: timedelta, permission: BlobSasPermissions) -> str:
         if expires_in <= timedelta(0) or expires_in > MAX_LINK_LIFETIME:
             raise ValueError("expires_in must be positive and at most 24 hours")
         container, name = split_ref(ref)
@@ -320,6 +339,5 @@ class AzureBlobStore(UploadsFiles):
         start, expiry = now - timedelta(minutes=5), now + expires_in  # 5 min for clock skew
         key = self._svc.get_user_delegation_key(key_start_time=start, key_expiry_time=expiry)
         sas = generate_blob_sas(self.account_name, container, name, user_delegation_key=key,
-                                permission=BlobSasPermissions(read=True), start=start, expiry=expiry,
-                                protocol="https")
+                                permission=permission, start=start, expiry=expiry, protocol="https")
         return f"{self._blob(ref).url}?{sas}"

@@ -1,6 +1,8 @@
 // Function App on Flex Consumption (Python 3.11): user-assigned identity, identity-based host and
 // evidence storage connections, VNet integration, Entra-only Application Insights, App Service
 // authentication (Entra ID, 401 for unauthenticated callers; Event Grid webhooks use system keys).
+// Inbound: the AzureEventGrid service tag (blob events) and API Management's subnet (officers' page and
+// API, docs/deploy.md); everything else is denied.
 @description('Azure region.')
 param location string
 
@@ -42,11 +44,16 @@ param appSettings object
 @maxLength(36)
 param authClientId string
 
-@description('Paths App Service authentication lets through: Event Grid deliveries authenticate with the system key.')
+@description('Paths App Service authentication lets through: Event Grid deliveries authenticate with the system key; the page\'s static files (functions/azure/page.py) are code, never evidence, and need the function key the gateway adds.')
 param authExcludedPaths array = [
   '/runtime/webhooks/blobs'
   '/runtime/webhooks/EventGrid'
+  '/api/page'
+  '/api/page/*'
 ]
+
+@description('API Management\'s subnet (Microsoft.Web service endpoint): the only caller admitted besides Event Grid. Empty: none.')
+param gatewaySubnetId string = ''
 
 @description('Application Insights connection string.')
 param appInsightsConnectionString string
@@ -116,7 +123,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     }
   }
   properties: {
-    // checkov:skip=CKV_AZURE_222: Event Grid delivers BlobCreated to the blobs_extension webhook and cannot reach a private endpoint; inbound is default-deny and allows only the AzureEventGrid service tag (SCM: deployerIpRanges), every call also needs the system key; all other paths require an Entra token (authsettingsV2).
+    // checkov:skip=CKV_AZURE_222: Event Grid delivers BlobCreated to the blobs_extension webhook and cannot reach a private endpoint; inbound is default-deny and allows only the AzureEventGrid service tag and API Management's subnet (SCM: deployerIpRanges); webhook calls need the system key, all other paths a function key and (except the page's static files) an Entra token (authsettingsV2).
     // checkov:skip=CKV_AZURE_17: Event Grid webhook delivery cannot present a client certificate; callers are limited to the AzureEventGrid service tag and authenticated by the blobs_extension system key.
     // checkov:skip=CKV_AZURE_212: Flex Consumption has no worker count; the platform scales instances per function (maximumInstanceCount) across zones.
     // checkov:skip=CKV_AZURE_213: Flex Consumption scales to zero and has no fixed instance pool for App Service health-check eviction; availability is monitored through Application Insights.
@@ -134,7 +141,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       http20Enabled: true
       remoteDebuggingEnabled: false
       ipSecurityRestrictionsDefaultAction: 'Deny'
-      ipSecurityRestrictions: [
+      ipSecurityRestrictions: concat([
         {
           name: 'event-grid'
           action: 'Allow'
@@ -142,7 +149,14 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           ipAddress: 'AzureEventGrid'
           priority: 100
         }
-      ]
+      ], empty(gatewaySubnetId) ? [] : [
+        {
+          name: 'api-management'
+          action: 'Allow'
+          vnetSubnetResourceId: gatewaySubnetId
+          priority: 110
+        }
+      ])
       scmIpSecurityRestrictionsUseMain: false
       scmIpSecurityRestrictionsDefaultAction: 'Deny'
       scmIpSecurityRestrictions: scmIpRules

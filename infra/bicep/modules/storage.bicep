@@ -55,6 +55,9 @@ param blobDnsZoneId string = ''
 @description('privatelink.queue DNS zone.')
 param queueDnsZoneId string = ''
 
+@description('Origins allowed to write blocks from a browser (the officer\'s page, e.g. https://toex.force.police.uk): CORS for PUT with the headers Put Block and Put Block List send. Empty: no CORS.')
+param corsOrigins array = []
+
 @description('Log Analytics workspace receiving diagnostics.')
 param logAnalyticsWorkspaceId string
 
@@ -111,10 +114,47 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
+// Browser uploads (functions/upload_sas.py): the page's origin only, PUT (Put Block, Put Block List) and
+// its preflight; no GET, so no page can read evidence cross-origin even with a read link in hand.
+var uploadCors = {
+  allowedOrigins: corsOrigins
+  allowedMethods: [
+    'PUT'
+    'OPTIONS'
+  ]
+  allowedHeaders: [
+    'content-type'
+    'content-md5'
+    'if-none-match'
+    'x-ms-blob-type'
+    'x-ms-blob-content-type'
+    'x-ms-blob-content-md5'
+    'x-ms-client-request-id'
+    'x-ms-content-crc64'
+    'x-ms-date'
+    'x-ms-version'
+    'x-ms-meta-*'
+  ]
+  exposedHeaders: [
+    'etag'
+    'x-ms-request-id'
+    'x-ms-version'
+    'x-ms-error-code'
+    'x-ms-content-crc64'
+    'content-md5'
+  ]
+  maxAgeInSeconds: 3600
+}
+
 resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
   parent: account
   name: 'default'
   properties: {
+    cors: {
+      corsRules: empty(corsOrigins) ? [] : [
+        uploadCors
+      ]
+    }
     isVersioningEnabled: true
     changeFeed: {
       enabled: true
