@@ -44,6 +44,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         opts["initial_prompt"] = args.initial_prompt
     if args.speakers:
         opts["speakers"] = args.speakers
+    elif getattr(args, "speaker_names", None):
+        opts["speakers"] = "auto"  # names need speakers to name
     return opts
 
 
@@ -150,6 +152,14 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             continue
         folder = output_folder(out_root, final, taken)
         written = app.export_outputs(final, folder)
+        if args.speaker_names:
+            from functions.local.speaker_names import name_speakers, who_names
+
+            try:
+                written = name_speakers(folder, written, args.speaker_names, by=who_names())
+            except ValueError as e:
+                failures += 1
+                print(f"{name}: speaker names not applied: {e}", file=sys.stderr)
         if args.print:
             print(written["txt"].read_text(encoding="utf-8") if "txt" in written else "")
         print(f"{name}: {final.job_id} -> {folder}")
@@ -310,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("transcribe", help="transcribe (and translate) files")
     t.add_argument("files", nargs="+")
     t.add_argument("--print", action="store_true", help="print the text transcript when done")
+    t.add_argument("--speaker-names", metavar="NAME,NAME,...",
+                   help="name the speakers in order of first appearance (a names overlay; implies --speakers auto)")
     job_options(t)
     t.set_defaults(fn=cmd_transcribe)
     w = sub.add_parser("watch", help="process every new file dropped into a folder")
