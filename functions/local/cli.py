@@ -45,7 +45,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     if args.speakers:
         opts["speakers"] = args.speakers
     elif getattr(args, "speaker_names", None):
-        opts["speakers"] = "auto"  # names need speakers to name
+        raise SystemExit("toex: --speaker-names needs speakers (not --speakers off)")
     return opts
 
 
@@ -314,14 +314,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="30 s windows decoded together (default: 1 with beam search, 8 greedy)")
         sp.add_argument("--word-timestamps", action="store_true")
         sp.add_argument("--initial-prompt", help="names and places to prime recognition")
-        sp.add_argument("--speakers", type=_speakers, default=None, metavar="auto|N|LOW-HIGH",
-                        help="label who speaks (S1, S2, ...): count found, exactly N, or a range (default: off)")
+        sp.add_argument("--speakers", type=_speakers, default="auto", metavar="auto|N|LOW-HIGH|off",
+                        help="label who speaks (S1, S2, ...): count found (default), exactly N, a range, or off "
+                             "(diarization costs about 7-14 %% of the transcription time: docs/benchmarks.md)")
 
     t = sub.add_parser("transcribe", help="transcribe (and translate) files")
     t.add_argument("files", nargs="+")
     t.add_argument("--print", action="store_true", help="print the text transcript when done")
     t.add_argument("--speaker-names", metavar="NAME,NAME,...",
-                   help="name the speakers in order of first appearance (a names overlay; implies --speakers auto)")
+                   help="name the speakers in order of first appearance (written as a names overlay)")
     job_options(t)
     t.set_defaults(fn=cmd_transcribe)
     w = sub.add_parser("watch", help="process every new file dropped into a folder")

@@ -89,7 +89,7 @@ def test_speaker_names_on_the_cli_write_an_overlay_and_render_the_outputs_again(
     out = tmp_path / "out"
     rc = main(["--data-dir", str(tmp_path / "data"), "--quiet", "transcribe", str(src), "--out", str(out),
                "--model", str(whisper_base_int8_package), "--language", "en", "--beam-size", "1",
-               "--speaker-names", "DC Hale, Daniel Price"])  # implies --speakers auto
+               "--speaker-names", "DC Hale, Daniel Price"])  # speakers are on by default
     printed = capsys.readouterr()
     assert rc == 0, printed.err
     folder = out / "interview"
