@@ -316,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--initial-prompt", help="names and places to prime recognition")
         sp.add_argument("--speakers", type=_speakers, default="auto", metavar="auto|N|LOW-HIGH|off",
                         help="label who speaks (S1, S2, ...): count found (default), exactly N, a range, or off "
-                             "(diarization costs about 7-14 %% of the transcription time: docs/benchmarks.md)")
+                             "(diarization costs about 9 %% of the transcription time: docs/benchmarks.md)")
 
     t = sub.add_parser("transcribe", help="transcribe (and translate) files")
     t.add_argument("files", nargs="+")
