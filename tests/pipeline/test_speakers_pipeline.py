@@ -65,3 +65,48 @@ def test_a_two_voice_dialogue_is_labelled_s1_s2_and_a_job_without_the_option_is_
     assert u["diarization"] is None and all(s["speaker"] is None and s["words"] is None for s in u["segments"])
     assert "diarize" not in _history(app, plain.job_id)
     assert "S1: " not in app.blobs.local_path(done.outputs["txt"]).read_text(encoding="utf-8")
+
+
+def test_speaker_names_on_the_cli_write_an_overlay_and_render_the_outputs_again(
+    whisper_base_int8_package: Path, vad_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import hashlib
+    import io
+
+    from docx import Document
+
+    from functions.local.cli import main
+
+    script = [("officer", "This interview is being recorded. Please tell me your full name."),
+              ("suspect", "My name is Daniel Price."),
+              ("officer", "Where were you on Friday night?"),
+              ("suspect", "I was at home with my girlfriend all evening.")]
+    src = tmp_path / "interview.wav"
+    write_media(src, dialogues.build("names", script=script).audio, fmt="wav", codec="pcm_s16le")
+    monkeypatch.setenv("TOEX_VAD_MODEL", str(vad_model_path))
+    monkeypatch.setenv("TOEX_INTRA_OP_THREADS", "1")
+    out = tmp_path / "out"
+    rc = main(["--data-dir", str(tmp_path / "data"), "--quiet", "transcribe", str(src), "--out", str(out),
+               "--model", str(whisper_base_int8_package), "--language", "en", "--beam-size", "1",
+               "--speaker-names", "DC Hale, Daniel Price"])  # speakers are on by default
+    printed = capsys.readouterr()
+    assert rc == 0, printed.err
+    folder = out / "interview"
+    data = (folder / "transcript.json").read_bytes()
+    t = json.loads(data)
+    assert [r["id"] for r in t["diarization"]["speakers"]] == ["S1", "S2"]
+    assert "DC Hale" not in data.decode("utf-8")  # the machine's output as it was
+    overlay = json.loads((folder / "overlay.json").read_text(encoding="utf-8"))
+    assert overlay["transcript_sha256"] == hashlib.sha256(data).hexdigest() and overlay["version"] == 1
+    assert overlay["speaker_names"] == {"S1": "DC Hale", "S2": "Daniel Price"}
+    entry = overlay["history"][0]
+    assert entry["by"].startswith("local user ") and entry["at"].endswith("Z")
+    assert entry["changes"] == {"S1": [None, "DC Hale"], "S2": [None, "Daniel Price"]}
+    txt = (folder / "interview.txt").read_text(encoding="utf-8")
+    assert "DC Hale: " in txt and "Daniel Price: " in txt and "] S1:" not in txt and "] S2:" not in txt
+    assert "<v DC Hale>" in (folder / "interview.vtt").read_text(encoding="utf-8")
+    assert "\nDaniel Price: " in (folder / "interview.srt").read_text(encoding="utf-8")
+    table = Document(io.BytesIO((folder / "interview.docx").read_bytes())).tables[-1]
+    assert {r.cells[1].text for r in table.rows[1:]} == {"DC Hale", "Daniel Price"}
+    assert "overlay" in printed.out
