@@ -11,7 +11,7 @@ fi
 bash scripts/setup.sh dev
 .venv/bin/ruff check .
 .venv/bin/mypy shared functions models function_app.py
-.venv/bin/python -m models.fetch --export int8,fp32 >/dev/null
+.venv/bin/python -m models.fetch --export int8,fp32 --export-speaker >/dev/null
 set +e
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 status=$?
