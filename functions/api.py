@@ -23,7 +23,7 @@ import azure.functions as func
 from functions import openapi, upload_sas
 from functions.access import record_access
 from functions.auth import Forbidden, Principal, Unauthenticated, principal_from_headers
-from functions.intake import BlobNotice, clean_options, force_sources, resolve_source
+from functions.intake import BlobNotice, clean_options, force_sources, resolve_source, with_default_speakers
 from functions.lifecycle import (
     DurableClient,
     InvalidState,
@@ -134,7 +134,7 @@ async def submit_job(req: func.HttpRequest, client: DurableClient, services: Ser
     principal = _principal(req, services)
     body = _read_json(req)
     check_request(body, "SubmitRequest")
-    options = clean_options(body.get("options") or {})
+    options = clean_options(with_default_speakers(dict(body.get("options") or {}), services.settings.default_speakers))
     url = body["blobUrl"]
     # the force is read from the checked path, and compared, before anything touches storage
     source = resolve_source(url, services.settings, force_sources(services.settings.force_sources))

@@ -152,6 +152,12 @@ def clean_options(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def with_default_speakers(raw: dict[str, Any], default: str) -> dict[str, Any]:
+    """``raw`` with ``speakers`` set to the deployment's default when the submitter gave none
+    (an explicit ``"off"`` stays off)."""
+    return raw if raw.get("speakers") not in (None, "") or default == "off" else {**raw, "speakers": default}
+
+
 def speaker_option(value: Any) -> str | None:
     """The ``speakers`` option as stored on the job: "auto", "N" or "LOW-HIGH"; None (absent or "off"):
     the job is not diarized, and its outputs are exactly those of a job without the option."""
@@ -195,9 +201,10 @@ def notice_from_properties(url: str, props: Any) -> BlobNotice:
                       version_id=getattr(props, "version_id", None))  # the version the job is pinned to
 
 
-def options_from_metadata(metadata: dict[str, str]) -> tuple[dict[str, Any], str | None]:
-    """Job options an upload tool set as blob metadata, and the reason they are invalid (or None)."""
-    raw = {k: metadata[k] for k in OPTION_METADATA if metadata.get(k)}
+def options_from_metadata(metadata: dict[str, str], default_speakers: str = "off") -> tuple[dict[str, Any], str | None]:
+    """Job options an upload tool set as blob metadata, and the reason they are invalid (or None).
+    ``default_speakers`` (the deployment's ``default_speakers``) applies when the metadata names none."""
+    raw = with_default_speakers({k: metadata[k] for k in OPTION_METADATA if metadata.get(k)}, default_speakers)
     try:
         return clean_options(raw), None
     except ValueError as e:

@@ -227,8 +227,8 @@ async def start_from_blob(blob: Any, client: DurableClient) -> StartOutcome:
     """The blob trigger's work, over a ``BlobClient`` (one properties request, no content)."""
     props = await asyncio.to_thread(blob.get_blob_properties)
     notice = notice_from_properties(blob.url, props)
-    options, bad = options_from_metadata(notice.metadata)
     services = get_services()  # a browser upload's submitter is its slot's owner, never its metadata
+    options, bad = options_from_metadata(notice.metadata, services.settings.default_speakers)
     ref = blob_ref_of(notice.url, services.settings.blob_account_url)
     submitted_by = await asyncio.to_thread(submitter_for, services, ref, notice.metadata)
     return await decide_and_start(client, services, notice, options=options, bad_options=bad,

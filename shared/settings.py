@@ -57,6 +57,9 @@ class Settings:
     force_sources: str = ""  # "<storage account>=<force>,..." for forces' own storage accounts
     storage_suffix: str = "core.windows.net"  # forces' accounts must be https://<account>.blob.<suffix>
     result_link_minutes: int = 60
+    # the speakers option a job gets when its submitter gives none ("auto", "N", "LOW-HIGH" or "off");
+    # the local hosts (toex transcribe, watch, web) default to "auto"
+    default_speakers: str = "off"
     # azure
     blob_account_url: str = ""
     cosmos_endpoint: str = ""
@@ -109,6 +112,7 @@ class Settings:
             force_sources=_env("TOEX_FORCE_SOURCES"),
             storage_suffix=_env("TOEX_STORAGE_SUFFIX", "core.windows.net"),
             result_link_minutes=int(_env("TOEX_RESULT_LINK_MINUTES", "60")),
+            default_speakers=_env("TOEX_DEFAULT_SPEAKERS", "off"),
             blob_account_url=_env("TOEX_BLOB_ACCOUNT_URL"),
             cosmos_endpoint=_env("TOEX_COSMOS_ENDPOINT"),
             cosmos_database=_env("TOEX_COSMOS_DATABASE", "toex"),

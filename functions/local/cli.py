@@ -7,6 +7,7 @@ import dataclasses
 import getpass
 import json
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -67,9 +68,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "translation_model", None):
         changes["translation_model_dir"] = Path(args.translation_model).resolve()
     if getattr(args, "workers", None) and s.intra_op_threads is None:
-        import os
-
         changes["intra_op_threads"] = max(1, (os.cpu_count() or 2) // args.workers)
+    if not os.environ.get("TOEX_DEFAULT_SPEAKERS"):  # locally speakers are told apart unless asked not to
+        changes["default_speakers"] = "auto"
     return dataclasses.replace(s, mode="local", **changes)
 
 

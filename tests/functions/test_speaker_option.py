@@ -45,3 +45,34 @@ def test_the_cli_labels_speakers_unless_told_off() -> None:
         assert on["speakers"] == "auto" and "speakers" not in off
     with pytest.raises(SystemExit, match="speaker-names"):
         _options(build_parser().parse_args(["transcribe", "x.wav", "--speakers", "off", "--speaker-names", "A,B"]))
+
+
+def test_the_deployment_default_applies_when_the_submitter_names_no_count() -> None:
+    assert options_from_metadata({}, "auto") == ({"speakers": "auto"}, None)
+    assert options_from_metadata({"speakers": "off"}, "auto") == ({}, None)  # an explicit off stays off
+    assert options_from_metadata({"speakers": "2"}, "auto") == ({"speakers": "2"}, None)
+    assert options_from_metadata({}, "off") == ({}, None) == options_from_metadata({})
+
+
+def test_the_local_hosts_default_to_auto_and_the_environment_can_turn_it_off(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions.local.cli import _settings, build_parser
+
+    monkeypatch.delenv("TOEX_DEFAULT_SPEAKERS", raising=False)
+    assert _settings(build_parser().parse_args(["web"])).default_speakers == "auto"
+    monkeypatch.setenv("TOEX_DEFAULT_SPEAKERS", "off")
+    assert _settings(build_parser().parse_args(["web"])).default_speakers == "off"
+
+
+def test_an_api_submission_gets_the_deployment_default(app_functions: dict[str, object],
+                                                        intake_factory: object) -> None:
+    from tests.functions.test_api import ACCOUNT_URL, AUDIO, Api
+
+    intake = intake_factory(forces=("met",), default_speakers="auto")  # type: ignore[operator]
+    api = Api(app_functions, intake)  # type: ignore[arg-type]
+    intake.upload("met/case/one.wav", AUDIO)
+    url = f"{ACCOUNT_URL}/incoming/met/case/one.wav"
+    status, job = api.call("api_submit_job", "POST", "v1/jobs", body={"blobUrl": url})
+    assert status == 202 and job["options"] == {"speakers": "auto"}
+    status, off = api.call("api_submit_job", "POST", "v1/jobs", body={"blobUrl": url, "options": {"speakers": "off"}})
+    assert status == 202 and off["options"] == {} and off["job_id"] != job["job_id"]
