@@ -102,7 +102,10 @@ def submission_overlay(svc: Services, job: Job, transcript_bytes: bytes) -> tupl
     submitter, at its creation time, so a retried activity makes the same bytes), written once beside
     the outputs; and what the job summary records of it (``renaming.SUMMARY_KEY``: attempt, version,
     ref), so a later rename builds on it. ``(None, None)`` when none was given."""
-    given = record_options(job.options)
+    try:  # every intake checked them; a host that submits unchecked options gets the same reason
+        given = record_options(job.options)
+    except ValueError as e:
+        raise ValueError(f"intake.bad_options: {e}") from None  # the orchestrator's code: message form
     if not given:
         return None, None
     by = " ".join((job.submitted_by or "").split())[:80] or "submission"

@@ -138,3 +138,15 @@ def test_a_bad_reference_fails_the_upload_with_the_reason(pipeline: Intake, make
     assert job.error.message == ("invalid metadata: case_ref is not a reference "
                                  "(letters, digits, / . - and spaces, at most 64)")
     assert pipeline.runner.hub.load(job.job_id) is None  # refused before any orchestration
+
+
+def test_a_host_submitting_unchecked_options_gets_the_same_reason(make_app: Any, make_media: Any,
+                                                                  tiny_whisper_package: Path, tmp_path: Path) -> None:
+    """The local host hands its options to intake as they are: the render step checks them again."""
+    src = make_media(tmp_path, "wav", seconds=3, content="speech")
+    app = make_app(tiny_whisper_package)
+    job, _ = app.submit(src, {"beam_size": 1, "persons_present": ["DC Hale", "Mr\nSmith"]})
+    final = app.run(job)
+    assert final.status is JobStatus.FAILED and final.error is not None and not final.outputs
+    assert final.error.code == "intake.bad_options"
+    assert final.error.message == "persons_present: name 2 must be one line without control characters"
