@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from functions.intake import MAX_PERSON_NAME, MAX_PERSONS
 from shared.outputs.formats import FORMATS
 from shared.outputs.languages import LANGUAGE_NAMES
 
@@ -22,6 +21,7 @@ DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 
 _JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "The job id (``job-`` and 32 hex digits)."}
+MAX_PERSONS, MAX_PERSON_NAME = 20, 80  # functions.intake's (tests/functions/test_record_options.py holds them equal)
 _REF = ("The {} reference (letters, digits, / . - and spaces, at most 64), shown in the record's header; a "
         "document job keeps it on the job.")
 _ERR = {"$ref": "#/components/responses/Problem"}

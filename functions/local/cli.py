@@ -41,13 +41,13 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "batch_size": batch,
         "word_timestamps": args.word_timestamps,
     }
+    for key in RECORD_OPTIONS:  # the record's header (names overlay version 1); checked by _record_option
+        if getattr(args, key, None):
+            opts[key] = getattr(args, key)
     if args.initial_prompt:
         opts["initial_prompt"] = args.initial_prompt
     if args.speakers:
         opts["speakers"] = args.speakers
-    for key in RECORD_OPTIONS:  # the record's header (names overlay version 1); checked by _record_option
-        if getattr(args, key, None):
-            opts[key] = getattr(args, key)
     return opts
 
 
@@ -325,13 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--batch-size", type=int, default=0,
                         help="30 s windows decoded together (default: 1 with beam search, 8 greedy)")
         sp.add_argument("--word-timestamps", action="store_true")
-        sp.add_argument("--initial-prompt", help="names and places to prime recognition")
-        sp.add_argument("--speakers", type=_speakers, default=None, metavar="auto|N|LOW-HIGH",
-                        help="label who speaks (S1, S2, ...): count found, exactly N, or a range (default: off)")
         sp.add_argument("--case-ref", type=_record_option("case_ref"), help="case reference, in the record's header")
         sp.add_argument("--exhibit-ref", type=_record_option("exhibit_ref"), help="exhibit reference (e.g. JH/1)")
         sp.add_argument("--persons-present", type=_record_option("persons_present"), metavar='"NAME; NAME"',
                         help="persons present, separated by ';', in the record's header")
+        sp.add_argument("--initial-prompt", help="names and places to prime recognition")
+        sp.add_argument("--speakers", type=_speakers, default=None, metavar="auto|N|LOW-HIGH",
+                        help="label who speaks (S1, S2, ...): count found, exactly N, or a range (default: off)")
 
     t = sub.add_parser("transcribe", help="transcribe (and translate) files")
     t.add_argument("files", nargs="+")
