@@ -64,7 +64,7 @@ def test_upload_watch_progress_read_seek_download_cancel_retry(site: Site, brows
     page.select_option("#opt-translate", "en")
     page.fill("#opt-case", "OP-PINE/24")
     page.fill("#opt-exhibit", "JB/1")
-    page.fill("#opt-persons", "PC 1234; Zoë Łukasz")
+    page.fill("#opt-persons", "PC 1234\nZoë Łukasz")  # a name a line: sent as "PC 1234; Zoë Łukasz"
     page.set_input_files("#files", [str(first), str(second)])
     page.click("#upload-button")
     for path in (first, second):

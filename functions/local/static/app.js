@@ -114,7 +114,8 @@ function setUpUploads() {
 function readOptions() {
   const v = (id) => $(id).value.trim();
   return { language: v("#opt-language"), translate_to: v("#opt-translate"), speakers: v("#opt-speakers"),
-           case_ref: v("#opt-case"), exhibit_ref: v("#opt-exhibit"), persons_present: v("#opt-persons") };
+           case_ref: v("#opt-case"), exhibit_ref: v("#opt-exhibit"),
+           persons_present: v("#opt-persons").replace(/\s*[\r\n]+\s*/g, "; ") };  // a name a line, or "; " between
 }
 
 // ---------------------------------------------------------------------------------------------- jobs
