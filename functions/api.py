@@ -23,7 +23,14 @@ import azure.functions as func
 from functions import openapi, upload_sas
 from functions.access import record_access
 from functions.auth import Forbidden, Principal, Unauthenticated, principal_from_headers
-from functions.intake import BlobNotice, clean_options, force_sources, resolve_source, with_default_speakers
+from functions.intake import (
+    BlobNotice,
+    clean_options,
+    force_sources,
+    record_options,
+    resolve_source,
+    with_default_speakers,
+)
 from functions.lifecycle import (
     DurableClient,
     InvalidState,
@@ -168,7 +175,8 @@ async def get_results(req: func.HttpRequest, client: DurableClient, services: Se
     """GET /jobs/{job_id}/results: the record inline (``transcript``, or ``document`` for a document
     job), other formats as short-lived read-only links, and ``playback`` (the original, or the audio
     rendition at ``links.audio``). ``downloads`` names the audited route of each format (the page's
-    download links); ``speakers`` the labels, the names overlay now in force and who named them.
+    download links); ``speakers`` the labels, the names overlay now in force and who named them;
+    ``record`` the record's header details (case and exhibit references, persons present) as given.
     The view is audited first."""
     principal = _principal(req, services)
     job = _own_job(req, services, principal)
@@ -180,10 +188,13 @@ async def get_results(req: func.HttpRequest, client: DurableClient, services: Se
     with job_context(job.job_id):
         if document:
             body["document"] = json.loads(services.blobs.download(job.outputs[record]))
+            body["record"] = record_options(job.options)  # checked at intake and by the document's plan
         else:
             data, transcript = machine_transcript(services, job)
+            overlay = current_overlay(services, job, data, transcript)
             body["transcript"] = transcript
-            body["speakers"] = speakers_view(transcript, current_overlay(services, job, data, transcript))
+            body["speakers"] = speakers_view(transcript, overlay)
+            body["record"] = dict(overlay["record"])  # the record's header: case, exhibit, persons present
         record_access(services, job, principal.display, "view", f"attempt={job.attempt}")
         lifetime = timedelta(minutes=services.settings.result_link_minutes)
         links = {fmt: services.blobs.read_link(ref, lifetime) for fmt, ref in job.outputs.items() if fmt != "json"}

@@ -11,6 +11,11 @@ trigger reads where they mean the same):
 | ``case_ref``, ``exhibit_ref`` | case and exhibit references (kept on the job, never translated) | none |
 | ``sha256`` | the uploader's SHA-256 of the original (checked on every read) | none |
 
+As for a media upload, ``case_reference`` and ``exhibit_reference`` (the page's names) are read as
+``case_ref`` and ``exhibit_ref``, every value is percent-decoded once as UTF-8 at intake
+(``functions.intake.options_from_metadata``; the job's options reach this module decoded, so they are
+not decoded again), and a reference has the one form ``functions.intake.reference_option`` checks.
+
 Force defaults (`ForceDocumentDefaults`, `force_document_defaults`): the target (``en``), the force
 glossary (``incoming/<force>/glossaries/force.csv`` or ``.tsv`` when there is one), the glossary folder.
 Files in a glossary folder are glossaries, never jobs (functions.intake ignores them). A
@@ -25,13 +30,12 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from functions.intake import glossary_folder
+from functions.intake import glossary_folder, metadata_options, reference_option
 from shared.adapters.base import BlobNotFound, BlobStore
 from shared.documents.pipeline import PipelineOptions
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _FILE_NAME = re.compile(r"^[\w][\w .-]{0,120}\.(csv|tsv)$", re.UNICODE)
-_REFERENCE = re.compile(r"^[\w/ .-]{1,64}$", re.UNICODE)
 BAD_METADATA = "document.bad_metadata"
 FORCE_GLOSSARY_NAMES = ("force.csv", "force.tsv")
 
@@ -94,6 +98,10 @@ def document_job_from_metadata(*, job_id: str, force_id: str, attempt: int, sour
     def bad(message: str) -> DocumentUpload:
         return DocumentUpload(None, error={"code": BAD_METADATA, "message": message})
 
+    try:
+        metadata = {**metadata, **metadata_options(metadata, decode=False)}  # the page's long names as short ones
+    except ValueError as e:
+        return bad(f"metadata {e}")
     target = (metadata.get("translate_to") or defaults.target).strip().lower()
     source = (metadata.get("language") or "").strip().lower() or None
     for key, value in (("translate_to", target), ("language", source)):
@@ -107,10 +115,10 @@ def document_job_from_metadata(*, job_id: str, force_id: str, attempt: int, sour
         if not defaults.glossary_folder:
             return bad("metadata glossary names a file but the force has no glossary folder")
         glossary_ref = f"{defaults.glossary_folder.rstrip('/')}/{file_name}"
-    refs = {k: metadata.get(k, "").strip() or None for k in ("case_ref", "exhibit_ref")}
-    for key, value in refs.items():
-        if value is not None and not _REFERENCE.match(value):
-            return bad(f"metadata {key} is not a reference (letters, digits, / . - and spaces, at most 64)")
+    try:
+        refs = {k: reference_option(k, metadata.get(k)) for k in ("case_ref", "exhibit_ref")}
+    except ValueError as e:
+        return bad(f"metadata {e}")
     job = DocumentJob(job_id=job_id, force_id=force_id, attempt=attempt, source_ref=source_ref, name=name,
                       target=target, source_language=source, source_sha256=metadata.get("sha256") or None,
                       force_glossary_ref=defaults.force_glossary_ref, glossary_ref=glossary_ref)

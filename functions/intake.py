@@ -6,6 +6,8 @@ whether it is rejected. Nothing here touches storage, the job store or an orches
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -22,10 +24,18 @@ from shared.settings import Settings
 # officers' uploads: incoming/<force>/<any path>/<file> (the name: shared/containers.json)
 UNASSIGNED_FORCE = "unassigned"  # rejected uploads whose force cannot be told
 FORCE_SOURCES_SETTING = "TOEX_FORCE_SOURCES"  # "<storage account>=<force>,..." for forces' own accounts
-# blob metadata read as job options (a document's: docs/documents.md, functions/document_intake.py)
+# blob metadata read as job options (a document's: docs/documents.md, functions/document_intake.py);
+# every value is text percent-decoded by ``metadata_text``
 OPTION_METADATA = ("language", "translate_to", "formats", "glossary", "case_ref", "exhibit_ref",
-                   "speakers")
-DOCUMENT_REFERENCES = ("glossary", "case_ref", "exhibit_ref")  # checked by functions.document_intake
+                   "persons_present", "speakers")
+METADATA_ALIASES = {"case_reference": "case_ref", "exhibit_reference": "exhibit_ref"}  # the page's long names
+# the record of interview's header (issue 13), given at submission; shown through the names overlay
+RECORD_OPTIONS = ("case_ref", "exhibit_ref", "persons_present")
+REFERENCE = re.compile(r"[\w/ .-]{1,64}")  # a case or exhibit reference, once trimmed
+REFERENCE_FORM = "letters, digits, / . - and spaces, at most 64"
+MAX_PERSONS, MAX_PERSON_NAME = 20, 80
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 GLOSSARIES = "glossaries"  # incoming/<force>/glossaries/: a force's glossaries, never jobs
 
 
@@ -117,7 +127,7 @@ def resolve_source(url: str, settings: Settings, sources: dict[str, str]) -> Res
 def clean_options(raw: dict[str, Any]) -> dict[str, Any]:
     """The job options a caller may set; raises ValueError with a reason a caller can act on."""
     allowed = {"language", "translate_to", "formats", "word_timestamps", "initial_prompt", "hotwords",
-               "speakers", *DOCUMENT_REFERENCES}
+               "speakers", "glossary", *RECORD_OPTIONS}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ValueError(f"unknown options: {', '.join(unknown)}")
@@ -139,11 +149,15 @@ def clean_options(raw: dict[str, Any]) -> dict[str, Any]:
     speakers = speaker_option(raw.get("speakers"))
     if speakers is not None:
         out["speakers"] = speakers
-    for key in DOCUMENT_REFERENCES:  # a document job checks their form (document.bad_metadata)
-        if raw.get(key) is not None:
-            if not isinstance(raw[key], str) or len(raw[key]) > 200:
-                raise ValueError(f"{key} must be text of at most 200 characters")
-            out[key] = raw[key]
+    for key in ("case_ref", "exhibit_ref"):
+        if (ref := reference_option(key, raw.get(key))) is not None:
+            out[key] = ref
+    if persons := persons_option(raw.get("persons_present")):
+        out["persons_present"] = persons
+    if raw.get("glossary") is not None:  # a document job checks its form (document.bad_metadata)
+        if not isinstance(raw["glossary"], str) or len(raw["glossary"]) > 200:
+            raise ValueError("glossary must be text of at most 200 characters")
+        out["glossary"] = raw["glossary"]
     for key in ("initial_prompt", "hotwords"):
         if raw.get(key) is not None:
             if not isinstance(raw[key], str) or len(raw[key]) > 500:
@@ -169,6 +183,65 @@ def speaker_option(value: Any) -> str | None:
         return SpeakerCount.parse(value).spec
     except ValueError as e:
         raise ValueError(f"speakers: {e}") from None
+
+
+def reference_option(key: str, value: Any) -> str | None:
+    """A case or exhibit reference (media and document jobs alike), trimmed; None when absent or blank.
+    Raises ValueError naming ``key``, never quoting the value."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be text")
+    text = value.strip()
+    if text and not REFERENCE.fullmatch(text):
+        raise ValueError(f"{key} is not a reference ({REFERENCE_FORM})")
+    return text or None
+
+
+def persons_option(value: Any) -> list[str] | None:
+    """The persons present: a list of names, or (metadata, CLI) one text of names separated by ``;``.
+
+    Each name is trimmed, blank ones are dropped (a trailing ``;``); at most ``MAX_PERSONS`` names of
+    at most ``MAX_PERSON_NAME`` characters, one line each, without control characters (nor the
+    bidirectional controls that could reorder the record's text) and without ``;``. None when none is
+    given. Errors name the place of the name, never the name (it is personal data)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        items = value.split(";")
+    elif isinstance(value, list) and all(isinstance(x, str) for x in value):
+        items = value
+    else:
+        raise ValueError("persons_present must be a list of names, or names separated by ';'")
+    names: list[str] = []
+    for item in items:
+        name = item.strip()
+        if not name:
+            continue
+        where = f"persons_present: name {len(names) + 1}"
+        if ";" in name:
+            raise ValueError(f"{where} contains ';', which separates names")
+        if len(name) > MAX_PERSON_NAME:
+            raise ValueError(f"{where} is longer than {MAX_PERSON_NAME} characters")
+        if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS for ch in name):
+            raise ValueError(f"{where} must be one line without control characters")
+        names.append(name)
+    if len(names) > MAX_PERSONS:
+        raise ValueError(f"persons_present: at most {MAX_PERSONS} names ({len(names)} given)")
+    return names or None
+
+
+def record_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The record of interview's details among a job's options, checked again: ``{case_reference,
+    exhibit_reference, persons_present}`` as :func:`shared.outputs.overlay.set_record` takes them, only
+    those given. Raises ValueError for a value no intake would have accepted."""
+    given: dict[str, Any] = {}
+    for key, field_name in (("case_ref", "case_reference"), ("exhibit_ref", "exhibit_reference")):
+        if (ref := reference_option(key, options.get(key))) is not None:
+            given[field_name] = ref
+    if persons := persons_option(options.get("persons_present")):
+        given["persons_present"] = persons
+    return given
 
 
 def rejection(notice: BlobNotice, source: ResolvedSource, settings: Settings) -> JobError | None:
@@ -201,11 +274,39 @@ def notice_from_properties(url: str, props: Any) -> BlobNotice:
                       version_id=getattr(props, "version_id", None))  # the version the job is pinned to
 
 
+def metadata_text(key: str, value: str) -> str:
+    """A blob metadata value as text: percent-decoded once, as UTF-8 (RFC 3986; what the page's
+    ``encodeURIComponent`` writes). Metadata values are ASCII, so a tool that sets other text must
+    percent-encode it; a value without ``%`` is itself, and ``+`` stays ``+``. A ``%`` that does not
+    begin an escape (write ``%25``), or escapes that are not UTF-8, raise ValueError."""
+    if _BAD_ESCAPE.search(value):
+        raise ValueError(f"{key}: a '%' must begin a percent-escape (write %25 for '%' itself)")
+    try:
+        return unquote(value, errors="strict")
+    except UnicodeDecodeError:
+        raise ValueError(f"{key}: its percent-escapes are not UTF-8 text") from None
+
+
+def metadata_options(metadata: dict[str, str], *, decode: bool = True) -> dict[str, str]:
+    """The option keys among blob metadata, decoded (:func:`metadata_text`; ``decode=False`` for
+    values decoded already), the page's long names (``METADATA_ALIASES``) read as their short ones.
+    Raises ValueError when both names of one option are given with different values."""
+    out: dict[str, str] = {}
+    for key, value in metadata.items():
+        name = METADATA_ALIASES.get(key, key)
+        if name not in OPTION_METADATA or not value:
+            continue
+        text = metadata_text(key, value) if decode else value
+        if name in out and out[name] != text:
+            raise ValueError(f"{name} is given twice ({name} and {key}) with different values")
+        out[name] = text
+    return out
+
+
 def options_from_metadata(metadata: dict[str, str], default_speakers: str = "off") -> tuple[dict[str, Any], str | None]:
     """Job options an upload tool set as blob metadata, and the reason they are invalid (or None).
     ``default_speakers`` (the deployment's ``default_speakers``) applies when the metadata names none."""
-    raw = with_default_speakers({k: metadata[k] for k in OPTION_METADATA if metadata.get(k)}, default_speakers)
     try:
-        return clean_options(raw), None
+        return clean_options(with_default_speakers(metadata_options(metadata), default_speakers)), None
     except ValueError as e:
         return {}, f"invalid metadata: {e}"

@@ -22,6 +22,9 @@ DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 
 _JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "The job id (``job-`` and 32 hex digits)."}
+MAX_PERSONS, MAX_PERSON_NAME = 20, 80  # functions.intake's (tests/functions/test_record_options.py holds them equal)
+_REF = ("The {} reference (letters, digits, / . - and spaces, at most 64), shown in the record's header; a "
+        "document job keeps it on the job.")
 _ERR = {"$ref": "#/components/responses/Problem"}
 _AUTH = {"401": _ERR, "403": _ERR}
 
@@ -46,6 +49,14 @@ SCHEMAS: dict[str, Any] = {
             "speakers": {"type": ["string", "integer", "null"], "pattern": r"auto|off|\d{1,2}(-\d{1,2})?",
                          "description": "Label speakers: 'auto' (count found), N, or a range 'LOW-HIGH'; "
                                         "absent or 'off': no diarization."},
+            "case_ref": {"type": ["string", "null"], "maxLength": 64, "description": _REF.format("case")},
+            "exhibit_ref": {"type": ["string", "null"], "maxLength": 64, "description": _REF.format("exhibit")},
+            "persons_present": {
+                "type": ["array", "null"], "maxItems": MAX_PERSONS,
+                "items": {"type": "string", "maxLength": MAX_PERSON_NAME},
+                "description": "The persons present, shown in the record of interview's header (names overlay "
+                               f"version 1); each name one line, at most {MAX_PERSON_NAME} characters, no ';'. "
+                               "Personal data: kept on the job and in the overlay, never in logs or history."},
         },
     },
     "SubmitRequest": {
@@ -97,7 +108,10 @@ SCHEMAS: dict[str, Any] = {
         "linksExpireAt": {"type": "string", "format": "date-time"},
         "downloads": {"type": "object", "additionalProperties": {"type": "string"},
                       "description": "The audited download route of each format (302 to a read-only link)."},
-        "speakers": {"$ref": "#/components/schemas/Speakers"}}},
+        "speakers": {"$ref": "#/components/schemas/Speakers"},
+        "record": {"type": "object", "description": "The record's header details given at submission: "
+                                                    "case_reference, exhibit_reference, persons_present (a "
+                                                    "media job's from the names overlay in force)."}}},
     "SpeakerNames": {"type": "object", "required": ["names"], "additionalProperties": False, "properties": {
         "names": {"type": "object", "additionalProperties": {"type": ["string", "null"], "maxLength": 80},
                   "description": "Speaker label (S1, S2, ...) to a display name; null or '' removes the name."}}},

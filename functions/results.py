@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import Any
 
 from functions.activities import read_json, transcription_options
 from functions.contracts import DOCUMENT, FailJob, JobStep, PersistResults, Rendered, RenderOutputs
 from functions.diarize import is_diarized
 from functions.guards import if_current
+from functions.intake import record_options
+from functions.renaming import SUMMARY_KEY
 from shared.adapters.base import BlobExists
 from shared.blob_layout import output_ref
 from shared.diarization.pipeline import transcript_fields
@@ -15,12 +18,20 @@ from shared.domain import Job, JobError, JobStatus, Notification, Segment
 from shared.domain.job import utc_now
 from shared.job_updates import EVENT_COMPLETED, EVENT_FAILED, load_job, mutate_job, publish, set_stage
 from shared.outputs.formats import FORMATS, content_type, file_name, render
+from shared.outputs.overlay import dumps_overlay, new_overlay, set_record
 from shared.outputs.transcript import build_transcript, dumps_transcript
-from shared.services import get_services
+from shared.services import Services, get_services
+
+SUBMISSION_OVERLAY = "names/v1-submission/overlay.json"  # beside the outputs; a rename's are names/v<k>-<nonce>/
 
 
 def render_outputs(p: RenderOutputs) -> Rendered:
-    """transcript.json and every requested format, written once to the outputs container."""
+    """transcript.json and every requested format, written once to the outputs container.
+
+    With a case reference, exhibit reference or persons present given at submission, the names
+    overlay's first version holds them (:func:`submission_overlay`) and the other formats are rendered
+    with it; transcript.json is the machine's output either way (the same bytes). The summary carries
+    the overlay's reference only, never the names (it passes through orchestration history)."""
     svc = get_services()
     job = load_job(svc.jobs, p.force_id, p.job_id)
     set_stage(svc.jobs, job.force_id, job.job_id, "rendering", events=svc.events)
@@ -61,8 +72,10 @@ def render_outputs(p: RenderOutputs) -> Rendered:
     stem = job.source.name.rsplit(".", 1)[0] or "transcript"
     formats = [f for f in FORMATS if f in (job.options.get("formats") or FORMATS)]
     outputs: dict[str, str] = {}
+    machine = dumps_transcript(transcript)
+    overlay, held = submission_overlay(svc, job, machine)
     for fmt in ("json", *[f for f in formats if f != "json"]):
-        data = dumps_transcript(transcript) if fmt == "json" else render(transcript, fmt)  # type: ignore[arg-type]
+        data = machine if fmt == "json" else render(transcript, fmt, overlay=overlay)  # type: ignore[arg-type]
         name = "transcript.json" if fmt == "json" else file_name(stem, fmt)
         ref = output_ref(job.force_id, job.job_id, job.attempt, name)
         with suppress(BlobExists):  # a retried activity: results are write-once and already there
@@ -78,8 +91,29 @@ def render_outputs(p: RenderOutputs) -> Rendered:
         if translation is None
         else {"language": translation["language"], "route": translation["route"]},
         "model": transcript["model"],
+        **({SUMMARY_KEY: held} if held else {}),
     }
     return Rendered(outputs=outputs, summary=summary)
+
+
+def submission_overlay(svc: Services, job: Job, transcript_bytes: bytes) -> tuple[dict[str, Any] | None,
+                                                                               dict[str, Any] | None]:
+    """The names overlay's version 1 with the record details the job was submitted with (by its
+    submitter, at its creation time, so a retried activity makes the same bytes), written once beside
+    the outputs; and what the job summary records of it (``renaming.SUMMARY_KEY``: attempt, version,
+    ref), so a later rename builds on it. ``(None, None)`` when none was given."""
+    try:  # every intake checked them; a host that submits unchecked options gets the same reason
+        given = record_options(job.options)
+    except ValueError as e:
+        raise ValueError(f"intake.bad_options: {e}") from None  # the orchestrator's code: message form
+    if not given:
+        return None, None
+    by = " ".join((job.submitted_by or "").split())[:80] or "submission"
+    overlay = set_record(new_overlay(transcript_bytes), by=by, at=job.created_at, **given)
+    ref = output_ref(job.force_id, job.job_id, job.attempt, SUBMISSION_OVERLAY)
+    with suppress(BlobExists):  # write-once; a retry writes the same bytes
+        svc.blobs.upload(ref, dumps_overlay(overlay), content_type="application/json", metadata={"job_id": job.job_id})
+    return overlay, {"attempt": job.attempt, "version": overlay["version"], "ref": ref}
 
 
 def persist_results(p: PersistResults) -> None:

@@ -146,7 +146,8 @@ class LocalApp:
         return next((j for j in self.jobs.list_all(10_000) if j.job_id.startswith(job_id)), None)
 
     def export_outputs(self, job: Job, out_dir: Path) -> dict[str, Path]:
-        """Copy a finished job's outputs to ``out_dir`` (``transcript.json``, ``<stem>.txt`` ...)."""
+        """Copy a finished job's outputs to ``out_dir`` (``transcript.json``, ``<stem>.txt`` ...), and the
+        names overlay in force as ``overlay.json`` when the job has one (record details given at submission)."""
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = Path(job.source.name).stem or "transcript"
         written = {}
@@ -154,4 +155,9 @@ class LocalApp:
             target = out_dir / ("transcript.json" if fmt == "json" else file_name(stem, fmt))
             shutil.copyfile(self.blobs.local_path(ref), target)
             written[fmt] = target
+        overlay = (job.summary.get("names_overlay") or {}).get("ref")
+        if overlay:  # not a format, so not in ``written``
+            shutil.copyfile(self.blobs.local_path(overlay), out_dir / "overlay.json")
+        else:  # an earlier run's overlay in a reused folder belongs to other transcript bytes
+            (out_dir / "overlay.json").unlink(missing_ok=True)
         return written

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from functions.intake import speaker_option
+from functions.intake import RECORD_OPTIONS, persons_option, reference_option, speaker_option
 from functions.lifecycle import InvalidState
 from functions.local.app import LocalApp
 from functions.local.logs import configure_logging
@@ -42,6 +42,9 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "batch_size": batch,
         "word_timestamps": args.word_timestamps,
     }
+    for key in RECORD_OPTIONS:  # the record's header (names overlay version 1); checked by _record_option
+        if getattr(args, key, None):
+            opts[key] = getattr(args, key)
     if args.initial_prompt:
         opts["initial_prompt"] = args.initial_prompt
     if args.speakers:
@@ -56,6 +59,16 @@ def _speakers(value: str) -> str | None:
         return speaker_option(value)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _record_option(key: str) -> Callable[[str], Any]:
+    """The argparse type of ``--case-ref``/``--exhibit-ref``/``--persons-present``: intake's own check."""
+    def parse(value: str) -> Any:
+        try:
+            return persons_option(value) if key == "persons_present" else reference_option(key, value)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    return parse
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -326,6 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--batch-size", type=int, default=0,
                         help="30 s windows decoded together (default: 1 with beam search, 8 greedy)")
         sp.add_argument("--word-timestamps", action="store_true")
+        sp.add_argument("--case-ref", type=_record_option("case_ref"), help="case reference, in the record's header")
+        sp.add_argument("--exhibit-ref", type=_record_option("exhibit_ref"), help="exhibit reference (e.g. JH/1)")
+        sp.add_argument("--persons-present", type=_record_option("persons_present"), metavar='"NAME; NAME"',
+                        help="persons present, separated by ';', in the record's header")
         sp.add_argument("--initial-prompt", help="names and places to prime recognition")
         sp.add_argument("--speakers", type=_speakers, default="auto", metavar="auto|N|LOW-HIGH|off",
                         help="label who speaks (S1, S2, ...): count found (default), exactly N, a range, or off "

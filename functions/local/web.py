@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import azure.functions as func
 
 from functions import api
+from functions.intake import metadata_options
 from functions.lifecycle import start_from_blob
 from functions.local.app import LOCAL_FORCE, LocalApp
 from functions.local.client import RunnerClient
@@ -45,8 +46,7 @@ log = logging.getLogger("toex.web")
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOCAL_ACCOUNT_URL = "https://toex.localhost/devstore"  # the blob URL local uploads are recorded under
-UPLOAD_METADATA = ("case_reference", "exhibit_reference", "persons_present", "speakers", "language",
-                   "translate_to")
+UPLOAD_METADATA = ("case_ref", "exhibit_ref", "persons_present", "speakers", "language", "translate_to")
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
                                 "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -143,7 +143,11 @@ class WebApp:
             meta = self.app.services.blobs.properties(job.source.ref).metadata
         except (BlobNotFound, ValueError):
             meta = {}
-        return {"links": links, "upload": {k: unquote(meta[k]) for k in UPLOAD_METADATA if meta.get(k)}}
+        try:  # decoded and aliased as intake reads them (the record's header itself comes from ``record``)
+            given = metadata_options(meta)
+        except ValueError:
+            given = {}
+        return {"links": links, "upload": {k: given[k] for k in UPLOAD_METADATA if k in given}}
 
 
 class Handler(BaseHTTPRequestHandler):

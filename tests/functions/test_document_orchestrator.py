@@ -119,7 +119,7 @@ def test_a_glossary_upload_is_not_a_job(docs: Intake) -> None:
     ("met/scan.docx", b"%PDF-1.7\n" + bytes(100), {}, "document.wrong_extension", "PDF data"),
     ("met/a.txt", b"O carro azul.\n", {"glossary": "missing.tsv"}, "document.glossary_not_found",
      "missing.tsv"),
-    ("met/b.txt", b"O carro azul.\n", {"case_ref": "<script>"}, "document.bad_metadata", "case_ref"),
+    ("met/c.txt", b"O carro azul.\n", {"glossary": "../x.csv"}, "document.bad_metadata", "glossary"),
 ])
 def test_a_bad_document_fails_the_job_with_its_reason(docs: Intake, name: str, data: bytes,
                                                       metadata: dict[str, str], code: str, why: str) -> None:
@@ -131,6 +131,16 @@ def test_a_bad_document_fails_the_job_with_its_reason(docs: Intake, name: str, d
     assert docs.services.blobs.download(f"incoming/{name}") == data  # the original untouched
     notes = docs.services.jobs.list_notifications("met")
     assert any(n.kind == "failed" and job.error.message in n.message for n in notes)
+
+
+def test_a_bad_reference_on_a_document_is_refused_at_intake_as_on_media(docs: Intake) -> None:
+    """A reference has one form for every job (functions.intake.reference_option): refused with the reason
+    before any orchestration, whichever of its names (``case_ref``, the page's ``case_reference``) it has."""
+    docs.services.blobs.upload("incoming/met/b.txt", b"O carro azul.\n", metadata={"case_reference": "%3Cscript%3E"})
+    outcome = asyncio.run(start_from_blob(_Blob(docs, "incoming/met/b.txt"), docs.client))
+    assert outcome.action == "rejected" and outcome.job is not None and outcome.job.error is not None
+    assert outcome.job.error.code == "intake.bad_options" and "case_ref is not a reference" in outcome.job.error.message
+    assert not docs.client.starts
 
 
 def test_a_document_submitted_locally_runs_through_the_same_intake(tmp_path: Any, bergamot_packages: Any) -> None:

@@ -64,7 +64,7 @@ def test_upload_watch_progress_read_seek_download_cancel_retry(site: Site, brows
     page.select_option("#opt-translate", "en")
     page.fill("#opt-case", "OP-PINE/24")
     page.fill("#opt-exhibit", "JB/1")
-    page.fill("#opt-persons", "PC 1234, DS 42")
+    page.fill("#opt-persons", "PC 1234\nZoë Łukasz")  # a name a line: sent as "PC 1234; Zoë Łukasz"
     page.set_input_files("#files", [str(first), str(second)])
     page.click("#upload-button")
     for path in (first, second):
@@ -96,6 +96,9 @@ def test_upload_watch_progress_read_seek_download_cancel_retry(site: Site, brows
     # the record's header, as the transcript and the upload say
     record = page.inner_text("#record")
     assert transcript["source"]["sha256"] in record and "OP-PINE/24" in record and "JB/1" in record
+    assert "PC 1234; Zoë Łukasz" in record  # percent-encoded on the upload, decoded once at intake
+    assert results["record"] == {"case_reference": "OP-PINE/24", "exhibit_reference": "JB/1",
+                                 "persons_present": ["PC 1234", "Zoë Łukasz"]}
     assert transcript["model"]["name"] in record
     # every segment is a line with its own text
     lines = page.locator("#lines li:not(.skipped)")

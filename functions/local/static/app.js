@@ -114,7 +114,8 @@ function setUpUploads() {
 function readOptions() {
   const v = (id) => $(id).value.trim();
   return { language: v("#opt-language"), translate_to: v("#opt-translate"), speakers: v("#opt-speakers"),
-           case_reference: v("#opt-case"), exhibit_reference: v("#opt-exhibit"), persons_present: v("#opt-persons") };
+           case_ref: v("#opt-case"), exhibit_ref: v("#opt-exhibit"),
+           persons_present: v("#opt-persons").replace(/\s*[\r\n]+\s*/g, "; ") };  // a name a line, or "; " between
 }
 
 // ---------------------------------------------------------------------------------------------- jobs
@@ -217,7 +218,7 @@ async function showJob(jobId) {
 }
 
 function renderTranscript(res) {
-  const t = res.transcript, up = res.upload || {}, links = res.links || {};
+  const t = res.transcript, up = res.upload || {}, rec = res.record || {}, links = res.links || {};
   const names = state.me.languages;
   document.title = `${t.source.name} – TOEX Transcribe & Translate`;
   $("#h-job").textContent = `Transcript: ${t.source.name}`;
@@ -226,8 +227,8 @@ function renderTranscript(res) {
     ["Model", `${t.model.name} (${t.model.precision}), SHA-256 ${t.model.sha256.slice(0, 16)}…`],
     ["Spoken language", `${names[t.language] || t.language}`],
     ["Translation", t.translation ? `${names[t.translation.language] || t.translation.language} (${t.translation.route})` : "none"],
-    ["Case reference", up.case_reference || "—"], ["Exhibit reference", up.exhibit_reference || "—"],
-    ["Persons present", up.persons_present || "—"], ["Speakers expected", up.speakers || "—"],
+    ["Case reference", rec.case_reference || "—"], ["Exhibit reference", rec.exhibit_reference || "—"],
+    ["Persons present", (rec.persons_present || []).join("; ") || "—"], ["Speakers expected", up.speakers || "—"],
   ];
   $("#record").replaceChildren(...fields.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
   const downloads = res.downloads || links;  // the audited route of each format (it redirects to the file)

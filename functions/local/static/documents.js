@@ -29,7 +29,7 @@ function documentHead(target) {
 }
 
 function renderDocument(res) {
-  const d = res.document, up = res.upload || {}, links = res.links || {}, lang = langName;
+  const d = res.document, rec = res.record || {}, links = res.links || {}, lang = langName;
   state.player = null;
   document.title = `${d.source.name} – TOEX Transcribe & Translate`;
   $("#h-job").textContent = `Document: ${d.source.name}`;
@@ -40,7 +40,7 @@ function renderDocument(res) {
     ["Languages found", found], ["Translated into", lang(d.target_language)],
     ["Characters translated", String(d.characters_translated)],
     ["Passages withheld", String((d.skipped || []).length)], ["Warnings", String((d.warnings || []).length)],
-    ["Case reference", up.case_reference || "—"], ["Exhibit reference", up.exhibit_reference || "—"],
+    ["Case reference", rec.case_reference || "—"], ["Exhibit reference", rec.exhibit_reference || "—"],
   ];
   $("#record").replaceChildren(...fields.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
   const downloads = res.downloads || links;  // the audited route of each output (it redirects to the file)
