@@ -43,6 +43,7 @@ from functions.auth import Forbidden, Principal, Unauthenticated, principal_from
 from shared.adapters.base import BlobExists, BlobNotFound
 from shared.blob_layout import INCOMING, WORK
 from shared.clock import iso_utc
+from shared.outputs.languages import LANGUAGE_NAMES
 from shared.services import Services
 
 log = logging.getLogger(__name__)
@@ -247,6 +248,13 @@ def _answer(req: func.HttpRequest, services: Services, work: Any, status: int = 
         return _problem(409, "Conflict", "the upload slot exists already")
 
 
+async def who_am_i(req: func.HttpRequest, client: Any, services: Services) -> func.HttpResponse:
+    """GET /me: the signed-in caller as the page shows it (the local server's /me), and the block size."""
+    return _answer(req, services, lambda p: {"userId": p.user_id, "name": p.name, "forceId": p.force_id,
+                                             "roles": list(p.roles), "languages": LANGUAGE_NAMES,
+                                             "blockSize": BLOCK_SIZE})
+
+
 async def create_upload(req: func.HttpRequest, client: Any, services: Services) -> func.HttpResponse:
     """POST /uploads {name, size}: a slot and a write-only SAS for one new blob in the caller's force folder."""
     try:
@@ -299,6 +307,12 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
 }
 
 OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/me": {
+        "get": {"operationId": "getMe", "summary": "The signed-in caller, the languages and the upload block size",
+                "responses": {"200": {"description": "userId, name, forceId, roles, languages, blockSize",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}},
+                              "401": _PROBLEM, "403": _PROBLEM}},
+    },
     "/api/v1/uploads": {
         "post": {"operationId": "createUpload", "summary": "A write-only SAS for one new blob in your force's folder",
                  "requestBody": {"required": True, "content": {"application/json": {
