@@ -77,7 +77,10 @@ class AzureHost:
     api_calls: list[tuple[str, str, bool]] = field(default_factory=list)  # (method, path, had a bearer token)
     renewals: int = 0
     tokens_issued: int = 0
+    last_token: str = ""
+    revoked: set[str] = field(default_factory=set)  # access tokens App Service authentication refuses (expired)
     _codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    _refresh: dict[str, Officer] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
@@ -152,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _api(self, method: str, path: str, params: dict[str, str]) -> None:
         authorization = self.headers.get("Authorization") or ""
         self.host.api_calls.append((method, path, authorization.startswith("Bearer ")))
-        claims = _claims(authorization)
+        claims = None if authorization.removeprefix("Bearer ") in self.host.revoked else _claims(authorization)
         if claims is None:  # App Service authentication: 401 without a valid token
             return self._send(401, b'{"title": "Unauthenticated"}',
                               {"Content-Type": "application/problem+json", "WWW-Authenticate": "Bearer"})
@@ -185,17 +188,22 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(302, headers={"Location": f"{params['redirect_uri']}?{query}"})
         if endpoint == "token" and method == "POST":
             form = dict(parse_qsl(self._body().decode()))
+            who = host._refresh.pop(form.get("refresh_token", ""), None) \
+                if form.get("grant_type") == "refresh_token" else None
             grant = host._codes.pop(form.get("code", ""), None) if form.get("grant_type") == "authorization_code" \
                 else None
-            ok = grant is not None and form.get("client_id") == CLIENT_ID and \
-                form.get("redirect_uri") == grant["redirect_uri"] and \
-                pkce_challenge(form.get("code_verifier", "")) == grant["challenge"]
-            if not ok or host.user is None:
+            if grant is not None and form.get("redirect_uri") == grant["redirect_uri"] and \
+                    pkce_challenge(form.get("code_verifier", "")) == grant["challenge"]:
+                who = host.user
+            if who is None or form.get("client_id") != CLIENT_ID:
                 return self._send(400, json.dumps({"error": "invalid_grant"}).encode(),
                                   {"Content-Type": "application/json"})
             host.tokens_issued += 1
-            body = {"token_type": "Bearer", "expires_in": 3600, "access_token": host.access_token(host.user),
-                    "refresh_token": secrets.token_urlsafe(24)}
+            refresh = secrets.token_urlsafe(24)
+            host._refresh[refresh] = who
+            host.last_token = host.access_token(who)
+            body = {"token_type": "Bearer", "expires_in": 3600, "access_token": host.last_token,
+                    "refresh_token": refresh}
             return self._send(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
         self._send(404)
 

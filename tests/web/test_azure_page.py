@@ -261,3 +261,16 @@ def test_the_sas_is_renewed_near_its_expiry_and_after_a_403(browser: Any, host: 
     sigs = [u.split("sig=", 1)[1].split("&", 1)[0] for u in urls]
     assert slot["uploadUrl"].split("sig=", 1)[1].split("&", 1)[0] not in sigs  # never the 4-minute SAS
     context.close()
+
+
+def test_an_expired_token_is_renewed_with_the_refresh_token_held_in_memory(browser: Any, host: AzureHost) -> None:
+    context, page = _signed_in(browser, host)
+    old, issued = host.last_token, host.tokens_issued
+    host.revoked.add(old)  # as if it had expired: the API answers 401
+    with page.expect_request(lambda r: "/api/v1/jobs" in r.url and r.headers.get("authorization", "")
+                             not in ("", f"Bearer {old}")):
+        page.evaluate("() => refreshJobs()")
+    assert host.tokens_issued == issued + 1 and host.last_token != old  # a refresh, not a new sign-in
+    assert page.evaluate("() => [localStorage.length, sessionStorage.length]") == [0, 0]
+    assert "Signed in" in page.inner_text("#who") and page.url == f"{host.base}/"
+    context.close()

@@ -65,13 +65,15 @@ const toexAzureBlob = (() => {
     if (!resp.ok) { const e = new Error(`the commit was refused (HTTP ${resp.status})`); e.status = resp.status; throw e; }
   }
 
-  // The job the blob event starts for this upload: {action, job}, or {action: "waiting"} after a while.
+  // The job the blob event starts for this upload (its source is this blob: every slot's blob name is new,
+  // so its job is too): {action, job}, or {action: "waiting"} after a while. A job refused at intake is
+  // found as well, failed with its reason.
   async function findJob(slot, onWait) {
     const until = Date.now() + FIND_JOB_MS;
     while (Date.now() < until) {
       const data = await api("/api/v1/jobs?limit=200").catch(() => null);
       const job = data && data.jobs.find((j) => j.source && j.source.ref === slot.blobName);
-      if (job) return { action: job.attempt > 1 ? "restarted" : "started", job };
+      if (job) return { action: "started", job };
       if (onWait) onWait();
       await new Promise((r) => setTimeout(r, 1500));
     }
