@@ -78,6 +78,7 @@ class AzureHost:
     renewals: int = 0
     tokens_issued: int = 0
     last_token: str = ""
+    grants: list[str] = field(default_factory=list)  # the token endpoint's grants, in order
     revoked: set[str] = field(default_factory=set)  # access tokens App Service authentication refuses (expired)
     _codes: dict[str, dict[str, str]] = field(default_factory=dict)
     _refresh: dict[str, Officer] = field(default_factory=dict)
@@ -96,7 +97,8 @@ class AzureHost:
         now = int(time.time())
         claims = {"aud": f"api://{CLIENT_ID}", "iss": f"https://login.microsoftonline.com/{TENANT}/v2.0",
                   "tid": TENANT, "oid": who.oid, "name": who.name, "scp": "Jobs.ReadWrite",
-                  "extension_forceId": who.force, "iat": now, "nbf": now, "exp": now + 3600}
+                  "extension_forceId": who.force, "iat": now, "nbf": now, "exp": now + 3600,
+                  "uti": secrets.token_urlsafe(8)}  # each token its own, as Entra's are
         return f"{JWT_HEADER}.{b64url(json.dumps(claims).encode())}.x"
 
 
@@ -199,6 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(400, json.dumps({"error": "invalid_grant"}).encode(),
                                   {"Content-Type": "application/json"})
             host.tokens_issued += 1
+            host.grants.append(form.get("grant_type", ""))
             refresh = secrets.token_urlsafe(24)
             host._refresh[refresh] = who
             host.last_token = host.access_token(who)

@@ -236,6 +236,34 @@ def test_a_lost_connection_resumes_with_only_the_missing_blocks(browser: Any, ho
     context.close()
 
 
+def test_after_a_reload_the_same_file_chosen_again_sends_only_the_missing_blocks(browser: Any, host: AzureHost,
+                                                                                 tmp_path: Path) -> None:
+    context, page = _signed_in(browser, host)
+
+    def cut_after_one(route: Any, block_id: str, reached: list[str]) -> bool | None:
+        if reached:  # the connection drops for good after the first block
+            route.abort("connectionreset")
+            return True
+        return None
+
+    first = _block_puts(page, cut_after_one)
+    path = _file(tmp_path, "statement.wav", 2 * BLOCK + 77, seed=74)
+    slot = _upload(page, path)
+    page.locator("#uploads li .note:has-text('Connection lost')").wait_for(timeout=20_000)
+    page.unroute_all(behavior="ignoreErrors")
+    page.reload()  # the page forgets everything, its token too: it signs in again
+    page.wait_for_selector("#who:has-text('Signed in')", timeout=15_000)
+    assert len(first) == 1
+    again = _block_puts(page)
+    assert _upload(page, path)["uploadId"] == slot["uploadId"]  # the same slot, a fresh SAS
+    item = page.locator("#uploads li[data-name='statement.wav']")
+    info = _committed(host.services, slot["blobName"], page)
+    assert info.metadata["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert len(again) == 2 and first[0] not in again  # only the two missing blocks went
+    item.locator(".note:has-text('resumed, 1 of 3 blocks were already there')").wait_for(timeout=5_000)
+    context.close()
+
+
 def test_the_sas_is_renewed_near_its_expiry_and_after_a_403(browser: Any, host: AzureHost, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     # the API signs for 4 minutes: under the page's 5-minute margin, so it renews before the first block
@@ -265,12 +293,13 @@ def test_the_sas_is_renewed_near_its_expiry_and_after_a_403(browser: Any, host: 
 
 def test_an_expired_token_is_renewed_with_the_refresh_token_held_in_memory(browser: Any, host: AzureHost) -> None:
     context, page = _signed_in(browser, host)
-    old, issued = host.last_token, host.tokens_issued
+    old, issued = host.last_token, len(host.grants)
     host.revoked.add(old)  # as if it had expired: the API answers 401
     with page.expect_request(lambda r: "/api/v1/jobs" in r.url and r.headers.get("authorization", "")
                              not in ("", f"Bearer {old}")):
         page.evaluate("() => refreshJobs()")
-    assert host.tokens_issued == issued + 1 and host.last_token != old  # a refresh, not a new sign-in
+    page.wait_for_timeout(300)
+    assert host.grants[issued:] == ["refresh_token"] and host.last_token != old  # one refresh, no new sign-in
     assert page.evaluate("() => [localStorage.length, sessionStorage.length]") == [0, 0]
     assert "Signed in" in page.inner_text("#who") and page.url == f"{host.base}/"
     context.close()

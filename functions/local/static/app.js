@@ -20,9 +20,11 @@ function el(tag, attrs = {}, ...children) {
 }
 
 async function api(path, opts = {}, renewed = false) {
+  const bearer = toexAuth.header();  // signin.js: Azure's token ({} locally)
   const resp = await fetch(path, { credentials: "same-origin", ...opts,
-    headers: { Accept: "application/json", ...toexAuth.header(), ...(opts.headers || {}) } });  // signin.js: Azure's token
-  if (resp.status === 401 && !renewed && toexAuth.signedIn && await toexAuth.renew()) return api(path, opts, true);
+    headers: { Accept: "application/json", ...bearer, ...(opts.headers || {}) } });
+  if (resp.status === 401 && !renewed && toexAuth.signedIn &&  // renewed meanwhile, or renew it now
+      (toexAuth.header().Authorization !== bearer.Authorization || await toexAuth.renew())) return api(path, opts, true);
   const type = resp.headers.get("content-type") || "";
   const body = type.includes("json") ? await resp.json() : null;
   if (!resp.ok) {

@@ -79,10 +79,16 @@ const toexAuth = (() => {
   }
 
   // A fresh access token from the refresh token (both in memory) after the API said 401; false if none.
-  async function renew() {
-    if (!refresh || !config) return false;
-    try { await tokenRequest(config, { grant_type: "refresh_token", refresh_token: refresh }); return true; }
-    catch (e) { token = null; refresh = null; return false; }
+  // Calls refused together (parallel blocks, a poll) share one refresh.
+  let renewing = null;
+  function renew() {
+    if (!refresh || !config) return Promise.resolve(false);
+    if (!renewing) {
+      renewing = tokenRequest(config, { grant_type: "refresh_token", refresh_token: refresh })
+        .then(() => true, () => { token = null; refresh = null; return false; })
+        .finally(() => { renewing = null; });
+    }
+    return renewing;
   }
 
   return { setToken, header, signIn, renew, loadConfig, verifier, challenge, authorizeUrl, parseRedirect,

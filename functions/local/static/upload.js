@@ -85,7 +85,7 @@ async function uploadFile(file, options, fresh = false) {
     let outcome;
     if (azure) {  // the blob event starts the job: find it in the jobs list
       await toexAzureBlob.commit(slot, ids, meta, file.type);
-      say(`Uploaded (SHA-256 ${sha.slice(0, 12)}…); waiting for the job to start…`);
+      say(`Uploaded (SHA-256 ${sha.slice(0, 12)}…${reused ? `; resumed, ${reused} of ${count} blocks were already there` : ""}); waiting for the job to start…`);
       outcome = await toexAzureBlob.findJob(slot);
       if (outcome.job) item.dataset.job = outcome.job.job_id;
     } else {
