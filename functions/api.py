@@ -306,6 +306,7 @@ for _name, _route_path, _method, _handler in (
     ("api_get_audit", "v1/jobs/{job_id}/audit", "GET", get_audit),
     ("api_rename_speakers", "v1/jobs/{job_id}/speakers", "PUT", rename_speakers),
     ("api_openapi", "v1/openapi.json", "GET", openapi_document),
+    ("api_me", "v1/me", "GET", upload_sas.who_am_i),  # the page's signed-in caller (Azure)
     ("api_create_upload", "v1/uploads", "POST", upload_sas.create_upload),  # browser uploads (Azure)
     ("api_get_upload", "v1/uploads/{upload_id}", "GET", upload_sas.get_upload),
     ("api_renew_upload", "v1/uploads/{upload_id}/renew", "POST", upload_sas.renew_upload),

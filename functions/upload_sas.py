@@ -18,7 +18,10 @@ the submitter is the slot record's owner, and without a matching record there is
 (:func:`submitter_for`); other intake paths (force systems writing with their own RBAC role) keep the
 metadata's value, as before.
 
-The SAS cannot read, so the block list an interrupted upload resumes from comes from
+``POST /api/v1/uploads {name, size, resume: true}`` (a reloaded page) answers the caller's newest slot for
+that name and size, while young and uncommitted, with a fresh SAS (``resumed: true``; a pointer per owner,
+name and size, ``work/upload-slots/<force>/resume/<sha256>.json``, names it). The SAS cannot read, so the
+block list an interrupted upload resumes from comes from
 ``GET /api/v1/uploads/{uploadId}`` (read by the app), and ``POST /api/v1/uploads/{uploadId}/renew`` signs
 the same blob name again for an upload that outlasts its SAS (a slot is renewable for
 :data:`SLOT_MAX_AGE`; Azure keeps uncommitted blocks for 7 days). Both answer 404 for a slot of anyone
@@ -27,6 +30,7 @@ else, exactly as for one that does not exist.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -43,6 +47,7 @@ from functions.auth import Forbidden, Principal, Unauthenticated, principal_from
 from shared.adapters.base import BlobExists, BlobNotFound
 from shared.blob_layout import INCOMING, WORK
 from shared.clock import iso_utc
+from shared.outputs.languages import LANGUAGE_NAMES
 from shared.services import Services
 
 log = logging.getLogger(__name__)
@@ -135,19 +140,43 @@ def _slot_view(record: SlotRecord, link: str, lifetime: timedelta) -> dict[str, 
             "renewUrl": f"/api/v1/uploads/{record.slot_id}/renew"}
 
 
+def resume_ref(principal: Principal, name: str, size: int) -> str:
+    """The pointer to the caller's newest slot for this file name and size (a reloaded page resumes it)."""
+    key = hashlib.sha256(f"{principal.user_id}\n{name}\n{size}".encode()).hexdigest()
+    return f"{SLOT_RECORDS}/{principal.force_id}/resume/{key}.json"
+
+
+def _unfinished(services: Services, principal: Principal, name: str, size: int) -> SlotRecord | None:
+    """The caller's newest slot for this name and size while it is young and uncommitted, else None."""
+    try:
+        slot_id = json.loads(services.blobs.download(resume_ref(principal, name, size)))["slotId"]
+        record = own_slot(services, principal, slot_id)
+    except (BlobNotFound, UploadRefused, ValueError, KeyError, TypeError):
+        return None
+    young = datetime.now(UTC) - datetime.fromisoformat(record.created_at) < SLOT_MAX_AGE
+    ok = young and record.name == name and record.size == size and not _committed(services, record.blob_ref)
+    return record if ok else None
+
+
 def open_slot(services: Services, principal: Principal, name: Any, size: Any,
-              lifetime: timedelta = LINK_LIFETIME) -> dict[str, Any]:
-    """Record a slot for one new blob in the caller's force folder and sign a write-only SAS for it."""
+              lifetime: timedelta = LINK_LIFETIME, resume: bool = False) -> dict[str, Any]:
+    """Record a slot for one new blob in the caller's force folder and sign a write-only SAS for it; with
+    ``resume``, the caller's unfinished slot for this name and size instead (``resumed: true``), as locally."""
     links = _links(services)
     name = _check_file(services, name, size)
+    kept = _unfinished(services, principal, name, size) if resume else None
+    if kept is not None:
+        return {**_slot_view(kept, links.write_link(kept.blob_ref, lifetime), lifetime), "resumed": True}
     slot_id = secrets.token_hex(16)
     now = datetime.now(UTC)
     blob_ref = f"{INCOMING}/{principal.force_id}/{WEB_FOLDER}/{now:%Y-%m-%d}/{slot_id}/{name}"
     record = SlotRecord(slot_id, principal.force_id, principal.user_id, blob_ref, name, size, iso_utc(now))
     services.blobs.upload(record_ref(principal.force_id, slot_id), json.dumps(asdict(record)).encode(),
                           content_type="application/json")  # write-once: never replaced
+    services.blobs.upload(resume_ref(principal, name, size), json.dumps({"slotId": slot_id}).encode(),
+                          overwrite=True, content_type="application/json")  # a pointer: the newest slot
     log.info("upload slot opened for force %s", principal.force_id)
-    return _slot_view(record, links.write_link(blob_ref, lifetime), lifetime)
+    return {**_slot_view(record, links.write_link(blob_ref, lifetime), lifetime), "resumed": False}
 
 
 def own_slot(services: Services, principal: Principal, slot_id: str) -> SlotRecord:
@@ -247,6 +276,13 @@ def _answer(req: func.HttpRequest, services: Services, work: Any, status: int = 
         return _problem(409, "Conflict", "the upload slot exists already")
 
 
+async def who_am_i(req: func.HttpRequest, client: Any, services: Services) -> func.HttpResponse:
+    """GET /me: the signed-in caller as the page shows it (the local server's /me), and the block size."""
+    return _answer(req, services, lambda p: {"userId": p.user_id, "name": p.name, "forceId": p.force_id,
+                                             "roles": list(p.roles), "languages": LANGUAGE_NAMES,
+                                             "blockSize": BLOCK_SIZE})
+
+
 async def create_upload(req: func.HttpRequest, client: Any, services: Services) -> func.HttpResponse:
     """POST /uploads {name, size}: a slot and a write-only SAS for one new blob in the caller's force folder."""
     try:
@@ -255,7 +291,8 @@ async def create_upload(req: func.HttpRequest, client: Any, services: Services) 
         return _problem(400, "Bad request", "the body must be JSON {name, size}")
     if not isinstance(body, dict):
         return _problem(400, "Bad request", "the body must be JSON {name, size}")
-    return _answer(req, services, lambda p: open_slot(services, p, body.get("name"), body.get("size")), 201)
+    return _answer(req, services, lambda p: open_slot(services, p, body.get("name"), body.get("size"),
+                                                      resume=body.get("resume") is True), 201)
 
 
 async def get_upload(req: func.HttpRequest, client: Any, services: Services) -> func.HttpResponse:
@@ -282,7 +319,9 @@ def _response(description: str, schema: str, status: str = "200") -> dict[str, A
 OPENAPI_SCHEMAS: dict[str, Any] = {
     "UploadRequest": {"type": "object", "required": ["name", "size"], "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The file's plain name."},
-        "size": {"type": "integer", "minimum": 1, "description": "The file's size in bytes."}}},
+        "size": {"type": "integer", "minimum": 1, "description": "The file's size in bytes."},
+        "resume": {"type": "boolean", "description": "Answer the caller's unfinished slot for this name and size "
+                                                     "(a reloaded page), if any."}}},
     "UploadSlot": {"type": "object", "required": ["uploadId", "uploadUrl", "blobName", "blockSize", "expiresAt"],
                    "properties": {
         "uploadId": {"type": "string"}, "blobName": {"type": "string"}, "size": {"type": "integer"},
@@ -290,7 +329,8 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                       "description": "The blob's URL with a create+write user-delegation SAS for it alone "
                                      "(Put Block, Put Block List); append '&comp=...'."},
         "blockSize": {"type": "integer"}, "expiresAt": {"type": "string", "format": "date-time"},
-        "protocol": {"const": PROTOCOL}, "blockListUrl": {"type": "string"}, "renewUrl": {"type": "string"}}},
+        "protocol": {"const": PROTOCOL}, "blockListUrl": {"type": "string"}, "renewUrl": {"type": "string"},
+        "resumed": {"type": "boolean", "description": "An unfinished slot of the caller's, its staged blocks kept."}}},
     "UploadBlocks": {"type": "object", "properties": {
         "uploadId": {"type": "string"}, "blobName": {"type": "string"}, "size": {"type": "integer"},
         "committed": {"type": "boolean"},
@@ -299,6 +339,12 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
 }
 
 OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/me": {
+        "get": {"operationId": "getMe", "summary": "The signed-in caller, the languages and the upload block size",
+                "responses": {"200": {"description": "userId, name, forceId, roles, languages, blockSize",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}},
+                              "401": _PROBLEM, "403": _PROBLEM}},
+    },
     "/api/v1/uploads": {
         "post": {"operationId": "createUpload", "summary": "A write-only SAS for one new blob in your force's folder",
                  "requestBody": {"required": True, "content": {"application/json": {

@@ -71,7 +71,8 @@ API_ROUTES: list[tuple[str, re.Pattern[str], api.Handler]] = [
     ("GET", re.compile(r"/api/v1/openapi.json"), api.openapi_document),
 ]
 STATIC_FILES = {f"/{name}": name for name in ("app.js", "app.css", "sha256.js", "upload.js", "hash-worker.js",
-                                              "speakers.js", "audit.js", "player.js", "documents.js", "resume.js")}
+                                              "speakers.js", "audit.js", "player.js", "documents.js", "resume.js",
+                                              "signin.js", "azure-blob.js")}
 STATIC_FILES["/"] = "index.html"
 MAX_JSON = 64 * 1024
 DEFAULT_IDENTITY = f"{LOCAL_FORCE}:officer"

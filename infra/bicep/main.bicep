@@ -367,6 +367,10 @@ module functionApp 'modules/functionapp.bicep' = {
       TOEX_MAX_UPLOAD_BYTES: string(maxUploadBytes)
       TOEX_CHUNK_MINUTES: '5'
       TOEX_KEY_VAULT_URI: keyVault.outputs.uri
+      // the page's sign-in (functions/azure/page.py config.json): code flow with PKCE for the API's scope
+      TOEX_PAGE_TENANT_ID: entraTenantId
+      TOEX_PAGE_CLIENT_ID: apiClientId
+      TOEX_PAGE_API_SCOPE: 'api://${apiClientId}/${apiScope}'
     }
   }
   dependsOn: [

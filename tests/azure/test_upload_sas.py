@@ -192,6 +192,28 @@ def test_the_sas_expires_and_renewal_signs_the_same_name(services: Services, azu
     assert {b["size"] for b in listed["uncommittedBlocks"]} == {2} and len(listed["uncommittedBlocks"]) == 2
 
 
+def test_resume_answers_the_callers_unfinished_slot_for_that_name_and_size(services: Services,
+                                                                          azurite: Azurite) -> None:
+    verify = str(azurite.cert_path)
+    met, other = Principal(MET_OID, None, "met"), Principal(OTHER_OID, None, "met")
+    name = f"call-{uuid.uuid4().hex[:8]}.wav"  # Azurite keeps earlier runs' slots
+    slot = upload_sas.open_slot(services, met, name, 4)
+    assert slot["resumed"] is False
+    kept = upload_sas.open_slot(services, met, name, 4, resume=True)
+    assert (kept["uploadId"], kept["blobName"], kept["resumed"]) == (slot["uploadId"], slot["blobName"], True)
+    # not for another officer, another size or name, nor without asking
+    assert upload_sas.open_slot(services, other, name, 4, resume=True)["uploadId"] != slot["uploadId"]
+    assert upload_sas.open_slot(services, met, name, 5, resume=True)["resumed"] is False
+    assert upload_sas.open_slot(services, met, name, 4)["uploadId"] != slot["uploadId"]
+    newest = upload_sas.open_slot(services, met, name, 4, resume=True)  # the newest slot is kept
+    assert newest["resumed"] is True and newest["uploadId"] != slot["uploadId"]
+    block = base64.b64encode(b"b0").decode()
+    assert _put_block(newest["uploadUrl"], block, b"abcd", verify).status_code == 201
+    assert _commit(newest["uploadUrl"], [block], {"sha256": hashlib.sha256(b"abcd").hexdigest()},
+                   verify).status_code == 201
+    assert upload_sas.open_slot(services, met, name, 4, resume=True)["resumed"] is False  # committed
+
+
 def test_slot_requests_are_checked(services: Services) -> None:
     def create(name: str, size: int) -> int:
         return _call(upload_sas.create_upload, services, "POST", "v1/uploads", body={"name": name, "size": size})[0]

@@ -19,9 +19,12 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-async function api(path, opts = {}) {
+async function api(path, opts = {}, renewed = false) {
+  const bearer = toexAuth.header();  // signin.js: Azure's token ({} locally)
   const resp = await fetch(path, { credentials: "same-origin", ...opts,
-    headers: { Accept: "application/json", ...(opts.headers || {}) } });
+    headers: { Accept: "application/json", ...bearer, ...(opts.headers || {}) } });
+  if (resp.status === 401 && !renewed && toexAuth.signedIn &&  // renewed meanwhile, or renew it now
+      (toexAuth.header().Authorization !== bearer.Authorization || await toexAuth.renew())) return api(path, opts, true);
   const type = resp.headers.get("content-type") || "";
   const body = type.includes("json") ? await resp.json() : null;
   if (!resp.ok) {
@@ -57,9 +60,15 @@ async function start() {
   try {
     state.me = await api("/api/v1/me");
   } catch (e) {
-    $("#main").replaceChildren(el("p", { class: "error", role: "alert",
-      text: "Not signed in: open the link that `toex web` printed when it started." }));
-    return;
+    // in Azure, sign in with Entra ID (signin.js) and ask again; locally the printed link is the way in
+    const why = e.status === 401 ? await toexAuth.signIn().then((ok) => (ok ? "" : null), (err) => err.message) : null;
+    if (why === "") state.me = await api("/api/v1/me").catch(() => null);
+    if (!state.me) {
+      $("#main").replaceChildren(el("p", { class: "error", role: "alert", text: why
+        ? `Sign-in failed: ${why}. Reload the page to try again.`
+        : "Not signed in: open the link that `toex web` printed when it started." }));
+      return;
+    }
   }
   $("#who").textContent = `Signed in as ${state.me.userId} (force: ${state.me.forceId})`;
   const langs = Object.entries(state.me.languages).sort((a, b) => a[1].localeCompare(b[1]));

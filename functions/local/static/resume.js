@@ -22,7 +22,7 @@ async function openSlot(file, fresh) {
   const slot = await ask(!fresh);
   const kept = new Map();
   if (!slot.resumed) return { slot, kept };
-  const list = await api(`${slot.uploadUrl}?comp=blocklist`);
+  const list = await blockList(slot);
   for (const b of list.uncommittedBlocks) kept.set(b.name, b.size);
   if (!kept.size) return { slot, kept };
   const [name, size] = kept.entries().next().value;
@@ -32,4 +32,10 @@ async function openSlot(file, fresh) {
     return { slot: await ask(false), kept: new Map() };
   }
   return { slot, kept };
+}
+
+// The blocks a slot holds ({uncommittedBlocks: [{name, size}]}): toex web answers on the upload URL; in
+// Azure the SAS cannot read, so the API's blockListUrl answers (azure-blob.js), with the same names.
+function blockList(slot) {
+  return toexAzureBlob.is(slot) ? toexAzureBlob.blockList(slot) : api(`${slot.uploadUrl}?comp=blocklist`);
 }

@@ -1,6 +1,7 @@
 // One upload, in Azure's two steps: a slot for one new blob name (POST /api/v1/uploads), then blocks
 // staged a few at a time, resumed from the slot's own block list after a lost connection, and a commit
 // carrying the SHA-256 (computed in hash-worker.js while the blocks go out) and the options as metadata.
+// A slot with protocol "azure-blob" goes straight to Blob storage (azure-blob.js); others to toex web.
 // Uses el, api, $ and refreshJobs from app.js.
 "use strict";
 
@@ -21,9 +22,10 @@ async function uploadFile(file, options, fresh = false) {
   const item = el("li", { "data-name": file.name }, el("strong", { text: file.name }), " ", note, bar);
   $("#uploads").prepend(item);
   const say = (t, cls) => { note.textContent = t; note.className = cls || "note"; };
-  let slot = null, kept;
+  let slot = null, kept, azure = false;
   try {
     ({ slot, kept } = await openSlot(file, fresh));  // resume.js: an unfinished upload of this file, or a new one
+    azure = toexAzureBlob.is(slot);
     const size = slot.blockSize, count = Math.max(1, Math.ceil(file.size / size));
     const ids = new Array(count);  // named by index and content (resume.js), as each block is read
     let reused = 0;
@@ -48,7 +50,8 @@ async function uploadFile(file, options, fresh = false) {
       if (kept.get(ids[i]) === blob.size) { sent += blob.size; reused++; show(); return; }  // held since before a reload
       for (;;) {
         try {
-          await putBlock(slot.uploadUrl, ids[i], blob);
+          if (azure) await toexAzureBlob.putBlock(slot, ids[i], blob);
+          else await putBlock(slot.uploadUrl, ids[i], blob);
           sent += blob.size; show();
           return;
         } catch (e) {
@@ -57,7 +60,7 @@ async function uploadFile(file, options, fresh = false) {
           say("Connection lost: resuming…");
           await sleep(Math.min(8000, 500 * 2 ** Math.min(failures, 4)));
           // the slot says which blocks arrived; only the missing ones are sent again
-          const list = await api(`${slot.uploadUrl}?comp=blocklist`).catch(() => null);
+          const list = await blockList(slot).catch(() => null);
           if (list && list.uncommittedBlocks.some((b) => b.name === ids[i] && b.size === blob.size)) {
             sent += blob.size; show();
             return;
@@ -79,11 +82,19 @@ async function uploadFile(file, options, fresh = false) {
     say("Checking and starting…");
     const meta = { "x-ms-meta-sha256": sha, "x-ms-meta-original_name": encodeURIComponent(file.name) };
     for (const [k, v] of Object.entries(options)) if (v) meta[`x-ms-meta-${k}`] = encodeURIComponent(v);
-    const outcome = await api(`${slot.uploadUrl}?comp=blocklist`, { method: "PUT",
-      headers: { "Content-Type": "application/json", ...meta }, body: JSON.stringify({ blocks: ids }) });
+    let outcome;
+    if (azure) {  // the blob event starts the job: find it in the jobs list
+      await toexAzureBlob.commit(slot, ids, meta, file.type);
+      say(`Uploaded (SHA-256 ${sha.slice(0, 12)}…${reused ? `; resumed, ${reused} of ${count} blocks were already there` : ""}); waiting for the job to start…`);
+      outcome = await toexAzureBlob.findJob(slot);
+      if (outcome.job) item.dataset.job = outcome.job.job_id;
+    } else {
+      outcome = await api(`${slot.uploadUrl}?comp=blocklist`, { method: "PUT",
+        headers: { "Content-Type": "application/json", ...meta }, body: JSON.stringify({ blocks: ids }) });
+    }
     bar.value = 100;
     if (outcome.job && outcome.job.status === "failed") say(`Not accepted: ${outcome.job.error.message}`, "error");
-    else say(`Uploaded (SHA-256 ${sha.slice(0, 12)}…${reused ? `; resumed, ${reused} of ${count} blocks were already there` : ""}); ${outcome.action === "duplicate" ? "this file was already submitted" : "queued"}.`);
+    else say(`Uploaded (SHA-256 ${sha.slice(0, 12)}…${reused ? `; resumed, ${reused} of ${count} blocks were already there` : ""}); ${outcome.action === "duplicate" ? "this file was already submitted" : outcome.action === "waiting" ? "the job will appear in the list below" : "queued"}.`);
     item.dataset.sha256 = sha;
     refreshJobs();
   } catch (e) {
