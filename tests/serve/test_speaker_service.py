@@ -1,11 +1,13 @@
 """Speaker embeddings on the inference service: the real app under uvicorn, the real Resemblyzer speaker
-package, the real two-voice pyannote sample, driven through the real HTTP adapter (shared secret auth)."""
+package, the real two-voice pyannote sample, driven through the real HTTP adapter (shared secret auth), and
+through the local pipeline with the adapter the Azure composition uses."""
 
 from __future__ import annotations
 
 import base64
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,10 +24,13 @@ from shared.assets import ensure_speaker_model, sample_path, vad_model_path
 from shared.diarization.diarize import diarize
 from shared.diarization.embeddings import SpeakerEncoder, SpeakerWindows
 from shared.diarization.pipeline import chunk_speakers
+from shared.domain import JobStatus
 from shared.domain.audio_format import SAMPLE_RATE
 from shared.inference import wire
 from shared.media import encode_flac, load_audio
 from shared.media.vad import SileroVad
+from shared.services import set_services
+from tests.fixtures.pipeline import MakeApp, without_run_identity
 from tests.fixtures.serve import serve
 from tests.serve.test_app import wait_ready
 
@@ -168,3 +173,30 @@ def test_logs_carry_no_audio_nor_vectors(service: str, chunks: list[tuple[bytes,
     assert base64.b64encode(flac[1000:1030]).decode()[:24] not in caplog.text
     assert base64.b64encode(got.astype("<f4").tobytes()[:18]).decode() not in caplog.text
     assert f"{float(got[0, 0]):.4f}" not in caplog.text
+
+
+@pytest.mark.real_model
+@pytest.mark.slow
+def test_a_job_diarized_through_the_service_gives_the_local_transcript(
+    service: str, make_app: MakeApp, whisper_base_int8_package: Path, tmp_path: Path,
+) -> None:
+    """The Azure composition's speaker adapter in the real pipeline (diarize_chunk on the chunks of the
+    pyannote sample played twice, Whisper base): transcript.json equals the in-process encoder's, byte for byte."""
+    src = tmp_path / "sample.flac"
+    sample = load_audio(sample_path())
+    src.write_bytes(encode_flac(np.concatenate([sample, sample])))  # 60 s: two chunks, the voices in both
+    app = make_app(whisper_base_int8_package, chunk_minutes=0.5)
+    options = {"formats": ["json"], "language": "en", "speakers": "auto"}
+    runs = []
+    for factory in (None, lambda: embedder(service)):
+        if factory is not None:  # what shared.services._build_azure composes, on the same local stores
+            app.services = replace(app.services, _speaker_factory=factory, _speaker_embedder=None)
+            set_services(app.services)
+        job, _ = app.submit(src, options)
+        final = app.run(job)
+        assert final.status is JobStatus.SUCCEEDED, final.error
+        assert final.progress.chunks_total >= 2
+        runs.append(without_run_identity(app.blobs.local_path(final.outputs["json"]).read_bytes()))
+    assert isinstance(app.services.speaker_embedder, HttpSpeakerEmbedder)
+    assert runs[0]["diarization"]["speaker_count"] >= 2 and all(s["speaker"] for s in runs[0]["segments"])
+    assert json.dumps(runs[1], sort_keys=True) == json.dumps(runs[0], sort_keys=True)
