@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.adapters.base import BlobStore, EventPublisher, JobStore, SpeechToText, TextTranslator
 from shared.blob_layout import CHUNKS as CHUNKS  # the container names, re-exported for the intake
@@ -167,6 +167,15 @@ def local_speaker_encoder(settings: Settings) -> SpeakerEmbedder:
     return encoder
 
 
+def remote_speaker_embedder(settings: Settings, credential: Any = None, scope: str | None = None) -> SpeakerEmbedder:
+    """Azure mode's speaker embeddings: the GPU service at ``speaker_url``, by default the Whisper service's
+    URL (the whisper app serves both), with its timeouts and token, pinned to ``speaker_model_digest``."""
+    from shared.adapters.inference_speaker import HttpSpeakerEmbedder
+
+    return HttpSpeakerEmbedder(settings.speaker_url or settings.whisper_url, timeout_s=settings.inference_timeout_s,
+                               credential=credential, scope=scope, expected_digest=settings.speaker_model_digest)
+
+
 def build_local(settings: Settings, *, mounts: dict[str, Path] | None = None) -> Services:
     from shared.adapters.inference_local import LocalSpeechToText, LocalTranslator, TranslatorSet
     from shared.adapters.local_blob import FsBlobStore
@@ -199,7 +208,6 @@ def _build_azure(settings: Settings) -> Services:
     from shared.adapters.cosmos_jobs import CosmosJobStore
     from shared.adapters.eventgrid import EventGridJobPublisher
     from shared.adapters.inference_http import HttpSpeechToText, HttpTranslator
-    from shared.adapters.inference_speaker import HttpSpeakerEmbedder
 
     cred = default_credential()
     # the GPU services take an Entra token for their app registration (functions/gpu/auth.py)
@@ -219,8 +227,5 @@ def _build_azure(settings: Settings) -> Services:
             if settings.translation_url
             else None
         ),
-        # the Whisper app serves speaker embeddings too unless TOEX_SPEAKER_URL names another service
-        _speaker_factory=lambda: HttpSpeakerEmbedder(settings.speaker_url or settings.whisper_url,
-                                                     timeout_s=settings.inference_timeout_s, credential=caller,
-                                                     scope=scope, expected_digest=settings.speaker_model_digest),
+        _speaker_factory=lambda: remote_speaker_embedder(settings, caller, scope),
     )
