@@ -70,7 +70,7 @@ def local(package: Path) -> SpeakerEncoder:
 @pytest.fixture(scope="module")
 def service(package: Path, local: SpeakerEncoder):
     """A speaker-only service pinned to the package's own digest."""
-    with serve(create_app(config(package, speaker_digest=local.model.sha256))) as url:
+    with serve(create_app(config(package, speaker_digest=local.model.sha256, max_speaker_windows=200))) as url:
         body = wait_ready(url)
         assert body["ready"], body
         yield url
@@ -146,6 +146,7 @@ def test_bad_input_is_a_clear_4xx(service: str, chunks: list[tuple[bytes, float]
         (wire.SpeakerRequest(((0.0, 1.5),), b"this is not audio").to_bytes(), 400, "no audio could be decoded"),
         (wire.SpeakerRequest(((seconds - 1, seconds + 2),), flac).to_bytes(), 400, "after the audio"),
         (wire.SpeakerRequest(((1.0, 1.01),), flac).to_bytes(), 400, "shorter than"),
+        (wire.SpeakerRequest(((0.0, 1.5),) * 201, flac).to_bytes(), 413, "at most 200 windows"),
     ]
     for body, status, reason in cases:
         r = post(body)
@@ -153,6 +154,22 @@ def test_bad_input_is_a_clear_4xx(service: str, chunks: list[tuple[bytes, float]
     with pytest.raises(InferenceError) as ei:  # final, not retried
         embedder(service).embed_windows(np.zeros(0, np.float32), [(0.0, 1.5)], flac=b"not audio")
     assert ei.value.status == 400
+
+
+def test_one_app_serves_whisper_and_speakers(package: Path, tiny_whisper_package: Path,
+                                            local: SpeakerEncoder, chunks: list[tuple[bytes, float]]) -> None:
+    """The Azure layout: the whisper app also loads the speaker package; both roles answer."""
+    with serve(create_app(config(package, whisper_dir=Path(tiny_whisper_package)))) as url:
+        body = wait_ready(url)
+        assert body["ready"] and set(body["models"]) == {"whisper", "speaker"}, body
+        summary = requests.get(f"{url}{wire.MODEL_PATH}", headers={"Authorization": f"Bearer {SECRET}"},
+                               timeout=10).json()
+        assert summary["whisper"]["sha256"] and summary["speaker"]["sha256"] == local.model.sha256
+        assert summary["translation"] is None
+        flac = chunks[0][0]
+        audio = load_audio(flac)
+        np.testing.assert_allclose(embedder(url).embed_windows(audio, [(1.0, 2.5)], flac=flac),
+                                   local.embed_windows(audio, [(1.0, 2.5)]), atol=1e-5, rtol=0)
 
 
 def test_the_pinned_digest_is_enforced(package: Path, local: SpeakerEncoder, service: str) -> None:
