@@ -41,7 +41,7 @@ def is_diarized(transcript_blob: dict[str, Any]) -> bool:
 def diarize_chunk(p: DiarizeChunk) -> SpeakerWindows:
     svc = get_services()
     chunk = media.ChunkPlan.from_dict(read_json(p.plan_ref)).chunks[p.index]
-    windows = chunk_speakers(svc.blobs.download(chunk.ref), chunk.start_s, svc.speaker_encoder,
+    windows = chunk_speakers(svc.blobs.download(chunk.ref), chunk.start_s, svc.speaker_embedder,
                              SileroVad(svc.vad_model))
     ref = write_json(work_ref(p, f"speakers-{chunk.index:05d}.json"), windows)
     return SpeakerWindows(ref=ref, windows=len(windows["starts"]), regions=len(windows["regions"]))

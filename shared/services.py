@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.adapters.base import BlobStore, EventPublisher, JobStore, SpeechToText, TextTranslator
 from shared.blob_layout import CHUNKS as CHUNKS  # the container names, re-exported for the intake
@@ -21,7 +21,13 @@ from shared.blob_layout import WORK as WORK
 from shared.settings import Settings
 
 if TYPE_CHECKING:
-    from shared.diarization.embeddings import SpeakerEncoder
+    from shared.diarization.encoder import SpeakerEmbedder
+
+
+def _no_speaker_embedder() -> SpeakerEmbedder:
+    from shared.adapters.base import AdapterError
+
+    raise AdapterError("these services were composed without speaker embeddings")
 
 
 @dataclass
@@ -32,11 +38,12 @@ class Services:
     events: EventPublisher
     _stt_factory: Callable[[], SpeechToText]
     _translator_factory: Callable[[], TextTranslator | None]
+    _speaker_factory: Callable[[], SpeakerEmbedder] = field(default=lambda: _no_speaker_embedder())
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stt: SpeechToText | None = None
     _translator: TextTranslator | None = None
     _translator_loaded: bool = False
-    _speaker_encoder: SpeakerEncoder | None = None
+    _speaker_embedder: SpeakerEmbedder | None = None
 
     @property
     def stt(self) -> SpeechToText:
@@ -62,15 +69,13 @@ class Services:
         return vad_model_path()
 
     @property
-    def speaker_encoder(self) -> SpeakerEncoder:
-        """The speaker-embedding network, loaded once per process on first use (diarized jobs only)."""
+    def speaker_embedder(self) -> SpeakerEmbedder:
+        """Speaker embeddings (diarized jobs only), built once per process on first use: the in-process
+        encoder locally, the GPU service in Azure."""
         with self._lock:
-            if self._speaker_encoder is None:
-                from shared.assets import ensure_speaker_model
-                from shared.diarization.embeddings import SpeakerEncoder
-
-                self._speaker_encoder = SpeakerEncoder(ensure_speaker_model())
-            return self._speaker_encoder
+            if self._speaker_embedder is None:
+                self._speaker_embedder = self._speaker_factory()
+            return self._speaker_embedder
 
 
 _current: Services | None = None
@@ -148,6 +153,29 @@ def _pinned_set(package_dirs: list[Path], digests: str) -> list[Path]:
     return package_dirs
 
 
+def local_speaker_encoder(settings: Settings) -> SpeakerEmbedder:
+    """The exported speaker package in this process, refused unless it is the pinned one (when pinned)."""
+    from shared.assets import ensure_speaker_model
+    from shared.diarization.encoder import SpeakerEncoder
+    from shared.inference.package import PackageIntegrityError
+
+    encoder = SpeakerEncoder(ensure_speaker_model())
+    digest = settings.speaker_model_digest
+    if digest and encoder.model.sha256 != digest:
+        raise PackageIntegrityError(f"speaker package {encoder.model.sha256[:12]}... is not the pinned "
+                                    f"{digest[:12]}...: refused")
+    return encoder
+
+
+def remote_speaker_embedder(settings: Settings, credential: Any = None, scope: str | None = None) -> SpeakerEmbedder:
+    """Azure mode's speaker embeddings: the GPU service at ``speaker_url``, by default the Whisper service's
+    URL (the whisper app serves both), with its timeouts and token, pinned to ``speaker_model_digest``."""
+    from shared.adapters.inference_speaker import HttpSpeakerEmbedder
+
+    return HttpSpeakerEmbedder(settings.speaker_url or settings.whisper_url, timeout_s=settings.inference_timeout_s,
+                               credential=credential, scope=scope, expected_digest=settings.speaker_model_digest)
+
+
 def build_local(settings: Settings, *, mounts: dict[str, Path] | None = None) -> Services:
     from shared.adapters.inference_local import LocalSpeechToText, LocalTranslator, TranslatorSet
     from shared.adapters.local_blob import FsBlobStore
@@ -170,6 +198,7 @@ def build_local(settings: Settings, *, mounts: dict[str, Path] | None = None) ->
                            for d in _pinned_set(mt_dirs, settings.translation_model_digest)])
             if mt_dirs else None
         ),
+        _speaker_factory=lambda: local_speaker_encoder(settings),
     )
 
 
@@ -198,4 +227,5 @@ def _build_azure(settings: Settings) -> Services:
             if settings.translation_url
             else None
         ),
+        _speaker_factory=lambda: remote_speaker_embedder(settings, caller, scope),
     )

@@ -67,11 +67,13 @@ class Settings:
     eventgrid_topic_endpoint: str = ""
     whisper_url: str = ""
     translation_url: str = ""
+    speaker_url: str = ""  # the speaker-embedding service; empty: the Whisper service (one GPU app serves both)
     inference_timeout_s: float = 600.0
     inference_audience: str = ""  # Entra application ID URI of the GPU services (token audience)
     # the manifest digest (``toex setup`` prints it) each deployed model must have; empty = not pinned
     whisper_model_digest: str = ""
     translation_model_digest: str = ""
+    speaker_model_digest: str = ""
     stuck_queued_minutes: float = 10.0  # the sweep restarts a queued job with no orchestration after this
     stuck_give_up_hours: float = 24.0  # ... and fails it after this
 
@@ -119,10 +121,12 @@ class Settings:
             eventgrid_topic_endpoint=_env("TOEX_EVENTGRID_TOPIC_ENDPOINT"),
             whisper_url=_env("TOEX_WHISPER_URL"),
             translation_url=_env("TOEX_TRANSLATION_URL"),
+            speaker_url=_env("TOEX_SPEAKER_URL"),
             inference_timeout_s=float(_env("TOEX_INFERENCE_TIMEOUT_S", "600")),
             inference_audience=_env("TOEX_INFERENCE_AUDIENCE"),
             whisper_model_digest=_env("TOEX_WHISPER_MODEL_DIGEST").lower(),
             translation_model_digest=_env("TOEX_TRANSLATION_MODEL_DIGEST").lower(),
+            speaker_model_digest=_env("TOEX_SPEAKER_MODEL_DIGEST").lower(),
             stuck_queued_minutes=float(_env("TOEX_STUCK_QUEUED_MINUTES", "10")),
             stuck_give_up_hours=float(_env("TOEX_STUCK_GIVE_UP_HOURS", "24")),
         )

@@ -1,11 +1,13 @@
-"""The inference service (Azure Container Apps, GPU): Whisper transcription and MT behind HTTP.
+"""The inference service (Azure Container Apps, GPU): Whisper transcription, MT and speaker embeddings
+behind HTTP.
 
-Wire format: :mod:`shared.inference.wire` (``POST /v1/transcribe``, ``POST /v1/translate``, ``GET /v1/model``).
+Wire format: :mod:`shared.inference.wire` (``POST /v1/transcribe``, ``POST /v1/translate``,
+``POST /v1/speaker-embeddings``, ``GET /v1/model``).
 - ``GET /healthz`` (alive), ``GET /readyz`` (503 until every configured model is loaded and verified),
   ``GET /v1/model`` (manifest summary of each loaded model).
 Back-pressure: at most ``max_concurrency`` engine calls run and ``max_queue`` wait; beyond that the
 answer is 429 with ``Retry-After``. Bodies above ``max_request_bytes`` get 413.
-Logs carry request ids, sizes and durations only: never audio, transcript or translation text.
+Logs carry request ids, sizes and durations only: never audio, transcript or translation text, nor vectors.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from functions.gpu.audio import AudioTooLong, BadAudio, decode_capped
 from functions.gpu.auth import CallerCheck, NotAuthorized
 from functions.gpu.config import ServeConfig
 from functions.gpu.loader import ModelSlot
+from functions.gpu.speaker import open_pinned, speaker_factory, window_problem
 from shared.domain import TranscriptionOptions
 from shared.domain.audio_format import SAMPLE_RATE
 from shared.inference import wire
@@ -137,13 +140,19 @@ def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str
     if cfg.translation_dir is not None:
         slots[wire.TRANSLATION] = ModelSlot(wire.TRANSLATION, cfg.translation_dir, _translation_factory(cfg),
                                          blob_url=cfg.translation_blob_url, wait_s=cfg.model_wait_s)
+    if cfg.speaker_dir is not None:
+        slots[wire.SPEAKER] = ModelSlot(
+            wire.SPEAKER, cfg.speaker_dir, speaker_factory(cfg.speaker_digest, cfg.providers, cfg.intra_op_threads),
+            blob_url=cfg.speaker_blob_url, wait_s=cfg.model_wait_s,
+            verify=lambda path: open_pinned(path, cfg.speaker_digest))
     gates = {role: Gate(cfg.max_concurrency, cfg.max_queue, cfg.retry_after_s) for role in slots}
     stop = threading.Event()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not slots:
-            log.error("no model configured: set TOEX_MODEL_DIR and/or TOEX_TRANSLATION_MODEL_DIR")
+            log.error("no model configured: set TOEX_MODEL_DIR, TOEX_TRANSLATION_MODEL_DIR and/or "
+                      "TOEX_SPEAKER_MODEL_DIR")
         threads = [threading.Thread(target=s.load, args=(stop,), name=f"load-{r}", daemon=True)
                    for r, s in slots.items()]
         for t in threads:
@@ -188,7 +197,7 @@ def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str
         authorize(request)
         body: dict[str, Any] = {
             role: (slots[role].engine.model_info if role in slots and slots[role].ready else None)
-            for role in (wire.WHISPER, wire.TRANSLATION)
+            for role in (wire.WHISPER, wire.TRANSLATION, wire.SPEAKER)
         }
         body["providers"] = list(cfg.providers)
         body["available_providers"] = ort.get_available_providers()
@@ -282,6 +291,44 @@ def create_app(config: ServeConfig | None = None, *, key_resolver: Callable[[str
             return JSONResponse(wire.TranslateResponse(tuple(out), dict(slot.engine.model_info)).to_dict())
 
         result: Response = await run_logged(request, "translate", work)
+        return result
+
+    @app.post(wire.SPEAKER_PATH)
+    async def speaker_embeddings(request: Request) -> Response:
+        async def work(rid: str) -> Response:
+            authorize(request)  # before the body is read
+            slot = ready_slot(wire.SPEAKER)
+            async with gates[wire.SPEAKER].admit():
+                raw = await read_body(request, cfg.max_request_bytes)
+                try:
+                    req = wire.SpeakerRequest.from_bytes(raw)
+                except (ValueError, TypeError) as e:  # the reason names the field, never quotes the audio
+                    raise ApiError(400, "bad_request", f"invalid speaker-embeddings request: {str(e)[:200]}") from None
+                if len(req.windows) > cfg.max_speaker_windows:
+                    raise ApiError(413, "too_large", f"at most {cfg.max_speaker_windows} windows")
+
+                def run() -> dict[str, Any]:
+                    t0 = time.monotonic()
+                    try:
+                        audio = decode_capped(req.audio_flac, cfg.max_audio_s)
+                    except AudioTooLong:
+                        raise ApiError(413, "too_long", f"audio longer than {cfg.max_audio_s:.0f} s") from None
+                    except BadAudio as e:
+                        raise ApiError(400, "bad_audio:not_media", str(e)) from None
+                    problem = window_problem(req.windows, len(audio))
+                    if problem:
+                        raise ApiError(400, "bad_request", problem)
+                    t1 = time.monotonic()
+                    vectors = slot.engine.embed_windows(audio, req.windows)
+                    log.info("embedded id=%s bytes=%d audio_s=%.2f windows=%d decode_ms=%.0f engine_ms=%.0f", rid,
+                             len(raw), len(audio) / SAMPLE_RATE, len(req.windows), 1000 * (t1 - t0),
+                             1000 * (time.monotonic() - t1))
+                    return wire.SpeakerResponse(vectors, dict(slot.engine.model_info)).to_dict()
+
+                payload = await anyio.to_thread.run_sync(run)
+            return JSONResponse(payload)
+
+        result: Response = await run_logged(request, "speaker", work)
         return result
 
     return app

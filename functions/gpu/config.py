@@ -22,7 +22,8 @@ def _path(name: str) -> Path | None:
 
 @dataclass(frozen=True)
 class ServeConfig:
-    """One service serves Whisper, translation, or both: a role is on when its model dir is set.
+    """One service serves Whisper, translation, speaker embeddings, or several: a role is on when its
+    model dir is set.
 
     With a ``*_blob_url`` the package is downloaded there at start (managed identity) and then
     verified like a mounted one.
@@ -32,6 +33,8 @@ class ServeConfig:
     translation_dir: Path | None = None
     whisper_blob_url: str = ""
     translation_blob_url: str = ""
+    speaker_dir: Path | None = None
+    speaker_blob_url: str = ""
     providers: tuple[str, ...] = DEFAULT_PROVIDERS
     intra_op_threads: int | None = None
     max_concurrency: int = 1  # engine calls running at once
@@ -47,6 +50,8 @@ class ServeConfig:
     translate_max_length: int = 256
     whisper_digest: str = ""  # the manifest digest each package must have (TOEX_MODEL_DIGEST ...); "" = unpinned
     translation_digest: str = ""
+    speaker_digest: str = ""
+    max_speaker_windows: int = 20000  # windows in one speaker-embeddings request (a 30-minute chunk has ~2400)
     auth: AuthSettings = field(default_factory=AuthSettings)  # who may call (serve/auth.py); default: nobody
 
     @classmethod
@@ -57,6 +62,10 @@ class ServeConfig:
         translation_blob = _env("TOEX_TRANSLATION_MODEL_BLOB_URL")
         whisper_dir = _path("TOEX_MODEL_DIR")
         translation_dir = _path("TOEX_TRANSLATION_MODEL_DIR")
+        speaker_blob = _env("TOEX_SPEAKER_MODEL_BLOB_URL")
+        speaker_dir = _path("TOEX_SPEAKER_MODEL_DIR")
+        if speaker_blob and speaker_dir is None:
+            speaker_dir = Path("/tmp/toex-models/speaker")
         if whisper_blob and whisper_dir is None:
             whisper_dir = Path("/tmp/toex-models/whisper")
         if translation_blob and translation_dir is None:
@@ -69,6 +78,10 @@ class ServeConfig:
             translation_dir=translation_dir,
             whisper_blob_url=whisper_blob,
             translation_blob_url=translation_blob,
+            speaker_dir=speaker_dir,
+            speaker_blob_url=speaker_blob,
+            speaker_digest=_env("TOEX_SPEAKER_MODEL_DIGEST").lower(),
+            max_speaker_windows=int(_env("TOEX_MAX_SPEAKER_WINDOWS", "20000")),
             providers=providers or DEFAULT_PROVIDERS,
             intra_op_threads=int(threads) if threads else None,
             max_concurrency=int(_env("TOEX_MAX_CONCURRENCY", "1")),

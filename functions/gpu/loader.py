@@ -31,11 +31,12 @@ class ModelSlot:
 
     def __init__(self, role: str, package_dir: Path, factory: Callable[[Path], Any], *,
                  blob_url: str = "", blob_kwargs: dict[str, Any] | None = None, wait_s: float = 0.0,
-                 poll_s: float = 0.5) -> None:
+                 poll_s: float = 0.5, verify: Callable[[Path], Any] | None = None) -> None:
         self.role = role
         self.package_dir = package_dir
         self.blob_url = blob_url
         self.blob_kwargs = blob_kwargs or {}  # credential / client options (tests: the emulator's)
+        self.verify = verify  # opens a downloaded package before it takes its place (None: open_package)
         self._factory = factory
         self._wait_s = wait_s
         self._poll_s = poll_s
@@ -67,7 +68,7 @@ class ModelSlot:
             if self.blob_url:
                 self._set(DOWNLOADING, f"downloading from {_redact(self.blob_url)}")
                 t0 = time.monotonic()
-                n = download_package(self.blob_url, self.package_dir, **self.blob_kwargs)
+                n = download_package(self.blob_url, self.package_dir, verify=self.verify, **self.blob_kwargs)
                 log.info("model downloaded role=%s files=%d seconds=%.1f", self.role, n, time.monotonic() - t0)
             deadline = time.monotonic() + self._wait_s
             while not self.package_dir.is_dir():
@@ -119,11 +120,13 @@ def parse_blob_url(url: str) -> tuple[str, str, str]:
     return f"{parts.scheme}://{parts.netloc}{account}", container, f"{prefix}/" if prefix else ""
 
 
-def download_package(url: str, dest: Path, credential: Any = None, **client_kwargs: Any) -> int:
+def download_package(url: str, dest: Path, credential: Any = None, *, verify: Callable[[Path], Any] | None = None,
+                     **client_kwargs: Any) -> int:
     """Download every blob under the URL's prefix into ``dest`` (atomically replaced); file count.
 
     Authenticates with ``DefaultAzureCredential`` (the container app's managed identity) unless a
-    credential is given. The engine verifies the files against the package manifest when it loads.
+    credential is given. ``verify`` (default: ``open_package``, the Whisper/translation format) checks
+    the files against the manifest before they take their place; the engine verifies again when it loads.
     """
     from azure.storage.blob import ContainerClient
 
@@ -151,7 +154,7 @@ def download_package(url: str, dest: Path, credential: Any = None, **client_kwar
             count += 1
         if count == 0:
             raise FileNotFoundError(f"no model files under {_redact(url)}")
-        open_package(tmp)  # every file against model.json before the package takes its place
+        (verify or open_package)(tmp)  # every file against model.json before the package takes its place
         if dest.exists():
             shutil.rmtree(dest)
         tmp.rename(dest)

@@ -278,6 +278,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     than it on the CPU (docs/benchmarks.md)."""
     from functions.local.quiet import progress_only
     from shared.assets import ensure_default_model, ensure_speaker_model, ensure_translation_models
+    from shared.diarization.package import open_speaker_package
     from shared.inference.package import open_package
     from shared.settings import cache_root
 
@@ -293,6 +294,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     for path in translation.values():
         print(f"toex setup: translation package {path}", file=sys.stderr)
     print(f"toex setup: speaker package {speaker}", file=sys.stderr)
+    print(f"toex setup: TOEX_SPEAKER_MODEL_DIGEST={open_speaker_package(speaker).sha256}", file=sys.stderr)
     print(f"toex setup: ready; library output is in {log_path}", file=sys.stderr)
     print(whisper)
     return 0

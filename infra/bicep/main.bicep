@@ -64,7 +64,7 @@ param forceSources string = ''
 @description('Application ID URI of the inference services\' Entra app registration (token audience, e.g. api://toex-inference). Empty: the GPU services refuse every call (docs/deploy.md).')
 param inferenceAudience string = ''
 
-@description('Manifest digest of each deployed model package by app name, e.g. { whisper: \'<64 hex>\' } (printed by toex setup / the export): the GPU apps refuse any other package.')
+@description('Manifest digest of each deployed model package by app name, e.g. { whisper: \'<64 hex>\', speaker: \'<64 hex>\' } (printed by toex setup / the export): the GPU apps refuse any other package, the Function App any other speaker model.')
 param modelDigests object = {}
 
 @description('Resource IDs of force-owned storage accounts to wire to force_blob_created (with wireBlobTrigger).')
@@ -359,6 +359,9 @@ module functionApp 'modules/functionapp.bicep' = {
       TOEX_EVENTGRID_TOPIC_ENDPOINT: eventGrid.outputs.jobEventsTopicEndpoint
       TOEX_WHISPER_URL: containerApps.outputs.whisperUrl
       TOEX_TRANSLATION_URL: containerApps.outputs.translationUrl
+      TOEX_SPEAKER_URL: containerApps.outputs.speakerUrl
+      TOEX_SPEAKER_MODEL_DIGEST: contains(modelDigests, 'speaker') ? modelDigests.speaker : ''
+      TOEX_DEFAULT_SPEAKERS: 'auto'
       TOEX_FORCES: join(forces, ',')
       TOEX_FORCE_SOURCES: forceSources
       TOEX_INFERENCE_AUDIENCE: inferenceAudience

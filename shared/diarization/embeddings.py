@@ -15,7 +15,6 @@ import base64
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,9 +22,11 @@ import numpy as np
 from shared.domain.audio_format import SAMPLE_RATE
 from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions
 
-from .features import mel_spectrogram, normalize_volume
-from .package import open_speaker_package
+from .encoder import SpeakerEmbedder, SpeakerEncoder
 from .prosody import window_pitch
+
+__all__ = ["DIARIZATION_VAD", "EmbeddingOptions", "SpeakerEmbedder", "SpeakerEncoder", "SpeakerWindows",
+           "embed_chunk", "plan_windows", "speech_regions"]
 
 # Short-pause VAD: turns in a conversation are often separated by 0.3-1 s only.
 DIARIZATION_VAD = VadOptions(threshold=0.5, min_speech_duration_ms=120, min_silence_duration_ms=200,
@@ -117,34 +118,6 @@ class SpeakerWindows:
                    np.concatenate([p.pitches for p in ordered]).astype(np.float32))
 
 
-class SpeakerEncoder:
-    """The verified ONNX speaker encoder; `embed` maps 16 kHz clips to unit vectors."""
-
-    def __init__(self, package_dir: Path, threads: int = 1) -> None:
-        import onnxruntime as ort
-
-        self.package = open_speaker_package(package_dir)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(self.package.graph), sess_options=opts,
-                                            providers=["CPUExecutionProvider"])
-
-    def embed(self, clips: Sequence[np.ndarray], batch_size: int = 32) -> np.ndarray:
-        """(len(clips), dim) float32; clips of equal frame count are batched together."""
-        mels = [mel_spectrogram(normalize_volume(c)) for c in clips]
-        out = np.zeros((len(clips), self.package.embedding_dim), np.float32)
-        by_len: dict[int, list[int]] = {}
-        for i, m in enumerate(mels):
-            by_len.setdefault(m.shape[0], []).append(i)
-        for idx in by_len.values():
-            for k in range(0, len(idx), batch_size):
-                rows = idx[k : k + batch_size]
-                out[rows] = self.session.run(["embeddings"], {"mels": np.stack([mels[i] for i in rows])})[0]
-        return out
-
-
 def speech_regions(audio: np.ndarray, vad: SileroVad, opts: VadOptions = DIARIZATION_VAD) -> np.ndarray:
     """(r, 2) speech regions in seconds, relative to `audio`."""
     vad.reset()
@@ -171,15 +144,18 @@ def plan_windows(regions: np.ndarray, opts: EmbeddingOptions) -> list[tuple[floa
     return out
 
 
-def embed_chunk(audio: np.ndarray, offset_s: float, encoder: SpeakerEncoder, vad: SileroVad,
-                opts: EmbeddingOptions = EmbeddingOptions()) -> SpeakerWindows:
-    """Speaker windows of one chunk (16 kHz mono float32 starting at `offset_s` on the recording)."""
+def embed_chunk(audio: np.ndarray, offset_s: float, encoder: SpeakerEmbedder, vad: SileroVad,
+                opts: EmbeddingOptions = EmbeddingOptions(), *, flac: bytes | None = None) -> SpeakerWindows:
+    """Speaker windows of one chunk (16 kHz mono float32 starting at `offset_s` on the recording).
+
+    VAD, the window plan and the pitch run here; the embeddings come from `encoder` (in process, or
+    the GPU service, which is sent `flac`, the chunk's own encoding of `audio`, when given)."""
     regions = speech_regions(audio, vad)
     plan = plan_windows(regions, opts)
-    clips = [audio[round(s * SAMPLE_RATE) : round(e * SAMPLE_RATE)] for s, e, _ in plan]
-    vectors = encoder.embed(clips, opts.batch_size) if clips else np.zeros((0, encoder.package.embedding_dim),
-                                                                           np.float32)
-    pitch = window_pitch(audio, [(s, e) for s, e, _ in plan]).astype(np.float32)
+    spans = [(s, e) for s, e, _ in plan]
+    vectors = (encoder.embed_windows(audio, spans, flac=flac, batch_size=opts.batch_size) if spans
+               else np.zeros((0, encoder.model.embedding_dim), np.float32))
+    pitch = window_pitch(audio, spans).astype(np.float32)
     return SpeakerWindows(regions + offset_s, np.array([p[0] for p in plan]) + offset_s,
                           np.array([p[1] for p in plan]) + offset_s, np.array([p[2] for p in plan], np.int64),
                           vectors, pitch)

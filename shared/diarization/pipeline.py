@@ -24,18 +24,19 @@ from shared.media.vad import SileroVad
 
 from .clustering import SpeakerCount
 from .diarize import diarize
-from .embeddings import EmbeddingOptions, SpeakerEncoder, SpeakerWindows, embed_chunk
+from .embeddings import EmbeddingOptions, SpeakerEmbedder, SpeakerWindows, embed_chunk
 from .resegment import resegment
 
 FORMAT = "toex-speaker-windows/1"
 
 
-def chunk_speakers(audio_flac: bytes, offset_s: float, encoder: SpeakerEncoder, vad: SileroVad,
+def chunk_speakers(audio_flac: bytes, offset_s: float, encoder: SpeakerEmbedder, vad: SileroVad,
                    opts: EmbeddingOptions | None = None) -> dict[str, Any]:
     """Speaker windows of one FLAC chunk starting at `offset_s` on the recording, as a blob dict."""
-    windows = embed_chunk(load_audio(audio_flac), offset_s, encoder, vad, opts or EmbeddingOptions())
-    return {"format": FORMAT, "model": encoder.package.name, "model_sha256": encoder.package.sha256,
-            **windows.to_dict()}
+    windows = embed_chunk(load_audio(audio_flac), offset_s, encoder, vad, opts or EmbeddingOptions(),
+                          flac=audio_flac)
+    model = encoder.model
+    return {"format": FORMAT, "model": model.name, "model_sha256": model.sha256, **windows.to_dict()}
 
 
 def diarize_transcript(segments: Sequence[Segment], parts: Sequence[dict[str, Any]],

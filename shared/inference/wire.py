@@ -6,24 +6,34 @@ The client is :mod:`shared.adapters.inference_http`, the service ``functions/gpu
   JSON ``{"windows": [[start, end], ...] | null, "options": TranscriptionOptions.to_dict()}``.
   Answer: ``{"language", "language_probability", "segments": [Segment.to_dict()], "skipped", "model"}``.
 - ``POST /v1/translate``: JSON ``{"texts", "source_language", "target_language"}`` → ``{"texts", "model"}``.
-- ``GET /v1/model``: ``{"whisper": {...}, "translation": {...}}`` (each loaded model's manifest summary).
+- ``POST /v1/speaker-embeddings``: JSON ``{"windows": [[start, end], ...], "audio_flac": base64}``: the
+  worker's window plan (seconds on the chunk; a 5-minute chunk has ~400 windows, too many for a header)
+  and the FLAC chunk the transcribe request sends. Answer:
+  ``{"dim", "count", "embeddings": base64 of little-endian float32 (count, dim), "model"}``: vectors only,
+  never text.
+- ``GET /v1/model``: ``{"whisper": {...}, "translation": {...}, "speaker": {...}}`` (each loaded model's
+  manifest summary).
 - An error answer: ``{"error": code, "detail": text}``.
 Every attempt of one call carries the same ``X-Request-Id``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from shared.domain import Segment, TranscriptionOptions, TranscriptionResult
 
 REQUEST_HEADER = "X-Toex-Request"
 REQUEST_ID_HEADER = "X-Request-Id"
 TRANSCRIBE_PATH, TRANSLATE_PATH, MODEL_PATH = "/v1/transcribe", "/v1/translate", "/v1/model"
-WHISPER, TRANSLATION = "whisper", "translation"  # the roles in the model summary
+SPEAKER_PATH = "/v1/speaker-embeddings"
+WHISPER, TRANSLATION, SPEAKER = "whisper", "translation", "speaker"  # the roles in the model summary
 
 Window = tuple[float, float]
 
@@ -60,16 +70,7 @@ class TranscribeRequest:
         unknown = set(opts) - set(TranscriptionOptions.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")
-        windows: list[Window] | None = None
-        if req.get("windows") is not None:
-            windows = []
-            for w in req["windows"]:
-                if not isinstance(w, list) or len(w) != 2:
-                    raise ValueError("each window must be [start, end]")
-                start, end = _finite(w[0]), _finite(w[1])
-                if not 0.0 <= start < end:
-                    raise ValueError("each window needs 0 <= start < end")
-                windows.append((start, end))
+        windows = None if req.get("windows") is None else _windows(req["windows"])
         return cls(None if windows is None else tuple(windows), TranscriptionOptions.from_dict(opts))
 
 
@@ -135,6 +136,66 @@ class TranslateResponse:
         if not isinstance(texts, list):
             raise ValueError("'texts' must be a list")
         return cls(tuple(str(t) for t in texts), dict(body.get("model") or {}))
+
+
+def _windows(raw: Any) -> list[Window]:
+    if not isinstance(raw, list):
+        raise ValueError("'windows' must be a list")
+    windows = []
+    for w in raw:
+        if not isinstance(w, list) or len(w) != 2:
+            raise ValueError("each window must be [start, end]")
+        start, end = _finite(w[0]), _finite(w[1])
+        if not 0.0 <= start < end:
+            raise ValueError("each window needs 0 <= start < end")
+        windows.append((start, end))
+    return windows
+
+
+@dataclass(frozen=True)
+class SpeakerRequest:
+    """The windows (at least one) of the FLAC chunk to embed."""
+
+    windows: tuple[Window, ...]
+    audio_flac: bytes
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"windows": [[float(s), float(e)] for s, e in self.windows],
+                           "audio_flac": base64.b64encode(self.audio_flac).decode("ascii")},
+                          separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> SpeakerRequest:
+        """``ValueError``/``TypeError`` with the reason when malformed (base64 errors are ValueErrors)."""
+        req = json.loads(raw)
+        if not isinstance(req, dict) or set(req) != {"windows", "audio_flac"}:
+            raise ValueError("expected an object with 'windows' and 'audio_flac'")
+        windows = _windows(req["windows"])
+        if not windows:
+            raise ValueError("no window to embed")
+        if not isinstance(req["audio_flac"], str):
+            raise ValueError("'audio_flac' must be base64 text")
+        return cls(tuple(windows), base64.b64decode(req["audio_flac"], validate=True))
+
+
+@dataclass(frozen=True)
+class SpeakerResponse:
+    embeddings: np.ndarray  # (count, dim) float32
+    model: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        vec = np.ascontiguousarray(self.embeddings, dtype="<f4")
+        return {"dim": int(vec.shape[1]), "count": int(vec.shape[0]),
+                "embeddings": base64.b64encode(vec.tobytes()).decode("ascii"), "model": dict(self.model)}
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> SpeakerResponse:
+        dim, count = int(body["dim"]), int(body["count"])
+        raw = base64.b64decode(body["embeddings"], validate=True)
+        if dim <= 0 or count < 0 or len(raw) != 4 * dim * count:
+            raise ValueError("embeddings do not match their declared shape")
+        vec = np.frombuffer(raw, dtype="<f4").reshape(count, dim).astype(np.float32)
+        return cls(vec, dict(body.get("model") or {}))
 
 
 def error_body(code: str, detail: str) -> dict[str, str]:

@@ -276,6 +276,9 @@ CONTRACT_SETTINGS = {
     "TOEX_EVENTGRID_TOPIC_ENDPOINT",
     "TOEX_WHISPER_URL",
     "TOEX_TRANSLATION_URL",
+    "TOEX_SPEAKER_URL",
+    "TOEX_SPEAKER_MODEL_DIGEST",
+    "TOEX_DEFAULT_SPEAKERS",
     "TOEX_FORCES",
     "TOEX_MAX_UPLOAD_BYTES",
     "TOEX_CHUNK_MINUTES",
@@ -441,6 +444,30 @@ def test_container_apps_scale_to_zero_probes_and_ingress():
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["TOEX_PROVIDERS"] == "CUDAExecutionProvider,CPUExecutionProvider"
     assert "TOEX_MODEL_DIR" in env
+
+
+def test_speaker_embeddings_served_by_the_whisper_app_and_pinned():
+    """Issue 13: the whisper app serves speaker embeddings from models/speaker, pinned by
+    modelDigests.speaker; the Function App calls it there, checks the same digest, and diarizes by default."""
+    rel = "modules/containerapps.bicep"
+    whisper_only = '"operand_1": "name", "operand_2": "whisper"'  # app.name == 'whisper'
+    container = resource(rel, "containerApps")["properties"]["template"]["containers"][0]
+    env = {e["name"]: e["value"]["operator"]["operands"] for e in container["env"] if "SPEAKER" in e["name"]}
+    assert set(env) == {"TOEX_SPEAKER_MODEL_DIR", "TOEX_SPEAKER_MODEL_BLOB_URL", "TOEX_SPEAKER_MODEL_DIGEST"}
+    for name in ("TOEX_SPEAKER_MODEL_DIR", "TOEX_SPEAKER_MODEL_BLOB_URL"):  # the whisper app only
+        assert whisper_only in dump(env[name]["condition"]) and env[name]["false_value"] == ""
+    assert env["TOEX_SPEAKER_MODEL_DIR"]["true_value"] == "/models/speaker"
+    assert env["TOEX_SPEAKER_MODEL_BLOB_URL"]["true_value"] == "${modelsContainerUrl}/speaker"
+    digest = env["TOEX_SPEAKER_MODEL_DIGEST"]
+    assert whisper_only in dump(digest["condition"]) and '"item_to_find": "speaker"' in dump(digest)
+    assert digest["true_value"]["operator"]["operands"] == {"operand_1": "modelDigests", "operand_2": "speaker"}
+    outputs = parse(rel)["outputs"]
+    assert outputs["speakerUrl"]["value"] == outputs["whisperUrl"]["value"]
+    settings = _function_settings()
+    assert "speakerUrl" in dump(settings["TOEX_SPEAKER_URL"])
+    function_digest = settings["TOEX_SPEAKER_MODEL_DIGEST"]["operator"]["operands"]
+    assert function_digest["true_value"] == digest["true_value"] and function_digest["false_value"] == ""
+    assert settings["TOEX_DEFAULT_SPEAKERS"] == "auto"
 
 
 # --------------------------------------------------------------------------- event grid

@@ -46,7 +46,7 @@ param inferenceAudience string = ''
 @description('Object or client IDs allowed to call the apps (the Function App\'s identity).')
 param allowedCallerIds array = []
 
-@description('Manifest digest each app\'s model package must have, by app name (whisper, translation): the digest toex setup / the export prints. An app without one loads any verified package.')
+@description('Manifest digest each app\'s model package must have, by app name (whisper, translation), and speaker for the speaker-embedding package the whisper app also serves: the digest toex setup / the export prints. An app without one loads any verified package.')
 param modelDigests object = {}
 
 @description('URL of the models blob container (https://<acct>.blob.core.windows.net/models).')
@@ -180,6 +180,19 @@ resource containerApps 'Microsoft.App/containerApps@2024-03-01' = [for app in ap
               name: 'TOEX_MODEL_DIGEST'
               value: contains(modelDigests, app.name) ? modelDigests[app.name] : ''
             }
+            // the whisper app also serves speaker embeddings (models/speaker, pinned like its Whisper package)
+            {
+              name: 'TOEX_SPEAKER_MODEL_DIR'
+              value: (app.name == 'whisper') ? '/models/speaker' : ''
+            }
+            {
+              name: 'TOEX_SPEAKER_MODEL_BLOB_URL'
+              value: (app.name == 'whisper') ? '${modelsContainerUrl}/speaker' : ''
+            }
+            {
+              name: 'TOEX_SPEAKER_MODEL_DIGEST'
+              value: ((app.name == 'whisper') && contains(modelDigests, 'speaker')) ? modelDigests.speaker : ''
+            }
             // callers: an Entra token for the inference app registration, from the Function App only
             {
               name: 'TOEX_SERVE_AUTH'
@@ -297,4 +310,5 @@ output environmentId string = managedEnvironment.id
 output environmentName string = managedEnvironment.name
 output defaultDomain string = managedEnvironment.properties.defaultDomain
 output whisperUrl string = 'https://whisper.${managedEnvironment.properties.defaultDomain}'
+output speakerUrl string = 'https://whisper.${managedEnvironment.properties.defaultDomain}'
 output translationUrl string = 'https://translation.${managedEnvironment.properties.defaultDomain}'
