@@ -25,7 +25,7 @@ INT8_WEIGHT_TYPE = "QInt8"  # see docs/models.md: kept parity better than QUInt8
 WHISPER_INT8_REDUCE_RANGE = True
 WHISPER_INT8_ENCODER_PER_CHANNEL = True
 # The Whisper encoder stays float32 in the int8 package: quantized (one activation scale per tensor), it lost
-# words on AAC phone/body-worn audio that float32 reads (docs/benchmarks.md "MP4: the cause"); +16 % encoder time.
+# words on AAC phone/body-worn audio that float32 reads (docs/benchmarks.md "MP4 copies: the cause").
 WHISPER_INT8_QUANTIZE_ENCODER = False
 
 

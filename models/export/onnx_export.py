@@ -138,7 +138,7 @@ def to_int8(out: Path, weight_type: str = "QInt8", fast_decoder: bool = False, r
     encoder's weights per-channel scales (the decoder's are per channel with `fast_decoder`).
     `quantize_encoder` False leaves the encoder in float32 (Whisper: dynamic quantization gives each
     MatMul's activations one scale per tensor, and the int8 encoder lost words on AAC audio that the
-    float32 one reads; docs/benchmarks.md "MP4: the cause"). Returns the graph optimisations applied.
+    float32 one reads; docs/benchmarks.md "MP4 copies: the cause"). Returns the graph optimisations applied.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
