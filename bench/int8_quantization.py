@@ -12,7 +12,8 @@ beam 1, English, bound 0.30). Speed is audio seconds over wall seconds of the cl
 Schemes (the encoder is per tensor and the decoder's MatMuls per channel unless named):
 ``current`` the export before the fix (int8 weights, full range); ``rr`` 7-bit weights (``reduce_range``);
 ``rr-pc`` 7-bit weights, encoder per channel too; ``u8u8`` uint8 weights (ONNX Runtime's u8u8 kernel
-does not saturate on AVX2, but VNNI has no fast u8u8 path).
+does not saturate on AVX2, but VNNI has no fast u8u8 path); ``rr-fe`` 7-bit decoder weights with the
+encoder left in float32 (the exporter's scheme since the MP4 fix: the int8 encoder lost words on AAC audio).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ SCHEMES: dict[str, dict[str, object]] = {
     "rr-pc": {"weight_type": "QInt8", "reduce_range": True, "encoder_per_channel": True},
     "u8u8": {"weight_type": "QUInt8", "reduce_range": False, "encoder_per_channel": False},
     "pc": {"weight_type": "QInt8", "reduce_range": False, "encoder_per_channel": True},
+    "rr-fe": {"weight_type": "QInt8", "reduce_range": True, "encoder_per_channel": False, "quantize_encoder": False},
 }
 TEST_WINDOW = (6.0, 30.0)
 ONNX_FILES = ("encoder_model.onnx", "decoder_model_merged.onnx")
@@ -54,7 +56,8 @@ def build_scheme(name: str, fp32: Path, root: Path) -> Path:
             shutil.copyfile(f, tmp / f.name)
     scheme = SCHEMES[name]
     applied = ox.to_int8(tmp, str(scheme["weight_type"]), fast_decoder=True, reduce_range=bool(scheme["reduce_range"]),
-                         encoder_per_channel=bool(scheme["encoder_per_channel"]))
+                         encoder_per_channel=bool(scheme["encoder_per_channel"]),
+                         quantize_encoder=bool(scheme.get("quantize_encoder", True)))
     fields = {k: v for k, v in json.loads((fp32 / "model.json").read_text()).items()
               if k not in ("files", "format", "created_at")}
     fields.update(name=f"whisper-base-int8-{name}", precision="int8", graph_optimizations=applied,

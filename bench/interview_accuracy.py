@@ -11,7 +11,8 @@ transcription activities, merge), as ``toex transcribe`` runs it. WER is jiwer's
 normalised text (``bench.metrics.normalise`` with ``numbers``: digits spelt as words, lower case,
 punctuation dropped, apostrophes kept),
 per file and pooled over the set. ``late`` counts segments that start after the file's last
-word has ended (hallucinations on trailing room tone or a click).
+word has ended (hallucinations on trailing room tone or a click); ``refused`` the segments or windows
+the guards withheld (listed in the transcript's ``skipped``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Run:
     text: str
     starts: tuple[float, ...]
     seconds: float
+    refused: int = 0  # segments the guards withheld (the transcript's ``skipped``)
 
 
 class Toex:
@@ -62,8 +64,10 @@ class Toex:
         job = self.app.run(self.app.submit(path, self.options)[0])
         if job.error:
             raise RuntimeError(f"{path.name}: {job.error}")
-        segs = transcript_of(self.app, job)["segments"]
-        return Run(" ".join(s["text"] for s in segs), tuple(s["start"] for s in segs), time.perf_counter() - t0)
+        transcript = transcript_of(self.app, job)
+        segs = transcript["segments"]
+        return Run(" ".join(s["text"] for s in segs), tuple(s["start"] for s in segs), time.perf_counter() - t0,
+                   len(transcript.get("skipped") or ()))
 
 
 class FasterWhisper:
@@ -138,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
                     runs[label][r.name] = run = system.transcribe(path)
                     rate = 100 * metrics.wer(r.reference, run.text, numbers=True)
                     print(f"  {r.name}.{media} {label}: WER {rate:.1f} % "
-                          f"late {late_segments(r, run)} ({run.seconds:.1f} s, load {load()})", flush=True)
+                          f"late {late_segments(r, run)} refused {run.refused} ({run.seconds:.1f} s, load {load()})",
+                          flush=True)
                     if args.show:
                         print(f"    {run.text}")
             table(group, media, runs)

@@ -136,6 +136,9 @@ def transcribe_chunk(p: TranscribeChunk) -> ChunkTranscribed:
     if task == TRANSCRIBE and job.options.get("speakers"):  # diarization cuts segments at word times
         options = replace(options, word_timestamps=True)
     result = svc.stt.transcribe(audio, list(chunk.windows), options)
+    probs = media.speech_probabilities(media.load_audio(audio), svc.vad_model)
+    segments, unspoken = media.refuse_unspoken(result.segments, probs)  # text over a click or room tone
+    skipped = sorted([*result.skipped, *unspoken])
     ref = write_json(
         work_ref(p, f"{task}-{chunk.index:05d}.json"),
         {
@@ -144,13 +147,13 @@ def transcribe_chunk(p: TranscribeChunk) -> ChunkTranscribed:
             "language": result.language,
             "language_probability": result.language_probability,
             "track": chunk.track,
-            "segments": [replace(s, track=chunk.track).to_dict() for s in result.segments],
-            "skipped": [[round(s + chunk.start_s, 3), round(e + chunk.start_s, 3), r] for s, e, r in result.skipped],
+            "segments": [replace(s, track=chunk.track).to_dict() for s in segments],
+            "skipped": [[round(s + chunk.start_s, 3), round(e + chunk.start_s, 3), r] for s, e, r in skipped],
         },
     )
     if task == TRANSCRIBE:
         chunk_done(svc.jobs, job.force_id, job.job_id)
-    return ChunkTranscribed(ref=ref, segments=len(result.segments), language=result.language)
+    return ChunkTranscribed(ref=ref, segments=len(segments), language=result.language)
 
 
 def merge_transcript(p: MergeTranscript) -> TranscriptMerged:

@@ -24,6 +24,9 @@ INT8_WEIGHT_TYPE = "QInt8"  # see docs/models.md: kept parity better than QUInt8
 # in int16 on CPUs without VNNI; 7-bit weights cannot (docs/benchmarks.md "int8 on CPUs without VNNI").
 WHISPER_INT8_REDUCE_RANGE = True
 WHISPER_INT8_ENCODER_PER_CHANNEL = True
+# The Whisper encoder stays float32 in the int8 package: quantized (one activation scale per tensor), it lost
+# words on AAC phone/body-worn audio that float32 reads (docs/benchmarks.md "MP4 copies: the cause").
+WHISPER_INT8_QUANTIZE_ENCODER = False
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,8 @@ def export_package(kind: str, source: str, out: Path, opts: ExportOptions | None
             progress(f"int8 dynamic quantization ({INT8_WEIGHT_TYPE}, EnableSubgraph)")
             graph_opts = ox.to_int8(pkg, INT8_WEIGHT_TYPE, fast_decoder=kind == "whisper",
                                     reduce_range=bool(int8_quantization(kind)["reduce_range"]),
-                                    encoder_per_channel=bool(int8_quantization(kind)["per_channel"]))
+                                    encoder_per_channel=bool(int8_quantization(kind)["per_channel"]),
+                                    quantize_encoder=int8_quantization(kind)["encoder"] != "float32")
             layout = "merged"
         else:
             ox.drop_split_decoders(pkg)
@@ -194,6 +198,7 @@ def int8_quantization(kind: str) -> dict[str, Any]:
         "target": "cpu", "per_channel": fast and WHISPER_INT8_ENCODER_PER_CHANNEL,
         "reduce_range": fast and WHISPER_INT8_REDUCE_RANGE,
         "decoder": {"op_types": list(ox.INT8_DECODER_OP_TYPES) if fast else "default", "per_channel": fast},
+        "encoder": "float32" if fast and not WHISPER_INT8_QUANTIZE_ENCODER else "default",
     }
 
 

@@ -122,7 +122,7 @@ UNTIE_OUTPUT_PROJECTION = "untie-output-projection"
 
 
 def to_int8(out: Path, weight_type: str = "QInt8", fast_decoder: bool = False, reduce_range: bool = False,
-            encoder_per_channel: bool = False) -> list[str]:
+            encoder_per_channel: bool = False, quantize_encoder: bool = True) -> list[str]:
     """Dynamic int8 quantization (CPU route) of the encoder and the merged decoder.
 
     `EnableSubgraph` quantizes the MatMuls inside the merged decoder's If-branches too;
@@ -136,13 +136,15 @@ def to_int8(out: Path, weight_type: str = "QInt8", fast_decoder: bool = False, r
     adds pairs of products in int16 with saturation (255 x 127 x 2 overflows), 7-bit weights cannot
     overflow; VNNI machines run the same kernel at the same speed. `encoder_per_channel` gives the
     encoder's weights per-channel scales (the decoder's are per channel with `fast_decoder`).
-    Returns the graph optimisations applied, for the manifest.
+    `quantize_encoder` False leaves the encoder in float32 (Whisper: dynamic quantization gives each
+    MatMul's activations one scale per tensor, and the int8 encoder lost words on AAC audio that the
+    float32 one reads; docs/benchmarks.md "MP4 copies: the cause"). Returns the graph optimisations applied.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     qtype = QuantType.QInt8 if weight_type == "QInt8" else QuantType.QUInt8
     applied: list[str] = []
-    for name in (ENCODER, DECODER_MERGED):
+    for name in (ENCODER, DECODER_MERGED) if quantize_encoder else (DECODER_MERGED,):
         src = out / name
         tmp = out / f"{name}.q.tmp"
         decoder = fast_decoder and name == DECODER_MERGED

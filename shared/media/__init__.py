@@ -6,10 +6,12 @@ from shared.media.decode import iter_audio
 from shared.media.errors import MediaError
 from shared.media.flac import encode_flac, load_audio
 from shared.media.probe import MediaInfo, StreamInfo, probe
+from shared.media.spoken import NO_SPEECH_HEARD, refuse_unspoken, speech_probabilities
 from shared.media.tracks import Track
 from shared.media.vad import VadOptions
 
 __all__ = [
+    "NO_SPEECH_HEARD",
     "ChunkPlan",
     "MediaError",
     "MediaInfo",
@@ -23,4 +25,6 @@ __all__ = [
     "load_audio",
     "plan_chunks",
     "probe",
+    "refuse_unspoken",
+    "speech_probabilities",
 ]

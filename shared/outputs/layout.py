@@ -58,7 +58,8 @@ def translation_title(t: dict[str, Any]) -> str:
     return f"{language_name(t['translation']['language'])} translation"
 
 
-SKIP_REASONS = {"repetition": "the model's output repeated itself and was withheld; listen to this passage"}
+SKIP_REASONS = {"repetition": "the model's output repeated itself and was withheld; listen to this passage",
+                "no_speech_heard": "text written where no speech was heard (a click or room tone) was withheld"}
 # why a passage's translation was withheld (schema 1.2 ``translation.skipped``); any other reason is a
 # guard of ``shared.translation_guard`` refusing an unverifiable machine translation
 NOT_TRANSLATED_REASONS = {"no_route": "no configured model translates its language",

@@ -188,8 +188,11 @@ def test_int8_quantizes_if_branches(tiny_whisper_int8_package: Path, tiny_whispe
     assert _no_weight_dequantize(merged)
     # 7-bit weights (reduce_range): the uint8 x int8 kernel of CPUs without VNNI cannot saturate on them
     assert pkg.manifest["quantization"]["reduce_range"] is True
-    for name in ("encoder_model.onnx", DECODER_MERGED):
-        assert _int8_weight_extremes(onnx.load(str(pkg.file(name)))) == (-64, 64), name
+    assert _int8_weight_extremes(onnx.load(str(pkg.file(DECODER_MERGED)))) == (-64, 64)
+    # The encoder stays float32 (the int8 one lost words on AAC audio: docs/benchmarks.md)
+    assert pkg.manifest["quantization"]["encoder"] == "float32"
+    quantized = {"MatMulInteger", "DynamicQuantizeMatMul", "ConvInteger"}
+    assert _count_ops(onnx.load(str(pkg.file("encoder_model.onnx"))), quantized) == 0
     assert any("_transposed_untied" in i.name and i.data_type == onnx.TensorProto.INT8
                for i in merged.graph.initializer)
     # Control: without EnableSubgraph the branches keep float32 MatMul weights.

@@ -2,8 +2,9 @@
 
 Whisper base answers a short window of room tone or a click with a one-word segment ("You",
 "Thank you."). The interview below ends as recordings do: the last answer, a second of room
-tone, the recorder's stop button (a 0.25 s noise burst) and more room tone. Every segment must
-start before the last word has ended, and the words must be there.
+tone, the recorder's stop button (a 0.25 s noise burst) and more room tone, as WAV and as a phone-style
+MP4 (AAC at 44.1 kHz with a video track). Every segment must start before the last word has ended, and
+the words must be there.
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ def _line(voice: str, rate: int, text: str, tmp: Path, i: int) -> np.ndarray:
     return audio[loud[0] : loud[-1] + 1]
 
 
-@pytest.mark.parametrize("tail", ["click", "room tone"])
+@pytest.mark.parametrize(("tail", "fmt"), [("click", "wav"), ("room tone", "wav"), ("click", "mp4")])
 def test_no_segment_after_the_last_word(make_app: MakeApp, whisper_base_int8_package: Path, tmp_path: Path,
-                                        tail: str) -> None:
+                                        tail: str, fmt: str) -> None:
     rng = np.random.default_rng(3)
     parts = [_room(0.5, rng)]
     for i, (voice, rate, text) in enumerate(LINES):
@@ -57,7 +58,8 @@ def test_no_segment_after_the_last_word(make_app: MakeApp, whisper_base_int8_pac
     if tail == "click":
         end[SR : SR + SR // 4] += _room(0.25, rng, amp=0.05)
     audio = np.concatenate([*parts, end])
-    src = mediagen.write_media(tmp_path / "interview.wav", audio, fmt="wav", codec="pcm_s16le")
+    codec = {"wav": {"codec": "pcm_s16le"}, "mp4": {"codec": "aac", "rate": 44100, "video": "mpeg4"}}[fmt]
+    src = mediagen.write_media(tmp_path / f"interview.{fmt}", audio, fmt=fmt, **codec)  # type: ignore[arg-type]
     app = make_app(whisper_base_int8_package)
     final = app.run(app.submit(src, {"formats": ["json"], "beam_size": 5, "batch_size": 1})[0])
     assert final.status is JobStatus.SUCCEEDED, final.error
