@@ -22,7 +22,6 @@ import hashlib
 import json
 import re
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +36,7 @@ from functions import api, upload_sas
 from functions.azure import page
 from functions.local.web import API_ROUTES
 from shared.services import Services
+from tests.fixtures.serve import in_background
 from tests.functions.helpers import encode_principal
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -215,12 +215,6 @@ class _Handler(BaseHTTPRequestHandler):
 def serving(services: Services, client: Any) -> Iterator[AzureHost]:
     host = AzureHost(services, client)
     handler = type("Handler", (_Handler,), {"host": host})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    host.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with in_background(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as port:
+        host.port = port
         yield host
-    finally:
-        server.shutdown()
-        server.server_close()

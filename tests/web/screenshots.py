@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 from functions.local.web import launch_url, local_app, make_server
 from functions.local.webauth import Identity
@@ -19,15 +20,22 @@ from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def main() -> None:
-    from playwright.sync_api import sync_playwright
-
+def _serving(translation: str) -> tuple[Identity, Path, Any, Any]:
+    """An officer, a fresh data folder, and ``toex web``'s server over Whisper base int8 and the
+    ``translation`` text model, serving on a daemon thread."""
     officer = Identity.parse("met:pc1234")
     data = Path(tempfile.mkdtemp(prefix="toex-web-shots-"))
     settings = Settings(mode="local", data_dir=data, whisper_model_dir=ensure_default_model("int8"),
-                        translation_model_dir=ensure_translation_models()["enpt"], vad_model_path=vad_model_path())
+                        translation_model_dir=ensure_translation_models()[translation], vad_model_path=vad_model_path())
     server, web = make_server(local_app(settings, [officer]), [officer], "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return officer, data, server, web
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    officer, _data, server, web = _serving("enpt")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True).new_page()
@@ -74,12 +82,7 @@ def documents() -> None:
     """``docs/web-document.png``: a Portuguese statement (TXT) beside its English, one passage withheld."""
     from playwright.sync_api import sync_playwright
 
-    officer = Identity.parse("met:pc1234")
-    data = Path(tempfile.mkdtemp(prefix="toex-web-shots-"))
-    settings = Settings(mode="local", data_dir=data, whisper_model_dir=ensure_default_model("int8"),
-                        translation_model_dir=ensure_translation_models()["pten"], vad_model_path=vad_model_path())
-    server, web = make_server(local_app(settings, [officer]), [officer], "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    officer, data, server, web = _serving("pten")
     source = data / "declaracao-testemunha.txt"
     source.write_text("\n".join(DOCUMENT) + "\n", encoding="utf-8")
     with sync_playwright() as p:
