@@ -84,6 +84,38 @@ def negation_mismatch(source_text: str, language: str, english: str) -> bool:
     return False
 
 
+# -- person -----------------------------------------------------------------------------------------
+# Words that mark the speaker (first person, singular or plural) in a source sentence: pronouns,
+# possessives and first-person auxiliaries. Pro-drop languages often mark the person on the verb alone
+# ("Estaba en casa"); such a faithful "I was at home" is withheld, the price of never showing an
+# English "I" the source does not say ("Encontraron el teléfono": *they* found it, not I).
+SOURCE_FIRST_PERSON: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
+    "fr": "je j me m moi mon ma mes nous notre nos suis",
+    "es": "yo me mi mis mí conmigo nosotros nosotras nos nuestro nuestra nuestros nuestras soy estoy he",
+    "pt": "eu me mim meu minha meus minhas comigo nós nos nosso nossa nossos nossas sou estou",
+    "it": "io mi me mio mia miei mie noi ci nostro nostra nostri nostre sono ho",
+    "de": "ich mich mir mein meine meinen meinem meiner meines wir uns unser unsere unseren unserem",
+    "nl": "ik mij me mijn wij we ons onze",
+    "ro": "eu mă mi meu mea mei mele noi ne nostru noastră noștri noastre am sunt",
+    "pl": "ja mnie mi mną mój moja moje moi my nas nam nami nasz nasza nasze jestem",
+    "en": "i me my mine myself we us our ours ourselves",
+}.items()}
+# Polish past-tense endings that mark the first person on the verb ("widziałem": I saw).
+SOURCE_FIRST_PERSON_ENDINGS: dict[str, tuple[str, ...]] = {"pl": ("łem", "łam", "liśmy", "łyśmy")}
+ENGLISH_FIRST_PERSON = SOURCE_FIRST_PERSON["en"]
+
+
+def person_mismatch(source_text: str, language: str, english: str) -> bool:
+    """True when the English speaks in the first person ("I", "my", "we") and the source marks no
+    first person at all. Not judged (False) for a language without a list."""
+    lang = language.split("-")[0].lower()
+    cues = SOURCE_FIRST_PERSON.get(lang)
+    if cues is None or not any(w in ENGLISH_FIRST_PERSON for w in words(english)):
+        return False
+    endings = SOURCE_FIRST_PERSON_ENDINGS.get(lang, ())
+    return not any(w in cues or (endings and w.endswith(endings)) for w in words(source_text))
+
+
 # -- numbers ----------------------------------------------------------------------------------------
 def _lexicon(spec: str) -> dict[str, int]:
     out: dict[str, int] = {}
@@ -241,7 +273,9 @@ def second_opinion_options(options: TranscriptionOptions) -> TranscriptionOption
 
 
 def cross_check(source_text: str, language: str, english: str) -> str | None:
-    """``UNVERIFIED`` when the English contradicts the source transcript on negation or numbers."""
-    if negation_mismatch(source_text, language, english) or number_mismatch(source_text, language, english):
+    """``UNVERIFIED`` when the English contradicts the source transcript on negation, numbers or the
+    first person."""
+    if (negation_mismatch(source_text, language, english) or number_mismatch(source_text, language, english)
+            or person_mismatch(source_text, language, english)):
         return UNVERIFIED
     return None

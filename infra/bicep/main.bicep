@@ -390,7 +390,7 @@ module gateway 'modules/apim.bicep' = {
     location: location
     tags: tags
     name: gatewayName
-    skuName: apimSkuName
+    gatewayTier: apimSkuName
     publisherEmail: apimPublisherEmail
     subnetId: network.outputs.apimSubnetId
     vnetId: network.outputs.vnetId

@@ -15,6 +15,7 @@ from shared.translation_verify import (
     negation_mismatch,
     number_mismatch,
     numbers,
+    person_mismatch,
     second_opinion_options,
 )
 
@@ -99,3 +100,34 @@ def test_a_text_model_passage_needs_whispers_agreement() -> None:
     got = corroborate(outs, views)
     assert [o["reason"] for o in got] == [UNVERIFIED, None, None]
     assert corroborate(outs, [])[1]["reason"] == UNVERIFIED  # no second reading: not shown
+
+
+@pytest.mark.parametrize(("source", "language", "english"), [
+    # what Whisper base wrote on the Spanish clip with the float32-encoder package: both decodes agree
+    ("Encontraron el teléfono debajo del asiento del coche.", "es", "I found the phone below the seat of the car."),
+    ("Le suspect a été conduit au commissariat.", "fr", "We took the suspect to the station."),
+    ("Die Zeugin hat das Auto gesehen.", "de", "I saw the car."),
+])
+def test_an_english_first_person_the_source_does_not_say_is_unverified(source: str, language: str,
+                                                                       english: str) -> None:
+    assert person_mismatch(source, language, english)
+    assert cross_check(source, language, english) == UNVERIFIED
+
+
+@pytest.mark.parametrize(("source", "language", "english"), [
+    ("Yo estaba en casa con mi familia.", "es", "I was at home with my family."),
+    ("Je ne dirai rien sans mon avocat.", "fr", "I will not say anything without my lawyer."),
+    ("Eu não conheço esse homem.", "pt", "I do not know that man."),
+    ("Widziałem dwóch mężczyzn przy samochodzie.", "pl", "I saw two men by the car."),  # on the verb
+    ("Am lăsat cheile la vecina mea.", "ro", "I left the keys with my neighbour."),
+    ("Encontraron el teléfono debajo del asiento del coche.", "es", "They found the phone under the seat."),
+    ("Kdo to udělal?", "cs", "I did it."),  # no list for the language: not judged
+])
+def test_a_first_person_the_source_marks_or_no_first_person_passes(source: str, language: str,
+                                                                   english: str) -> None:
+    assert not person_mismatch(source, language, english)
+
+
+def test_a_person_marked_on_the_verb_alone_is_withheld_the_known_price() -> None:
+    """Pro-drop Spanish: "Estaba en casa" is faithfully "I was at home", but only the verb says so."""
+    assert person_mismatch("Estaba en casa.", "es", "I was at home.")

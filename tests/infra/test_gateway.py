@@ -29,8 +29,8 @@ def test_gateway_is_internal_vnet_tls12_with_its_own_identity() -> None:
     assert props["virtualNetworkType"] == "Internal"
     assert props["virtualNetworkConfiguration"]["subnetResourceId"] == "subnetId"
     assert service["identity"]["type"] == "SystemAssigned"
-    assert set(allowed(APIM, "skuName")) == {"Developer", "Premium"}  # the tiers with internal VNet mode
-    assert param_default(APIM, "skuName") == "Premium"
+    assert set(allowed(APIM, "gatewayTier")) == {"Developer", "Premium"}  # the tiers with internal VNet mode
+    assert param_default(APIM, "gatewayTier") == "Premium"
     legacy = {k.strip("'"): v for k, v in props["customProperties"].items() if "Protocols.Server.Http2" not in k}
     assert len(legacy) == 7 and set(legacy.values()) == {"False"}
     assert {k.rsplit(".", 1)[-1] for k in legacy} == {"Tls10", "Tls11", "Ssl30", "TripleDes168"}

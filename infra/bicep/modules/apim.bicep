@@ -20,11 +20,11 @@ param name string
   'Developer'
   'Premium'
 ])
-param skuName string = 'Premium'
+param gatewayTier string = 'Premium'
 
 @minValue(1)
 @maxValue(10)
-param skuCapacity int = 1
+param gatewayUnits int = 1
 
 @description('Publisher e-mail shown by API Management (the service owner\'s mailbox).')
 @minLength(3)
@@ -101,8 +101,8 @@ resource service 'Microsoft.ApiManagement/service@2023-05-01-preview' = {
   location: location
   tags: tags
   sku: {
-    name: skuName
-    capacity: skuCapacity
+    name: gatewayTier
+    capacity: gatewayUnits
   }
   identity: {
     type: 'SystemAssigned'
