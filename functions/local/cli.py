@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import getpass
 import json
 import logging
 import os
@@ -18,6 +17,7 @@ from functions.intake import RECORD_OPTIONS, persons_option, reference_option, s
 from functions.lifecycle import InvalidState
 from functions.local.app import LocalApp
 from functions.local.logs import configure_logging
+from functions.local.speaker_names import name_speakers, os_account, who_names
 from shared.domain import Job, JobStatus
 from shared.logcontext import job_context
 from shared.outputs.formats import FORMATS
@@ -168,8 +168,6 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         folder = output_folder(out_root, final, taken)
         written = app.export_outputs(final, folder)
         if args.speaker_names:
-            from functions.local.speaker_names import name_speakers, who_names
-
             try:
                 written = name_speakers(folder, written, args.speaker_names, by=who_names())
             except ValueError as e:
@@ -224,10 +222,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _local_user() -> str:
     """Who runs this ``toex``, for the access audit trail: the operating-system account, as ``local:<name>``."""
-    try:
-        return f"local:{getpass.getuser()}"
-    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (a bare container)
-        return "local:unknown"
+    return f"local:{os_account()}"
 
 
 def _change_job(app: LocalApp, wanted: str, change: Callable[[Job], Job]) -> Job | None:

@@ -27,13 +27,18 @@ from shared.outputs.overlay import (
 OVERLAY_FILE = "overlay.json"
 
 
+def os_account() -> str:
+    """The operating-system account running this ``toex``, or ``unknown`` (no passwd entry and no
+    LOGNAME/USER: a bare container). The local host's "who" in overlays and the access trail."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
 def who_names() -> str:
     """The audit entry's `by`: the account running the command (``local user NAME``)."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"local user {user}"[:80]
+    return f"local user {os_account()}"[:80]
 
 
 def name_speakers(folder: Path, written: dict[str, Path], spec: str, by: str) -> dict[str, Path]:
