@@ -22,8 +22,9 @@ from shared.adapters.base import BlobExists, ConcurrencyError
 from shared.blob_layout import output_ref
 from shared.clock import iso_utc
 from shared.domain import Job, JobStatus
-from shared.outputs.formats import FORMATS, Format, content_type, render
-from shared.outputs.overlay import dumps_overlay, load_overlay, new_overlay, rename_speakers, speaker_ids
+from shared.outputs.formats import FORMATS, content_type
+from shared.outputs.overlay import dumps_overlay, load_overlay, new_overlay, speaker_ids
+from shared.outputs.renaming import renamed
 from shared.services import Services
 
 SUMMARY_KEY = "names_overlay"
@@ -69,7 +70,8 @@ def rename(services: Services, job: Job, names: Mapping[str, str | None],
     if not speaker_ids(transcript):
         raise NotRenamable("the transcript has no speakers (the job was not asked to tell them apart)")
     before = current_overlay(services, job, data, transcript)
-    after = rename_speakers(before, transcript, names, by=by, at=iso_utc())
+    after, renderings = renamed(data, transcript, before, names, [f for f in job.outputs if f in FORMATS],
+                                 by=by, at=iso_utc())
     if after["version"] == before["version"]:
         return job, after, transcript
     folder = f"names/v{after['version']}-{secrets.token_hex(4)}"
@@ -80,19 +82,11 @@ def rename(services: Services, job: Job, names: Mapping[str, str | None],
     except BlobExists:
         raise ConcurrencyError(job.job_id) from None
     outputs = dict(job.outputs)
-    for fmt in FORMATS:
-        if fmt == "json" or fmt not in job.outputs:
-            continue
+    for fmt, rendered in renderings.items():
         name = job.outputs[fmt].rsplit("/", 1)[-1]  # the machine rendering's own file name
         ref = output_ref(job.force_id, job.job_id, job.attempt, f"{folder}/{name}")
-        rendered = render(transcript, fmt_of(fmt), overlay=after)
         services.blobs.upload(ref, rendered, content_type=content_type(fmt), metadata={"job_id": job.job_id})
         outputs[fmt] = ref
     summary = {**job.summary, SUMMARY_KEY: {"attempt": job.attempt, "version": after["version"], "ref": overlay_ref}}
     return services.jobs.update(job.with_changes(outputs=outputs, summary=summary)), after, transcript
 
-
-def fmt_of(name: str) -> Format:
-    if name not in FORMATS:
-        raise ValueError(f"unknown format {name!r}")
-    return name

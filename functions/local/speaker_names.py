@@ -14,15 +14,8 @@ import json
 from pathlib import Path
 
 from shared.clock import utc_now
-from shared.outputs.formats import render
-from shared.outputs.overlay import (
-    dumps_overlay,
-    load_overlay,
-    names_in_order,
-    new_overlay,
-    rename_speakers,
-    speaker_ids,
-)
+from shared.outputs.overlay import dumps_overlay, load_overlay, names_in_order, new_overlay, speaker_ids
+from shared.outputs.renaming import renamed
 
 OVERLAY_FILE = "overlay.json"
 
@@ -55,12 +48,10 @@ def name_speakers(folder: Path, written: dict[str, Path], spec: str, by: str) ->
         current = load_overlay(path.read_bytes(), data, transcript) if path.is_file() else new_overlay(data)
     except ValueError:
         current = new_overlay(data)  # an overlay of another transcript: this one starts its own history
-    overlay = rename_speakers(current, transcript, names, by=by, at=utc_now())
-    load_overlay(dumps_overlay(overlay), data, transcript)  # the overlay we write must check out
+    overlay, renderings = renamed(data, transcript, current, names, written, by=by, at=utc_now())
     out = dict(written)
-    for fmt, target in written.items():
-        if fmt != "json":
-            target.write_bytes(render(transcript, fmt, overlay=overlay))  # type: ignore[arg-type]
+    for fmt, rendered in renderings.items():
+        written[fmt].write_bytes(rendered)
     path.write_bytes(dumps_overlay(overlay))
     out["overlay"] = path
     return out

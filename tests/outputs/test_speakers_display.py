@@ -10,6 +10,7 @@ from docx import Document
 
 from shared.outputs.formats import render
 from shared.outputs.overlay import new_overlay, rename_speakers
+from shared.outputs.renaming import renamed
 from shared.outputs.transcript import dumps_transcript
 from tests.fixtures.outputs import make_segments, make_transcript
 
@@ -52,3 +53,19 @@ def test_build_refuses_inconsistent_speakers(speakers: list[str], block: dict[st
     with pytest.raises(ValueError, match=message):
         make_transcript(None, make_segments(), speakers=speakers, diarization=None if block is None else
                         {"model": full["model"], "requested": "auto", "speakers": full["speakers"]})
+
+
+def test_renamed_gives_the_new_overlay_and_every_other_format_rendered_with_it() -> None:
+    t = _diarized()
+    data = dumps_transcript(t)
+    v0 = new_overlay(data)
+    v1, renderings = renamed(data, t, v0, {"S1": "DC Hale"}, ["json", "txt", "srt"], by="pc", at="2026-12-01T12:00:00Z")
+    assert v1["version"] == 1 and v1["speaker_names"] == {"S1": "DC Hale"}
+    assert sorted(renderings) == ["srt", "txt"]  # transcript.json is the machine's, never rendered again
+    assert renderings["txt"] == render(t, "txt", overlay=v1) and b"] DC Hale: Hello, how are you?" in renderings["txt"]
+    same, _ = renamed(data, t, v1, {"S1": "DC Hale"}, ["txt"], by="pc", at="2026-12-01T12:05:00Z")
+    assert same == v1  # nothing changed: the same version, and nothing for the caller to write
+    with pytest.raises(ValueError, match="unknown format 'pdf'"):
+        renamed(data, t, v1, {"S2": "Ali"}, ["txt", "pdf"], by="pc", at="2026-12-01T12:05:00Z")
+    with pytest.raises(ValueError, match="not in the transcript"):
+        renamed(data, t, v1, {"S9": "Nobody"}, ["txt"], by="pc", at="2026-12-01T12:05:00Z")
