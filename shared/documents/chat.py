@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from shared.documents.errors import EMPTY, DocumentError
-from shared.documents.model import ParsedDocument, UnitCollector, UnitOutput
+from shared.documents.model import ParsedDocument, UnitCollector, UnitOutput, reassemble
 from shared.documents.plaintext import split_lines
 from shared.documents.textcodec import DecodedText, decode_text, encode_text
 
@@ -78,16 +78,13 @@ def read_chat(data: bytes, decoded: DecodedText | None = None) -> ParsedDocument
         raise DocumentError(EMPTY, "the chat export holds no messages")
 
     def write(outputs: Sequence[UnitOutput]) -> bytes:
-        parts: list[str] = []
-        for piece in layout:
-            if isinstance(piece, str):
-                parts.append(piece)
-                continue
+        def fill(piece: tuple[int, list[str]]) -> str:
             index, endings = piece
             out_lines = outputs[index].text.split("\n")
             if len(out_lines) != len(endings):  # defensive: keep every line break the source had
                 out_lines = [" ".join(out_lines)] + [""] * (len(endings) - 1)
-            parts.extend(seg + end for seg, end in zip(out_lines, endings, strict=True))
-        return encode_text("".join(parts), decoded)[0]
+            return "".join(seg + end for seg, end in zip(out_lines, endings, strict=True))
+
+        return encode_text(reassemble(layout, fill), decoded)[0]
 
     return ParsedDocument("chat", units.units, write, ".txt", {"encoding": decoded.encoding})

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 
 from shared.documents.errors import EMPTY, DocumentError
-from shared.documents.model import ParsedDocument, UnitCollector, UnitOutput
+from shared.documents.model import ParsedDocument, UnitCollector, UnitOutput, reassemble
 from shared.documents.textcodec import DecodedText, decode_text, encode_text
 
 _TOKEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?[^>]*>|</?[A-Za-z][^<>]*>", re.S)
@@ -58,15 +58,12 @@ def read_html(data: bytes, trust_meta: bool = True) -> ParsedDocument:
         raise DocumentError(EMPTY, "the HTML file is empty")
 
     def write(outputs: Sequence[UnitOutput]) -> bytes:
-        parts: list[str] = []
-        for piece in layout:
-            if isinstance(piece, str):
-                parts.append(piece)
-                continue
+        def fill(piece: tuple[int, str]) -> str:
             index, raw = piece
             new = outputs[index].text
-            parts.append(raw if new == units.units[index].text else _reescape(raw, new))
-        return encode_text("".join(parts), decoded)[0]
+            return raw if new == units.units[index].text else _reescape(raw, new)
+
+        return encode_text(reassemble(layout, fill), decoded)[0]
 
     return ParsedDocument("html", units.units, write, ".html", {"encoding": decoded.encoding})
 

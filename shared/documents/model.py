@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 Location = Mapping[str, str | int]
 
@@ -43,6 +44,13 @@ class UnitOutput:
 
 
 Writer = Callable[[Sequence[UnitOutput]], bytes]
+
+Piece = TypeVar("Piece")
+
+
+def reassemble(layout: Sequence[str | Piece], fill: Callable[[Piece], str]) -> str:
+    """A text reader's layout joined again: kept text as it was, each unit's place as `fill` writes it."""
+    return "".join(p if isinstance(p, str) else fill(p) for p in layout)
 
 
 @dataclass

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from shared.documents.errors import EMPTY, DocumentError
-from shared.documents.model import ParsedDocument, UnitCollector, UnitOutput
+from shared.documents.model import ParsedDocument, UnitCollector, UnitOutput, reassemble
 from shared.documents.textcodec import decode_text, encode_text
 
 _LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n|$)")
@@ -68,8 +68,7 @@ def read_plain(data: bytes, markdown: bool = False) -> ParsedDocument:
         layout.append(ending)
 
     def write(outputs: Sequence[UnitOutput]) -> bytes:
-        text = "".join(p if isinstance(p, str) else outputs[p].text for p in layout)
-        return encode_text(text, decoded)[0]
+        return encode_text(reassemble(layout, lambda index: outputs[index].text), decoded)[0]
 
     fmt = "md" if markdown else "txt"
     return ParsedDocument(fmt, units.units, write, "." + fmt, {"encoding": decoded.encoding,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shared.documents.errors import EMPTY, DocumentError
-from shared.documents.model import ParsedDocument, UnitCollector, UnitOutput
+from shared.documents.model import ParsedDocument, UnitCollector, UnitOutput, reassemble
 from shared.documents.plaintext import split_lines
 from shared.documents.textcodec import decode_text, encode_text
 
@@ -68,19 +68,15 @@ def read_subtitles(data: bytes, vtt: bool) -> ParsedDocument:
         raise DocumentError(EMPTY, "the subtitle file holds no cue text")
 
     def write(outputs: Sequence[UnitOutput]) -> bytes:
-        parts: list[str] = []
-        for piece in layout:
-            if isinstance(piece, str):
-                parts.append(piece)
-                continue
+        def fill(piece: tuple[int, list[str], list[str]]) -> str:
             index, source_lines, endings = piece
             text = outputs[index].text
             # an unchanged cue keeps its own line breaks; a translation is laid over as many lines
             same = text == units.units[index].text
             wrapped = source_lines if same else rewrap(text, len(source_lines))
-            for k, seg in enumerate(wrapped):
-                parts.append(seg + endings[min(k, len(endings) - 1)])
-        return encode_text("".join(parts), decoded)[0]
+            return "".join(seg + endings[min(k, len(endings) - 1)] for k, seg in enumerate(wrapped))
+
+        return encode_text(reassemble(layout, fill), decoded)[0]
 
     fmt = "vtt" if vtt else "srt"
     return ParsedDocument(fmt, units.units, write, "." + fmt, {"encoding": decoded.encoding})
