@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from typing import Any
 from shared.inference.package import open_package
 
 from . import onnx_export as ox
-from .manifest import ParityError, exporter_versions, write_manifest
+from .manifest import ParityError, exporter_versions, install_package, write_manifest
 from .parity import Parity, load_audio, synthetic_audio, translation_parity, whisper_parity
 from .source import ResolvedSource, resolve_source, source_digest
 
@@ -181,10 +180,7 @@ def export_package(kind: str, source: str, out: Path, opts: ExportOptions | None
         if opts.precision == "int8":
             fields["quantization"] = int8_quantization(kind)
         write_manifest(pkg, fields)
-        open_package(pkg)  # self-check
-        if out.exists():
-            shutil.rmtree(out)
-        pkg.rename(out)
+        install_package(pkg, out, open_package)
     progress(f"package written to {out}")
     return out
 
@@ -219,9 +215,6 @@ def _export_bergamot(source: Path, out: Path, opts: ExportOptions) -> Path:
         fields = export_bergamot(source, pkg, opts, progress)
         progress(f"parity: {json.dumps(fields['parity'])}")
         write_manifest(pkg, fields)
-        open_package(pkg)  # self-check
-        if out.exists():
-            shutil.rmtree(out)
-        pkg.rename(out)
+        install_package(pkg, out, open_package)
     progress(f"package written to {out}")
     return out

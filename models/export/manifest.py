@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -35,3 +37,12 @@ def write_manifest(pkg: Path, fields: dict[str, Any]) -> dict[str, Any]:
     manifest["created_at"] = iso_utc()
     (pkg / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return manifest
+
+
+def install_package(pkg: Path, out: Path, check: Callable[[Path], object]) -> None:
+    """Move the finished package `pkg` to `out` once `check` (the runtime's own opener) accepts it;
+    a package already at `out` is replaced only then, so a failed export leaves it as it was."""
+    check(pkg)
+    if out.exists():
+        shutil.rmtree(out)
+    pkg.rename(out)

@@ -32,7 +32,7 @@ from shared.domain.audio_format import SAMPLE_RATE
 from shared.hashing import sha256_file
 from shared.inference.package import FORMAT, MANIFEST, hash_files
 
-from .manifest import exporter_versions
+from .manifest import exporter_versions, install_package
 from .parity import load_audio
 
 OPSET = 17
@@ -141,10 +141,7 @@ def export_speaker_package(source: Path, out: Path, parity_audio: Path | None = 
             "created_at": iso_utc(),
         }
         (pkg / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        open_speaker_package(pkg)  # self-check
-        if out.exists():
-            shutil.rmtree(out)
-        pkg.rename(out)
+        install_package(pkg, out, open_speaker_package)
     progress(f"package written to {out}")
     return out
 

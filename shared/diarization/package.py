@@ -10,12 +10,11 @@ L2-normalised. A package whose files do not match is refused.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared.inference.package import FORMAT, MANIFEST, PackageIntegrityError, verify_files
+from shared.inference.package import FORMAT, PackageIntegrityError, read_manifest, verify_files
 
 TASK = "speaker-embedding"
 GRAPH = "speaker_encoder.onnx"
@@ -40,16 +39,7 @@ class SpeakerPackage:
 def open_speaker_package(path: str | Path) -> SpeakerPackage:
     """Open and fully verify the package at `path` (every file re-hashed; the graph is 17 MB)."""
     root = Path(path).resolve()
-    raw_path = root / MANIFEST
-    if not raw_path.is_file():
-        raise PackageIntegrityError(f"no {MANIFEST} in {root}")
-    raw = raw_path.read_bytes()
-    try:
-        manifest = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise PackageIntegrityError(f"{MANIFEST} is not valid JSON: {e}") from e
-    if not isinstance(manifest, dict):
-        raise PackageIntegrityError("model.json is not a JSON object")
+    raw, manifest = read_manifest(root)
     missing = [k for k in REQUIRED if k not in manifest]
     if missing:
         raise PackageIntegrityError(f"model.json lacks fields: {', '.join(missing)}")

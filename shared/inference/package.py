@@ -149,9 +149,7 @@ def _stat_key(root: Path, rels: list[str]) -> tuple[Any, ...]:
     return (str(root), tuple(entries))
 
 
-def _check_manifest(manifest: Any) -> None:
-    if not isinstance(manifest, dict):
-        raise PackageIntegrityError("model.json is not a JSON object")
+def _check_manifest(manifest: dict[str, Any]) -> None:
     missing = [k for k in REQUIRED_FIELDS if k not in manifest]
     if missing:
         raise PackageIntegrityError(f"model.json lacks fields: {', '.join(missing)}")
@@ -184,18 +182,27 @@ def verify_files(root: Path, expected: Mapping[str, str]) -> None:
             raise PackageIntegrityError(f"modified file: {rel}")
 
 
-def open_package(path: str | Path, verify: bool = True, expected_digest: str | None = None) -> ModelPackage:
-    """Open the package at `path`; with `verify`, check every file hash (cached per file stats). A package
-    whose manifest digest is not ``expected_digest`` (or the digest pinned for `path`) is refused."""
-    root = Path(path).resolve()
-    manifest_path = root / MANIFEST
-    if not manifest_path.is_file():
+def read_manifest(root: Path) -> tuple[bytes, dict[str, Any]]:
+    """The package manifest's exact bytes (its digest is the package's) and its JSON object;
+    raises :class:`PackageIntegrityError` when it is missing or not a JSON object."""
+    path = root / MANIFEST
+    if not path.is_file():
         raise PackageIntegrityError(f"no {MANIFEST} in {root}")
-    raw = manifest_path.read_bytes()
+    raw = path.read_bytes()
     try:
         manifest = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise PackageIntegrityError(f"{MANIFEST} is not valid JSON: {e}") from e
+    if not isinstance(manifest, dict):
+        raise PackageIntegrityError(f"{MANIFEST} is not a JSON object")
+    return raw, manifest
+
+
+def open_package(path: str | Path, verify: bool = True, expected_digest: str | None = None) -> ModelPackage:
+    """Open the package at `path`; with `verify`, check every file hash (cached per file stats). A package
+    whose manifest digest is not ``expected_digest`` (or the digest pinned for `path`) is refused."""
+    root = Path(path).resolve()
+    raw, manifest = read_manifest(root)
     _check_manifest(manifest)
     digest = hashlib.sha256(raw).hexdigest()
     with _lock:
