@@ -54,6 +54,7 @@ from shared.diarization.diarize import Diarization, diarize
 from shared.diarization.embeddings import SpeakerEncoder, SpeakerWindows, embed_chunk
 from shared.diarization.prosody import window_pitch
 from shared.diarization.resegment import resegment
+from shared.diarization.timbre import window_timbre
 from shared.diarization.types import SpeakerSegment
 from shared.domain.transcript import TranscriptionOptions
 from shared.media import load_audio
@@ -71,9 +72,10 @@ class Item:
 
 
 def random_items(which: str) -> list[Item]:
-    """Random-cast dialogues: ``dev``, ``holdout`` or ``both`` seed sets (``name-rSEED[-phone]``)."""
+    """Random-cast dialogues (``name-rSEED[-phone]``): ``dev``, ``holdout`` (used: scored while tuning),
+    ``both`` (those two) or ``fresh`` (the held-out set made for the count work, scored once)."""
     seeds = {"dev": dialogues.DEV_SEEDS, "holdout": dialogues.HOLDOUT_SEEDS,
-             "both": dialogues.DEV_SEEDS + dialogues.HOLDOUT_SEEDS}[which]
+             "both": dialogues.DEV_SEEDS + dialogues.HOLDOUT_SEEDS, "fresh": dialogues.FRESH_SEEDS}[which]
     out = []
     for seed in seeds:
         cast = dialogues.random_cast(seed)
@@ -197,8 +199,9 @@ def cached_windows(it: Item, encoder: SpeakerEncoder, vad: SileroVad, cache: Pat
         with np.load(path, allow_pickle=False) as z:
             if str(z["audio_sha256"]) == key and str(z["model_sha256"]) == encoder.package.sha256:
                 w = SpeakerWindows.from_dict(json.loads(str(z["windows"])))
-                pitch = window_pitch(it.audio, list(zip(w.starts, w.ends, strict=True))).astype(np.float32)
-                return dataclasses.replace(w, pitch=pitch)
+                spans = list(zip(w.starts, w.ends, strict=True))
+                return dataclasses.replace(w, pitch=window_pitch(it.audio, spans).astype(np.float32),
+                                           timbre=window_timbre(it.audio, spans))
     windows = embed_chunk(it.audio, 0.0, encoder, vad)
     cache.mkdir(parents=True, exist_ok=True)
     turns = json.dumps([t.__dict__ for t in it.turns])
@@ -250,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-transcribe", action="store_true", help="DER and speaker count only")
     p.add_argument("--speakers", default=None, help="auto (default), N, LOW-HIGH or ref (each file's reference count)")
-    p.add_argument("--random", choices=("dev", "holdout", "both"), help="also the random-cast dialogues")
+    p.add_argument("--random", choices=("dev", "holdout", "both", "fresh"), help="also the random-cast dialogues")
     p.add_argument("--alternates", action="store_true", help="also the dialogues with other voices and pauses")
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--windows-cache", type=Path, help="keep and reuse each file's speaker windows here")

@@ -9,7 +9,10 @@ merge, and a speaker heard for less than ``min_speaker_s`` is folded into the ne
 staying within the range the caller gives (``--speakers 2-4``). Two speakers whose voices sit in
 clearly different registers (median pitch of their windows, ``prosody``; ``pitch_apart``) do not
 merge on embedding similarity alone: the encoder places two voices of one timbre close together,
-but their pitch tells them apart. Labels are 0..k-1 in order of first appearance in time.
+but their pitch tells them apart. Likewise two speakers whose spectral envelopes differ clearly
+(``timbre``: the mean cepstrum, z-scored over the recording; ``timbre_apart``) do not merge while
+their centroids are less than ``timbre_max_similarity`` alike. Labels are 0..k-1 in order of first
+appearance in time.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+
+from .timbre import normalised, timbre_distance
 
 MAX_SPEAKERS = 10
 MAX_TREE_POINTS = 1200  # larger recordings: the tree is built on an even subsample
@@ -69,7 +74,10 @@ class ClusteringOptions:
     evidence of a new voice, but a short speaker with a clearly different voice stays.
     pitch_*: see `pitch_apart`; a pair that measures ``pitch_max_similarity`` or more still merges
     (one voice heard in two registers). Chosen with tree_threshold 0.80 on the development casts
-    (docs/benchmarks.md, issue 13)."""
+    (docs/benchmarks.md, issue 13). timbre_*: a pair whose ``timbre_distance`` is at least
+    `timbre_apart` (both with `timbre_min_windows` measured windows) and whose centroids are less than
+    `timbre_max_similarity` alike does not merge (chosen on the development casts: splits of one voice
+    mostly measure under 1, the close pairs the embedding merges 1-2.5)."""
 
     tree_threshold: float = 0.80
     merge_threshold: float = 0.87
@@ -81,6 +89,9 @@ class ClusteringOptions:
     pitch_spread_ratio: float = 1.5
     pitch_min_windows: int = 6
     pitch_max_similarity: float = 0.97
+    timbre_apart: float = 2.0
+    timbre_max_similarity: float = 0.93
+    timbre_min_windows: int = 6
 
 
 def pitch_apart(labels: np.ndarray, pitch: np.ndarray, k: int, opts: ClusteringOptions) -> np.ndarray:
@@ -189,7 +200,8 @@ def _merge_closest(vectors: np.ndarray, weights: np.ndarray, cents: np.ndarray, 
 
 def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
             count: SpeakerCount = SpeakerCount(), opts: ClusteringOptions = ClusteringOptions(),
-            owned: np.ndarray | None = None, pitch: np.ndarray | None = None) -> np.ndarray:
+            owned: np.ndarray | None = None, pitch: np.ndarray | None = None,
+            timbre: np.ndarray | None = None) -> np.ndarray:
     """A speaker label (0..k-1, first appearance order) for every window.
 
     Tree cut at `tree_threshold` (or at the fixed count), centroids refined by k-means, then, while
@@ -216,13 +228,18 @@ def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
     cents = _refine(vectors, weights, cents, opts.refine_iterations)
     share = np.asarray(durations, np.float64) / 2 if owned is None else np.asarray(owned, np.float64)
     pitch = np.full(n, np.nan) if pitch is None else np.asarray(pitch, np.float64)
+    z = np.full((n, 1), np.nan) if timbre is None else normalised(timbre)
     if not count.fixed:
         while cents.shape[0] > count.low:
             sim = cents @ cents.T
             np.fill_diagonal(sim, -np.inf)
             if cents.shape[0] <= count.high:
-                apart = pitch_apart(np.argmax(vectors @ cents.T, axis=1), pitch, cents.shape[0], opts)
+                now = np.argmax(vectors @ cents.T, axis=1)
+                apart = pitch_apart(now, pitch, cents.shape[0], opts)
                 sim[apart & (sim < opts.pitch_max_similarity)] = -np.inf
+                with np.errstate(invalid="ignore"):
+                    unlike = timbre_distance(now, z, cents.shape[0], opts.timbre_min_windows) >= opts.timbre_apart
+                sim[unlike & (sim < opts.timbre_max_similarity)] = -np.inf
             i, j = divmod(int(np.argmax(sim)), sim.shape[0])
             if sim[i, j] < opts.merge_threshold and cents.shape[0] <= count.high:
                 break
