@@ -5,8 +5,8 @@ so most regions hold one voice), then windows of ``window_s`` every ``step_s`` a
 region (never across a pause: a window is a single voice more often). A region shorter than a window
 gets one window covering it. Each window is volume-normalised, turned into mel frames
 (``features``) and embedded by the ONNX speaker encoder; its median voice pitch is measured too
-(``prosody``: NaN when too little of it is voiced), and so is its spectral envelope (``timbre``: the
-mean mel-cepstrum, a second opinion on close voices). Times are seconds on the recording's
+(``prosody``: NaN when too little of it is voiced), and so is its spectral envelope (``timbre``: its
+frames' cepstral statistics, a second opinion on close voices). Times are seconds on the recording's
 timeline (the chunk's offset added), so chunks' results simply concatenate before clustering.
 """
 
@@ -25,7 +25,7 @@ from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions
 
 from .encoder import SpeakerEmbedder, SpeakerEncoder
 from .prosody import window_pitch
-from .timbre import N_CEPS, window_timbre
+from .timbre import STATS, window_timbre
 
 __all__ = ["DIARIZATION_VAD", "EmbeddingOptions", "SpeakerEmbedder", "SpeakerEncoder", "SpeakerWindows",
            "embed_chunk", "plan_windows", "speech_regions"]
@@ -50,7 +50,7 @@ class SpeakerWindows:
     `regions` are the VAD speech regions (start, end) in seconds; `region` maps each window to its
     row in `regions`. `vectors` are L2-normalised float32 (n, dim). `pitch` is each window's median
     log2 F0 (float32, NaN: unvoiced or not measured; None on blobs written before it existed); `timbre`
-    each window's mean cepstrum (float32 (n, N_CEPS), NaN rows: not measured; None on older blobs)."""
+    each window's cepstral statistics (float32 (n, STATS), NaN rows: not measured; None on older blobs)."""
 
     regions: np.ndarray  # (r, 2) float64
     starts: np.ndarray  # (n,) float64
@@ -58,7 +58,7 @@ class SpeakerWindows:
     region: np.ndarray  # (n,) int64
     vectors: np.ndarray  # (n, dim) float32
     pitch: np.ndarray | None = None  # (n,) float32
-    timbre: np.ndarray | None = None  # (n, N_CEPS) float32
+    timbre: np.ndarray | None = None  # (n, STATS) float32
 
     @property
     def pitches(self) -> np.ndarray:
@@ -68,7 +68,7 @@ class SpeakerWindows:
     @property
     def timbres(self) -> np.ndarray:
         """`timbre`, or all NaN when it was not measured."""
-        return (np.full((self.starts.shape[0], N_CEPS), np.nan, np.float32) if self.timbre is None
+        return (np.full((self.starts.shape[0], STATS), np.nan, np.float32) if self.timbre is None
                 else self.timbre)
 
     @property
@@ -108,7 +108,7 @@ class SpeakerWindows:
         vec = np.frombuffer(base64.b64decode(d["vectors"]), dtype="<f4").reshape(-1, int(d["dim"]))
         pitch = (np.frombuffer(base64.b64decode(d["pitch"]), dtype="<f4").astype(np.float32)
                  if "pitch" in d else None)
-        timbre = (np.frombuffer(base64.b64decode(d["timbre"]), dtype="<f4").reshape(-1, N_CEPS).astype(np.float32)
+        timbre = (np.frombuffer(base64.b64decode(d["timbre"]), dtype="<f4").reshape(-1, STATS).astype(np.float32)
                   if "timbre" in d else None)
         return cls(np.asarray(d["regions"], np.float64).reshape(-1, 2), np.asarray(d["starts"], np.float64),
                    np.asarray(d["ends"], np.float64), np.asarray(d["region"], np.int64), vec.astype(np.float32),
