@@ -37,7 +37,8 @@ STATS = 1 + N_CEPS + _TRIU[0].size  # frames, mean, scatter
 @lru_cache(maxsize=1)
 def _filters() -> np.ndarray:
     """(N_BANDS, N_FFT // 2 + 1) triangular filters, equally spaced on the HTK mel scale in BAND_HZ."""
-    edges_mel = np.linspace(*(2595.0 * np.log10(1.0 + np.array(BAND_HZ) / 700.0)), N_BANDS + 2)
+    lo, hi = (2595.0 * np.log10(1.0 + f / 700.0) for f in BAND_HZ)
+    edges_mel = np.linspace(lo, hi, N_BANDS + 2)
     edges = 700.0 * (10 ** (edges_mel / 2595.0) - 1.0)
     freqs = np.fft.rfftfreq(N_FFT, 1 / SAMPLE_RATE)
     w = np.zeros((N_BANDS, freqs.size))
