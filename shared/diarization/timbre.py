@@ -30,6 +30,7 @@ N_BANDS = 24
 N_CEPS = 12  # coefficients 1..12
 LOUD_DB = 30.0
 MIN_FRAMES = 20
+BLOCK = 2048  # frames per FFT batch (bounds memory on long chunks)
 _TRIU = np.triu_indices(N_CEPS)
 STATS = 1 + N_CEPS + _TRIU[0].size  # frames, mean, scatter
 
@@ -66,12 +67,14 @@ def window_timbre(audio: np.ndarray, spans: list[tuple[float, float]], offset_s:
     frames = np.lib.stride_tricks.as_strided(x, shape=(n, FRAME), strides=(x.strides[0] * HOP, x.strides[0]),
                                              writeable=False)
     hann = np.hanning(FRAME)
+    bands_all = np.concatenate([(np.abs(np.fft.rfft(frames[k : k + BLOCK] * hann, n=N_FFT, axis=1)) ** 2)
+                                @ _filters().T for k in range(0, n, BLOCK)])  # each frame once
     centre = (np.arange(n) * HOP + FRAME / 2) / SAMPLE_RATE + offset_s
     for i, (s, e) in enumerate(spans):
         a, b = np.searchsorted(centre, [s, e])
         if b - a < MIN_FRAMES:
             continue
-        bands = (np.abs(np.fft.rfft(frames[a:b] * hann, n=N_FFT, axis=1)) ** 2) @ _filters().T
+        bands = bands_all[a:b]
         energy = bands.sum(axis=1)
         loud = energy > energy.max() * 10 ** (-LOUD_DB / 10)
         if loud.sum() < MIN_FRAMES:
