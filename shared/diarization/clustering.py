@@ -227,7 +227,8 @@ def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
 
     Tree cut at `tree_threshold` (or at the fixed count), centroids refined by k-means, then, while
     the count is not fixed: the two closest speakers merge while their centroids are more similar
-    than `merge_threshold` (or while there are more than `count.high`), and speakers with less than
+    than `merge_threshold` (pitch and `timbre_opinion` may veto or force a merge; or while there are
+    more than `count.high`), and speakers with less than
     `min_speaker_s` of speech fold into the nearest, never below `count.low`."""
     n = vectors.shape[0]
     if n == 0:

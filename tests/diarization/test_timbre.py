@@ -9,6 +9,7 @@ import numpy as np
 
 from bench import dialogues
 from bench.der import der
+from shared.diarization.clustering import SpeakerCount
 from shared.diarization.diarize import diarize
 from shared.diarization.embeddings import SpeakerEncoder, SpeakerWindows, embed_chunk
 from shared.diarization.timbre import STATS, envelope_distance, split_gain, window_timbre
@@ -37,6 +38,7 @@ def test_timbre_separates_two_voices_the_embedding_merges(encoder: SpeakerEncode
     with_timbre = diarize([w])
     assert with_timbre.count == 2 and der(list(d.turns), with_timbre.turns).der <= 0.10
     assert diarize([dataclasses.replace(w, timbre=None)]).count == 1  # without it: one speaker
+    assert diarize([w], SpeakerCount(1, 1)).count == 1 and 3 <= diarize([w], SpeakerCount(3, 4)).count <= 4  # ranges
     owner = np.array([d.turns[int(np.argmax([min(e, t.end) - max(s, t.start) for t in d.turns]))].speaker == "officer"
                       for s, e in zip(w.starts, w.ends, strict=True)]).astype(np.int64)
     spectra = w.timbres.astype(np.float64)
