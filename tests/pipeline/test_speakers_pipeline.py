@@ -10,7 +10,7 @@ import pytest
 
 from bench import dialogues
 from functions.local.app import LocalApp
-from shared.domain import JobStatus
+from shared.domain import JobStatus, Progress
 from tests.fixtures.mediagen import write_media
 from tests.fixtures.pipeline import MakeApp, transcript_of
 
@@ -115,3 +115,8 @@ def test_speaker_names_on_the_cli_write_an_overlay_and_render_the_outputs_again(
     table = Document(io.BytesIO((folder / "interview.docx").read_bytes())).tables[-1]
     assert {r.cells[1].text for r in table.rows[1:]} == {"DC Hale", "Daniel Price"}
     assert "overlay" in printed.out
+
+
+def test_the_diarizing_stage_sits_between_transcription_and_translation() -> None:
+    done = Progress("transcribing", 4, 4).percent
+    assert done < Progress("diarizing", 4, 4).percent < Progress("translating", 4, 4).percent
