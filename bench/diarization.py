@@ -1,9 +1,11 @@
 """Diarization benchmark: DER, speaker count, words at turn changes, boundary timing, time.
 
     python -m bench.diarization [--threads 1] [--no-transcribe] [--speakers auto|N|LOW-HIGH|ref] [--alternates]
-        [--random dev|holdout|both] [--json OUT] [--windows-cache DIR]
+        [--random dev|holdout|both|fresh] [--json OUT] [--windows-cache DIR] [--no-timbre]
 
-Files: pyannote's sample.wav against its sample.rttm (real, two speakers with a short overlap),
+Files: pyannote's sample.wav against its sample.rttm (real, two speakers with a short overlap), and
+each of its two real voices alone (its stretches of talking alone laid end to end: a real
+one-voice recording, which must give one speaker),
 and espeak-ng dialogues built by ``bench.dialogues`` with exact reference turns: 2, 3 and 4 voices
 with pauses of 0.3-1.0 s, and a one-voice monologue. ``--random`` adds the same scripts with random
 casts (``dialogues.random_cast``; ``dev`` seeds are for tuning, ``holdout`` seeds are not), every
@@ -54,6 +56,7 @@ from shared.diarization.diarize import Diarization, diarize
 from shared.diarization.embeddings import SpeakerEncoder, SpeakerWindows, embed_chunk
 from shared.diarization.prosody import window_pitch
 from shared.diarization.resegment import resegment
+from shared.diarization.timbre import window_timbre
 from shared.diarization.types import SpeakerSegment
 from shared.domain.transcript import TranscriptionOptions
 from shared.media import load_audio
@@ -71,9 +74,10 @@ class Item:
 
 
 def random_items(which: str) -> list[Item]:
-    """Random-cast dialogues: ``dev``, ``holdout`` or ``both`` seed sets (``name-rSEED[-phone]``)."""
+    """Random-cast dialogues (``name-rSEED[-phone]``): ``dev``, ``holdout`` (used: scored while tuning),
+    ``both`` (those two) or ``fresh`` (the held-out set made for the count work, scored once)."""
     seeds = {"dev": dialogues.DEV_SEEDS, "holdout": dialogues.HOLDOUT_SEEDS,
-             "both": dialogues.DEV_SEEDS + dialogues.HOLDOUT_SEEDS}[which]
+             "both": dialogues.DEV_SEEDS + dialogues.HOLDOUT_SEEDS, "fresh": dialogues.FRESH_SEEDS}[which]
     out = []
     for seed in seeds:
         cast = dialogues.random_cast(seed)
@@ -85,12 +89,33 @@ def random_items(which: str) -> list[Item]:
     return out
 
 
+def one_voice_parts(name: str, audio: np.ndarray, ref: list[Turn], gap_s: float = 0.5) -> list[Item]:
+    """Real one-voice recordings from a real dialogue: each reference speaker's stretches of talking
+    alone (``solo_turns``, at least 0.5 s), laid end to end with `gap_s` of silence between them."""
+    out = []
+    for speaker in sorted({t.speaker for t in ref}):
+        parts: list[np.ndarray] = []
+        turns, t = [], gap_s
+        for who, a, b in solo_turns(ref):
+            if who != speaker or b - a < 0.5:
+                continue
+            clip = audio[round(a * 16000):round(b * 16000)]
+            parts += [np.zeros(round(gap_s * 16000), np.float32), clip.astype(np.float32)]
+            turns.append(Turn(speaker, round(t, 4), round(t + clip.size / 16000, 4), ""))
+            t += clip.size / 16000 + gap_s
+        if parts:
+            parts.append(np.zeros(round(gap_s * 16000), np.float32))
+            out.append(Item(f"{name}-{speaker}-alone", np.concatenate(parts), turns))
+    return out
+
+
 def items(alternates: bool = False) -> list[Item]:
     """The pyannote sample and the dialogues; with `alternates`, each dialogue again with other voices
     and pauses: ``-alt`` (ALT_VOICES, seed 7; looked at while tuning) and ``-unseen`` (UNSEEN_VOICES,
     seed 21; never used to tune anything)."""
     _, rttm = fetch_speaker_assets()
-    out = [Item("pyannote-sample", load_audio(sample_path()), dialogues.read_rttm(rttm))]
+    sample = Item("pyannote-sample", load_audio(sample_path()), dialogues.read_rttm(rttm))
+    out = [sample, *one_voice_parts(sample.name, sample.audio, sample.turns)]
     for name in dialogues.SCRIPTS:
         d = dialogues.build(name)
         out.append(Item(name, d.audio, list(d.turns)))
@@ -197,8 +222,9 @@ def cached_windows(it: Item, encoder: SpeakerEncoder, vad: SileroVad, cache: Pat
         with np.load(path, allow_pickle=False) as z:
             if str(z["audio_sha256"]) == key and str(z["model_sha256"]) == encoder.package.sha256:
                 w = SpeakerWindows.from_dict(json.loads(str(z["windows"])))
-                pitch = window_pitch(it.audio, list(zip(w.starts, w.ends, strict=True))).astype(np.float32)
-                return dataclasses.replace(w, pitch=pitch)
+                spans = list(zip(w.starts, w.ends, strict=True))
+                return dataclasses.replace(w, pitch=window_pitch(it.audio, spans).astype(np.float32),
+                                           timbre=window_timbre(it.audio, spans))
     windows = embed_chunk(it.audio, 0.0, encoder, vad)
     cache.mkdir(parents=True, exist_ok=True)
     turns = json.dumps([t.__dict__ for t in it.turns])
@@ -208,8 +234,9 @@ def cached_windows(it: Item, encoder: SpeakerEncoder, vad: SileroVad, cache: Pat
 
 
 def run(threads: int, transcribe: bool, count: SpeakerCount | None, alternates: bool = False,
-        random_casts: str | None = None, cache: Path | None = None) -> dict[str, Any]:
-    """`count` None: each file's reference count."""
+        random_casts: str | None = None, cache: Path | None = None, timbre: bool = True) -> dict[str, Any]:
+    """`count` None: each file's reference count. `timbre` False: cluster without the spectral envelope
+    (the clustering as it was before it existed, for before/after figures)."""
     encoder = SpeakerEncoder(speaker_model_path(), threads=threads)
     vad = SileroVad(vad_model_path())
     engine = None
@@ -222,6 +249,8 @@ def run(threads: int, transcribe: bool, count: SpeakerCount | None, alternates: 
     for it in files:
         t0 = time.perf_counter()
         windows = cached_windows(it, encoder, vad, cache)
+        if not timbre:
+            windows = dataclasses.replace(windows, timbre=None)
         n_ref = len({t.speaker for t in it.turns})
         diar = diarize([windows], count or SpeakerCount(n_ref, n_ref))
         diar_s = time.perf_counter() - t0
@@ -250,13 +279,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-transcribe", action="store_true", help="DER and speaker count only")
     p.add_argument("--speakers", default=None, help="auto (default), N, LOW-HIGH or ref (each file's reference count)")
-    p.add_argument("--random", choices=("dev", "holdout", "both"), help="also the random-cast dialogues")
+    p.add_argument("--random", choices=("dev", "holdout", "both", "fresh"), help="also the random-cast dialogues")
     p.add_argument("--alternates", action="store_true", help="also the dialogues with other voices and pauses")
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--windows-cache", type=Path, help="keep and reuse each file's speaker windows here")
+    p.add_argument("--no-timbre", action="store_true", help="cluster without the spectral-envelope second opinion")
     args = p.parse_args(argv)
     count = None if args.speakers == "ref" else SpeakerCount.parse(args.speakers)
-    out = run(args.threads, not args.no_transcribe, count, args.alternates, args.random, args.windows_cache)
+    out = run(args.threads, not args.no_transcribe, count, args.alternates, args.random, args.windows_cache,
+              not args.no_timbre)
     rows = out["results"]
     right = sum(r["speakers_found"] == r["speakers_ref"] for r in rows)
     mean_der = 100 * statistics.mean(r["der"]["der"] for r in rows)

@@ -27,7 +27,7 @@ from shared import media
 from shared.diarization.clustering import SpeakerCount
 from shared.diarization.pipeline import chunk_speakers, diarize_transcript
 from shared.domain import Segment
-from shared.job_updates import load_job
+from shared.job_updates import set_stage
 from shared.media.vad import SileroVad
 from shared.services import get_services
 
@@ -49,7 +49,7 @@ def diarize_chunk(p: DiarizeChunk) -> SpeakerWindows:
 
 def diarize(p: Diarize) -> TranscriptDiarized:
     svc = get_services()
-    job = load_job(svc.jobs, p.force_id, p.job_id)
+    job = set_stage(svc.jobs, p.force_id, p.job_id, "diarizing", events=svc.events)
     merged = read_json(p.merged_ref)
     segments = [Segment.from_dict(s) for s in merged["segments"]]
     parts = [read_json(ref) for ref in p.refs]

@@ -109,6 +109,7 @@ def transcription_orchestrator(context: df.DurableOrchestrationContext) -> Gener
         merged = TranscriptMerged.from_dict(
             (yield step(a.merge_transcript, MergeTranscript(**ids, refs=tuple(p.ref for p in parts), task=TRANSCRIBE))))
         if windows := [SpeakerWindows.from_dict(w).ref for w in done[plan.chunks:]]:  # one clustering, then cut
+            context.set_custom_status({"stage": "diarizing"})
             merged = TranscriptDiarized.from_dict((yield step(dz.diarize, Diarize(**ids, merged_ref=merged.ref,
                                                                                  refs=tuple(windows)))))
 

@@ -9,8 +9,10 @@ merge, and a speaker heard for less than ``min_speaker_s`` is folded into the ne
 staying within the range the caller gives (``--speakers 2-4``). Two speakers whose voices sit in
 clearly different registers (median pitch of their windows, ``prosody``; ``pitch_apart``) do not
 merge on embedding similarity alone: the encoder places two voices of one timbre close together,
-but their pitch tells them apart. Labels are 0..k-1 in order of first appearance in time.
-"""
+but their pitch tells them apart. The spectral envelope of the windows' frames (``timbre``) gives
+a second opinion on such merges (`timbre_opinion`): two clusters that it finds clearly different
+do not merge on a middling similarity, and two that fit one envelope merge even when the
+embedding placed them further apart. Labels are 0..k-1 in order of first appearance in time."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+
+from .timbre import STATS, envelope_distance, split_gain
 
 MAX_SPEAKERS = 10
 MAX_TREE_POINTS = 1200  # larger recordings: the tree is built on an even subsample
@@ -69,7 +73,9 @@ class ClusteringOptions:
     evidence of a new voice, but a short speaker with a clearly different voice stays.
     pitch_*: see `pitch_apart`; a pair that measures ``pitch_max_similarity`` or more still merges
     (one voice heard in two registers). Chosen with tree_threshold 0.80 on the development casts
-    (docs/benchmarks.md, issue 13)."""
+    (docs/benchmarks.md, issue 13). timbre_*, envelope_apart: see `timbre_opinion`; chosen on the
+    development casts (issue 13): splits of one voice gain at most 0.55 per frame (the pyannote
+    sample's real voice 0.49), pairs of voices below 0.87 alike at least 0.45."""
 
     tree_threshold: float = 0.80
     merge_threshold: float = 0.87
@@ -81,6 +87,12 @@ class ClusteringOptions:
     pitch_spread_ratio: float = 1.5
     pitch_min_windows: int = 6
     pitch_max_similarity: float = 0.97
+    timbre_min_windows: int = 6
+    timbre_apart: float = 0.5
+    envelope_apart: float = 2.0
+    timbre_max_similarity: float = 0.93
+    timbre_alike: float = 0.30
+    timbre_min_similarity: float = 0.72
 
 
 def pitch_apart(labels: np.ndarray, pitch: np.ndarray, k: int, opts: ClusteringOptions) -> np.ndarray:
@@ -102,6 +114,26 @@ def pitch_apart(labels: np.ndarray, pitch: np.ndarray, k: int, opts: ClusteringO
     with np.errstate(invalid="ignore"):
         out = (diff >= opts.pitch_apart_semitones) & (diff >= opts.pitch_spread_ratio * spread)
     return np.asarray(out & np.isfinite(diff), bool)
+
+
+def timbre_opinion(labels: np.ndarray, spectra: np.ndarray, sim: np.ndarray,
+                   opts: ClusteringOptions) -> tuple[np.ndarray, np.ndarray]:
+    """(alike, unlike), (k, k) bool: the spectral envelope's second opinion on merging speakers whose
+    centroids measure `sim` (``timbre``; pairs with fewer than `timbre_min_windows` measured windows
+    get none).
+
+    alike: their frames fit one Gaussian nearly as well as two (``split_gain`` at most
+    `timbre_alike`) and their centroids are at least `timbre_min_similarity` alike: one voice that
+    the embedding placed in two clusters. unlike: two Gaussians fit clearly better (gain at least
+    `timbre_apart`) or their mean envelopes differ clearly (``envelope_distance`` at least
+    `envelope_apart`), while their centroids are less than `timbre_max_similarity` alike."""
+    k = sim.shape[0]
+    gain = split_gain(labels, spectra, k, opts.timbre_min_windows)
+    envelope = envelope_distance(labels, spectra, k, opts.timbre_min_windows)
+    with np.errstate(invalid="ignore"):
+        alike = (gain <= opts.timbre_alike) & (sim >= opts.timbre_min_similarity)
+        unlike = ((gain >= opts.timbre_apart) | (envelope >= opts.envelope_apart)) & (sim < opts.timbre_max_similarity)
+    return np.asarray(alike & ~unlike, bool), np.asarray(unlike, bool)
 
 
 def merge_tree(vectors: np.ndarray) -> list[tuple[int, int, float]]:
@@ -189,12 +221,14 @@ def _merge_closest(vectors: np.ndarray, weights: np.ndarray, cents: np.ndarray, 
 
 def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
             count: SpeakerCount = SpeakerCount(), opts: ClusteringOptions = ClusteringOptions(),
-            owned: np.ndarray | None = None, pitch: np.ndarray | None = None) -> np.ndarray:
+            owned: np.ndarray | None = None, pitch: np.ndarray | None = None,
+            timbre: np.ndarray | None = None) -> np.ndarray:
     """A speaker label (0..k-1, first appearance order) for every window.
 
     Tree cut at `tree_threshold` (or at the fixed count), centroids refined by k-means, then, while
     the count is not fixed: the two closest speakers merge while their centroids are more similar
-    than `merge_threshold` (or while there are more than `count.high`), and speakers with less than
+    than `merge_threshold` (pitch and `timbre_opinion` may veto or force a merge; or while there are
+    more than `count.high`), and speakers with less than
     `min_speaker_s` of speech fold into the nearest, never below `count.low`."""
     n = vectors.shape[0]
     if n == 0:
@@ -214,6 +248,7 @@ def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
     cents = _centroids(tree_vecs, np.array([ids[r] for r in raw]), k)
     weights = np.asarray(durations, np.float64)
     cents = _refine(vectors, weights, cents, opts.refine_iterations)
+    spectra = np.full((n, STATS), np.nan) if timbre is None else np.asarray(timbre, np.float64)
     share = np.asarray(durations, np.float64) / 2 if owned is None else np.asarray(owned, np.float64)
     pitch = np.full(n, np.nan) if pitch is None else np.asarray(pitch, np.float64)
     if not count.fixed:
@@ -221,8 +256,12 @@ def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
             sim = cents @ cents.T
             np.fill_diagonal(sim, -np.inf)
             if cents.shape[0] <= count.high:
-                apart = pitch_apart(np.argmax(vectors @ cents.T, axis=1), pitch, cents.shape[0], opts)
+                now = np.argmax(vectors @ cents.T, axis=1)
+                apart = pitch_apart(now, pitch, cents.shape[0], opts)
                 sim[apart & (sim < opts.pitch_max_similarity)] = -np.inf
+                alike, unlike = timbre_opinion(now, spectra, sim, opts)
+                sim[alike] = np.maximum(sim[alike], opts.merge_threshold)
+                sim[unlike] = -np.inf
             i, j = divmod(int(np.argmax(sim)), sim.shape[0])
             if sim[i, j] < opts.merge_threshold and cents.shape[0] <= count.high:
                 break

@@ -29,6 +29,7 @@ def diarize(parts: Sequence[SpeakerWindows], count: SpeakerCount | None = None,
     """One clustering over all chunks' windows → turns labelled S1, S2, ... by first appearance."""
     windows = SpeakerWindows.concat(parts)
     labels = cluster(windows.vectors, windows.starts, windows.durations, count or SpeakerCount(),
-                     clustering or ClusteringOptions(), owned=windows.owned, pitch=windows.pitches)
+                     clustering or ClusteringOptions(), owned=windows.owned, pitch=windows.pitches,
+                     timbre=windows.timbres)
     turns = speaker_turns(windows, labels, reseg or ResegmentOptions())
     return Diarization(turns, speaker_table(turns), windows.regions)

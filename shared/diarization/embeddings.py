@@ -5,7 +5,8 @@ so most regions hold one voice), then windows of ``window_s`` every ``step_s`` a
 region (never across a pause: a window is a single voice more often). A region shorter than a window
 gets one window covering it. Each window is volume-normalised, turned into mel frames
 (``features``) and embedded by the ONNX speaker encoder; its median voice pitch is measured too
-(``prosody``: NaN when too little of it is voiced). Times are seconds on the recording's
+(``prosody``: NaN when too little of it is voiced), and so is its spectral envelope (``timbre``: its
+frames' cepstral statistics, a second opinion on close voices). Times are seconds on the recording's
 timeline (the chunk's offset added), so chunks' results simply concatenate before clustering.
 """
 
@@ -24,6 +25,7 @@ from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions
 
 from .encoder import SpeakerEmbedder, SpeakerEncoder
 from .prosody import window_pitch
+from .timbre import STATS, window_timbre
 
 __all__ = ["DIARIZATION_VAD", "EmbeddingOptions", "SpeakerEmbedder", "SpeakerEncoder", "SpeakerWindows",
            "embed_chunk", "plan_windows", "speech_regions"]
@@ -47,7 +49,8 @@ class SpeakerWindows:
 
     `regions` are the VAD speech regions (start, end) in seconds; `region` maps each window to its
     row in `regions`. `vectors` are L2-normalised float32 (n, dim). `pitch` is each window's median
-    log2 F0 (float32, NaN: unvoiced or not measured; None on blobs written before it existed)."""
+    log2 F0 (float32, NaN: unvoiced or not measured; None on blobs written before it existed); `timbre`
+    each window's cepstral statistics (float32 (n, STATS), NaN rows: not measured; None on older blobs)."""
 
     regions: np.ndarray  # (r, 2) float64
     starts: np.ndarray  # (n,) float64
@@ -55,11 +58,18 @@ class SpeakerWindows:
     region: np.ndarray  # (n,) int64
     vectors: np.ndarray  # (n, dim) float32
     pitch: np.ndarray | None = None  # (n,) float32
+    timbre: np.ndarray | None = None  # (n, STATS) float32
 
     @property
     def pitches(self) -> np.ndarray:
         """`pitch`, or all NaN when it was not measured."""
         return np.full(self.starts.shape[0], np.nan, np.float32) if self.pitch is None else self.pitch
+
+    @property
+    def timbres(self) -> np.ndarray:
+        """`timbre`, or all NaN when it was not measured."""
+        return (np.full((self.starts.shape[0], STATS), np.nan, np.float32) if self.timbre is None
+                else self.timbre)
 
     @property
     def durations(self) -> np.ndarray:
@@ -89,6 +99,8 @@ class SpeakerWindows:
              "vectors": base64.b64encode(self.vectors.astype("<f4").tobytes()).decode("ascii")}
         if self.pitch is not None:
             d["pitch"] = base64.b64encode(self.pitch.astype("<f4").tobytes()).decode("ascii")
+        if self.timbre is not None:
+            d["timbre"] = base64.b64encode(self.timbre.astype("<f4").tobytes()).decode("ascii")
         return d
 
     @classmethod
@@ -96,9 +108,11 @@ class SpeakerWindows:
         vec = np.frombuffer(base64.b64decode(d["vectors"]), dtype="<f4").reshape(-1, int(d["dim"]))
         pitch = (np.frombuffer(base64.b64decode(d["pitch"]), dtype="<f4").astype(np.float32)
                  if "pitch" in d else None)
+        timbre = (np.frombuffer(base64.b64decode(d["timbre"]), dtype="<f4").reshape(-1, STATS).astype(np.float32)
+                  if "timbre" in d else None)
         return cls(np.asarray(d["regions"], np.float64).reshape(-1, 2), np.asarray(d["starts"], np.float64),
                    np.asarray(d["ends"], np.float64), np.asarray(d["region"], np.int64), vec.astype(np.float32),
-                   pitch)
+                   pitch, timbre)
 
     @classmethod
     def concat(cls, parts: Sequence[SpeakerWindows], dim: int = 256) -> SpeakerWindows:
@@ -115,7 +129,8 @@ class SpeakerWindows:
         return cls(np.concatenate(regions), np.concatenate([p.starts for p in ordered]),
                    np.concatenate([p.ends for p in ordered]), np.concatenate(region),
                    np.concatenate([p.vectors for p in ordered]).astype(np.float32),
-                   np.concatenate([p.pitches for p in ordered]).astype(np.float32))
+                   np.concatenate([p.pitches for p in ordered]).astype(np.float32),
+                   np.concatenate([p.timbres for p in ordered]).astype(np.float32))
 
 
 def speech_regions(audio: np.ndarray, vad: SileroVad, opts: VadOptions = DIARIZATION_VAD) -> np.ndarray:
@@ -148,7 +163,7 @@ def embed_chunk(audio: np.ndarray, offset_s: float, encoder: SpeakerEmbedder, va
                 opts: EmbeddingOptions = EmbeddingOptions(), *, flac: bytes | None = None) -> SpeakerWindows:
     """Speaker windows of one chunk (16 kHz mono float32 starting at `offset_s` on the recording).
 
-    VAD, the window plan and the pitch run here; the embeddings come from `encoder` (in process, or
+    VAD, the window plan, the pitch and the timbre run here; the embeddings come from `encoder` (in process, or
     the GPU service, which is sent `flac`, the chunk's own encoding of `audio`, when given)."""
     regions = speech_regions(audio, vad)
     plan = plan_windows(regions, opts)
@@ -156,6 +171,7 @@ def embed_chunk(audio: np.ndarray, offset_s: float, encoder: SpeakerEmbedder, va
     vectors = (encoder.embed_windows(audio, spans, flac=flac, batch_size=opts.batch_size) if spans
                else np.zeros((0, encoder.model.embedding_dim), np.float32))
     pitch = window_pitch(audio, spans).astype(np.float32)
+    timbre = window_timbre(audio, spans)
     return SpeakerWindows(regions + offset_s, np.array([p[0] for p in plan]) + offset_s,
                           np.array([p[1] for p in plan]) + offset_s, np.array([p[2] for p in plan], np.int64),
-                          vectors, pitch)
+                          vectors, pitch, timbre)

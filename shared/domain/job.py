@@ -63,8 +63,8 @@ class Progress:
 
     @property
     def percent(self) -> int:
-        order = ["queued", "probing", "planning", "transcribing", "merging", "translating",
-                 "rendering", "storing", "notifying", "done"]
+        order = ["queued", "probing", "planning", "transcribing", "merging", "diarizing",
+                 "translating", "rendering", "storing", "notifying", "done"]
         base = order.index(self.stage) if self.stage in order else 0
         pct = base * 100 // (len(order) - 1)
         if self.stage == "transcribing" and self.chunks_total:

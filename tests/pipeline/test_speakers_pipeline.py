@@ -10,7 +10,7 @@ import pytest
 
 from bench import dialogues
 from functions.local.app import LocalApp
-from shared.domain import JobStatus
+from shared.domain import JobStatus, Progress
 from tests.fixtures.mediagen import write_media
 from tests.fixtures.pipeline import MakeApp, transcript_of
 
@@ -57,6 +57,9 @@ def test_a_two_voice_dialogue_is_labelled_s1_s2_and_a_job_without_the_option_is_
         if len(seg["text"].strip()) > 12:
             assert seg["text"].strip() not in history
     assert '"starts"' not in history and '"embeddings"' not in history
+    stages = [e["data"]["progress"]["stage"] for e in app.services.events.read_all()  # type: ignore[attr-defined]
+              if e["type"].endswith(".progress") and e["data"]["jobId"] == job.job_id]
+    assert stages == ["probing", "planning", "transcribing", "diarizing", "rendering"]
 
     plain, _ = app.submit(src, {"formats": ["json", "txt"], "language": "en"})
     done = app.run(plain)
@@ -64,6 +67,8 @@ def test_a_two_voice_dialogue_is_labelled_s1_s2_and_a_job_without_the_option_is_
     u = transcript_of(app, done)
     assert u["diarization"] is None and all(s["speaker"] is None and s["words"] is None for s in u["segments"])
     assert "diarize" not in _history(app, plain.job_id)
+    assert "diarizing" not in [e["data"]["progress"]["stage"] for e in app.services.events.read_all()  # type: ignore[attr-defined]
+                               if e["data"]["jobId"] == plain.job_id]
     assert "S1: " not in app.blobs.local_path(done.outputs["txt"]).read_text(encoding="utf-8")
 
 
@@ -110,3 +115,8 @@ def test_speaker_names_on_the_cli_write_an_overlay_and_render_the_outputs_again(
     table = Document(io.BytesIO((folder / "interview.docx").read_bytes())).tables[-1]
     assert {r.cells[1].text for r in table.rows[1:]} == {"DC Hale", "Daniel Price"}
     assert "overlay" in printed.out
+
+
+def test_the_diarizing_stage_sits_between_transcription_and_translation() -> None:
+    done = Progress("transcribing", 4, 4).percent
+    assert done < Progress("diarizing", 4, 4).percent < Progress("translating", 4, 4).percent

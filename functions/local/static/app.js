@@ -129,7 +129,8 @@ function readOptions() {
 
 // ---------------------------------------------------------------------------------------------- jobs
 const STAGES = { queued: "Waiting", probing: "Reading the file", planning: "Finding speech",
-  transcribing: "Transcribing", merging: "Joining parts", translating: "Translating", rendering: "Writing documents",
+  transcribing: "Transcribing", merging: "Joining parts", diarizing: "Telling speakers apart",
+  translating: "Translating", rendering: "Writing documents",
   storing: "Saving", notifying: "Finishing", done: "Done" };
 
 async function refreshJobs() {
