@@ -10,16 +10,16 @@ An overlap needs two cues that agree (a false overlap on clean speech is worse t
   frame (40 ms, loud frames only: within 30 dB of the chunk's loudest) the normalised cancellation
   residual ``d' = min_T sum (x[n] - x[n+T])^2 / (sum x[n]^2 + sum x[n+T]^2)`` over periods of
   60-400 Hz is 0 for a perfectly periodic frame and about 1 for noise; its running median over
-  ``SMOOTH_S`` is compared with ``TWO_VOICE_D``. Consonants are aperiodic too, so this cue alone
-  marks much clean speech: it is used only where the first cue holds.
+  ``smooth_s`` (0.2 s) is compared with ``two_voice_d`` (0.3; ``OverlapOptions``). Consonants are
+  aperiodic too, so this cue alone marks much clean speech: it is used only where the first holds.
 
 Per chunk (``two_voice_stretches``, fan-out, with the audio): the stretches of loud speech whose
 smoothed residual reaches the threshold, as times on the recording (no audio leaves the chunk).
 In the merge (``find_overlaps``): at every change without a pause, the two-voice stretches within
-``NEAR_S`` of the change point form the overlap, clipped to ``MAX_S`` either side of it and to the
-two turns, kept when at least ``MIN_S`` long. Its speakers are the two turns' speakers, in label
-order. ``mark_overlaps`` then cuts the resegmented transcript so that the words whose middle lies in
-an overlap form their own segment, carrying both speakers.
+``near_s`` (0.3 s) of the change point form the overlap, clipped to ``max_s`` (0.8 s) either side
+of it and to the two turns, kept when at least ``min_s`` (0.2 s) long. Its speakers are the two
+turns' speakers, in label order. ``mark_overlaps`` then cuts the resegmented transcript so that
+the words whose middle lies in an overlap form their own segment, carrying both speakers.
 """
 
 from __future__ import annotations
@@ -45,10 +45,10 @@ BLOCK = 1024
 
 @dataclass(frozen=True)
 class OverlapOptions:
-    two_voice_d: float = 0.35  # smoothed cancellation residual at or above which a frame holds two voices
-    smooth_s: float = 0.3
-    near_s: float = 0.5  # a two-voice stretch this close to a change point belongs to it
-    max_s: float = 1.5  # an overlap reaches at most this far from its change point
+    two_voice_d: float = 0.3  # smoothed cancellation residual at or above which a frame holds two voices
+    smooth_s: float = 0.2
+    near_s: float = 0.3  # a two-voice stretch this close to a change point belongs to it
+    max_s: float = 0.8  # an overlap reaches at most this far from its change point
     min_s: float = 0.2
 
 
