@@ -60,7 +60,7 @@ from models.fetch import ensure_default_model, fetch_speaker_assets, sample_path
 from shared.diarization.clustering import SpeakerCount
 from shared.diarization.diarize import Diarization, diarize
 from shared.diarization.embeddings import SpeakerEncoder, SpeakerWindows, embed_chunk
-from shared.diarization.overlap import mark_overlaps, overlap_turns, two_voice_stretches
+from shared.diarization.overlap import mark_overlaps, overlap_cues, overlap_turns
 from shared.diarization.prosody import window_pitch
 from shared.diarization.resegment import resegment
 from shared.diarization.types import SpeakerSegment
@@ -259,9 +259,9 @@ def run(threads: int, transcribe: bool, count: SpeakerCount | None, alternates: 
     for it in files:
         t0 = time.perf_counter()
         windows = cached_windows(it, encoder, vad, cache)
-        two_voice = two_voice_stretches(it.audio, windows.regions)
+        two_voice, pauses = overlap_cues(it.audio, windows.regions)
         n_ref = len({t.speaker for t in it.turns})
-        diar = diarize([windows], count or SpeakerCount(n_ref, n_ref), two_voice=two_voice)
+        diar = diarize([windows], count or SpeakerCount(n_ref, n_ref), two_voice=two_voice, pauses=pauses)
         diar_s = time.perf_counter() - t0
         d = der(it.turns, diar.turns)
         row: dict[str, Any] = {

@@ -28,12 +28,14 @@ class Diarization:
 
 def diarize(parts: Sequence[SpeakerWindows], count: SpeakerCount | None = None,
             clustering: ClusteringOptions | None = None, reseg: ResegmentOptions | None = None,
-            two_voice: np.ndarray | None = None, overlap: OverlapOptions | None = None) -> Diarization:
+            two_voice: np.ndarray | None = None, pauses: np.ndarray | None = None,
+            overlap: OverlapOptions | None = None) -> Diarization:
     """One clustering over all chunks' windows → turns labelled S1, S2, ... by first appearance.
-    With the chunks' `two_voice` stretches ((m, 2) seconds), overlaps at changes without a pause."""
+    With the chunks' `two_voice` stretches and `pauses` ((m, 2) seconds), overlaps at changes
+    without a pause (``overlap``)."""
     windows = SpeakerWindows.concat(parts)
     labels = cluster(windows.vectors, windows.starts, windows.durations, count or SpeakerCount(),
                      clustering or ClusteringOptions(), owned=windows.owned, pitch=windows.pitches)
     turns = speaker_turns(windows, labels, reseg or ResegmentOptions())
-    overlaps = [] if two_voice is None else find_overlaps(turns, two_voice, overlap or OverlapOptions())
+    overlaps = [] if two_voice is None else find_overlaps(turns, two_voice, pauses, overlap or OverlapOptions())
     return Diarization(turns, speaker_table(turns), windows.regions, overlaps)

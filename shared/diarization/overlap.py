@@ -4,7 +4,9 @@ An overlap needs two cues that agree (a false overlap on clean speech is worse t
 
 * **a speaker change without a pause**: two turns of different speakers that touch inside one
   speech region (the diarization VAD ends a region at a 0.2 s pause, so a change at a pause is an
-  ordinary turn change and never an overlap; a monologue has no change, so never an overlap);
+  ordinary turn change and never an overlap; a monologue has no change, so never an overlap), and
+  no shorter pause either (``pause_min_s``, 0.1 s without a loud frame) within ``pause_near_s``
+  (0.5 s) of the change: the VAD's padding can keep a 0.3 s pause inside one region;
 * **two-voice frames near that change**: one voice is periodic, so delaying it by its own period
   cancels it; two voices at different pitches cannot both be cancelled by one delay. Per 10 ms
   frame (40 ms, loud frames only: within 30 dB of the chunk's loudest) the normalised cancellation
@@ -13,8 +15,9 @@ An overlap needs two cues that agree (a false overlap on clean speech is worse t
   ``smooth_s`` (0.2 s) is compared with ``two_voice_d`` (0.3; ``OverlapOptions``). Consonants are
   aperiodic too, so this cue alone marks much clean speech: it is used only where the first holds.
 
-Per chunk (``two_voice_stretches``, fan-out, with the audio): the stretches of loud speech whose
-smoothed residual reaches the threshold, as times on the recording (no audio leaves the chunk).
+Per chunk (``overlap_cues``, fan-out, with the audio): the stretches of loud speech whose smoothed
+residual reaches the threshold, and the short pauses, as times on the recording (no audio leaves
+the chunk).
 In the merge (``find_overlaps``): at every change without a pause, the two-voice stretches within
 ``near_s`` (0.3 s) of the change point form the overlap, clipped to ``max_s`` (0.8 s) either side
 of it and to the two turns, kept when at least ``min_s`` (0.2 s) long. Its speakers are the two
@@ -50,6 +53,8 @@ class OverlapOptions:
     near_s: float = 0.3  # a two-voice stretch this close to a change point belongs to it
     max_s: float = 0.8  # an overlap reaches at most this far from its change point
     min_s: float = 0.2
+    pause_min_s: float = 0.1  # a run this long without a loud frame is a pause
+    pause_near_s: float = 0.5  # a change with a pause this close is an ordinary turn change
 
 
 @dataclass(frozen=True)
@@ -107,32 +112,48 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def two_voice_stretches(audio: np.ndarray, regions: np.ndarray, offset_s: float = 0.0,
-                        opts: OverlapOptions = OverlapOptions()) -> np.ndarray:
-    """(m, 2) stretches (seconds on the recording) inside the speech `regions` (relative to `audio`)
-    where the smoothed cancellation residual reaches ``opts.two_voice_d``."""
+def overlap_cues(audio: np.ndarray, regions: np.ndarray, offset_s: float = 0.0,
+                 opts: OverlapOptions = OverlapOptions()) -> tuple[np.ndarray, np.ndarray]:
+    """(two_voice, pauses), each (m, 2) seconds on the recording, inside the speech `regions`
+    (relative to `audio`): the stretches where the smoothed cancellation residual reaches
+    ``opts.two_voice_d``, and the pauses, runs of at least ``opts.pause_min_s`` without a loud frame
+    (a pause shorter than the VAD's 0.2 s stays inside a region)."""
     d = cancellation_residual(audio)
     if d.size == 0 or not len(regions):
-        return np.zeros((0, 2))
+        return np.zeros((0, 2)), np.zeros((0, 2))
     smooth = _running_median(d, round(opts.smooth_s * SAMPLE_RATE / HOP))
     centre = (np.arange(d.size) * HOP + FRAME / 2) / SAMPLE_RATE
     inside = np.zeros(d.size, bool)
     for s, e in regions:
         inside |= (centre >= s) & (centre < e)
-    mask = inside & (np.nan_to_num(smooth, nan=0.0) >= opts.two_voice_d)
     step = HOP / SAMPLE_RATE
-    out = [(float(centre[a] - step / 2) + offset_s, float(centre[b - 1] + step / 2) + offset_s) for a, b in _runs(mask)]
-    return np.array(out, np.float64).reshape(-1, 2).round(3)
+
+    def spans(mask: np.ndarray, min_frames: int = 1) -> np.ndarray:
+        out = [(float(centre[a] - step / 2) + offset_s, float(centre[b - 1] + step / 2) + offset_s)
+               for a, b in _runs(mask) if b - a >= min_frames]
+        return np.array(out, np.float64).reshape(-1, 2).round(3)
+
+    two_voice = spans(inside & (np.nan_to_num(smooth, nan=0.0) >= opts.two_voice_d))
+    return two_voice, spans(inside & ~np.isfinite(d), round(opts.pause_min_s / step))
 
 
-def find_overlaps(turns: Sequence[SpeakerTurn], two_voice: np.ndarray,
+def two_voice_stretches(audio: np.ndarray, regions: np.ndarray, offset_s: float = 0.0,
+                        opts: OverlapOptions = OverlapOptions()) -> np.ndarray:
+    """The two-voice stretches of ``overlap_cues``."""
+    return overlap_cues(audio, regions, offset_s, opts)[0]
+
+
+def find_overlaps(turns: Sequence[SpeakerTurn], two_voice: np.ndarray, pauses: np.ndarray | None = None,
                   opts: OverlapOptions = OverlapOptions()) -> list[Overlap]:
     """Overlaps at the changes without a pause (time order); see the module docstring."""
     out: list[Overlap] = []
+    quiet = np.zeros((0, 2)) if pauses is None else pauses
     for a, b in itertools.pairwise(turns):
         if a.speaker == b.speaker or b.start - a.end > 1e-6:
             continue
         c = a.end
+        if any(e >= c - opts.pause_near_s and s <= c + opts.pause_near_s for s, e in quiet):
+            continue
         near = [(s, e) for s, e in two_voice if e >= c - opts.near_s and s <= c + opts.near_s]
         if not near:
             continue

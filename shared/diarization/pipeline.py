@@ -3,7 +3,8 @@
 * per chunk, next to ``transcribe_chunk`` (fan-out): ``chunk_speakers(flac, offset_s, ...)`` →
   a JSON-safe dict for the chunk's work blob (speaker windows on the recording's timeline; holds
   no audio and no text, only region times, 256-d embeddings and the times of two-voice stretches,
-  ``two_voice``, the overlap cue of ``overlap``; blobs without it read as having none);
+  ``two_voice``, and of short pauses, ``pauses``: the overlap cues of ``overlap``; blobs without
+  them read as having none);
 * once, in the merge: ``diarize_transcript(segments, parts, count)`` → the merged segments cut at
   speaker changes, each with ``speaker`` (and each word too when words are kept), plus the
   per-recording speaker table. Segments keep their decoding fields (avg_logprob, ...) from the
@@ -31,7 +32,7 @@ from shared.media.vad import SileroVad
 from .clustering import SpeakerCount
 from .diarize import diarize
 from .embeddings import EmbeddingOptions, SpeakerEmbedder, SpeakerWindows, embed_chunk
-from .overlap import mark_overlaps, two_voice_stretches
+from .overlap import mark_overlaps, overlap_cues
 from .resegment import resegment
 
 FORMAT = "toex-speaker-windows/1"
@@ -42,10 +43,10 @@ def chunk_speakers(audio_flac: bytes, offset_s: float, encoder: SpeakerEmbedder,
     """Speaker windows of one FLAC chunk starting at `offset_s` on the recording, as a blob dict."""
     audio = load_audio(audio_flac)
     windows = embed_chunk(audio, offset_s, encoder, vad, opts or EmbeddingOptions(), flac=audio_flac)
-    two_voice = two_voice_stretches(audio, windows.regions - offset_s, offset_s)
+    two_voice, pauses = overlap_cues(audio, windows.regions - offset_s, offset_s)
     model = encoder.model
     return {"format": FORMAT, "model": model.name, "model_sha256": model.sha256, **windows.to_dict(),
-            "two_voice": two_voice.round(3).tolist()}
+            "two_voice": two_voice.round(3).tolist(), "pauses": pauses.round(3).tolist()}
 
 
 def diarize_transcript(segments: Sequence[Segment], parts: Sequence[dict[str, Any]],
@@ -62,8 +63,9 @@ def diarize_transcript(segments: Sequence[Segment], parts: Sequence[dict[str, An
     if len({p["model_sha256"] for p in parts}) > 1:
         raise ValueError("speaker windows come from different speaker models")
     count = count or SpeakerCount()
-    two_voice = np.array([se for p in parts for se in p.get("two_voice", ())], np.float64).reshape(-1, 2)
-    result = diarize([SpeakerWindows.from_dict(p) for p in parts], count, two_voice=two_voice)
+    two_voice, pauses = (np.array([se for p in parts for se in p.get(key, ())], np.float64).reshape(-1, 2)
+                         for key in ("two_voice", "pauses"))
+    result = diarize([SpeakerWindows.from_dict(p) for p in parts], count, two_voice=two_voice, pauses=pauses)
     model = {"name": parts[0]["model"], "sha256": parts[0]["model_sha256"]} if parts else None
     out = []
     for piece in mark_overlaps(resegment(segments, result.turns, result.regions), result.overlaps):

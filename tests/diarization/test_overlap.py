@@ -17,6 +17,7 @@ from shared.diarization.overlap import (
     cancellation_residual,
     find_overlaps,
     mark_overlaps,
+    overlap_cues,
     overlap_turns,
     two_voice_stretches,
 )
@@ -42,6 +43,9 @@ def test_one_voice_cancels_two_voices_do_not() -> None:
     assert two_voice_stretches(_voice(120.0), regions).size == 0
     stretch = two_voice_stretches(_voice(120.0) + _voice(197.0, seed=1), regions, offset_s=10.0)
     assert stretch.shape == (1, 2) and 10.0 <= stretch[0, 0] < 10.1 and stretch[0, 1] > 10.9
+    gap = np.concatenate([_voice(120.0, 0.5), np.zeros(SAMPLE_RATE // 5), _voice(120.0, 0.5)])
+    pauses = overlap_cues(gap, np.array([[0.0, 1.2]]))[1]
+    assert pauses.shape == (1, 2) and 0.5 <= pauses[0, 0] < 0.53 and 0.67 < pauses[0, 1] <= 0.7
 
 
 def test_an_overlap_needs_a_change_without_a_pause() -> None:
@@ -55,6 +59,7 @@ def test_an_overlap_needs_a_change_without_a_pause() -> None:
     far = np.array([[1.0, 2.0]])
     assert find_overlaps(turns, far) == []  # two voices, but not where the speakers meet
     assert [(t.speaker, t.start) for t in overlap_turns(find_overlaps(turns, two_voice))] == [("S1", 3.8), ("S2", 3.8)]
+    assert find_overlaps(turns, two_voice, pauses=np.array([[4.5, 4.65]])) == []  # a short pause: a turn change
 
 
 def test_overlap_words_get_their_own_segment() -> None:
@@ -74,6 +79,6 @@ def test_clean_speech_gives_no_overlap(monologue: dialogues.Dialogue, dialogue3:
                                        encoder: SpeakerEncoder, vad: SileroVad) -> None:
     for d, n in ((monologue, None), (dialogue3, 3)):
         windows = embed_chunk(d.audio, 0.0, encoder, vad)
-        two_voice = two_voice_stretches(d.audio, windows.regions)
-        result = diarize([windows], SpeakerCount(n, n) if n else SpeakerCount(), two_voice=two_voice)
+        two_voice, pauses = overlap_cues(d.audio, windows.regions)
+        result = diarize([windows], SpeakerCount(n, n) if n else SpeakerCount(), two_voice=two_voice, pauses=pauses)
         assert result.overlaps == []
