@@ -1,7 +1,7 @@
 """Diarization benchmark: DER, speaker count, words at turn changes, boundary timing, time.
 
     python -m bench.diarization [--threads 1] [--no-transcribe] [--speakers auto|N|LOW-HIGH|ref] [--alternates]
-        [--random dev|holdout|both|fresh] [--json OUT] [--windows-cache DIR] [--no-timbre]
+        [--random dev|holdout|both|fresh] [--overlap] [--json OUT] [--windows-cache DIR] [--no-timbre]
 
 Files: pyannote's sample.wav against its sample.rttm (real, two speakers with a short overlap), and
 each of its two real voices alone (its stretches of talking alone laid end to end: a real
@@ -10,7 +10,10 @@ and espeak-ng dialogues built by ``bench.dialogues`` with exact reference turns:
 with pauses of 0.3-1.0 s, and a one-voice monologue. ``--random`` adds the same scripts with random
 casts (``dialogues.random_cast``; ``dev`` seeds are for tuning, ``holdout`` seeds are not), every
 third seed also as a phone-quality copy (``dialogues.telephone``). ``--speakers ref`` gives each
-file its reference speaker count (assignment with the count known).
+file its reference speaker count (assignment with the count known). ``--overlap`` adds the 2-, 3-
+and 4-voice scripts with overlapped turn changes and back-channels (``dialogues.build_overlapped``):
+``-overlap`` (base cast, seed 31; the overlap threshold was chosen on it), ``-overlap-alt`` (ALT_VOICES,
+seed 32) and ``-overlap-unseen`` (UNSEEN_VOICES, seed 33, never used to choose anything).
 
 ``--windows-cache DIR`` keeps each file's audio, reference turns and speaker windows in
 ``DIR/<file>.npz`` (keyed by the audio's and the speaker model's SHA-256), so clustering changes can be
@@ -18,7 +21,12 @@ measured again without embedding again (``--no-transcribe`` runs then take secon
 diarization time reported for a cached file is the clustering and turns only).
 
 Per file:
-- DER with a 0.25 s collar (``bench.der``), and the speaker count found against the reference's.
+- DER with a 0.25 s collar (``bench.der``), and the speaker count found against the reference's;
+  ``der`` scores the single-speaker turns only, ``der_overlap`` the turns plus both speakers over
+  every marked overlap (``shared.diarization.overlap``).
+- Overlap, on the 10 ms grid: reference overlap time (two or more reference speakers), marked
+  overlap time, and of it the time that is real overlap (precision = that / marked, recall = that /
+  reference); on a file without reference overlap every marked second is a false overlap.
 - Diarization time (VAD + embeddings + clustering + turns) as % of transcription time on the same
   file: Whisper base int8 on the CPU, English, word timestamps on (diarization needs word times),
   same thread count, over the Whisper windows the pipeline would plan (VAD pieces ≤ 30 s).
@@ -54,6 +62,7 @@ from models.fetch import ensure_default_model, fetch_speaker_assets, sample_path
 from shared.diarization.clustering import SpeakerCount
 from shared.diarization.diarize import Diarization, diarize
 from shared.diarization.embeddings import SpeakerEncoder, SpeakerWindows, embed_chunk
+from shared.diarization.overlap import mark_overlaps, overlap_cues, overlap_turns
 from shared.diarization.prosody import window_pitch
 from shared.diarization.resegment import resegment
 from shared.diarization.timbre import window_timbre
@@ -127,6 +136,33 @@ def items(alternates: bool = False) -> list[Item]:
             d = dialogues.build(name, seed=21, voices=dialogues.UNSEEN_VOICES)
             out.append(Item(f"{name}-unseen", d.audio, list(d.turns)))
     return out
+
+
+def overlap_items() -> list[Item]:
+    """The overlapped dialogues (``--overlap``): three casts of the 2-, 3- and 4-voice scripts."""
+    out = []
+    casts = (("", 31, None), ("-alt", 32, dialogues.ALT_VOICES), ("-unseen", 33, dialogues.UNSEEN_VOICES))
+    for tag, seed, cast in casts:
+        for name in ("dialogue-2", "dialogue-3", "dialogue-4"):
+            d = dialogues.build_overlapped(name, seed=seed, voices=cast)
+            out.append(Item(f"{d.name}{tag}", d.audio, list(d.turns)))
+    return out
+
+
+def overlap_metrics(ref: list[Turn], diar: Diarization) -> dict[str, Any]:
+    """Marked overlap against the reference's, in seconds on the 10 ms grid."""
+    n = int(np.ceil(max([t.end for t in ref] + [o.end for o in diar.overlaps]) / STEP)) + 1
+    count = np.zeros(n, int)
+    for t in ref:
+        count[round(t.start / STEP):round(t.end / STEP)] += 1
+    marked = np.zeros(n, bool)
+    for o in diar.overlaps:
+        marked[round(o.start / STEP):round(o.end / STEP)] = True
+    ref_ov, hit = count >= 2, marked & (count >= 2)
+    return {"overlap_ref_s": round(ref_ov.sum() * STEP, 2), "overlap_marked_s": round(marked.sum() * STEP, 2),
+            "overlap_right_s": round(hit.sum() * STEP, 2), "overlaps_marked": len(diar.overlaps),
+            "overlap_precision": round(hit.sum() / marked.sum(), 3) if marked.any() else None,
+            "overlap_recall": round(hit.sum() / ref_ov.sum(), 3) if ref_ov.any() else None}
 
 
 def asr_windows(audio: np.ndarray) -> list[tuple[float, float]]:
@@ -234,7 +270,8 @@ def cached_windows(it: Item, encoder: SpeakerEncoder, vad: SileroVad, cache: Pat
 
 
 def run(threads: int, transcribe: bool, count: SpeakerCount | None, alternates: bool = False,
-        random_casts: str | None = None, cache: Path | None = None, timbre: bool = True) -> dict[str, Any]:
+        random_casts: str | None = None, cache: Path | None = None, timbre: bool = True,
+        overlap: bool = False) -> dict[str, Any]:
     """`count` None: each file's reference count. `timbre` False: cluster without the spectral envelope
     (the clustering as it was before it existed, for before/after figures)."""
     encoder = SpeakerEncoder(speaker_model_path(), threads=threads)
@@ -245,27 +282,31 @@ def run(threads: int, transcribe: bool, count: SpeakerCount | None, alternates: 
 
         engine = WhisperEngine(ensure_default_model("int8"), intra_op_threads=threads)
     results = []
-    files = items(alternates) + (random_items(random_casts) if random_casts else [])
+    files = (items(alternates) + (random_items(random_casts) if random_casts else [])
+             + (overlap_items() if overlap else []))
     for it in files:
         t0 = time.perf_counter()
         windows = cached_windows(it, encoder, vad, cache)
         if not timbre:
             windows = dataclasses.replace(windows, timbre=None)
+        two_voice, pauses = overlap_cues(it.audio, windows.regions)
         n_ref = len({t.speaker for t in it.turns})
-        diar = diarize([windows], count or SpeakerCount(n_ref, n_ref))
+        diar = diarize([windows], count or SpeakerCount(n_ref, n_ref), two_voice=two_voice, pauses=pauses)
         diar_s = time.perf_counter() - t0
         d = der(it.turns, diar.turns)
         row: dict[str, Any] = {
             "file": it.name, "duration_s": round(it.audio.size / 16000, 2),
             "speakers_ref": len({t.speaker for t in it.turns}), "speakers_found": diar.count,
-            "der": d.to_dict(), "diarization_s": round(diar_s, 3), "windows": int(windows.vectors.shape[0]),
+            "der": d.to_dict(), "der_overlap": der(it.turns, [*diar.turns, *overlap_turns(diar.overlaps)]).to_dict(),
+            **overlap_metrics(it.turns, diar),
+            "diarization_s": round(diar_s, 3), "windows": int(windows.vectors.shape[0]),
         }
         if engine is not None:
             t1 = time.perf_counter()
             tr = engine.transcribe(it.audio, asr_windows(it.audio),
                                    TranscriptionOptions(language="en", word_timestamps=True))
             asr_s = time.perf_counter() - t1
-            segs = resegment(list(tr.segments), diar.turns, diar.regions)
+            segs = mark_overlaps(resegment(list(tr.segments), diar.turns, diar.regions), diar.overlaps)
             row.update(transcription_s=round(asr_s, 3), diarization_pct_of_transcription=round(100 * diar_s / asr_s, 1),
                        **segment_metrics(it.turns, segs, mapping(it.turns, diar)))
         results.append(row)
@@ -281,17 +322,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--speakers", default=None, help="auto (default), N, LOW-HIGH or ref (each file's reference count)")
     p.add_argument("--random", choices=("dev", "holdout", "both", "fresh"), help="also the random-cast dialogues")
     p.add_argument("--alternates", action="store_true", help="also the dialogues with other voices and pauses")
+    p.add_argument("--overlap", action="store_true", help="also the dialogues with overlapped turns and back-channels")
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--windows-cache", type=Path, help="keep and reuse each file's speaker windows here")
     p.add_argument("--no-timbre", action="store_true", help="cluster without the spectral-envelope second opinion")
     args = p.parse_args(argv)
     count = None if args.speakers == "ref" else SpeakerCount.parse(args.speakers)
     out = run(args.threads, not args.no_transcribe, count, args.alternates, args.random, args.windows_cache,
-              not args.no_timbre)
+              not args.no_timbre, args.overlap)
     rows = out["results"]
     right = sum(r["speakers_found"] == r["speakers_ref"] for r in rows)
     mean_der = 100 * statistics.mean(r["der"]["der"] for r in rows)
     print(f"speaker count right on {right} of {len(rows)}; mean DER {mean_der:.1f} %")
+    marked = sum(r["overlap_marked_s"] for r in rows)
+    hit = sum(r["overlap_right_s"] for r in rows)
+    ref_ov = sum(r["overlap_ref_s"] for r in rows)
+    false_s = sum(r["overlap_marked_s"] for r in rows if not r["overlap_ref_s"])
+    print(f"overlap: {marked:.2f} s marked, {hit:.2f} s of it real ({100 * hit / max(marked, 1e-9):.0f} % precision), "
+          f"{100 * hit / max(ref_ov, 1e-9):.0f} % of {ref_ov:.2f} s reference overlap found; "
+          f"false overlap on files without any: {false_s:.2f} s")
     print(f"load average at the end: {out['load_average']}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")

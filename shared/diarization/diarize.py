@@ -9,6 +9,7 @@ import numpy as np
 
 from .clustering import ClusteringOptions, SpeakerCount, cluster
 from .embeddings import SpeakerWindows
+from .overlap import Overlap, OverlapOptions, find_overlaps
 from .resegment import ResegmentOptions, speaker_table, speaker_turns
 from .types import SpeakerInfo, SpeakerTurn
 
@@ -18,6 +19,7 @@ class Diarization:
     turns: list[SpeakerTurn]
     speakers: list[SpeakerInfo]
     regions: np.ndarray = field(repr=False)  # (r, 2) speech regions, seconds
+    overlaps: list[Overlap] = field(default_factory=list)  # two speakers at once (``overlap``)
 
     @property
     def count(self) -> int:
@@ -25,11 +27,16 @@ class Diarization:
 
 
 def diarize(parts: Sequence[SpeakerWindows], count: SpeakerCount | None = None,
-            clustering: ClusteringOptions | None = None, reseg: ResegmentOptions | None = None) -> Diarization:
-    """One clustering over all chunks' windows → turns labelled S1, S2, ... by first appearance."""
+            clustering: ClusteringOptions | None = None, reseg: ResegmentOptions | None = None,
+            two_voice: np.ndarray | None = None, pauses: np.ndarray | None = None,
+            overlap: OverlapOptions | None = None) -> Diarization:
+    """One clustering over all chunks' windows → turns labelled S1, S2, ... by first appearance.
+    With the chunks' `two_voice` stretches and `pauses` ((m, 2) seconds), overlaps at changes
+    without a pause (``overlap``)."""
     windows = SpeakerWindows.concat(parts)
     labels = cluster(windows.vectors, windows.starts, windows.durations, count or SpeakerCount(),
                      clustering or ClusteringOptions(), owned=windows.owned, pitch=windows.pitches,
                      timbre=windows.timbres)
     turns = speaker_turns(windows, labels, reseg or ResegmentOptions())
-    return Diarization(turns, speaker_table(turns), windows.regions)
+    overlaps = [] if two_voice is None else find_overlaps(turns, two_voice, pauses, overlap or OverlapOptions())
+    return Diarization(turns, speaker_table(turns), windows.regions, overlaps)

@@ -40,7 +40,9 @@ class SpeakerInfo:
 
 @dataclass(frozen=True)
 class SpeakerSegment:
-    """A transcript segment after resegmentation: every word in it has the same speaker."""
+    """A transcript segment after resegmentation: every word in it has the same speaker, or, when
+    `overlap` names speakers (two or more, label order), the words were heard while they all spoke
+    (`speaker` is then the single speaker it had before, kept for reference only)."""
 
     start: float
     end: float
@@ -48,8 +50,13 @@ class SpeakerSegment:
     speaker: str
     words: tuple[Word, ...]
     source_index: int  # the transcript segment it was cut from
+    overlap: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text,
-                "speaker": self.speaker, "source_index": self.source_index,
-                "words": [dict(w.to_dict(), speaker=self.speaker) for w in self.words]}
+        speaker = None if self.overlap else self.speaker
+        d = {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text,
+             "speaker": speaker, "source_index": self.source_index,
+             "words": [dict(w.to_dict(), speaker=speaker) for w in self.words]}
+        if self.overlap:
+            d.update(overlap=True, speakers=list(self.overlap))
+        return d

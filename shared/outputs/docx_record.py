@@ -28,7 +28,7 @@ from shared.outputs.layout import (
     joined_text,
     line_text,
     paired_rows,
-    speaker_name,
+    segment_speaker,
     timestamp,
     track_prefix,
     translation_title,
@@ -118,7 +118,7 @@ def _speaker_table(doc: Any, t: dict[str, Any], overlay: dict[str, Any] | None) 
         when = f"{timestamp(seg['start'])}\n{timestamp(seg['end'])}"
         tag = track_prefix(t, seg).rstrip(": ")
         _cell(cells[0], f"{when}\n{tag}" if tag else when, width=widths[0])
-        _cell(cells[1], speaker_name(overlay, seg["speaker"]) if seg.get("speaker") else "", bold=True, width=widths[1])
+        _cell(cells[1], segment_speaker(seg, overlay) or "", bold=True, width=widths[1])
         _cell(cells[2], line_text(seg["text"]), width=widths[2])
         if translated is not None:
             _cell(cells[3], joined_text(translated), width=widths[3])

@@ -20,9 +20,9 @@ from shared.outputs.layout import (
     line_text,
     not_translated,
     paired_rows,
+    segment_speaker,
     shows_tracks,
     source_speaker,
-    speaker_name,
     speaker_prefix,
     timestamp,
     translation_lines,
@@ -116,14 +116,15 @@ def render_txt(t: dict[str, Any], overlay: dict[str, Any] | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def _cues(t: dict[str, Any], track: Track) -> list[tuple[float, float, str | None, list[str]]]:
-    """(start, end, speaker label or None, lines) per cue."""
+def _cues(t: dict[str, Any], track: Track,
+          overlay: dict[str, Any] | None) -> list[tuple[float, float, str | None, list[str]]]:
+    """(start, end, who is speaking as shown or None, lines) per cue."""
     if track == "translation":
-        return [(s["start"], s["end"], source_speaker(t, s).get("speaker"), [line_text(s["text"])])
+        return [(s["start"], s["end"], segment_speaker(source_speaker(t, s), overlay), [line_text(s["text"])])
                 for s in translation_lines(t)]
     if track == "original":
-        return [(s["start"], s["end"], s.get("speaker"), [line_text(s["text"])]) for s in t["segments"]]
-    return [(s["start"], s["end"], s.get("speaker"), [line_text(s["text"]), joined_text(tr)])
+        return [(s["start"], s["end"], segment_speaker(s, overlay), [line_text(s["text"])]) for s in t["segments"]]
+    return [(s["start"], s["end"], segment_speaker(s, overlay), [line_text(s["text"]), joined_text(tr)])
             for s, tr in paired_rows(t)]
 
 
@@ -138,17 +139,17 @@ def render_subtitles(t: dict[str, Any], fmt: Literal["srt", "vtt"], track: Track
     Empty lines are dropped (a blank line would end the cue); a cue with no text left is skipped, so
     cue numbers count emitted cues. VTT text escapes ``& < >``; SRT text is written as is. A diarized
     cue names its speaker: SRT as ``S1: `` before its first line, VTT as a voice span ``<v S1>``
-    on every line (the overlay's name instead of the label when there is one).
+    on every line (the overlay's name instead of the label when there is one); an overlap segment
+    as ``S1 + S2 (overlapping)``.
     """
     sep = "," if fmt == "srt" else "."
     out = ["WEBVTT", ""] if fmt == "vtt" else []
     n = 0
-    for start, end, label, lines in _cues(t, track):
+    for start, end, name, lines in _cues(t, track, overlay):
         lines = [_vtt_escape(x) if fmt == "vtt" else x for x in lines if x]
         if not lines:
             continue
-        if label:
-            name = speaker_name(overlay, label)
+        if name:
             if fmt == "vtt":
                 lines = [f"<v {_vtt_escape(name)}>{x}</v>" for x in lines]
             else:

@@ -92,10 +92,20 @@ def speaker_name(overlay: dict[str, Any] | None, label: str) -> str:
     return ((overlay or {}).get("speaker_names") or {}).get(label) or label
 
 
-def speaker_prefix(t: dict[str, Any], segment: dict[str, Any], overlay: dict[str, Any] | None) -> str:
-    """``"DC Hale: "`` / ``"S2: "`` before a diarized segment's text, else ``""``."""
+def segment_speaker(segment: dict[str, Any], overlay: dict[str, Any] | None) -> str | None:
+    """Who a segment is shown as: its speaker's name (``DC Hale`` / ``S2``); for an overlap segment
+    (1.4) all its speakers, ``"DC Hale + S2 (overlapping)"``; None when it has no speaker."""
+    if segment.get("overlap"):
+        return " + ".join(speaker_name(overlay, label) for label in segment["speakers"]) + " (overlapping)"
     label = segment.get("speaker")
-    return f"{speaker_name(overlay, label)}: " if label else ""
+    return speaker_name(overlay, label) if label else None
+
+
+def speaker_prefix(t: dict[str, Any], segment: dict[str, Any], overlay: dict[str, Any] | None) -> str:
+    """``"DC Hale: "`` / ``"S2: "`` / ``"S1 + S2 (overlapping): "`` before a diarized segment's text,
+    else ``""``."""
+    who = segment_speaker(segment, overlay)
+    return f"{who}: " if who else ""
 
 
 def source_speaker(t: dict[str, Any], translated: dict[str, Any]) -> dict[str, Any]:
@@ -126,6 +136,10 @@ def record_fields(t: dict[str, Any], overlay: dict[str, Any] | None) -> list[tup
             who = f"{name} ({row['id']})" if name != row["id"] else row["id"]
             fields.append(("Speaker", f"{who}: {row['speaking_time']:.1f} s of speech, first heard at "
                                       f"{timestamp(row['first_appearance'])}"))
+        if d.get("overlaps"):
+            total = sum(o["end"] - o["start"] for o in d["overlaps"])
+            fields.append(("Overlapping speech",
+                           f"{len(d['overlaps'])} stretches, {total:.1f} s (two speakers at once)"))
         names = [h for h in (overlay or {}).get("history") or () if h["action"] == "speaker_names"]
         if names and overlay is not None:
             fields.append(("Speaker names", f"added by people, not the machine: overlay version {overlay['version']}"
@@ -142,7 +156,8 @@ def header_fields(t: dict[str, Any], overlay: dict[str, Any] | None = None) -> l
         ("Source SHA-256", src["sha256"]),
         ("Duration", timestamp(src["duration_s"])),
         ("Language(s)", ", ".join(language_label(code) for code in languages(t))),
-        *(f for f in record_fields(t, overlay) if f[0] in ("Speakers", "Speaker", "Speaker names")),
+        *(f for f in record_fields(t, overlay)
+          if f[0] in ("Speakers", "Speaker", "Overlapping speech", "Speaker names")),
     ]
     if tr is not None:
         fields.append(("Translation", f"{language_label(tr['language'])}, {tr['route']} route, {tr['model']['name']}"))

@@ -18,7 +18,7 @@ from typing import Any
 
 from shared.domain.transcript import Segment, TranscriptionOptions
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 SOFTWARE_NAME = "toex-transcribe"
 ROUTES = ("text-model", "whisper-translate")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -84,8 +84,12 @@ def _jsonable(v: Any, what: str) -> Any:
     raise ValueError(f"{what}: {type(v).__name__} is not JSON-serialisable")
 
 
-def _segment(i: int, s: Segment, speaker: str | None = None) -> dict[str, Any]:
+Label = str | tuple[str, ...] | None  # a segment's speaker; a tuple of 2+ speakers marks an overlap (1.4)
+
+
+def _segment(i: int, s: Segment, label: Label = None) -> dict[str, Any]:
     at = f"segments[{i - 1}]"
+    speaker = label if not isinstance(label, tuple) else None
     words = None if s.words is None else [
         {"start": _num(w.start, 3, f"{at}.words[{j}].start"), "end": _num(w.end, 3, f"{at}.words[{j}].end"),
          "text": w.text, "probability": _prob(w.probability, f"{at}.words[{j}].probability"), "speaker": speaker}
@@ -104,7 +108,7 @@ def _segment(i: int, s: Segment, speaker: str | None = None) -> dict[str, Any]:
         "words": words,
         "track": _track_id(s.track, f"{at}.track"),
         "speaker": speaker,
-    }
+    } | ({"overlap": True, "speakers": list(label)} if isinstance(label, tuple) else {})
 
 
 def _track_id(x: Any, what: str) -> int | None:
@@ -170,7 +174,8 @@ def _translation(tr: Mapping[str, Any], segment_ids: set[int]) -> dict[str, Any]
 
 
 def _diarization(d: Mapping[str, Any]) -> dict[str, Any]:
-    """``{model: {name, sha256}, requested, speakers: [{id, speaking_time, first_appearance}]}`` (1.3)."""
+    """``{model: {name, sha256}, requested, speakers: [{id, speaking_time, first_appearance}],
+    overlaps: [{start, end, speakers}]}`` (1.3; overlaps since 1.4)."""
     model = d.get("model") or {}
     requested = str(d.get("requested") or "auto")
     if not _COUNT.match(requested):
@@ -185,13 +190,34 @@ def _diarization(d: Mapping[str, Any]) -> dict[str, Any]:
                       "first_appearance": _seconds(row.get("first_appearance"), f"{at}.first_appearance")})
     if len({r["id"] for r in table}) != len(table):
         raise ValueError("diarization.speakers: speaker ids must be unique")
+    known = {str(r["id"]) for r in table}
+    overlaps = []
+    for i, o in enumerate(d.get("overlaps") or ()):
+        at = f"diarization.overlaps[{i}]"
+        start, end = _seconds(o.get("start"), f"{at}.start"), _seconds(o.get("end"), f"{at}.end")
+        if end < start:
+            raise ValueError(f"{at}: ends before it starts")
+        overlaps.append({"start": start, "end": end, "speakers": _overlap_speakers(o.get("speakers"), known, at)})
     return {"model": {"name": _str(model.get("name"), "diarization.model.name"),
                       "sha256": _sha(model.get("sha256"), "diarization.model.sha256")},
-            "requested": requested, "speaker_count": len(table), "speakers": table}
+            "requested": requested, "speaker_count": len(table), "speakers": table, "overlaps": overlaps}
 
 
-def _speakers(speakers: Sequence[str | None] | None, n: int, block: dict[str, Any] | None) -> list[str | None]:
-    """One label (or None) per segment; every label is a row of the diarization's speaker table."""
+def _overlap_speakers(labels: Any, known: set[str], what: str) -> list[str]:
+    """Two or more distinct speakers of the table, in label order."""
+    if not isinstance(labels, list | tuple) or len(labels) < 2 or len(set(labels)) != len(labels):
+        raise ValueError(f"{what}.speakers: expected two or more distinct speakers, got {labels!r}")
+    for label in labels:
+        if label not in known:
+            raise ValueError(f"{what}.speakers: {label!r} is not in diarization.speakers")
+    if list(labels) != sorted(labels, key=lambda s: int(s[1:])):
+        raise ValueError(f"{what}.speakers: expected label order, got {labels!r}")
+    return list(labels)
+
+
+def _speakers(speakers: Sequence[Label] | None, n: int, block: dict[str, Any] | None) -> list[Label]:
+    """One label (or None, or an overlap's tuple of speakers) per segment; every label is a row of the
+    diarization's speaker table."""
     if speakers is None:
         if block is not None and n:
             raise ValueError("diarization given without segment speakers")
@@ -202,7 +228,9 @@ def _speakers(speakers: Sequence[str | None] | None, n: int, block: dict[str, An
         raise ValueError(f"speakers: {len(speakers)} labels for {n} segments")
     known = {r["id"] for r in block["speakers"]}
     for i, label in enumerate(speakers):
-        if label is not None and label not in known:
+        if isinstance(label, tuple):
+            _overlap_speakers(label, known, f"segments[{i}]")
+        elif label is not None and label not in known:
             raise ValueError(f"segments[{i}].speaker: {label!r} is not in diarization.speakers")
     return list(speakers)
 
@@ -228,7 +256,7 @@ def build_transcript(
     software: Mapping[str, str] | None = None,
     skipped: Sequence[Sequence[Any]] = (),
     tracks: Sequence[Mapping[str, Any]] = (),
-    speakers: Sequence[str | None] | None = None,
+    speakers: Sequence[Label] | None = None,
     diarization: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The canonical transcript dict, keys in their documented order.
@@ -247,6 +275,9 @@ def build_transcript(
     speakers: [{id, speaking_time, first_appearance}]}`` (``shared.diarization.pipeline``) and
     ``speakers`` gives each segment's label (``S1``, ...), which its words carry too; without
     diarization every segment's (and word's) ``speaker`` is null and ``diarization`` is null.
+    Since 1.4 a label may be a tuple of two or more speakers: the segment was heard while they all
+    spoke (an overlap); it is written with ``speaker`` null (its words' too), ``overlap: true`` and
+    ``speakers`` [the labels], and ``diarization["overlaps"]`` lists ``{start, end, speakers}``.
     Display names are never part of the transcript: they live in the names overlay
     (``shared.outputs.overlay``), so this stays the machine's output.
     Raises ``ValueError`` on missing or non-finite values.

@@ -89,7 +89,7 @@ def test_transcript_carries_speakers_per_segment_and_word(transcript: dict[str, 
                                                           turns_audio: dialogues.Dialogue,
                                                           diarized: dict[str, Any]) -> None:
     t = transcript
-    assert t["schema_version"] == "1.3"
+    assert t["schema_version"] == "1.4"
     jsonschema.Draft202012Validator(load_schema()).validate(json.loads(dumps_transcript(t)))
     d = t["diarization"]
     assert d["requested"] == "3" and d["speaker_count"] == 3 and d["model"]["name"] == "speaker-resemblyzer"

@@ -43,7 +43,7 @@ def test_speech_on_the_second_track_starting_late_is_transcribed_on_the_video_ti
     assert final.status is JobStatus.SUCCEEDED, final.error
     assert src.read_bytes() == before
     t = transcript_of(app, final)
-    assert t["schema_version"] == "1.3"
+    assert t["schema_version"] == "1.4"
     assert [(k["id"], k["stream"], k["label"]) for k in t["tracks"]] == [
         (1, 1, "Track 1 (stream #1)"), (2, 2, "Track 2 (stream #2, pol)")]
     assert t["tracks"][0]["speech_s"] == 0.0 and t["tracks"][1]["speech_s"] > 10.0

@@ -27,7 +27,7 @@ def test_builds_documented_layout_from_segments() -> None:
     assert list(t) == ["schema_version", "job_id", "source", "language", "language_probability", "speech_s",
                        "tracks", "segments", "skipped", "translation", "diarization", "model", "params", "created_at",
                        "software"]
-    assert t["schema_version"] == SCHEMA_VERSION == "1.3"
+    assert t["schema_version"] == SCHEMA_VERSION == "1.4"
     assert t["diarization"] is None and {s["speaker"] for s in t["segments"]} == {None}
     assert t["tracks"] == [{"id": 1, "stream": 0, "channel": None, "language": None, "label": "Track 1 (stream #0)",
                             "speech_s": 25.556}]

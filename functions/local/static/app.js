@@ -291,6 +291,11 @@ function buildLines(t) {
     const left = el("div", {}, time);
     if (it.kind === "seg" && it.seg.speaker) {
       left.append(el("span", { class: "speaker", "data-label": it.seg.speaker, text: toexSpeakers.name(it.seg.speaker) }));
+    } else if (it.kind === "seg" && it.seg.overlap) {  // schema 1.4: two speakers at once, one line each
+      for (const label of it.seg.speakers) {
+        left.append(el("span", { class: "speaker", "data-label": label, text: toexSpeakers.name(label) }));
+      }
+      left.append(el("span", { class: "speaker", text: "(overlapping)" }));
     }
     const row = el("li", { class: `row${hasTr ? "" : " no-tr"}${it.kind === "gap" ? " skipped" : ""}`,
                            "data-start": String(it.start) }, left);
