@@ -23,6 +23,13 @@ import unicodedata
 from dataclasses import replace
 
 from shared.domain.transcript import TranscriptionOptions
+from shared.translation_morphology import (
+    allowed_first_persons,
+    english_first_persons,
+    english_plural_noun,
+    source_allows_plural,
+    third_person_unsaid,
+)
 
 UNVERIFIED = "unverified"
 
@@ -85,35 +92,30 @@ def negation_mismatch(source_text: str, language: str, english: str) -> bool:
 
 
 # -- person -----------------------------------------------------------------------------------------
-# Words that mark the speaker (first person, singular or plural) in a source sentence: pronouns,
-# possessives and first-person auxiliaries. Pro-drop languages often mark the person on the verb alone
-# ("Estaba en casa"); such a faithful "I was at home" is withheld, the price of never showing an
-# English "I" the source does not say ("Encontraron el teléfono": *they* found it, not I).
-SOURCE_FIRST_PERSON: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
-    "fr": "je j me m moi mon ma mes nous notre nos suis",
-    "es": "yo me mi mis mí conmigo nosotros nosotras nos nuestro nuestra nuestros nuestras soy estoy he",
-    "pt": "eu me mim meu minha meus minhas comigo nós nos nosso nossa nossos nossas sou estou",
-    "it": "io mi me mio mia miei mie noi ci nostro nostra nostri nostre sono ho",
-    "de": "ich mich mir mein meine meinen meinem meiner meines wir uns unser unsere unseren unserem",
-    "nl": "ik mij me mijn wij we ons onze",
-    "ro": "eu mă mi meu mea mei mele noi ne nostru noastră noștri noastre am sunt",
-    "pl": "ja mnie mi mną mój moja moje moi my nas nam nami nasz nasza nasze jestem",
-    "en": "i me my mine myself we us our ours ourselves",
-}.items()}
-# Polish past-tense endings that mark the first person on the verb ("widziałem": I saw).
-SOURCE_FIRST_PERSON_ENDINGS: dict[str, tuple[str, ...]] = {"pl": ("łem", "łam", "liśmy", "łyśmy")}
-ENGLISH_FIRST_PERSON = SOURCE_FIRST_PERSON["en"]
-
-
 def person_mismatch(source_text: str, language: str, english: str) -> bool:
-    """True when the English speaks in the first person ("I", "my", "we") and the source marks no
-    first person at all. Not judged (False) for a language without a list."""
-    lang = language.split("-")[0].lower()
-    cues = SOURCE_FIRST_PERSON.get(lang)
-    if cues is None or not any(w in ENGLISH_FIRST_PERSON for w in words(english)):
+    """True when the English speaks in a first person ("I", "my"; "we", "our") that the source cannot
+    express (``shared.translation_morphology``: pronouns, possessives, auxiliaries, and the verb
+    endings of the pro-drop languages). Not judged (False) for a language without rules there."""
+    needed = english_first_persons(english)
+    if not needed:
         return False
-    endings = SOURCE_FIRST_PERSON_ENDINGS.get(lang, ())
-    return not any(w in cues or (endings and w.endswith(endings)) for w in words(source_text))
+    allowed = allowed_first_persons(source_text, language)
+    return allowed is not None and not needed <= allowed
+
+
+def third_person_mismatch(source_text: str, language: str, english: str) -> bool:
+    """True when the English has a third-person pronoun that no word of the source can stand behind
+    (``shared.translation_morphology.third_person_unsaid``); False when not judged."""
+    return bool(third_person_unsaid(source_text, language, english))
+
+
+def plural_mismatch(source_text: str, language: str, english: str) -> bool:
+    """True when the English names a plural thing ("the men") and the source has no plural at all
+    ("esse homem": that man). Not judged (False) for a language without a list of plural markers."""
+    if not english_plural_noun(english):
+        return False
+    allowed = source_allows_plural(source_text, language, numbers(source_text, language))
+    return allowed is False
 
 
 # -- numbers ----------------------------------------------------------------------------------------
@@ -225,7 +227,7 @@ anything something everything anyone someone everyone anybody somebody everybody
 _PRONOUNS = "i me my mine we us our ours you your yours he him his she her hers they them their theirs"
 _FUNCTION = frozenset(_FUNCTION_WORDS.split())
 PRONOUNS = frozenset(_PRONOUNS.split())
-MAX_UNSHARED = 0.25  # share of a passage's content stems that the second decode may word differently
+MAX_UNSHARED = 1 / 3  # share of a passage's content stems (not pronouns, negations, numbers) worded differently
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ied", "ies", "ed", "es", "ers", "er", "ly", "s")
 
 
@@ -238,25 +240,54 @@ def stem(word: str) -> str:
     return word.removesuffix("e")[:5] if len(word) > 3 else word
 
 
-def content(text: str) -> set[str]:
-    """Stems of the content words of an English text (pronouns and negations included; number words
-    as digits, so "ten" agrees with "10")."""
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+
+
+def _content_stem(word: str) -> str:
     numerals = NUMBER_WORDS["en"]
-    return {str(numerals[w]) if w in numerals else stem(w) for w in words(text) if w not in _FUNCTION}
+    if word in ENGLISH_NEGATIONS:
+        return "not"  # "never", "nothing", "no" and "not" all negate: stems would lose that
+    if word in PRONOUNS:
+        return word
+    ordinal = _ORDINAL.match(word)
+    return str(numerals[word]) if word in numerals else ordinal.group(1) if ordinal else stem(word)
 
 
-def disagreement(text: str, second: str, max_share: float = MAX_UNSHARED) -> bool:
-    """True when ``second`` (another decode of the same window) does not vouch for ``text``: one of
-    them is negative and the other not, one of ``text``'s personal pronouns or numbers is not in it,
-    or more than ``max_share`` of ``text``'s content stems are not in it."""
+def content(text: str) -> set[str]:
+    """Stems of the content words of an English text (pronouns as they are; every negation as "not";
+    number words and ordinals as digits, so "ten" agrees with "10" and "14th" is the number 14)."""
+    return {_content_stem(w) for w in words(text) if w not in _FUNCTION}
+
+
+def _cognate(stem_: str, source_words: list[str]) -> bool:
+    """``stem_`` (an English content stem of 4-5 letters) begins a word of the source transcript
+    (accents folded): "victim" / "víctima", "police" / "policía", "family" / "familia"."""
+    return len(stem_) >= 4 and not stem_.isdigit() and any(w.startswith(stem_) for w in source_words)
+
+
+def _folded(text: str) -> list[str]:
+    return ["".join(c for c in unicodedata.normalize("NFD", w) if unicodedata.category(c) != "Mn")
+            for w in words(text)]
+
+
+def disagreement(text: str, second: str, max_share: float = MAX_UNSHARED, source_text: str = "") -> bool:
+    """True when ``second`` (another reading of the same window) does not vouch for ``text``: one of
+    them is negative and the other not, they do not say the same numbers, a personal pronoun of
+    ``text`` is not in it, or more than ``max_share`` of ``text``'s other content stems are in
+    neither it nor, as the start of a word, the ``source_text`` (a cognate: "victim" for "víctima")."""
     a, b = content(text), content(second)
     if not a:
         return False
     if bool(a & ENGLISH_NEGATIONS) != bool(b & ENGLISH_NEGATIONS):
         return True
-    if any((w in PRONOUNS or w.isdigit()) and w not in b for w in a):
+    if {w for w in a if w.isdigit()} != {w for w in b if w.isdigit()}:
         return True
-    return len(a - b) > max_share * len(a)
+    if not a & PRONOUNS <= b:
+        return True
+    proper = {w for w in a if w not in PRONOUNS and w not in ENGLISH_NEGATIONS and not w.isdigit()}
+    source = _folded(source_text)
+    unvouched = [w for w in proper - b if not _cognate(w, source)]
+    return len(unvouched) > max_share * len(proper)
 
 
 SECOND_TEMPERATURE = 0.6
@@ -273,9 +304,10 @@ def second_opinion_options(options: TranscriptionOptions) -> TranscriptionOption
 
 
 def cross_check(source_text: str, language: str, english: str) -> str | None:
-    """``UNVERIFIED`` when the English contradicts the source transcript on negation, numbers or the
-    first person."""
+    """``UNVERIFIED`` when the English contradicts the source transcript on negation, numbers, the
+    first person, a plural or a third-person pronoun."""
     if (negation_mismatch(source_text, language, english) or number_mismatch(source_text, language, english)
-            or person_mismatch(source_text, language, english)):
+            or person_mismatch(source_text, language, english) or plural_mismatch(source_text, language, english)
+            or third_person_mismatch(source_text, language, english)):
         return UNVERIFIED
     return None

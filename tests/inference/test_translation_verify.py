@@ -128,6 +128,7 @@ def test_a_first_person_the_source_marks_or_no_first_person_passes(source: str, 
     assert not person_mismatch(source, language, english)
 
 
-def test_a_person_marked_on_the_verb_alone_is_withheld_the_known_price() -> None:
-    """Pro-drop Spanish: "Estaba en casa" is faithfully "I was at home", but only the verb says so."""
-    assert person_mismatch("Estaba en casa.", "es", "I was at home.")
+def test_a_person_marked_on_the_verb_alone_passes() -> None:
+    """Pro-drop Spanish: "Estaba en casa" is faithfully "I was at home", and only the verb says so
+    (withheld before shared.translation_morphology read verb endings)."""
+    assert not person_mismatch("Estaba en casa.", "es", "I was at home.")
