@@ -27,6 +27,7 @@ from shared.translation_morphology import (
     allowed_first_persons,
     english_first_persons,
     english_plural_noun,
+    perfect_read_as_having,
     source_allows_plural,
     third_person_unsaid,
 )
@@ -253,10 +254,26 @@ def _content_stem(word: str) -> str:
     return str(numerals[word]) if word in numerals else ordinal.group(1) if ordinal else stem(word)
 
 
+_HAVE = frozenset(("have", "has", "had", "having"))
+_PARTICIPLE_WORDS = """been seen found left done gone made said told taken given come got put brought heard kept
+lost met paid sent spoken stolen thought known run hit caught driven written shown not never no"""
+_AFTER_AUXILIARY = frozenset(_PARTICIPLE_WORDS.split())
+
+
+def _function_word(word: str, following: str) -> bool:
+    """A word without content of its own here; "have" is one only before a participle ("We have seen
+    two men"), not as the main verb ("We have two men" says something else)."""
+    if word in _HAVE:
+        return following.endswith(("ed", "en", "wn")) or following in _AFTER_AUXILIARY
+    return word in _FUNCTION
+
+
 def content(text: str) -> set[str]:
     """Stems of the content words of an English text (pronouns as they are; every negation as "not";
-    number words and ordinals as digits, so "ten" agrees with "10" and "14th" is the number 14)."""
-    return {_content_stem(w) for w in words(text) if w not in _FUNCTION}
+    number words and ordinals as digits, so "ten" agrees with "10" and "14th" is the number 14; "have"
+    as a main verb)."""
+    ws = words(text)
+    return {_content_stem(w) for k, w in enumerate(ws) if not _function_word(w, ws[k + 1] if k + 1 < len(ws) else "")}
 
 
 def _cognate(stem_: str, source_words: list[str]) -> bool:
@@ -305,9 +322,10 @@ def second_opinion_options(options: TranscriptionOptions) -> TranscriptionOption
 
 def cross_check(source_text: str, language: str, english: str) -> str | None:
     """``UNVERIFIED`` when the English contradicts the source transcript on negation, numbers, the
-    first person, a plural or a third-person pronoun."""
+    first person, a plural, a third-person pronoun, or reads its perfect tense as possession."""
     if (negation_mismatch(source_text, language, english) or number_mismatch(source_text, language, english)
             or person_mismatch(source_text, language, english) or plural_mismatch(source_text, language, english)
-            or third_person_mismatch(source_text, language, english)):
+            or third_person_mismatch(source_text, language, english)
+            or perfect_read_as_having(source_text, language, english)):
         return UNVERIFIED
     return None

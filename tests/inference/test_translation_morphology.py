@@ -7,8 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from shared.translation_morphology import FIRST_PLURAL, FIRST_SINGULAR, allowed_first_persons, english_first_persons
-from shared.translation_verify import person_mismatch, plural_mismatch
+from shared.translation_morphology import (
+    FIRST_PLURAL,
+    FIRST_SINGULAR,
+    allowed_first_persons,
+    english_first_persons,
+    perfect_read_as_having,
+)
+from shared.translation_verify import person_mismatch, plural_mismatch, third_person_mismatch
 
 
 @pytest.mark.parametrize(("source", "language", "english"), [
@@ -75,3 +81,31 @@ def test_a_plural_the_source_cannot_say_is_a_mismatch() -> None:
                                "The victim called the police at night.")  # Whisper base, es clip
     assert not plural_mismatch("Widziałem dwóch mężczyzn.", "pl", "I saw two men.")  # pl: not judged
     assert not plural_mismatch("Vimos dois homens perto da estação.", "pt", "We saw two men near the station.")
+
+
+def test_a_third_person_pronoun_the_source_has_nothing_for_is_a_mismatch() -> None:
+    """Whisper base on the de clips: both decodes wrote "to him" for "mit dem Opfer" (with the victim),
+    and "they were in the car" for "fanden das Handy im Auto" (found the phone in the car)."""
+    assert third_person_mismatch("Meine Mutter hat nicht mit dem Opfer gestochen.", "de",
+                                 "My mother did not talk to him.")
+    assert third_person_mismatch("Die Polizisten fanden das Handy im Auto.", "de",
+                                 "The policemen found that they were in the car.")
+    assert not third_person_mismatch("Er hat die Aussage verweigert.", "de", "He refused to make a statement.")
+    assert not third_person_mismatch("Il a refusé de répondre aux questions des enquêteurs.", "fr",
+                                     "He refused to answer the investigators' questions.")
+    assert not third_person_mismatch("Se negó a contestar.", "es", "He refused to answer.")  # pro-drop subject
+    assert third_person_mismatch("Habló con la víctima.", "pl", "She talked to him.")  # no pl pronoun at all
+    assert not third_person_mismatch("Kdo to udělal?", "cs", "He did it.")  # no rules: not judged
+
+
+def test_a_perfect_tense_read_as_possession_is_a_mismatch() -> None:
+    """Whisper base on the de clip: both decodes dropped "gesehen" (seen) and wrote "We have/had two men"."""
+    assert perfect_read_as_having("Wir haben zwei Männer vor dem Haus gesehen.", "de",
+                                  "We have two men in front of the house.")
+    assert perfect_read_as_having("Nous avons vu deux hommes sortis de ramèmement.", "fr",  # Whisper base, fr+m2
+                                  "We have more than two men in the house.")
+    assert not perfect_read_as_having("Wir haben zwei Männer vor dem Haus gesehen.", "de",
+                                      "We saw two men in front of the house.")
+    assert not perfect_read_as_having("Er hatte dreihundert Euro in der Tasche.", "de",
+                                      "He had three hundred euros in his pocket.")  # no perfect: a real "had"
+    assert not perfect_read_as_having("Non ho mai visto quel coltello.", "it", "I have never seen that knife.")

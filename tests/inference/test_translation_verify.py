@@ -77,6 +77,18 @@ def test_two_decodes_must_agree_on_pronouns_negations_and_most_content() -> None
     assert content("They found ten phones") == content("they found 10 phone")
 
 
+def test_agreement_reads_every_negation_number_and_cognate() -> None:
+    """The first two pairs: what Whisper base's two decodes (beam 5, then sampled) wrote on the
+    benchmark's fr+m2 clip; the last: its es passage beside a hand-written second reading."""
+    assert not disagreement("I would not say anything without my lawyer.", "I would say nothing without my lawyer.")
+    assert disagreement("He refused to answer to the question of the teacher.",
+                        "He refused to answer to the question of the 14th.")  # a number only one reading has
+    source = "La víctima llamó a la policía a la sonce de la noche."
+    assert not disagreement("The victim called the police at night.", "A woman phoned the police at night.",
+                            source_text=source)  # "victim": a cognate of the source's "víctima"
+    assert disagreement("The victim called the police at night.", "A woman phoned the police at night.")
+
+
 def test_the_second_decode_samples_with_a_seed_and_keeps_the_task() -> None:
     primary = TranscriptionOptions(task="translate", language="fr", beam_size=5)
     second = second_opinion_options(primary)
