@@ -7,11 +7,15 @@ of error that a log-probability cannot see; a passage that fails one is withheld
   reflected in the English, and the English must not add one (``negation_mismatch``); every
   number said in the source must be in the English and the English must not add numbers
   (``number_mismatch``). Languages without a word list here are checked on digits only, and
-  not for negation.
+  not for negation. The grammar checks of ``shared.translation_morphology``: an English first
+  person the source cannot express, read from pronouns and, in pro-drop languages, verb endings
+  (``person_mismatch``); a plural where the source has none (``plural_mismatch``); a third-person
+  pronoun no source word stands behind (``third_person_mismatch``); a compound past with no past
+  in the English (``past_tense_lost``: "We have two men" for "Wir haben zwei Männer gesehen").
 * **Agreement of two independent decodes** (Whisper's translate task only): the same window decoded
   a second time by a different search (``second_opinion_options``: seeded sampling instead of beam
-  search) must say the same thing: the same personal pronouns and negations, and most of the same
-  content words up to a light stem (``disagreement``).
+  search) must say the same thing: the same personal pronouns, negation and numbers, and most of the
+  other content words up to a light stem or a cognate in the source transcript (``disagreement``).
 
 Deterministic: the same texts always give the same decision. Word lists are lower case.
 """
@@ -27,7 +31,7 @@ from shared.translation_morphology import (
     allowed_first_persons,
     english_first_persons,
     english_plural_noun,
-    perfect_read_as_having,
+    past_tense_lost,
     source_allows_plural,
     third_person_unsaid,
 )
@@ -250,6 +254,8 @@ def _content_stem(word: str) -> str:
         return "not"  # "never", "nothing", "no" and "not" all negate: stems would lose that
     if word in PRONOUNS:
         return word
+    if word in _HAVE:
+        return "have"
     ordinal = _ORDINAL.match(word)
     return str(numerals[word]) if word in numerals else ordinal.group(1) if ordinal else stem(word)
 
@@ -274,6 +280,31 @@ def content(text: str) -> set[str]:
     as a main verb)."""
     ws = words(text)
     return {_content_stem(w) for k, w in enumerate(ws) if not _function_word(w, ws[k + 1] if k + 1 < len(ws) else "")}
+
+
+# English words two faithful readings use for one another in statements (one class a group). Two
+# decodes that word a sentence with these differently still agree.
+_SYNONYM_CLASSES = """
+home house flat | bag backpack rucksack handbag | phone telephone mobile cellphone | car vehicle
+police officers officer policemen policeman cops | station precinct | talk speak spoke spoken say said tell told
+inside in into within | under below beneath underneath | near close beside next by | arrive arrived came come
+got reached | leave left exit went go | answer reply respond | refuse declined decline | lawyer solicitor
+attorney counsel | money cash | night evening | saw see seen noticed spotted watched | took taken brought
+bring led | found discovered recovered | arrested detained apprehended held | man guy | woman lady
+kids children child | knife blade | street road | shop store | keys key | drive drove driven
+"""
+
+
+def _synonym_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for group in _SYNONYM_CLASSES.replace("\n", " ").split("|"):
+        stems = [stem(w) for w in group.split()]
+        for st in stems:
+            table.setdefault(st, stems[0])
+    return table
+
+
+SYNONYMS = _synonym_table()
 
 
 def _cognate(stem_: str, source_words: list[str]) -> bool:
@@ -303,7 +334,8 @@ def disagreement(text: str, second: str, max_share: float = MAX_UNSHARED, source
         return True
     proper = {w for w in a if w not in PRONOUNS and w not in ENGLISH_NEGATIONS and not w.isdigit()}
     source = _folded(source_text)
-    unvouched = [w for w in proper - b if not _cognate(w, source)]
+    other = {SYNONYMS.get(w, w) for w in b}
+    unvouched = [w for w in proper - b if SYNONYMS.get(w, w) not in other and not _cognate(w, source)]
     return len(unvouched) > max_share * len(proper)
 
 
@@ -322,10 +354,10 @@ def second_opinion_options(options: TranscriptionOptions) -> TranscriptionOption
 
 def cross_check(source_text: str, language: str, english: str) -> str | None:
     """``UNVERIFIED`` when the English contradicts the source transcript on negation, numbers, the
-    first person, a plural, a third-person pronoun, or reads its perfect tense as possession."""
+    first person, a plural, a third-person pronoun, or loses its compound past."""
     if (negation_mismatch(source_text, language, english) or number_mismatch(source_text, language, english)
             or person_mismatch(source_text, language, english) or plural_mismatch(source_text, language, english)
             or third_person_mismatch(source_text, language, english)
-            or perfect_read_as_having(source_text, language, english)):
+            or past_tense_lost(source_text, language, english)):
         return UNVERIFIED
     return None

@@ -87,6 +87,9 @@ def test_agreement_reads_every_negation_number_and_cognate() -> None:
     assert not disagreement("The victim called the police at night.", "A woman phoned the police at night.",
                             source_text=source)  # "victim": a cognate of the source's "víctima"
     assert disagreement("The victim called the police at night.", "A woman phoned the police at night.")
+    # Bergamot pt->en on the pt clip's transcript, and Whisper base's translate task on its audio
+    assert not disagreement("The money was in the backpack.", "The money was inside the bag.")  # synonyms
+    assert disagreement("I don't know the men.", "I don't know his name.")
 
 
 def test_the_second_decode_samples_with_a_seed_and_keeps_the_task() -> None:
