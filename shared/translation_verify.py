@@ -232,7 +232,7 @@ anything something everything anyone someone everyone anybody somebody everybody
 _PRONOUNS = "i me my mine we us our ours you your yours he him his she her hers they them their theirs"
 _FUNCTION = frozenset(_FUNCTION_WORDS.split())
 PRONOUNS = frozenset(_PRONOUNS.split())
-MAX_UNSHARED = 1 / 3  # share of a passage's content stems (not pronouns, negations, numbers) worded differently
+MAX_UNSHARED = 0.2  # share of a passage's content stems (not pronouns, negations, numbers) worded differently
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ied", "ies", "ed", "es", "ers", "er", "ly", "s")
 
 

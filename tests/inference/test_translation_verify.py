@@ -84,9 +84,9 @@ def test_agreement_reads_every_negation_number_and_cognate() -> None:
     assert disagreement("He refused to answer to the question of the teacher.",
                         "He refused to answer to the question of the 14th.")  # a number only one reading has
     source = "La víctima llamó a la policía a la sonce de la noche."
-    assert not disagreement("The victim called the police at night.", "A woman phoned the police at night.",
+    assert not disagreement("The victim called the police at night.", "A woman called the police at night.",
                             source_text=source)  # "victim": a cognate of the source's "víctima"
-    assert disagreement("The victim called the police at night.", "A woman phoned the police at night.")
+    assert disagreement("The victim called the police at night.", "A woman called the police at night.")
     # Bergamot pt->en on the pt clip's transcript, and Whisper base's translate task on its audio
     assert not disagreement("The money was in the backpack.", "The money was inside the bag.")  # synonyms
     assert disagreement("I don't know the men.", "I don't know his name.")
