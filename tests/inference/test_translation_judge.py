@@ -26,3 +26,13 @@ def test_grammatical_number_negation_and_lemmas() -> None:
     assert judge("They found the phones under the seat.", [PHONE])["unsupported"] == ["(number) phones"]
     assert lemma("refused") == lemma("refuses") == lemma("refuse") and lemma("officers") == "officer"
     assert judge("", [MAN])["empty"]
+
+
+def test_a_main_verb_have_and_degree_words_are_content() -> None:
+    """Whisper base on the de and fr+m2 clips, for "Wir haben zwei Männer ... gesehen" / "Nous avons vu"."""
+    men = Sentence("Wir haben zwei Männer vor dem Haus gesehen.", "We saw two men in front of the house.",
+                   ("outside", "seen", "2"), 0.5, 3.0)
+    assert judge("We have two men in front of the house.", [men])["unsupported"] == ["have"]
+    assert judge("We have more than two men in the house.", [men])["unsupported"] == ["have", "more", "than"]
+    assert not judge("We have seen two men in front of the house.", [men])["invented"]
+
