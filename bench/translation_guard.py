@@ -1,12 +1,16 @@
 """Invented and withheld translated passages, before and after the translation guards.
 
-    TOEX_CACHE=... python -m bench.translation_guard [--languages fr,de] [--out results.jsonl] [--no-text-model]
+    TOEX_CACHE=... python -m bench.translation_guard [--split tuning|held-out] [--languages fr,de]
+                   [--out results.jsonl] [--no-text-model] [--no-old]
     TOEX_CACHE=... python -m bench.translation_guard --rejudge results.jsonl
 
-Clips: the sentences of ``bench/data/translation_clips.json`` (six languages, two espeak-ng voices
-each), spoken one after another with 0.7 s of silence, made here by espeak-ng (nothing generated is
-committed). Model: the real Whisper base int8 (``models.fetch.ensure_default_model``), beam 5, the
-pipeline's defaults, language detected as in the pipeline.
+Clips: the sentences of ``bench/data/translation_clips.json`` (seven languages; a tuning split of
+eight sentences by three espeak-ng voices a language, and a held-out split of four other sentences
+by two other voices, to be scored once), four sentences a clip, 0.7 s of silence between them.
+Each sentence's reading is made by espeak-ng once per espeak-ng version into the project's cache
+(``<cache root>/bench/translation-clips``; nothing generated is committed). Model: the real Whisper
+base int8 (``models.fetch.ensure_default_model``), beam 5, the pipeline's defaults, language
+detected as in the pipeline.
 
 Ways of translating each clip into English, judged alike (``MODES``):
 
@@ -26,30 +30,21 @@ Ways of translating each clip into English, judged alike (``MODES``):
   has it, ``text`` passages that Whisper's own translation of the same segments agrees with
   (``shared.translation_routes.corroborate``; here the ``windows`` decode of the clip).
 
-Judging rule (reproducible, no model): a passage's *content words* are its words less the English
-function words in ``FUNCTION_WORDS`` (negations and personal pronouns are content: "I found it" is
-not "They found it"); a word is *supported* when its stem
-(lower case, first 5 letters) is the stem of a word of the reference translation of a sentence the
-passage overlaps in time, of that sentence's ``also`` list, or of the source sentence itself (a
-word Whisper left untranslated). A passage with one unsupported content word or more, or that drops
-the negation of a negative reference ("We had to answer" for "did not want to answer"), is
-**invented** (the negation rule looks at the sentence the passage overlaps most, and is not applied to
-``old``); one with none is **faithful**; one with no text at all (Whisper wrote nothing, or the
-engine refused a loop) is **empty**, neither. Omissions are not judged (a faithful passage may say
-less). For ``old``, whose segments are timed on their own, the reference is the whole clip (the
-most lenient reading).
+Judge: ``bench.translation_judge`` (strict, per passage, against the references of the sentences the
+passage itself translates; no model). For ``old``, whose segments are timed on their own, the
+references are the whole clip's (the most lenient reading).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,11 +52,12 @@ from typing import Any
 import numpy as np
 
 from bench.dataset import espeak_version
+from bench.translation_judge import Sentence, judge, translated
 from models.fetch import ensure_default_model
 from shared.domain import TranscriptionOptions
 from shared.domain.audio_format import SAMPLE_RATE
 from shared.media import load_audio
-from shared.translation_guard import NO_SPEECH, SAME_LANGUAGE, Passage, check, stock_phrase
+from shared.translation_guard import NO_SPEECH, SAME_LANGUAGE, Passage, check
 from shared.translation_routes import TEXT_MODEL, WHISPER_TRANSLATE, text_outcomes, whisper_outcomes
 from shared.translation_verify import UNVERIFIED, cross_check, disagreement
 
@@ -69,82 +65,73 @@ DATA = Path(__file__).with_name("data") / "translation_clips.json"
 GAP_S = 0.7
 LEAD_S = 0.5
 RATE_WPM = 150
-_FUNCTION_WORDS = """
-a an the and or but if then so of to in on at by for from with without into onto about as than that this these
-those there here it its it's was were is are am
-be been being have has had having do does did will would shall should can could may might must just also very
-what which who whom whose when where why how all any some each every up down out off over again too only own same
-such more most other let's o'clock
-"""
-NEGATIONS = frozenset(("not", "no", "never", "nothing", "nobody", "none", "neither", "nor"))
-_CONTRACTIONS = {"i'm": "i", "i've": "i", "i'll": "i", "i'd": "i", "he's": "he", "she's": "she", "we're": "we",
-                 "they're": "they", "you're": "you", "we've": "we", "they've": "they", "you've": "you"}
-FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
-_WORD = re.compile(r"[\w']+")
+PER_CLIP = 4  # sentences a clip
+TUNING, HELD_OUT = "tuning", "held-out"
 
 
 @dataclass(frozen=True)
-class Sentence:
-    text: str
-    en: str
-    also: tuple[str, ...]
-    start: float
-    end: float
+class ClipSpec:
+    """One clip: a language, a voice, and the sentences it speaks, in order."""
+
+    lang: str
+    voice: str
+    part: str  # "tuning-0", "tuning-1", ... or "held-out-0"
+    sentences: tuple[dict[str, Any], ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.lang}/{self.voice}/{self.part}"
 
 
-def stem(word: str) -> str:
-    w = word.lower().strip("'").removesuffix("'s")
-    return w[:5]
+def clip_specs(split: str, languages: list[str] | None = None) -> list[ClipSpec]:
+    """The clips of ``split`` (``TUNING``: ``sentences`` by ``voices``; ``HELD_OUT``: ``held_out`` by
+    ``held_out_voices``), four sentences a clip, in the data file's order."""
+    data = json.loads(DATA.read_text())["languages"]
+    key, voices = ("sentences", "voices") if split == TUNING else ("held_out", "held_out_voices")
+    out = []
+    for lang in languages or list(data):
+        sentences = data[lang][key]
+        for voice in data[lang][voices]:
+            for k in range(0, len(sentences), PER_CLIP):
+                out.append(ClipSpec(lang, voice, f"{split}-{k // PER_CLIP}", tuple(sentences[k:k + PER_CLIP])))
+    return out
 
 
-def content_words(text: str) -> list[str]:
-    text = text.replace("\u2019", "'").replace("\u00b4", "'").replace("`", "'")
-    words = [_CONTRACTIONS.get(w.lower(), w.lower()).replace("n't", " not") for w in _WORD.findall(text)]
-    return [w for part in words for w in part.split() if w not in FUNCTION_WORDS]
+def clip_cache() -> Path:
+    from shared.settings import cache_root
+
+    return cache_root() / "bench" / "translation-clips"
 
 
-def unsupported(text: str, references: list[Sentence]) -> list[str]:
-    """Content words of ``text`` found in none of ``references`` (reference, also, source)."""
-    known = {stem(w) for s in references for part in (s.en, s.text, " ".join(s.also)) for w in content_words(part)}
-    return [w for w in content_words(text) if stem(w) not in known]
+def spoken(text: str, voice: str, cache: Path) -> np.ndarray:
+    """espeak-ng's reading of ``text`` by ``voice`` at ``RATE_WPM``, made once per espeak-ng version into
+    ``cache`` (file name: a hash of version, voice, rate and text; written atomically)."""
+    key = hashlib.sha256(f"{espeak_version()}|{voice}|{RATE_WPM}|{text}".encode()).hexdigest()[:24]
+    wav = cache / f"{key}.wav"
+    if not wav.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        part = cache / f"{key}.{os.getpid()}.part.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(RATE_WPM), "-w", str(part), text],
+                       check=True, capture_output=True)
+        part.replace(wav)
+    return load_audio(wav)
 
 
-def judge(text: str, references: list[Sentence], principal: Sentence | None = None) -> dict[str, Any]:
-    """The verdict on ``text``; the negation rule uses ``principal``, the sentence it overlaps most."""
-    missing = unsupported(text, references)
-    negative = principal is not None and bool(set(content_words(principal.en)) & NEGATIONS)
-    if text.strip() and negative and not set(content_words(text)) & NEGATIONS:
-        missing.append("(negation dropped)")
-    return {"invented": bool(missing), "empty": not text.strip(), "unsupported": missing,
-            "stock_phrase": stock_phrase(" ".join(s.text for s in references), text)}
-
-
-def make_clip(lang: str, voice: str, sentences: list[dict[str, Any]], tmp: Path) -> tuple[np.ndarray, list[Sentence]]:
+def make_clip(lang: str, voice: str, sentences: Sequence[dict[str, Any]],
+              cache: Path | None = None) -> tuple[np.ndarray, list[Sentence]]:
+    """The clip's audio (``LEAD_S`` of silence, then each sentence and ``GAP_S`` of silence) and the
+    spoken span of each sentence; sentence readings are cached in ``cache`` (default ``clip_cache()``)."""
+    cache = cache or clip_cache()
     pieces = [np.zeros(round(LEAD_S * SAMPLE_RATE), np.float32)]
     spans: list[Sentence] = []
     t = LEAD_S
-    for k, s in enumerate(sentences):
-        wav = tmp / f"{lang}-{voice.replace('+', '_')}-{k}.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(RATE_WPM), "-w", str(wav), s["text"]],
-                       check=True, capture_output=True)
-        audio = load_audio(wav)
+    for s in sentences:
+        audio = spoken(s["text"], voice, cache)
         spans.append(Sentence(s["text"], s["en"], tuple(s.get("also", ())), round(t, 3),
                               round(t + audio.shape[0] / SAMPLE_RATE, 3)))
         pieces += [audio, np.zeros(round(GAP_S * SAMPLE_RATE), np.float32)]
         t += audio.shape[0] / SAMPLE_RATE + GAP_S
     return np.concatenate(pieces), spans
-
-
-def principal(start: float, end: float, spans: list[Sentence]) -> Sentence:
-    return max(spans, key=lambda s: (min(end, s.end) - max(start, s.start), -s.start))
-
-
-def overlapping(start: float, end: float, spans: list[Sentence]) -> list[Sentence]:
-    hit = [s for s in spans if min(end, s.end) - max(start, s.start) > 0.05]
-    if hit:
-        return hit
-    mid = (start + end) / 2
-    return [min(spans, key=lambda s: abs((s.start + s.end) / 2 - mid))]
 
 
 MODES = ("old", "windows", "guarded", "verified", "text", "pipeline")
@@ -171,7 +158,8 @@ def decide(r: dict[str, Any]) -> tuple[bool, str | None]:
     if mode != "guarded":
         reason = reason or cross_check(r["source"], r["language"], r["text"])
         second_opinion = route == WHISPER_TRANSLATE or mode == "pipeline"  # text route: Whisper's reading
-        if reason is None and second_opinion and disagreement(r["text"], r["second"] or ""):
+        source = r["source"] if route == WHISPER_TRANSLATE else ""  # corroborate() compares the texts alone
+        if reason is None and second_opinion and disagreement(r["text"], r["second"] or "", source_text=source):
             reason = UNVERIFIED
     return reason is None, reason
 
@@ -189,16 +177,24 @@ def _attach_views(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def run_clip(engine: Any, translator: Any, lang: str, voice: str, audio: np.ndarray,
-             spans: list[Sentence]) -> list[dict[str, Any]]:
+def _no_cross_check(source_text: str, language: str, english: str) -> str | None:
+    return None
+
+
+def run_clip(engine: Any, translator: Any, spec: ClipSpec, audio: np.ndarray, spans: list[Sentence],
+             with_old: bool = True) -> list[dict[str, Any]]:
+    """Every passage of one clip in every mode, judged. The second decode is run for every window whose
+    passages pass the guards (the cross-checks are left to ``decide``), so that ``--rejudge`` can apply
+    any cross-check code to the stored decodes."""
     duration = audio.shape[0] / SAMPLE_RATE
     window = [(0.0, duration)]
     base = TranscriptionOptions()
     transcript = engine.transcribe(audio, window, base)
     rows: list[dict[str, Any]] = []
-    old = engine.transcribe(audio, window, TranscriptionOptions(task="translate"))
-    for s in old.segments:
-        rows.append({"mode": "old", "start": s.start, "end": s.end, "text": s.text.strip(), "language": None})
+    if with_old:
+        old = engine.transcribe(audio, window, TranscriptionOptions(task="translate"))
+        for s in old.segments:
+            rows.append({"mode": "old", "start": s.start, "end": s.end, "text": s.text.strip(), "language": None})
     segs = [s.to_dict() for s in transcript.segments]
     whisper: list[dict[str, Any]] = []  # the whisper-translate passages, one row each, before the modes
     for s in transcript.segments:  # already English: routed to no translation (same_language)
@@ -211,7 +207,8 @@ def run_clip(engine: Any, translator: Any, lang: str, voice: str, audio: np.ndar
     for language in sorted({s.language for s in transcript.segments} - {"en"}):
         ids = [i for i, s in enumerate(transcript.segments) if s.language == language]
         opts = TranscriptionOptions(task="translate", language=language)
-        outs = whisper_outcomes(segs, ids, 0.0, duration, lambda w, o: engine.transcribe(audio, w, o), opts)
+        outs = whisper_outcomes(segs, ids, 0.0, duration, lambda w, o: engine.transcribe(audio, w, o), opts,
+                                verify=_no_cross_check)
         for o in outs:
             covered = transcript.segments[o["source_id"] - 1:o["source_id"] - 1 + o["covers"]]
             text = (o["text"] or "").strip()
@@ -238,16 +235,12 @@ def run_clip(engine: Any, translator: Any, lang: str, voice: str, audio: np.ndar
     rows += [{**r, "mode": "pipeline", "route": WHISPER_TRANSLATE} for r in whisper
              if r["language"] not in text_languages]
     for r in rows:
-        r.update(clip=f"{lang}/{voice}", spoken=lang)
+        r.update(clip=spec.name, spoken=spec.lang)
     return [_judged(r, spans) for r in _attach_views(rows)]
 
 
 def _judged(r: dict[str, Any], spans: list[Sentence]) -> dict[str, Any]:
-    if r["mode"] == "old":
-        verdict = judge(r["text"], spans)
-    else:
-        at = (r["start"], r["end"], spans)
-        verdict = judge(r["text"], overlapping(*at), principal(*at))
+    verdict = judge(r["text"], spans if r["mode"] == "old" else translated(r["start"], r["end"], spans))
     shown, reason = decide(r)
     return {**r, **verdict, "shown": shown, "reason": reason}
 
@@ -284,13 +277,10 @@ def _reasons(rows: list[dict[str, Any]], mode: str) -> dict[str, dict[str, int]]
 
 def rejudge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Verdicts and decisions again, by the current judge and guard code, on stored model outputs
-    (the same decodes; the clips' sentence times are re-made by espeak-ng, no model)."""
-    data = json.loads(DATA.read_text())["languages"]
-    spans: dict[str, list[Sentence]] = {}
-    with tempfile.TemporaryDirectory(prefix="toex-tguard-") as tmp:
-        for clip in sorted({r["clip"] for r in rows}):
-            lang, voice = clip.split("/")
-            spans[clip] = make_clip(lang, voice, data[lang]["sentences"], Path(tmp))[1]
+    (the same decodes; the clips' sentence times come from the cached readings, no model)."""
+    specs = {c.name: c for split in (TUNING, HELD_OUT) for c in clip_specs(split)}
+    spans = {name: make_clip(c.lang, c.voice, c.sentences)[1] for name, c in specs.items()
+             if name in {r["clip"] for r in rows}}
     return [_judged(r, spans[r["clip"]]) for r in _attach_views(rows)]
 
 
@@ -316,11 +306,15 @@ def text_translator(threads: int) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--split", choices=(TUNING, HELD_OUT), default=TUNING,
+                    help="the tuning clips (default), or the held-out ones (score them once, at the end)")
     ap.add_argument("--languages", default="", help="comma-separated subset (default: all)")
     ap.add_argument("--out", type=Path, help="write every passage as JSON lines here")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rejudge", type=Path, help="re-apply the guards to the passages of an earlier --out file")
     ap.add_argument("--no-text-model", action="store_true", help="leave out the text-model route (mode text)")
+    ap.add_argument("--no-old", action="store_true", help="leave out the route before issue 8 (mode old)")
+    ap.add_argument("--resume", action="store_true", help="keep the clips already in --out, run the others")
     args = ap.parse_args(argv)
     if args.rejudge:
         stored = rejudge([json.loads(line) for line in args.rejudge.read_text().splitlines() if line])
@@ -328,28 +322,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from shared.inference.whisper import WhisperEngine
 
-    data = json.loads(DATA.read_text())["languages"]
-    wanted = [x for x in args.languages.split(",") if x] or list(data)
+    specs = clip_specs(args.split, [x for x in args.languages.split(",") if x] or None)
     engine = WhisperEngine(ensure_default_model("int8"), intra_op_threads=args.threads)
     translator = None if args.no_text_model else text_translator(args.threads)
     rows: list[dict[str, Any]] = []
-    if args.out:
+    if args.out and args.resume and args.out.is_file():
+        rows = [json.loads(line) for line in args.out.read_text().splitlines() if line]
+    elif args.out:
         args.out.write_text("")
+    done = {r["clip"] for r in rows}
     t0 = time.time()
-    with tempfile.TemporaryDirectory(prefix="toex-tguard-") as tmp:
-        for lang in wanted:
-            for voice in data[lang]["voices"]:
-                audio, spans = make_clip(lang, voice, data[lang]["sentences"], Path(tmp))
-                got = run_clip(engine, translator, lang, voice, audio, spans)
-                rows += got
-                if args.out:
-                    with args.out.open("a") as f:
-                        f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in got))
-                print(f"{lang}/{voice}: {json.dumps(summary(got)['guarded'])}", file=sys.stderr, flush=True)
+    for spec in [s for s in specs if s.name not in done]:
+        audio, spans = make_clip(spec.lang, spec.voice, spec.sentences)
+        got = run_clip(engine, translator, spec, audio, spans, with_old=not args.no_old)
+        rows += got
+        if args.out:
+            with args.out.open("a") as f:
+                f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in got))
+        print(f"{spec.name}: {json.dumps(summary(got).get('guarded'))}", file=sys.stderr, flush=True)
     load = os.getloadavg()
-    print(json.dumps({"espeak": espeak_version(), "languages": wanted, "seconds": round(time.time() - t0),
-                      "load": [round(x, 2) for x in load], "text_model": translator is not None and [
-                          t.model_info for t in translator.translators], **report(rows)}, indent=2, ensure_ascii=False))
+    print(json.dumps({"espeak": espeak_version(), "split": args.split, "clips": len(specs),
+                      "seconds": round(time.time() - t0), "load": [round(x, 2) for x in load],
+                      "text_model": translator is not None and [t.model_info for t in translator.translators],
+                      **report(rows)}, indent=2, ensure_ascii=False))
     return 0
 
 

@@ -32,6 +32,7 @@ TEXT_BATCH = 32
 
 Supports = Callable[[str, str], bool]
 Transcribe = Callable[[list[tuple[float, float]], TranscriptionOptions], TranscriptionResult]
+CrossCheck = Callable[[str, str, str], "str | None"]
 
 
 def route_of(language: str, target: str, text_model_supports: Supports | None) -> str | None:
@@ -113,7 +114,7 @@ def text_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], texts:
 
 def whisper_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], offset_s: float, duration_s: float,
                      transcribe: Transcribe, options: TranscriptionOptions,
-                     second_opinion: bool = True) -> list[dict[str, Any]]:
+                     second_opinion: bool = True, verify: CrossCheck = cross_check) -> list[dict[str, Any]]:
     """Whisper's translate task on ``segments[ids]`` (consecutive, one language), window by window,
     each translated passage aligned back onto the transcript segments it covers and checked.
 
@@ -124,6 +125,7 @@ def whisper_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], off
     time (``second_opinion_options``); a passage the second decode does not vouch for is
     ``unverified``. ``second`` (work blobs only) holds that decode's text for the passage. Without
     ``second_opinion`` (the decode is itself a second opinion, see ``corroborate``) it is not run.
+    ``verify`` is the cross-check (a benchmark passes one that checks nothing, to keep every decode).
     """
     local = [Segment.from_dict({**segments[i], "words": None}).shifted(-offset_s) for i in ids]
     windows = speech_windows(local, duration_s)
@@ -140,16 +142,16 @@ def whisper_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], off
                 reason = check(Passage(local[got.first].start, local[got.last].end, source_text,
                                        local[got.first].language, got.text, WHISPER_TRANSLATE, got.avg_logprob,
                                        got.no_speech_prob, min(s.avg_logprob for s in local[got.first:got.last + 1])),
-                               options) or cross_check(source_text, local[got.first].language, got.text)
+                               options) or verify(source_text, local[got.first].language, got.text)
             pending.append((k, got, source_text, reason))
     wanted = sorted({k for k, _, _, r in pending if r is None}) if second_opinion else []
     seconds = _second_opinion(windows, local, wanted, transcribe, second_opinion_options(options))
     out = []
-    for k, got, _, reason in pending:
+    for k, got, source_text, reason in pending:
         second = None
         if k in seconds:
             second = " ".join(a.text for a in seconds[k] if a.first <= got.last and a.last >= got.first and a.text)
-            if reason is None and disagreement(got.text, second):
+            if reason is None and disagreement(got.text, second, source_text=source_text):
                 reason = UNVERIFIED
         first, last = ids[got.first], ids[got.last]
         span = {**segments[first], "end": segments[last]["end"]}

@@ -7,11 +7,15 @@ of error that a log-probability cannot see; a passage that fails one is withheld
   reflected in the English, and the English must not add one (``negation_mismatch``); every
   number said in the source must be in the English and the English must not add numbers
   (``number_mismatch``). Languages without a word list here are checked on digits only, and
-  not for negation.
+  not for negation. The grammar checks of ``shared.translation_morphology``: an English first
+  person the source cannot express, read from pronouns and, in pro-drop languages, verb endings
+  (``person_mismatch``); a plural where the source has none (``plural_mismatch``); a third-person
+  pronoun no source word stands behind (``third_person_mismatch``); a compound past with no past
+  in the English (``past_tense_lost``: "We have two men" for "Wir haben zwei Männer gesehen").
 * **Agreement of two independent decodes** (Whisper's translate task only): the same window decoded
   a second time by a different search (``second_opinion_options``: seeded sampling instead of beam
-  search) must say the same thing: the same personal pronouns and negations, and most of the same
-  content words up to a light stem (``disagreement``).
+  search) must say the same thing: the same personal pronouns, negation and numbers, and most of the
+  other content words up to a light stem or a cognate in the source transcript (``disagreement``).
 
 Deterministic: the same texts always give the same decision. Word lists are lower case.
 """
@@ -23,6 +27,14 @@ import unicodedata
 from dataclasses import replace
 
 from shared.domain.transcript import TranscriptionOptions
+from shared.translation_morphology import (
+    allowed_first_persons,
+    english_first_persons,
+    english_plural_noun,
+    past_tense_lost,
+    source_allows_plural,
+    third_person_unsaid,
+)
 
 UNVERIFIED = "unverified"
 
@@ -85,35 +97,30 @@ def negation_mismatch(source_text: str, language: str, english: str) -> bool:
 
 
 # -- person -----------------------------------------------------------------------------------------
-# Words that mark the speaker (first person, singular or plural) in a source sentence: pronouns,
-# possessives and first-person auxiliaries. Pro-drop languages often mark the person on the verb alone
-# ("Estaba en casa"); such a faithful "I was at home" is withheld, the price of never showing an
-# English "I" the source does not say ("Encontraron el teléfono": *they* found it, not I).
-SOURCE_FIRST_PERSON: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
-    "fr": "je j me m moi mon ma mes nous notre nos suis",
-    "es": "yo me mi mis mí conmigo nosotros nosotras nos nuestro nuestra nuestros nuestras soy estoy he",
-    "pt": "eu me mim meu minha meus minhas comigo nós nos nosso nossa nossos nossas sou estou",
-    "it": "io mi me mio mia miei mie noi ci nostro nostra nostri nostre sono ho",
-    "de": "ich mich mir mein meine meinen meinem meiner meines wir uns unser unsere unseren unserem",
-    "nl": "ik mij me mijn wij we ons onze",
-    "ro": "eu mă mi meu mea mei mele noi ne nostru noastră noștri noastre am sunt",
-    "pl": "ja mnie mi mną mój moja moje moi my nas nam nami nasz nasza nasze jestem",
-    "en": "i me my mine myself we us our ours ourselves",
-}.items()}
-# Polish past-tense endings that mark the first person on the verb ("widziałem": I saw).
-SOURCE_FIRST_PERSON_ENDINGS: dict[str, tuple[str, ...]] = {"pl": ("łem", "łam", "liśmy", "łyśmy")}
-ENGLISH_FIRST_PERSON = SOURCE_FIRST_PERSON["en"]
-
-
 def person_mismatch(source_text: str, language: str, english: str) -> bool:
-    """True when the English speaks in the first person ("I", "my", "we") and the source marks no
-    first person at all. Not judged (False) for a language without a list."""
-    lang = language.split("-")[0].lower()
-    cues = SOURCE_FIRST_PERSON.get(lang)
-    if cues is None or not any(w in ENGLISH_FIRST_PERSON for w in words(english)):
+    """True when the English speaks in a first person ("I", "my"; "we", "our") that the source cannot
+    express (``shared.translation_morphology``: pronouns, possessives, auxiliaries, and the verb
+    endings of the pro-drop languages). Not judged (False) for a language without rules there."""
+    needed = english_first_persons(english)
+    if not needed:
         return False
-    endings = SOURCE_FIRST_PERSON_ENDINGS.get(lang, ())
-    return not any(w in cues or (endings and w.endswith(endings)) for w in words(source_text))
+    allowed = allowed_first_persons(source_text, language)
+    return allowed is not None and not needed <= allowed
+
+
+def third_person_mismatch(source_text: str, language: str, english: str) -> bool:
+    """True when the English has a third-person pronoun that no word of the source can stand behind
+    (``shared.translation_morphology.third_person_unsaid``); False when not judged."""
+    return bool(third_person_unsaid(source_text, language, english))
+
+
+def plural_mismatch(source_text: str, language: str, english: str) -> bool:
+    """True when the English names a plural thing ("the men") and the source has no plural at all
+    ("esse homem": that man). Not judged (False) for a language without a list of plural markers."""
+    if not english_plural_noun(english):
+        return False
+    allowed = source_allows_plural(source_text, language, numbers(source_text, language))
+    return allowed is False
 
 
 # -- numbers ----------------------------------------------------------------------------------------
@@ -225,7 +232,7 @@ anything something everything anyone someone everyone anybody somebody everybody
 _PRONOUNS = "i me my mine we us our ours you your yours he him his she her hers they them their theirs"
 _FUNCTION = frozenset(_FUNCTION_WORDS.split())
 PRONOUNS = frozenset(_PRONOUNS.split())
-MAX_UNSHARED = 0.25  # share of a passage's content stems that the second decode may word differently
+MAX_UNSHARED = 0.2  # share of a passage's content stems (not pronouns, negations, numbers) worded differently
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ied", "ies", "ed", "es", "ers", "er", "ly", "s")
 
 
@@ -238,25 +245,98 @@ def stem(word: str) -> str:
     return word.removesuffix("e")[:5] if len(word) > 3 else word
 
 
-def content(text: str) -> set[str]:
-    """Stems of the content words of an English text (pronouns and negations included; number words
-    as digits, so "ten" agrees with "10")."""
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+
+
+def _content_stem(word: str) -> str:
     numerals = NUMBER_WORDS["en"]
-    return {str(numerals[w]) if w in numerals else stem(w) for w in words(text) if w not in _FUNCTION}
+    if word in ENGLISH_NEGATIONS:
+        return "not"  # "never", "nothing", "no" and "not" all negate: stems would lose that
+    if word in PRONOUNS:
+        return word
+    if word in _HAVE:
+        return "have"
+    ordinal = _ORDINAL.match(word)
+    return str(numerals[word]) if word in numerals else ordinal.group(1) if ordinal else stem(word)
 
 
-def disagreement(text: str, second: str, max_share: float = MAX_UNSHARED) -> bool:
-    """True when ``second`` (another decode of the same window) does not vouch for ``text``: one of
-    them is negative and the other not, one of ``text``'s personal pronouns or numbers is not in it,
-    or more than ``max_share`` of ``text``'s content stems are not in it."""
+_HAVE = frozenset(("have", "has", "had", "having"))
+_PARTICIPLE_WORDS = """been seen found left done gone made said told taken given come got put brought heard kept
+lost met paid sent spoken stolen thought known run hit caught driven written shown not never no"""
+_AFTER_AUXILIARY = frozenset(_PARTICIPLE_WORDS.split())
+
+
+def _function_word(word: str, following: str) -> bool:
+    """A word without content of its own here; "have" is one only before a participle ("We have seen
+    two men"), not as the main verb ("We have two men" says something else)."""
+    if word in _HAVE:
+        return following.endswith(("ed", "en", "wn")) or following in _AFTER_AUXILIARY
+    return word in _FUNCTION
+
+
+def content(text: str) -> set[str]:
+    """Stems of the content words of an English text (pronouns as they are; every negation as "not";
+    number words and ordinals as digits, so "ten" agrees with "10" and "14th" is the number 14; "have"
+    as a main verb)."""
+    ws = words(text)
+    return {_content_stem(w) for k, w in enumerate(ws) if not _function_word(w, ws[k + 1] if k + 1 < len(ws) else "")}
+
+
+# English words two faithful readings use for one another in statements (one class a group). Two
+# decodes that word a sentence with these differently still agree.
+_SYNONYM_CLASSES = """
+home house flat | bag backpack rucksack handbag | phone telephone mobile cellphone | car vehicle
+police officers officer policemen policeman cops | station precinct | talk speak spoke spoken say said tell told
+inside in into within | under below beneath underneath | near close beside next by | arrive arrived came come
+got reached | leave left exit went go | answer reply respond | refuse declined decline | lawyer solicitor
+attorney counsel | money cash | night evening | saw see seen noticed spotted watched | took taken brought
+bring led | found discovered recovered | arrested detained apprehended held | man guy | woman lady
+kids children child | knife blade | street road | shop store | keys key | drive drove driven
+"""
+
+
+def _synonym_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for group in _SYNONYM_CLASSES.replace("\n", " ").split("|"):
+        stems = [stem(w) for w in group.split()]
+        for st in stems:
+            table.setdefault(st, stems[0])
+    return table
+
+
+SYNONYMS = _synonym_table()
+
+
+def _cognate(stem_: str, source_words: list[str]) -> bool:
+    """``stem_`` (an English content stem of 4-5 letters) begins a word of the source transcript
+    (accents folded): "victim" / "víctima", "police" / "policía", "family" / "familia"."""
+    return len(stem_) >= 4 and not stem_.isdigit() and any(w.startswith(stem_) for w in source_words)
+
+
+def _folded(text: str) -> list[str]:
+    return ["".join(c for c in unicodedata.normalize("NFD", w) if unicodedata.category(c) != "Mn")
+            for w in words(text)]
+
+
+def disagreement(text: str, second: str, max_share: float = MAX_UNSHARED, source_text: str = "") -> bool:
+    """True when ``second`` (another reading of the same window) does not vouch for ``text``: one of
+    them is negative and the other not, they do not say the same numbers, a personal pronoun of
+    ``text`` is not in it, or more than ``max_share`` of ``text``'s other content stems are in
+    neither it nor, as the start of a word, the ``source_text`` (a cognate: "victim" for "víctima")."""
     a, b = content(text), content(second)
     if not a:
         return False
     if bool(a & ENGLISH_NEGATIONS) != bool(b & ENGLISH_NEGATIONS):
         return True
-    if any((w in PRONOUNS or w.isdigit()) and w not in b for w in a):
+    if {w for w in a if w.isdigit()} != {w for w in b if w.isdigit()}:
         return True
-    return len(a - b) > max_share * len(a)
+    if not a & PRONOUNS <= b:
+        return True
+    proper = {w for w in a if w not in PRONOUNS and w not in ENGLISH_NEGATIONS and not w.isdigit()}
+    source = _folded(source_text)
+    other = {SYNONYMS.get(w, w) for w in b}
+    unvouched = [w for w in proper - b if SYNONYMS.get(w, w) not in other and not _cognate(w, source)]
+    return len(unvouched) > max_share * len(proper)
 
 
 SECOND_TEMPERATURE = 0.6
@@ -273,9 +353,11 @@ def second_opinion_options(options: TranscriptionOptions) -> TranscriptionOption
 
 
 def cross_check(source_text: str, language: str, english: str) -> str | None:
-    """``UNVERIFIED`` when the English contradicts the source transcript on negation, numbers or the
-    first person."""
+    """``UNVERIFIED`` when the English contradicts the source transcript on negation, numbers, the
+    first person, a plural, a third-person pronoun, or loses its compound past."""
     if (negation_mismatch(source_text, language, english) or number_mismatch(source_text, language, english)
-            or person_mismatch(source_text, language, english)):
+            or person_mismatch(source_text, language, english) or plural_mismatch(source_text, language, english)
+            or third_person_mismatch(source_text, language, english)
+            or past_tense_lost(source_text, language, english)):
         return UNVERIFIED
     return None

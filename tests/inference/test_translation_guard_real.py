@@ -76,7 +76,7 @@ def test_the_invented_outro_is_withheld_and_listed(engine: WhisperEngine, tmp_pa
 def test_faithful_passages_are_shown_beside_their_segments(engine: WhisperEngine, tmp_path: Path) -> None:
     """The benchmark's Spanish clip (bench/data/translation_clips.json, espeak-ng voice "es")."""
     data = json.loads(DATA.read_text())["languages"]["es"]
-    audio, _ = make_clip("es", "es", data["sentences"], tmp_path)
+    audio, _ = make_clip("es", "es", data["sentences"][:4], tmp_path)  # the first tuning clip
     segs, outs = guarded(engine, audio, "es")
     assert sum(o["covers"] for o in outs) == len(segs) >= 3
     shown = [o for o in outs if o["reason"] is None]
