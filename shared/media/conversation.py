@@ -17,12 +17,17 @@ frames where either hears speech; tracks that do, but whose energy rises and fal
 group too, so the same words are not transcribed twice. Genuinely simultaneous different speech
 keeps each track transcribed on its own, so nothing is lost.
 
-The mix (``Mixer``) brings every track to ``TARGET_DB``, mutes in each frame the tracks more than
-``CLOSE_DB`` below the loudest (bleed and hiss), and averages what is left, with weights interpolated
-between frame centres (no clicks). The owner of each frame is the loudest track hearing speech,
-smoothed over ``OWNER_SMOOTH_FRAMES``; chunks carry the owner runs (``owner_runs``) and segments are
-attributed from them (``attribute``). Everything here is a pure function of the decoded samples:
-the same file always gives the same groups, mix and owners.
+The mix (``Mixer``) leaves each track's level as recorded unless its talker is more than
+``MAX_LEVEL_SPREAD_DB`` below the loudest track's (then it is raised to that spread: Whisper's
+log-mel keeps some 80 dB, a 10 dB spread between speakers costs it nothing, and untouched audio is
+the faithful choice), mutes in each frame the tracks more than ``CLOSE_DB`` below the loudest
+(level-relative: bleed and hiss), and averages what is left, with weights interpolated between frame
+centres (no clicks). The owner of each frame is the loudest track hearing speech (none where no
+track hears any), smoothed over ``OWNER_SMOOTH_FRAMES``; chunks carry the owned runs
+(``owner_runs``) and segments are attributed from them (``attribute``): a word at the edge of
+speech, whose time Whisper stretches into the pause, goes to the nearest speaker's run. Everything
+here is a pure function of the decoded samples: the same file always gives the same groups, mix and
+owners.
 """
 
 from __future__ import annotations
@@ -41,9 +46,8 @@ OWNER_PROB = 0.35  # a track must at least be near speech to own a frame
 CLOSE_DB = 10.0  # within this of the loudest (level-relative) a track is a talker, below it bleed
 MAX_OVERLAP_SHARE = 0.2  # talk-over share of speech frames above which tracks are transcribed apart
 DUPLICATE_CORRELATION = 0.8  # energy envelopes this correlated while talking over: the same voice
-TARGET_DB = -20.0  # speech level of every track in the mix (mean square, dBFS)
+MAX_LEVEL_SPREAD_DB = 10.0  # a quieter mic is raised to this far below the loudest one, no further
 MAX_GAIN_DB = 30.0
-MIN_GAIN_DB = -20.0
 OWNER_SMOOTH_FRAMES = 15  # about 0.5 s
 FLOOR_DB = -100.0
 _MIN_SPEECH_FRAMES = 8
@@ -122,18 +126,20 @@ class Mixer:
     def __init__(self, frames: Sequence[TrackFrames]) -> None:
         self.numbers = [f.number for f in frames]
         self.probs, rel = _aligned(frames)
-        gain_db = np.clip([TARGET_DB - f.level_db() for f in frames], MIN_GAIN_DB, MAX_GAIN_DB)
+        levels = np.array([f.level_db() for f in frames])
+        gain_db = np.clip(levels.max() - MAX_LEVEL_SPREAD_DB - levels, 0.0, MAX_GAIN_DB)
         self.gains = (10 ** (gain_db / 20)).astype(np.float32)
         self.weights = (rel >= rel.max(axis=0) - CLOSE_DB).astype(np.float32)
         self.owner = self._owners(rel)
 
     def _owners(self, rel: np.ndarray) -> np.ndarray:
-        """Index (into the group) of the track owning each frame, smoothed (ties: the lower index)."""
-        scores = np.where(self.probs >= OWNER_PROB, rel, rel - 2 * CLOSE_DB)
-        raw = np.argmax(scores, axis=0)
-        if len(self.numbers) == 1 or raw.size == 0:
+        """Index (into the group) of the track owning each frame, len(group) where no track hears
+        speech; smoothed (ties: the lower index)."""
+        heard = self.probs >= OWNER_PROB
+        raw = np.where(heard.any(axis=0), np.argmax(np.where(heard, rel, -np.inf), axis=0), len(self.numbers))
+        if raw.size == 0:
             return raw
-        onehot = np.eye(len(self.numbers), dtype=np.int32)[raw]  # (n, tracks)
+        onehot = np.eye(len(self.numbers) + 1, dtype=np.int32)[raw]  # (n, tracks + none)
         half = OWNER_SMOOTH_FRAMES // 2
         c = np.cumsum(np.pad(onehot, ((half + 1, half), (0, 0))), axis=0)
         counts = c[OWNER_SMOOTH_FRAMES:] - c[:-OWNER_SMOOTH_FRAMES]
@@ -162,7 +168,8 @@ class Mixer:
         return np.clip(out / np.maximum(total, 1.0), -1.0, 1.0).astype(np.float32)
 
     def owner_runs(self, start: int, end: int) -> tuple[tuple[float, float, int], ...]:
-        """(start_s, end_s, track) runs of ownership over samples [start, end), relative to `start`."""
+        """(start_s, end_s, track) runs of ownership over samples [start, end), relative to `start`; spans
+        where no track hears speech are left out."""
         f0, f1 = start // FRAME, min(len(self.owner), -(-end // FRAME))
         runs: list[tuple[float, float, int]] = []
         k = f0
@@ -171,6 +178,9 @@ class Mixer:
             while j + 1 < f1 and self.owner[j + 1] == self.owner[k]:
                 j += 1
             a, b = max(start, k * FRAME), min(end, (j + 1) * FRAME)
+            if self.owner[k] == len(self.numbers):  # no one speaking
+                k = j + 1
+                continue
             track = self.numbers[int(self.owner[k])]
             runs.append((round((a - start) / SAMPLE_RATE, 3), round((b - start) / SAMPLE_RATE, 3), track))
             k = j + 1
@@ -182,6 +192,8 @@ def _owner_of(start: float, end: float, runs: Sequence[tuple[float, float, int]]
     best: dict[int, float] = {}
     for a, b, track in runs:
         best[track] = best.get(track, 0.0) + max(0.0, min(b, end) - max(a, start))
+    if not runs:
+        raise ValueError("a conversation chunk with no owned speech")
     if not best or max(best.values()) <= 0:
         mid = (start + end) / 2
         near = min(runs, key=lambda r: 0.0 if r[0] <= mid <= r[1] else min(abs(mid - r[0]), abs(mid - r[1])))
