@@ -14,7 +14,7 @@ from shared.domain import JobStatus
 from shared.media import load_audio, plan_chunks
 from tests.fixtures import mediagen
 from tests.fixtures.mediagen import AudioTrack
-from tests.fixtures.pipeline import MakeApp, transcript_of
+from tests.fixtures.pipeline import MakeApp, transcript_of, without_run_identity
 
 SR = 16000
 FAST = {"beam_size": 1, "formats": ["json", "txt", "docx"]}
@@ -86,6 +86,12 @@ def test_conversation_over_two_tracks_is_merged_in_time_order(
     assert first_answer >= 12.0 - 0.5 > max(seg["start"] for seg in t["segments"] if seg["track"] == 1)
     txt = app.blobs.local_path(final.outputs["txt"]).read_text()
     assert "] Track 1: " in txt and "] Track 2: " in txt
+    plan = json.loads(app.blobs.download(f"work/{final.job_id}/a1/plan.json"))
+    assert all(c.get("owners") for c in plan["chunks"])  # turn taking: one conversation, transcribed together
+    again = app.run(app.submit(src, FAST)[0])  # the same file: the same mix, owners and transcript
+    assert without_run_identity(app.blobs.local_path(again.outputs["json"]).read_bytes()) == without_run_identity(
+        app.blobs.local_path(final.outputs["json"]).read_bytes())
+    assert '"text"' not in json.dumps(app.hub.load(final.job_id).history)
 
 
 @pytest.mark.real_model
