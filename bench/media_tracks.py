@@ -5,8 +5,9 @@
 Each case is generated once (real speech from the pyannote sample, separated by near-silent pauses,
 streamed block by block) and then probed and planned in a fresh child process, so peak RSS
 (VmHWM) is that of the media step alone. The probe decodes every audio stream (truncation and the
-duration limit are judged on decoded samples) and plan_chunks decodes each track once more, with
-the probe's tracks, as the pipeline does. Prints one Markdown row per case.
+duration limit are judged on decoded samples) and plan_chunks, with the probe's tracks as the pipeline
+does, decodes each track once for the VAD and each group of tracks with speech once more for its chunks.
+Prints one Markdown row per case.
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ def plan_chunks(p: JobStep) -> ChunksPlanned | Rejected:
 
 def transcribe_chunk(p: TranscribeChunk) -> ChunkTranscribed:
     """Whisper over one chunk's speech windows; segments stored on the chunk's own timeline, tagged
-    with the chunk's track."""
+    with the chunk's track (a conversation's chunk: with the track owning each segment's words)."""
     svc = get_services()
     job = load_job(svc.jobs, p.force_id, p.job_id)
     task = p.task
@@ -135,9 +135,16 @@ def transcribe_chunk(p: TranscribeChunk) -> ChunkTranscribed:
     options = transcription_options(job.options, task)
     if task == TRANSCRIBE and job.options.get("speakers"):  # diarization cuts segments at word times
         options = replace(options, word_timestamps=True)
+    asked_words = options.word_timestamps
+    if chunk.owners:  # a conversation mixed from several tracks: words are put back on their own track
+        options = replace(options, word_timestamps=True)
     result = svc.stt.transcribe(audio, list(chunk.windows), options)
     probs = media.speech_probabilities(media.load_audio(audio), svc.vad_model)
     segments, unspoken = media.refuse_unspoken(result.segments, probs)  # text over a click or room tone
+    if chunk.owners:
+        segments = media.attribute(segments, chunk.owners, keep_words=asked_words)
+    else:
+        segments = [replace(s, track=chunk.track) for s in segments]
     skipped = sorted([*result.skipped, *unspoken])
     ref = write_json(
         work_ref(p, f"{task}-{chunk.index:05d}.json"),
@@ -147,7 +154,7 @@ def transcribe_chunk(p: TranscribeChunk) -> ChunkTranscribed:
             "language": result.language,
             "language_probability": result.language_probability,
             "track": chunk.track,
-            "segments": [replace(s, track=chunk.track).to_dict() for s in segments],
+            "segments": [s.to_dict() for s in segments],
             "skipped": [[round(s + chunk.start_s, 3), round(e + chunk.start_s, 3), r] for s, e, r in skipped],
         },
     )

@@ -51,8 +51,9 @@ def plan_parts(segments: Sequence[dict[str, Any]], routes: Sequence[str | None],
                chunks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Work parts: text-model batches of one language, and Whisper windows grouped by chunk and language.
 
-    ``chunks`` are ``PlannedChunk`` dicts (``index``, ``start_s``, ``end_s``, optional ``track``);
-    a segment belongs to the chunk holding its midpoint (on its own track when both name one).
+    ``chunks`` are ``PlannedChunk`` dicts (``index``, ``start_s``, ``end_s``, optional ``track`` and
+    ``owners``); a segment belongs to the chunk holding its midpoint (one holding its track when both
+    name one).
     Each part lists the 0-based segment indices it translates.
     """
     text: dict[str, list[int]] = {}
@@ -71,10 +72,16 @@ def plan_parts(segments: Sequence[dict[str, Any]], routes: Sequence[str | None],
     return parts
 
 
+def _tracks_of(chunk: dict[str, Any]) -> set[int]:
+    """The tracks a chunk holds: its owners' for a conversation mixed from several tracks."""
+    return {int(o[2]) for o in chunk.get("owners") or ()} or {int(chunk["track"])}
+
+
 def _chunk_of(seg: dict[str, Any], chunks: Sequence[dict[str, Any]]) -> int:
     mid = (float(seg["start"]) + float(seg["end"])) / 2
     track = seg.get("track")
-    candidates = [c for c in chunks if track is None or c.get("track") in (None, track)] or list(chunks)
+    candidates = [c for c in chunks if track is None or c.get("track") is None or track in _tracks_of(c)]
+    candidates = candidates or list(chunks)
     if not candidates:
         raise ValueError("the transcript has segments but the plan has no chunks")
 

@@ -2,6 +2,7 @@
 chunk plan, FLAC chunks."""
 
 from shared.media.chunking import ChunkPlan, PlannedChunk, TrackPlan, plan_chunks
+from shared.media.conversation import attribute
 from shared.media.decode import iter_audio
 from shared.media.errors import MediaError
 from shared.media.flac import encode_flac, load_audio
@@ -20,6 +21,7 @@ __all__ = [
     "Track",
     "TrackPlan",
     "VadOptions",
+    "attribute",
     "encode_flac",
     "iter_audio",
     "load_audio",

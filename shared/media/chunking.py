@@ -1,8 +1,12 @@
 """Plan a recording into FLAC chunks (≤ max_chunk_s, cut in silence) and Whisper windows (≤ window_s).
 
 Every audio track (``shared.media.tracks``) is searched for speech, so speech on a track that is not
-the default one is never lost. One streamed pass per track: decode → Silero VAD → speech pieces →
-chunks, each chunk tagged with its track; all tracks share the container's timeline. A channel track
+the default one is never lost. A first streamed pass per track: decode → Silero VAD (probabilities
+and energies per frame). The tracks with speech are then grouped (``shared.media.conversation``):
+tracks that take turns (a mic per speaker) are one conversation, mixed and cut into chunks together
+so that Whisper hears both sides, each chunk carrying who owns which span; tracks with simultaneous
+different speech stay apart. A second streamed pass per group: decode (in step) → mix → speech
+pieces → chunks, each chunk tagged with its track(s); all tracks share the container's timeline. A channel track
 is gated against its stream's other channel (``AudioDecoder`` ``gate_db``), so a voice that one
 microphone hears as bleed is transcribed once, on the track of the microphone it is close to. Only
 audio that a chunk may still need is buffered (at most about one chunk plus a bounded VAD
@@ -18,12 +22,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from shared.domain.audio_format import SAMPLE_RATE
+from shared.media.conversation import Mixer, TrackFrames, conversation_groups, frame_energy_db
 from shared.media.decode import AudioDecoder
 from shared.media.flac import encode_flac
 from shared.media.probe import probe
@@ -43,10 +49,17 @@ class PlannedChunk:
     start_s: float  # offset on the source timeline
     end_s: float
     windows: tuple[tuple[float, float], ...]  # relative to start_s
-    track: int = 1  # Track.number of the audio it was cut from
+    track: int = 1  # Track.number of the audio it was cut from (the first of a conversation's tracks)
+    # a conversation mixed from several tracks: who owns the audio, (start, end, track) relative to start_s
+    owners: tuple[tuple[float, float, int], ...] = ()
+
+    @property
+    def tracks(self) -> tuple[int, ...]:
+        """The tracks heard in this chunk."""
+        return tuple(sorted({t for _, _, t in self.owners})) if self.owners else (self.track,)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "index": self.index,
             "ref": self.ref,
             "start_s": self.start_s,
@@ -54,6 +67,9 @@ class PlannedChunk:
             "windows": [list(w) for w in self.windows],
             "track": self.track,
         }
+        if self.owners:
+            d["owners"] = [list(o) for o in self.owners]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PlannedChunk:
@@ -64,6 +80,7 @@ class PlannedChunk:
             end_s=float(d["end_s"]),
             windows=tuple((float(a), float(b)) for a, b in d["windows"]),
             track=int(d.get("track", 1)),
+            owners=tuple((float(a), float(b), int(t)) for a, b, t in d.get("owners", ())),
         )
 
 
@@ -145,10 +162,12 @@ class _AudioBuffer:
 
 class _ChunkBuilder:
     def __init__(
-        self, write_chunk: Callable[[int, bytes], str], max_chunk: int, window: int, *, track: int = 1, first: int = 0
+        self, write_chunk: Callable[[int, bytes], str], max_chunk: int, window: int, *, track: int = 1, first: int = 0,
+        owners: Callable[[int, int], tuple[tuple[float, float, int], ...]] | None = None,
     ) -> None:
         self.write_chunk = write_chunk
         self.track = track
+        self.owners = owners
         self.first = first
         self.max_chunk = max_chunk
         self.window = window
@@ -187,7 +206,9 @@ class _ChunkBuilder:
         index = self.first + len(self.chunks)
         ref = self.write_chunk(index, encode_flac(audio.slice(start, end)))
         windows = tuple(((a - start) / SAMPLE_RATE, (b - start) / SAMPLE_RATE) for a, b in self._windows(pieces))
-        self.chunks.append(PlannedChunk(index, ref, start / SAMPLE_RATE, end / SAMPLE_RATE, windows, self.track))
+        owners = self.owners(start, end) if self.owners is not None else ()
+        self.chunks.append(
+            PlannedChunk(index, ref, start / SAMPLE_RATE, end / SAMPLE_RATE, windows, self.track, owners))
 
     def _windows(self, pieces: list[Piece]) -> list[tuple[int, int]]:
         """Group adjacent pieces into windows of at most `window` samples (pieces never exceed it).
@@ -235,70 +256,108 @@ def plan_chunks(
     tracks: Sequence[Track] | None = None,
     max_duration_s: float | None = None,
 ) -> ChunkPlan:
-    """Decode each track of `path` once, find speech, and write ≤ max_chunk_s FLAC chunks cut in silence.
+    """Decode each track of `path`, find speech, and write ≤ max_chunk_s FLAC chunks cut in silence.
 
-    `tracks` defaults to the probe's (every audio track; costs one more decode pass, so the pipeline
-    passes the probe's). No speech anywhere gives an empty plan.
-    Undecodable input raises MediaError; so does audio running past `max_duration_s` (too_long),
-    as soon as decoding reaches the limit.
+    Two passes: each track is decoded once for the VAD and its frame energies, then the tracks with
+    speech are grouped into conversations (``shared.media.conversation``) and each group is decoded
+    again (in step, mixed when it has several tracks) to cut its chunks. `tracks` defaults to the
+    probe's (costs one more decode pass, so the pipeline passes the probe's). No speech anywhere gives
+    an empty plan. Undecodable input raises MediaError; so does audio running past `max_duration_s`
+    (too_long), as soon as decoding reaches the limit.
     """
     if window_s <= 0 or max_chunk_s < window_s:
         raise ValueError("need 0 < window_s <= max_chunk_s")
     if tracks is None:
         tracks = probe(Path(path), max_duration_s=max_duration_s).tracks
+    window = round(window_s * SAMPLE_RATE)
+    measured = [_measure(Path(path), t, vad_model, max_duration_s) for t in tracks]
+    speech = {m.frames.number: _pieces(m.frames.probs, m.samples, vad, window) for m in measured}
+    by_number = {m.frames.number: m for m in measured}
     chunks: list[PlannedChunk] = []
-    plans: list[TrackPlan] = []
-    skipped = 0
-    for track in tracks:
+    for group in conversation_groups([m.frames for m in measured if speech[m.frames.number]]):
+        members = [by_number[n] for n in group]
+        mixer = Mixer([m.frames for m in members])
         builder = _ChunkBuilder(
-            write_chunk, round(max_chunk_s * SAMPLE_RATE), round(window_s * SAMPLE_RATE),
-            track=track.number, first=len(chunks),
+            write_chunk, round(max_chunk_s * SAMPLE_RATE), window, track=group[0], first=len(chunks),
+            owners=mixer.owner_runs if len(group) > 1 else None,
         )  # fmt: skip
-        decoder = AudioDecoder(
-            Path(path), block=round(DECODE_BLOCK_S * SAMPLE_RATE), stream_index=track.stream_index,
-            channel=track.channel, gate_db=None if track.channel is None else SEPARATION_DB,
-            max_duration_s=max_duration_s,
-        )  # fmt: skip
-        speech = _plan_track(decoder, builder, vad_model, vad, round(window_s * SAMPLE_RATE))
+        total = max(m.samples for m in members)
+        pieces = speech[group[0]] if len(group) == 1 else _pieces(mixer.probs_max, total, vad, window)
+        _build(Path(path), [m.track for m in members], mixer, pieces, builder, max_duration_s)
         chunks += builder.chunks
-        skipped += decoder.bad_packets
-        plans.append(TrackPlan(track, speech / SAMPLE_RATE, decoder.samples / SAMPLE_RATE, len(builder.chunks)))
+    plans = [
+        TrackPlan(m.track, sum(p.end - p.start for p in speech[m.track.number]) / SAMPLE_RATE,
+                  m.samples / SAMPLE_RATE, sum(1 for c in chunks if m.track.number in c.tracks))
+        for m in measured
+    ]  # fmt: skip
     return ChunkPlan(
         chunks=tuple(chunks),
         speech_s=sum(p.speech_s for p in plans),
         duration_s=max((p.duration_s for p in plans), default=0.0),
-        skipped_packets=skipped,
+        skipped_packets=sum(m.bad_packets for m in measured),
         tracks=tuple(plans),
     )
 
 
-def _plan_track(decoder: AudioDecoder, builder: _ChunkBuilder, vad_model: Path, vad: VadOptions, window: int) -> int:
-    """Stream one track through VAD into `builder`; the speech found, in samples."""
+@dataclass(frozen=True)
+class _Measured:
+    track: Track
+    frames: TrackFrames
+    samples: int
+    bad_packets: int
+
+
+def _decoder(path: Path, track: Track, max_duration_s: float | None) -> AudioDecoder:
+    return AudioDecoder(
+        path, block=round(DECODE_BLOCK_S * SAMPLE_RATE), stream_index=track.stream_index, channel=track.channel,
+        gate_db=None if track.channel is None else SEPARATION_DB, max_duration_s=max_duration_s,
+    )  # fmt: skip
+
+
+def _measure(path: Path, track: Track, vad_model: Path, max_duration_s: float | None) -> _Measured:
+    """Pass one over a track: Silero's probability and the energy of every 32 ms frame."""
+    decoder = _decoder(path, track, max_duration_s)
     model = SileroVad(vad_model)
-    seg = SpeechSegmenter(vad, max_piece=window)
-    audio = _AudioBuffer()
+    probs: list[np.ndarray] = []
+    energy: list[np.ndarray] = []
     carry = np.zeros(0, np.float32)
-    speech = 0
-
-    def take(pieces: Any) -> None:
-        nonlocal speech
-        for piece in pieces:
-            speech += piece.end - piece.start
-            builder.add(piece, audio)
-
     for block in decoder:
-        audio.append(block)
         x = np.concatenate([carry, block]) if len(carry) else block
         n = len(x) - len(x) % FRAME
-        take(seg.push(model.probs(x[:n])))
+        probs.append(model.probs(x[:n]))
+        energy.append(frame_energy_db(x[:n]))
         carry = x[n:]
-        builder.close_if_done(seg.earliest_open(), audio)
-        keep = seg.earliest_open()
-        first = builder.keep_from()
-        audio.drop_before(keep if first is None else min(first, keep))
     if len(carry):
-        take(seg.push(model.probs(np.pad(carry, (0, FRAME - len(carry))))))
-    take(seg.finish(audio.end))
+        last = np.pad(carry, (0, FRAME - len(carry)))
+        probs.append(model.probs(last))
+        energy.append(frame_energy_db(last))
+    frames = TrackFrames(track.number, np.concatenate([np.zeros(0, np.float32), *probs]),
+                         np.concatenate([np.zeros(0, np.float32), *energy]))  # fmt: skip
+    return _Measured(track, frames, decoder.samples, decoder.bad_packets)
+
+
+def _pieces(probs: np.ndarray, total: int, vad: VadOptions, window: int) -> list[Piece]:
+    seg = SpeechSegmenter(vad, max_piece=window)
+    return [*seg.push(probs), *seg.finish(total)]
+
+
+def _build(path: Path, tracks: Sequence[Track], mixer: Mixer, pieces: Sequence[Piece], builder: _ChunkBuilder,
+           max_duration_s: float | None) -> None:
+    """Pass two: decode the group's tracks in step, mix them, and cut `pieces` into chunks; only audio a
+    chunk may still need stays buffered."""
+    audio = _AudioBuffer()
+    queue = deque(pieces)
+    for blocks in zip_longest(*(_decoder(path, t, max_duration_s) for t in tracks)):
+        n = max(len(b) for b in blocks if b is not None)
+        same = [np.zeros(n, np.float32) if b is None else np.pad(b, (0, n - len(b))) for b in blocks]
+        audio.append(mixer.mix(same, audio.end))
+        while queue and queue[0].end <= audio.end:
+            builder.add(queue.popleft(), audio)
+        upcoming = queue[0].start if queue else audio.end
+        builder.close_if_done(upcoming, audio)
+        first = builder.keep_from()
+        audio.drop_before(upcoming if first is None else min(first, upcoming))
+    while queue:  # cannot happen: pieces end within the decoded audio
+        builder.add(queue.popleft(), audio)
     if builder.pieces:
         builder.close(audio, len(builder.pieces))
-    return speech

@@ -1,0 +1,117 @@
+"""Tracks of one conversation (a mic per speaker) are planned together and each span is owned by the
+speaker's own track; simultaneous different speech and duplicate tracks are planned as they must be."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from shared.domain import Segment
+from shared.domain.transcript import Word
+from shared.media import attribute, plan_chunks, probe
+from shared.media.chunking import ChunkPlan
+from tests.fixtures import mediagen
+from tests.fixtures.mediagen import AudioTrack
+
+SR = 16000
+LATE_S = 3.0
+
+
+def _store(index: int, flac: bytes) -> str:
+    return f"chunks/{index:04d}.flac"
+
+
+def _mkv(path: Path, tracks: list[AudioTrack]) -> Path:
+    return mediagen.write_tracks(path, tracks, fmt="matroska", codec="libopus", rate=48000)
+
+
+def _per_speaker(pyannote_sample) -> tuple[np.ndarray, list[np.ndarray], list]:  # type: ignore[no-untyped-def]
+    audio = mediagen.load_sample()
+    turns = sorted(pyannote_sample.segments, key=lambda s: s.start)
+    speakers = sorted({s.speaker for s in turns}, key=lambda w: min(s.start for s in turns if s.speaker == w))
+    voices = []
+    for who in speakers[:2]:
+        mask = np.zeros(len(audio), bool)
+        for s in turns:
+            if s.speaker == who:
+                mask[int(s.start * SR) : int(s.end * SR)] = True
+        voices.append(np.where(mask, audio, 0.0).astype(np.float32))
+    return audio, voices, [(speakers.index(s.speaker), s.start, s.end) for s in turns if s.speaker in speakers[:2]]
+
+
+def _owner_at(plan: ChunkPlan, t: float) -> int | None:
+    for c in plan.chunks:
+        for a, b, track in c.owners:
+            if c.start_s + a <= t < c.start_s + b:
+                return track
+    return None
+
+
+def test_turns_on_two_mics_with_bleed_different_gains_and_a_late_start_are_one_conversation(
+    pyannote_sample, vad_model_path: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _, (a, b), turns = _per_speaker(pyannote_sample)
+    loud = a + 10 ** (-16 / 20) * b  # the first speaker's mic, set hot, also hears the second speaker
+    src = _mkv(tmp_path / "room.mkv", [AudioTrack(mediagen.silence(5.0)), AudioTrack(loud, start_s=LATE_S),
+                                       AudioTrack(0.3 * b, start_s=LATE_S)])  # fmt: skip
+    blobs: list[dict[str, bytes]] = [{}, {}]
+    plans = [plan_chunks(src, lambda i, flac, k=k: blobs[k].setdefault(f"c{i}", flac) and f"c{i}",  # type: ignore[misc]
+                         vad_model=vad_model_path, tracks=probe(src).tracks) for k in (0, 1)]
+    assert plans[0].to_dict() == plans[1].to_dict() and blobs[0] == blobs[1]  # the same file, the same mix
+    plan = plans[0]
+    assert plan.chunks and all(c.owners for c in plan.chunks), "the two mics were not planned as one conversation"
+    assert {t for c in plan.chunks for t in c.tracks} == {2, 3}
+    assert [t.chunks for t in plan.tracks] == [0, len(plan.chunks), len(plan.chunks)]
+    # inside every turn (0.3 s off its edges) the span belongs to the mic of the one speaking
+    probes = [(who + 2, x + LATE_S) for who, s, e in turns for x in np.arange(s + 0.3, e - 0.3, 0.1)
+              if not any(w != who and s2 - 0.3 <= x <= e2 + 0.3 for w, s2, e2 in turns)]  # fmt: skip
+    right = sum(_owner_at(plan, t) == track for track, t in probes)
+    assert len(probes) > 100 and right / len(probes) >= 0.95, right / len(probes)
+    # the mix is speech wherever either mic speaks: one window set, on the container's timeline
+    first = min(s for _, s, _ in turns) + LATE_S
+    assert plan.chunks[0].start_s + plan.chunks[0].windows[0][0] >= first - 0.6
+
+
+def test_simultaneous_different_speech_stays_on_separate_tracks(vad_model_path: Path, tmp_path: Path) -> None:
+    s = mediagen.speech_with_pauses(40.0, [0.8, 1.2])
+    other = np.roll(s, 13 * SR)  # another part of the speech, at the same time: two conversations at once
+    src = _mkv(tmp_path / "two.mkv", [AudioTrack(s), AudioTrack(other)])
+    plan = plan_chunks(src, _store, vad_model=vad_model_path, tracks=probe(src).tracks)
+    assert not any(c.owners for c in plan.chunks)
+    assert sorted({c.track for c in plan.chunks}) == [1, 2]
+
+
+def test_duplicate_tracks_are_planned_once(vad_model_path: Path, tmp_path: Path) -> None:
+    s = mediagen.speech_with_pauses(30.0, [0.8, 1.2])
+    one = mediagen.write_media(tmp_path / "one.wav", s, fmt="wav", codec="pcm_s16le")
+    src = _mkv(tmp_path / "dup.mkv", [AudioTrack(s), AudioTrack(s)])
+    plan = plan_chunks(src, _store, vad_model=vad_model_path, tracks=probe(src).tracks)
+    ref = plan_chunks(one, _store, vad_model=vad_model_path)
+    windows = [(c.start_s + x, c.start_s + y) for c in plan.chunks for x, y in c.windows]
+    expected = [(c.start_s + x, c.start_s + y) for c in ref.chunks for x, y in c.windows]
+    assert len(windows) == len(expected) and np.allclose(windows, expected, atol=0.1)
+
+
+def test_a_segment_whose_words_change_owner_is_split_between_the_tracks() -> None:
+    words = (Word(0.0, 0.4, " Where", 0.9), Word(0.4, 0.9, " were", 0.9), Word(0.9, 1.3, " you?", 0.9),
+             Word(1.8, 2.2, " At", 0.9), Word(2.2, 2.6, " home.", 0.9))  # fmt: skip
+    seg = Segment(0.0, 2.6, " Where were you? At home.", "en", -0.2, 0.01, 1.1, 0.0, words)
+    lone = Segment(3.0, 3.5, " No.", "en", -0.3, 0.01, 1.0)
+    runs = ((0.0, 1.5, 2), (1.5, 2.9, 3), (2.9, 4.0, 2))
+    out = attribute([seg, lone], runs, keep_words=False)
+    assert [(s.start, s.end, s.text, s.track, s.words) for s in out] == [
+        (0.0, 1.3, " Where were you?", 2, None), (1.8, 2.6, " At home.", 3, None), (3.0, 3.5, " No.", 2, None)]
+    kept = attribute([seg], runs, keep_words=True)
+    assert [len(s.words or ()) for s in kept] == [3, 2]
+
+
+def test_a_conversation_segment_is_translated_from_its_conversation_chunk() -> None:
+    from shared.translation_routes import WHISPER_TRANSLATE, plan_parts
+
+    chunks = [{"index": 0, "start_s": 0.0, "end_s": 10.0, "track": 2, "owners": [[0.0, 5.0, 2], [5.0, 10.0, 3]]},
+              {"index": 1, "start_s": 5.0, "end_s": 20.0, "track": 4}]  # fmt: skip
+    segments = [{"start": 9.5, "end": 11.5, "language": "fr", "track": 3},  # Whisper's end ran past the chunk
+                {"start": 9.5, "end": 11.5, "language": "fr", "track": 4}]  # fmt: skip
+    parts = plan_parts(segments, [WHISPER_TRANSLATE] * 2, chunks)
+    assert [(p["chunk"], p["ids"]) for p in parts] == [(0, [0]), (1, [1])]
