@@ -37,12 +37,9 @@ import numpy as np
 from shared.domain.audio_format import SAMPLE_RATE
 from shared.domain.transcript import Word
 
+from .prosody import F0_MAX, F0_MIN, FRAME, HOP, LOUD_DB  # the pitch tracker's frames and period range
 from .types import SpeakerSegment, SpeakerTurn
 
-FRAME = 640  # 40 ms
-HOP = 160  # 10 ms
-F0_MIN, F0_MAX = 60.0, 400.0
-LOUD_DB = 30.0
 BLOCK = 1024
 
 

@@ -22,6 +22,7 @@ from shared.domain.audio_format import SAMPLE_RATE
 FRAME = 640  # 40 ms
 HOP = 160  # 10 ms
 F0_MIN, F0_MAX = 60.0, 400.0
+LOUD_DB = 30.0  # a frame this far below the chunk's loudest is not analysed
 VOICED_PEAK = 0.5
 MIN_VOICED = 10
 OCTAVE_TOLERANCE = 0.9
@@ -40,7 +41,7 @@ def frame_pitch(audio: np.ndarray) -> np.ndarray:
                                              writeable=False)
     energy = np.concatenate([((f - f.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
                              for f in (frames[k : k + BLOCK] for k in range(0, n, BLOCK))])
-    floor = energy.max() * 10 ** (-30 / 10)
+    floor = energy.max() * 10 ** (-LOUD_DB / 10)
     return np.concatenate([_block_pitch(frames[k : k + BLOCK], energy[k : k + BLOCK], floor)
                            for k in range(0, n, BLOCK)])
 
