@@ -71,7 +71,7 @@ class SpeakerEncoder:
         opts.log_severity_level = 3
         available = set(ort.get_available_providers())
         chosen = [p for p in providers if p in available] or ["CPUExecutionProvider"]
-        self.session = ort.InferenceSession(str(self.package.graph), sess_options=opts, providers=chosen)
+        self.session = ort.InferenceSession(self.package.verified_graph(), sess_options=opts, providers=chosen)
 
     @property
     def model(self) -> SpeakerModel:

@@ -35,6 +35,14 @@ class SpeakerPackage:
     def graph(self) -> Path:
         return self.path / GRAPH
 
+    def verified_graph(self) -> bytes:
+        """The graph's bytes, hashed here against the manifest: the session runs what was checked,
+        not whatever the path holds after :func:`open_speaker_package` verified it."""
+        data = self.graph.read_bytes()
+        if hashlib.sha256(data).hexdigest() != self.manifest["files"][GRAPH]:
+            raise PackageIntegrityError(f"modified file: {GRAPH}")
+        return data
+
 
 def open_speaker_package(path: str | Path) -> SpeakerPackage:
     """Open and fully verify the package at `path` (every file re-hashed; the graph is 17 MB)."""

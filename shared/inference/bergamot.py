@@ -93,7 +93,7 @@ class BergamotEngine:
         self.batch_size = batch_size
         self.source_tokenizer = Tokenizer.from_file(str(pkg.file("source_tokenizer.json")))
         self.target_tokenizer = Tokenizer.from_file(str(pkg.file("target_tokenizer.json")))
-        mk = lambda rel: create_session(pkg.file(rel), providers, intra_op_threads)  # noqa: E731
+        mk = lambda rel: create_session(pkg.verified_model(rel), providers, intra_op_threads)  # noqa: E731
         self.encoder = mk("encoder_model.onnx")
         self.decoder = mk("decoder_step_model.onnx")
         self.state_dtype = input_dtype(self.decoder, "state.0")

@@ -7,10 +7,16 @@ semantics of faster-whisper's `get_speech_timestamps` (threshold / neg_threshold
 min_silence, min_speech, speech_pad), incrementally, so audio of any length can stream through.
 A region still going on after `max_piece` samples is cut at its lowest-probability frame, so
 no piece handed on is longer than a Whisper window.
+
+The model decides which audio is heard as speech, so it is evidence-bearing like the Whisper weights:
+only a graph whose SHA-256 is pinned here runs (:data:`PINNED_SHA256`), and the session is built from
+the bytes that were hashed, never from the path, which could change after the check.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +27,37 @@ from shared.domain.audio_format import SAMPLE_RATE
 
 FRAME = 512  # samples per VAD frame at 16 kHz
 CONTEXT = 64  # samples of left context per frame (silero v5/v6)
+# silero-vad 6.2.3's data/silero_vad.onnx (the wheel pinned in shared/weights.txt): the graph every VAD
+# figure in docs/benchmarks.md was measured with. Another graph needs its own measured pin here.
+PINNED_SHA256 = frozenset({"1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"})
+
+_verified: dict[tuple[str, int, int, int, int], bytes] = {}
+_lock = threading.Lock()
+
+
+class VadModelError(ValueError):
+    """The VAD graph is not the pinned Silero VAD (modified, replaced or another version): refused."""
+
+
+def verified_vad_model(model_path: Path) -> bytes:
+    """The VAD graph's bytes, hashed against :data:`PINNED_SHA256` (cached per path, size, mtime and
+    ctime, which no user can set back after an in-place edit)."""
+    path = Path(model_path).resolve()
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    with _lock:
+        cached = _verified.get(key)
+    if cached is not None:
+        return cached
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest not in PINNED_SHA256:
+        raise VadModelError(f"VAD model {path.name} has digest {digest[:12]}..., not the pinned Silero VAD: "
+                            "refused")
+    with _lock:
+        _verified.clear()  # one model per process in practice; keep the cache from growing
+        _verified[key] = data
+    return data
 
 
 @dataclass(frozen=True)
@@ -64,7 +101,8 @@ class SileroVad:
         opts.inter_op_num_threads = 1
         opts.enable_cpu_mem_arena = False
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(model_path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(verified_vad_model(model_path), sess_options=opts,
+                                            providers=["CPUExecutionProvider"])
         names = {i.name for i in self.session.get_inputs()}
         if names != {"input", "state", "sr"}:
             raise ValueError(f"unexpected Silero VAD model inputs {sorted(names)} (need input, state, sr)")
