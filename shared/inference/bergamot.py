@@ -13,6 +13,7 @@ and a given text, package and batch size always give the same output.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,8 +92,9 @@ class BergamotEngine:
         self.default_beam_size = int(meta.get("beam_size", 1))
         self.shared_vocab = bool(meta.get("shared_vocab", True))
         self.batch_size = batch_size
-        self.source_tokenizer = Tokenizer.from_file(str(pkg.file("source_tokenizer.json")))
-        self.target_tokenizer = Tokenizer.from_file(str(pkg.file("target_tokenizer.json")))
+        # tokenizers, graphs and the shortlist are used from the bytes the manifest check hashed
+        self.source_tokenizer = Tokenizer.from_str(pkg.verified_bytes("source_tokenizer.json").decode("utf-8"))
+        self.target_tokenizer = Tokenizer.from_str(pkg.verified_bytes("target_tokenizer.json").decode("utf-8"))
         mk = lambda rel: create_session(pkg.verified_model(rel), providers, intra_op_threads)  # noqa: E731
         self.encoder = mk("encoder_model.onnx")
         self.decoder = mk("decoder_step_model.onnx")
@@ -100,7 +102,7 @@ class BergamotEngine:
         want = bool(meta.get("shortlist", {}).get("enabled", False)) if use_shortlist is None else use_shortlist
         self.shortlist: tuple[int, np.ndarray, np.ndarray] | None = None
         if want and pkg.has("decoder_step_shortlist_model.onnx"):
-            with np.load(pkg.file("shortlist.npz"), allow_pickle=False) as z:
+            with np.load(io.BytesIO(pkg.verified_bytes("shortlist.npz")), allow_pickle=False) as z:
                 self.shortlist = (int(z["first"]), z["offsets"], z["targets"])
             self.decoder_shortlist = mk("decoder_step_shortlist_model.onnx")
 

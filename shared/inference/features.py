@@ -67,9 +67,9 @@ class FeatureExtractor:
     n_mels: int = 80
 
     @classmethod
-    def from_config(cls, path: Path) -> FeatureExtractor:
-        """Read ``feature_size`` from a ``preprocessor_config.json``."""
-        cfg = json.loads(Path(path).read_text())
+    def from_config(cls, source: Path | bytes) -> FeatureExtractor:
+        """Read ``feature_size`` from a ``preprocessor_config.json`` (a path, or its verified bytes)."""
+        cfg = json.loads(source if isinstance(source, bytes) else Path(source).read_bytes())
         return cls(n_mels=int(cfg.get("feature_size", 80)))
 
     @cached_property

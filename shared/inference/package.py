@@ -89,6 +89,14 @@ class ModelPackage:
     def has(self, rel: str) -> bool:
         return rel in self.manifest["files"]
 
+    def verified_bytes(self, rel: str) -> bytes:
+        """A listed file's bytes, hashed here against the manifest: what is used is what was checked,
+        whatever the path holds later (tokenizers and configs shape the output as much as weights)."""
+        data = self.file(rel).read_bytes()
+        if hashlib.sha256(data).hexdigest() != self.manifest["files"][rel]:
+            raise PackageIntegrityError(f"modified file: {rel}")
+        return data
+
     def verified_model(self, rel: str) -> bytes | Path:
         """An ONNX file's bytes, hashed here against the manifest, for ``InferenceSession(bytes)``: what
         runs is what was checked. Files over 2 GiB, or packages with external data, load by path."""
@@ -96,10 +104,7 @@ class ModelPackage:
         external = any(f.endswith((".onnx_data", ".onnx.data")) for f in self.manifest["files"])
         if external or path.stat().st_size > MAX_IN_MEMORY_MODEL:
             return path
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != self.manifest["files"][rel]:
-            raise PackageIntegrityError(f"modified file: {rel}")
-        return data
+        return self.verified_bytes(rel)
 
     @property
     def decoder_files(self) -> tuple[str, ...]:

@@ -52,11 +52,16 @@ def _fields(buf: bytes) -> list[tuple[int, Any]]:
     return out
 
 
-def read_spm(path: Path) -> tuple[list[tuple[str, float]], bytes]:
-    """Pieces with scores, and the precompiled normalisation charsmap, of a ``.spm`` model."""
+def _content(source: Path | bytes) -> bytes:
+    return source if isinstance(source, bytes) else Path(source).read_bytes()
+
+
+def read_spm(source: Path | bytes) -> tuple[list[tuple[str, float]], bytes]:
+    """Pieces with scores, and the precompiled normalisation charsmap, of a ``.spm`` model (a path, or
+    its verified bytes)."""
     pieces: list[tuple[str, float]] = []
     charsmap = b""
-    for num, value in _fields(Path(path).read_bytes()):
+    for num, value in _fields(_content(source)):
         if num == 1:  # SentencePiece {piece = 1, score = 2, type = 3}
             f = dict(_fields(value))
             pieces.append((f.get(1, b"").decode("utf-8"), float(f.get(2, 0.0))))
@@ -65,11 +70,12 @@ def read_spm(path: Path) -> tuple[list[tuple[str, float]], bytes]:
     return pieces, charsmap
 
 
-def marian_tokenizer(spm_path: Path, vocab_path: Path) -> Tokenizer:
-    """Tokenizer whose ids follow ``vocab.json`` and whose segmentation follows ``spm_path``."""
-    pieces, charsmap = read_spm(spm_path)
+def marian_tokenizer(spm: Path | bytes, vocab_json: Path | bytes) -> Tokenizer:
+    """Tokenizer whose ids follow ``vocab.json`` and whose segmentation follows the ``.spm`` model (each a
+    path, or its verified bytes)."""
+    pieces, charsmap = read_spm(spm)
     scores = dict(pieces)
-    vocab: dict[str, int] = json.loads(Path(vocab_path).read_text(encoding="utf-8"))
+    vocab: dict[str, int] = json.loads(_content(vocab_json).decode("utf-8"))
     by_id = sorted(vocab.items(), key=lambda kv: kv[1])
     if [i for _, i in by_id] != list(range(len(by_id))):
         raise ValueError("vocab.json ids are not contiguous")

@@ -20,8 +20,10 @@ _LANG_RE = re.compile(r"^<\|([a-z]{2,3})\|>$")
 class WhisperTokenizer:
     """Special tokens, language codes, prompt encoding and timestamp-aware decoding."""
 
-    def __init__(self, path: Path, multilingual: bool = True) -> None:
-        self._tok = Tokenizer.from_file(str(path))
+    def __init__(self, source: Path | bytes, multilingual: bool = True) -> None:
+        """``source``: a ``tokenizer.json`` path, or its (verified) bytes."""
+        self._tok = (Tokenizer.from_str(source.decode("utf-8")) if isinstance(source, bytes)
+                     else Tokenizer.from_file(str(source)))
         self.multilingual = multilingual
         self.eot = self._id("<|endoftext|>")
         self.sot = self._id("<|startoftranscript|>")

@@ -72,15 +72,15 @@ class TranslationEngine:
         pkg = self.package
         self.architecture = pkg.architecture
         device = device_of(providers)
-        cfg = json.loads(pkg.file("config.json").read_text())
+        cfg = json.loads(pkg.verified_bytes("config.json"))  # read from the bytes that were hashed
         self.pad = int(cfg.get("pad_token_id", 1))
         self.eos = int(cfg.get("eos_token_id", 2))
         self.decoder_start = int(cfg.get("decoder_start_token_id", self.eos))
         self.max_positions = int(cfg.get("max_position_embeddings", 1024))
         if pkg.has("tokenizer.json"):
-            self.tokenizer = Tokenizer.from_file(str(pkg.file("tokenizer.json")))
+            self.tokenizer = Tokenizer.from_str(pkg.verified_bytes("tokenizer.json").decode("utf-8"))
         elif pkg.has("source.spm") and pkg.has("vocab.json"):
-            self.tokenizer = marian_tokenizer(pkg.file("source.spm"), pkg.file("vocab.json"))
+            self.tokenizer = marian_tokenizer(pkg.verified_bytes("source.spm"), pkg.verified_bytes("vocab.json"))
         else:
             raise ValueError(f"package {pkg.name} has neither tokenizer.json nor source.spm + vocab.json")
         self.batch_size = batch_size

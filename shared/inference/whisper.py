@@ -74,10 +74,11 @@ class WhisperEngine:
         self.package: ModelPackage = open_package(package_dir)
         pkg = self.package
         device = device_of(providers)
-        cfg = json.loads(pkg.file("config.json").read_text()) if pkg.has("config.json") else {}
+        # every file that shapes the output is read from the bytes the manifest check hashed
+        cfg = json.loads(pkg.verified_bytes("config.json")) if pkg.has("config.json") else {}
         multilingual = pkg.multilingual if "multilingual" in pkg.manifest else cfg.get("vocab_size", 51865) >= 51865
-        self.tokenizer = WhisperTokenizer(pkg.file("tokenizer.json"), multilingual=multilingual)
-        self.features = (FeatureExtractor.from_config(pkg.file("preprocessor_config.json"))
+        self.tokenizer = WhisperTokenizer(pkg.verified_bytes("tokenizer.json"), multilingual=multilingual)
+        self.features = (FeatureExtractor.from_config(pkg.verified_bytes("preprocessor_config.json"))
                          if pkg.has("preprocessor_config.json") else FeatureExtractor(cfg.get("num_mel_bins", 80)))
         self.max_positions = int(cfg.get("max_target_positions", MAX_TARGET_POSITIONS))
         mk = lambda rel: create_session(pkg.verified_model(rel), providers, intra_op_threads)  # noqa: E731

@@ -1,9 +1,11 @@
-"""Every graph that shapes evidence runs from the bytes that were checked: the Bergamot translator, the
-speaker encoder and Silero VAD, like the Whisper engine (test_model_pinning). A file swapped after the
-package was verified, or a VAD graph that is not the pinned one, is refused instead of run."""
+"""Every file that shapes evidence is used from the bytes that were checked: the graphs of the Bergamot
+translator, the speaker encoder and Silero VAD (like Whisper's, test_model_pinning), and the tokenizers
+and configs of every package (a swapped vocabulary would put other words in the transcript). A file
+replaced after its package was verified, or a VAD graph that is not the pinned one, is refused."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -15,9 +17,11 @@ from onnx import TensorProto, helper
 
 import shared.diarization.encoder as encoder_module
 import shared.inference.bergamot as bergamot_module
+import shared.inference.whisper as whisper_module
 from shared.diarization.embeddings import SpeakerEncoder
 from shared.inference.bergamot import BergamotEngine
 from shared.inference.package import PackageIntegrityError, clear_verification_cache
+from shared.inference.whisper import WhisperEngine
 from shared.media.vad import PINNED_SHA256, SileroVad, VadModelError, verified_vad_model
 
 
@@ -61,6 +65,29 @@ def test_bergamot_runs_the_bytes_it_verified(tiny_bergamot_package: Path, tmp_pa
     _swap_after_open(monkeypatch, bergamot_module, "open_package", "encoder_model.onnx", other_graph)
     with pytest.raises(PackageIntegrityError, match=r"modified file: encoder_model\.onnx"):
         BergamotEngine(package)
+
+
+def _same_json_other_bytes(path: Path) -> bytes:
+    """The file's JSON, written again with other spacing: same meaning, not the bytes the manifest lists."""
+    return json.dumps(json.loads(path.read_bytes()), indent=1).encode("utf-8")
+
+
+def test_tokenizers_are_read_from_the_bytes_that_were_verified(tiny_whisper_package: Path,
+                                                               tiny_bergamot_package: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    whisper, bergamot = tmp_path / "whisper", tmp_path / "bergamot"
+    shutil.copytree(tiny_whisper_package, whisper)
+    shutil.copytree(tiny_bergamot_package, bergamot)
+    clear_verification_cache()
+    WhisperEngine(whisper)
+    _swap_after_open(monkeypatch, whisper_module, "open_package", "tokenizer.json",
+                     _same_json_other_bytes(whisper / "tokenizer.json"))
+    with pytest.raises(PackageIntegrityError, match=r"modified file: tokenizer\.json"):
+        WhisperEngine(whisper)
+    _swap_after_open(monkeypatch, bergamot_module, "open_package", "target_tokenizer.json",
+                     _same_json_other_bytes(bergamot / "target_tokenizer.json"))
+    with pytest.raises(PackageIntegrityError, match=r"modified file: target_tokenizer\.json"):
+        BergamotEngine(bergamot)
 
 
 def test_speaker_encoder_runs_the_bytes_it_verified(speaker_package_copy: Path, vad_model_path: Path,
