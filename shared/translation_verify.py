@@ -10,8 +10,9 @@ of error that a log-probability cannot see; a passage that fails one is withheld
   not for negation. The grammar checks of ``shared.translation_morphology``: an English first
   person the source cannot express, read from pronouns and, in pro-drop languages, verb endings
   (``person_mismatch``); a plural where the source has none (``plural_mismatch``); a third-person
-  pronoun no source word stands behind (``third_person_mismatch``); a compound past with no past
-  in the English (``past_tense_lost``: "We have two men" for "Wir haben zwei Männer gesehen").
+  pronoun no source word stands behind (``third_person_mismatch``); a past (compound, simple or
+  imperfect, ``shared.translation_tense``) with no past in the English (``past_lost``: "We have
+  two men" for "Wir haben zwei Männer gesehen", "do not recognize" for "no reconocieron").
 * **Agreement of two independent decodes** (Whisper's translate task only): the same window decoded
   a second time by a different search (``second_opinion_options``: seeded sampling instead of beam
   search) must say the same thing: the same personal pronouns, negation and numbers, and most of the
@@ -31,10 +32,10 @@ from shared.translation_morphology import (
     allowed_first_persons,
     english_first_persons,
     english_plural_noun,
-    past_tense_lost,
     source_allows_plural,
     third_person_unsaid,
 )
+from shared.translation_tense import past_lost
 
 UNVERIFIED = "unverified"
 
@@ -358,6 +359,6 @@ def cross_check(source_text: str, language: str, english: str) -> str | None:
     if (negation_mismatch(source_text, language, english) or number_mismatch(source_text, language, english)
             or person_mismatch(source_text, language, english) or plural_mismatch(source_text, language, english)
             or third_person_mismatch(source_text, language, english)
-            or past_tense_lost(source_text, language, english)):
+            or past_lost(source_text, language, english)):
         return UNVERIFIED
     return None
