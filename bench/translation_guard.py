@@ -164,7 +164,9 @@ def decide(r: dict[str, Any]) -> tuple[bool, str | None]:
         reason = reason or cross_check(r["source"], r["language"], r["text"])
         second_opinion = route == WHISPER_TRANSLATE or mode == "pipeline"  # text route: Whisper's reading
         source = r["source"] if route == WHISPER_TRANSLATE else ""  # corroborate() compares the texts alone
-        if reason is None and second_opinion and disagreement(r["text"], r["second"] or "", source_text=source):
+        language = r["language"] if route == WHISPER_TRANSLATE else ""  # as whisper_outcomes / corroborate
+        if reason is None and second_opinion and disagreement(r["text"], r["second"] or "", source_text=source,
+                                                              language=language):
             reason = UNVERIFIED
     return reason is None, reason
 
