@@ -26,7 +26,7 @@ LANGUAGES = ("fr", "de", "es", "pt", "it", "pl", "ro")
 # an indented line continues the one before it)
 _TABLE = """
 night evening tonight overnight | nuit soir | nacht abend | noche | noite | nott sera | noc wieczor |
-    noapt nopt sear
+    noapt nopt sear asear
 midnight | minuit | mitternacht | medianoche | meia-noite meia | mezzanott | północ polnoc | miezul
 morning | matin | morgen | mañana madrugada | manhã madrugada | mattin | rano ranek rana | dimineaț dimineat
 yesterday | hier | gestern | ayer | ontem | ieri | wczoraj | ieri asear

@@ -211,7 +211,7 @@ THIRD_PERSON_WORDS: dict[str, frozenset[str]] = {k: _split(v) for k, v in {
     "pt": "ele ela eles elas o a os as lo la los las lhe lhes se seu sua seus suas dele dela deles delas no na",
     "it": "lui lei loro lo la li le gli ne si suo sua suoi sue egli ella esso essa essi esse",
     "ro": "el ea ei ele îl l o îi i le lui său sa săi sale se s",
-    "pl": "on ona ono oni one go mu jej ich im nim niego nią jego swój swoja swoje się",
+    "pl": "on ona ono oni one go mu jej ich im nim niego nią jego swój swoja swoje się sobie siebie sobą",
 }.items()}
 # English third-person pronouns judged: the object ones ("her" also as a possessive) always; the
 # subject ones only where the source language states its subjects (not pro-drop: "Se negó" is faithfully "He refused").
