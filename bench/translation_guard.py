@@ -1,12 +1,13 @@
 """Invented and withheld translated passages, before and after the translation guards.
 
-    TOEX_CACHE=... python -m bench.translation_guard [--split tuning|held-out] [--languages fr,de]
+    TOEX_CACHE=... python -m bench.translation_guard [--split tuning|held-out|held-out-2] [--languages fr,de]
                    [--out results.jsonl] [--no-text-model] [--no-old]
     TOEX_CACHE=... python -m bench.translation_guard --rejudge results.jsonl
 
 Clips: the sentences of ``bench/data/translation_clips.json`` (seven languages; a tuning split of
-eight sentences by three espeak-ng voices a language, and a held-out split of four other sentences
-by two other voices, to be scored once), four sentences a clip, 0.7 s of silence between them.
+eight sentences by three espeak-ng voices a language, a held-out split of four other sentences by
+two other voices, and a second held-out split of eight more sentences by two voices used nowhere
+else, each to be scored once), four sentences a clip, 0.7 s of silence between them.
 Each sentence's reading is made by espeak-ng once per espeak-ng version into the project's cache
 (``<cache root>/bench/translation-clips``; nothing generated is committed). Model: the real Whisper
 base int8 (``models.fetch.ensure_default_model``), beam 5, the pipeline's defaults, language
