@@ -165,9 +165,7 @@ def decide(r: dict[str, Any]) -> tuple[bool, str | None]:
         reason = reason or cross_check(r["source"], r["language"], r["text"])
         second_opinion = route == WHISPER_TRANSLATE or mode == "pipeline"  # text route: Whisper's reading
         source = r["source"] if route == WHISPER_TRANSLATE else ""  # corroborate() compares the texts alone
-        language = r["language"] if route == WHISPER_TRANSLATE else ""  # as whisper_outcomes / corroborate
-        if reason is None and second_opinion and disagreement(r["text"], r["second"] or "", source_text=source,
-                                                              language=language):
+        if reason is None and second_opinion and disagreement(r["text"], r["second"] or "", source_text=source):
             reason = UNVERIFIED
     return reason is None, reason
 

@@ -26,7 +26,7 @@ codes are written into ``transcript.json`` ``translation.skipped``:
   or a third-person pronoun the source cannot express (``shared.translation_morphology``), loses a
   past the source says (``shared.translation_tense``), names a noun no source word can say
   (``shared.translation_lexicon``), or a second, independent decode of the same window does not
-  agree with it while the source does not vouch for each of its words (Whisper's translate task only).
+  agree with it (Whisper's translate task only).
 
 Text-model passages carry no Whisper scores of their own: the text guards and ``unclear_source`` apply.
 Deterministic: the same passage and thresholds always give the same decision.

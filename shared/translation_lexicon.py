@@ -129,64 +129,6 @@ drug | drogue stupéfiant | droge rauschgift | droga | droga | droga | narkotyk 
 """
 
 
-# Verbs of statements and a few prepositions, used only to *vouch* for a passage
-# (``translation_verify.source_vouches``), never to withhold one: English forms (all written out) |
-# fr | de | es | pt | it | pl | ro. A stem of one or two letters matches a whole word only ("vi",
-# "ha"), longer ones the start of a word.
-_VERB_TABLE = """
-say says said saying tell tells told | dir dis dit | sag erzähl erzahl | dec dic dij dig | diz diss dit dir |
-    dir dic diss dett | mów mow powiedz rzek | spun spus zic zis
-speak speaks spoke spoken talk talks talked | parl | sprech sprach gesproch rede red | habl | fal | parl |
-    mówi mowi rozmaw | vorb
-see sees saw seen | voi vu vis voy | seh sah geseh | ver vi vimos vist ve | ver vi vimos vist ve | ved vist vid |
-    widzi widzia widz zobacz | văz vaz vede ved
-find finds found | trouv | find fand gefund | encontr hall | encontr ach | trov | znalez znajd znalaz | găs gas
-go goes went gone | all va vont ir | geh ging gegang fahr | ir va fue fui | ir vai vou foi fui | and va vad |
-    iść isc idzi poszed posz szed | merg mers duc
-come comes came arrive arrives arrived get gets got return returned | ven vien arriv rentr |
-    komm kam gekomm ankomm zurück zuruck | ven vin lleg volv | vir vem vei veio cheg volt | ven arriv torn |
-    przyjecha przysz przyjś przyjs przyb wróci wroci | ven veni ajun întoar intoar
-leave leaves left | part quitt sort laiss | verlass verließ verlies geh gegang lass | sal dej | sai saí deix part |
-    usc lasc part | wyszed wyjecha wyjś wyjs zostaw opuści opusci | plec lăs las ieș ies
-call calls called | appel | ruf rief anruf angeruf | llam | lig cham | chiam | dzwon zadzwon wezwa | sun chem
-take takes took taken bring brought | pris prend emmen condui amen | nahm nehm genomm bracht bring gebracht |
-    tom llev | lev tom | pres prend port | wzią wzia wzię wzie zabra przywie | lua luat dus adus
-know knows knew known recognise recognised recognize recognized | sai sais sait conn reconn |
-    weiß weiss wiss kenn kann erkenn | sab conoc reconoc sé | sab sei conhe reconhe | sa sapp conosc ricono |
-    wiem wie zna rozpozna | știu stiu cunosc recunos recunoa
-want wants wanted | veu voul | will woll | quier quis | quer quis | vogli vuol volev | chc chci | vre vru
-answer answered reply replied respond responded | répond repond | antwort beantwort | contest respond | respond |
-    rispond | odpowi | răspun raspun
-refuse refuses refused | refus | verweiger weiger | neg rechaz | recus | rifiut | odmów odmow | refuz
-work works worked | travaill | arbeit | trabaj | trabalh | lavor | prac | lucr munc
-live lives lived | habit vi | wohn leb | viv | mor viv | abit viv | mieszk | locu trăi trai
-lose loses lost | perd | verlor verlier | perd | perd | pers perd | zgubi straci | pierd
-steal steals stole stolen rob robbed | vol | stahl stehl gestohl | rob | roub | rub | ukrad krad | fur
-hear hears heard | entend | hör hor gehör gehor | oí oi oy | ouv | sent | słysz slysz usłysz uslysz | auz
-run runs ran | cour couru | lauf lief gelauf renn rann | corr | corr | cors corr | biegł biegl biec pobieg |
-    fug alerg
-break breaks broke broken smash smashed | cass bris | einschlag eingeschlag zerbroch kaputt brach | romp rot |
-    part quebr | rott romp | wybi zbi rozbi | spart sparg
-arrest arrested detain detained | arrêt arret interpel | festgenomm festnehm verhaft | detuv deten arrest |
-    prend pres deti | arrest ferm | zatrzyma aresztow | arest reținut retinut
-sleep sleeps slept asleep | dorm | schlaf schlief | dorm | dorm | dorm | spa śpi spi | dorm
-afraid scared frightened fear fears | peur | angst fürcht furcht | miedo tem | medo tem | paura | boi bać bac |
-    tem frică frica
-have has had | av a ai | hab hat hatt | ten tuv | tinh ten tem | av ha ho | mia mam ma | av are
-put puts | mis mett pos | leg steck stell | pus pon | pus pôs pon colo | mess mett | położ poloz włoż wloz | pus pun
-give gives gave given | donn | gab geb gegeb | di dio dar | de deu dar | dat dett dar | dał dal da | dat da
-without | sans | ohne | sin | sem | senza | bez | fără fara
-near close beside next | près pres proche côté cote | nähe nahe neben bei | cerca junto | perto junto |
-    vicin accanto presso | przy blisko obok koło kolo | lângă langa aproape
-under below beneath underneath | sous dessous | unter | debajo bajo | debaixo sob baixo | sotto | pod | sub
-inside | dans dedans | in im drin innen | dentro en | dentro em no na | dentro nel nella | w we wewnątrz wewnatrz |
-    în in
-towards toward | vers | richtung zum zur nach | hacia | direção direcao para | verso | stron ku | spre
-during | pendant durant | während wahrend | durante | durante | durante | podczas | timpul
-front | devant | vor | delante frente | frente | davanti | przed | fața fata
-"""
-
-
 def fold(word: str) -> str:
     """Lower case, accents off (NFD marks removed): "policía" = "policia", "Straße" stays "straße"."""
     return "".join(c for c in unicodedata.normalize("NFD", word.lower()) if unicodedata.category(c) != "Mn")
@@ -207,7 +149,7 @@ def _plurals(word: str) -> set[str]:
     return out
 
 
-def _parse(table: str, plurals: bool = True) -> dict[str, list[dict[str, tuple[str, ...]]]]:
+def _parse(table: str) -> dict[str, list[dict[str, tuple[str, ...]]]]:
     """English form → the concepts it names, each a language → stems mapping."""
     out: dict[str, list[dict[str, tuple[str, ...]]]] = {}
     for line in table.strip().replace("|\n    ", "| ").splitlines():
@@ -216,13 +158,12 @@ def _parse(table: str, plurals: bool = True) -> dict[str, list[dict[str, tuple[s
             raise ValueError(f"lexicon line needs {len(LANGUAGES)} language columns: {line!r}")
         concept = {lang: tuple(fold(s) for s in stems) for lang, stems in zip(LANGUAGES, columns, strict=True)}
         for word in english:
-            for form in _plurals(word) if plurals else {word}:
+            for form in _plurals(word):
                 out.setdefault(form, []).append(concept)
     return out
 
 
 LEXICON = _parse(_TABLE)
-VERBS = _parse(_VERB_TABLE, plurals=False)
 COGNATE_LETTERS = 5
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
 
@@ -261,14 +202,3 @@ def uncorroborated(source_text: str, language: str, english: str) -> list[str] |
         if concepts and word not in out and not _corroborated(word, concepts, lang, source):
             out.append(word)
     return out
-
-
-def vouched(source_text: str, language: str, english: str) -> set[str]:
-    """The English words the source transcript vouches for: lexicon nouns and verbs it can say, and
-    words of three letters or more whose first ``COGNATE_LETTERS`` letters begin a source word."""
-    lang = language.split("-")[0].lower()
-    if lang not in LANGUAGES:
-        return set()
-    source = _source_words(source_text)
-    return {w for w in english_words(english)
-            if _corroborated(w, LEXICON.get(w, []) + VERBS.get(w, []), lang, source)}

@@ -158,8 +158,7 @@ def whisper_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], off
         second = None
         if k in seconds:
             second = " ".join(a.text for a in seconds[k] if a.first <= got.last and a.last >= got.first and a.text)
-            if reason is None and disagreement(got.text, second, source_text=source_text,
-                                               language=local[got.first].language):
+            if reason is None and disagreement(got.text, second, source_text=source_text):
                 reason = UNVERIFIED
         first, last = ids[got.first], ids[got.last]
         span = {**segments[first], "end": segments[last]["end"]}

@@ -1,11 +1,10 @@
-"""Content nouns of an English translation against the source transcript (shared.translation_lexicon),
-and the source transcript standing in for a second reading (translation_verify.source_vouches).
+"""Content nouns of an English translation against the source transcript (shared.translation_lexicon).
 Passages and transcripts are what Whisper base wrote on the benchmark's espeak-ng clips."""
 
 from __future__ import annotations
 
-from shared.translation_lexicon import LEXICON, uncorroborated, vouched
-from shared.translation_verify import cross_check, disagreement, source_vouches
+from shared.translation_lexicon import LEXICON, uncorroborated
+from shared.translation_verify import cross_check, disagreement
 
 
 def test_a_confident_noun_error_has_no_source_word() -> None:
@@ -26,16 +25,10 @@ def test_faithful_nouns_are_found_by_stem_or_cognate() -> None:
     assert {"men", "knives", "children", "policemen"} <= set(LEXICON)
 
 
-def test_the_source_vouches_only_for_every_content_word() -> None:
+def test_the_source_transcript_never_stands_in_for_the_second_decode() -> None:
+    """Measured and rejected (docs/benchmarks.md): on the second held-out split it showed passages that
+    follow a misheard transcript ("We do not have the night." for "no tenemos noche")."""
     fr = "Je ne dirais rien sans mon avocat."
-    assert vouched(fr, "fr", "I would not say without my lawyer.") == {"say", "without", "lawyer"}
-    assert source_vouches(fr, "fr", "I would not say without my lawyer.")
-    assert not source_vouches(fr, "fr", "I would not say without a doubt.")  # "doubt": nothing says it
-    assert not source_vouches("Lei non ha pagato con la vittima.", "it", "She did not pay attention to the victim.")
-    # the sampled decode wandered off; the source vouches for the first reading, negation agrees
     second = "I would not say anything without a doubt, the whole world is surrounded by the Malk."
+    assert uncorroborated(fr, "fr", "I would not say without my lawyer.") == []
     assert disagreement("I would not say without my lawyer.", second, source_text=fr)
-    assert not disagreement("I would not say without my lawyer.", second, source_text=fr, language="fr")
-    # negation and numbers must still agree
-    assert disagreement("I would not say without my lawyer.", "I would say it to my lawyer.", source_text=fr,
-                        language="fr")
