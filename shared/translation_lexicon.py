@@ -8,12 +8,14 @@ per source language, the beginnings of the words that say them (written by hand 
 accents folded, so "policía" and "policia" are one). An English word of the lexicon is
 *corroborated* when a word of the source transcript begins with one of its stems in that language,
 or with the English word's own first five letters (a cognate or a word left untranslated: "hotel",
-"garage", "victim"). A passage with a lexicon word that is not corroborated is withheld.
+"garage", "victim"; a shorter English word only as a whole word, "bar", "bus", so "car" is not
+"cartera"). A passage with a lexicon word that is not corroborated is withheld.
 
 English words outside the lexicon, and languages without a column, are not judged (the check can
 only withhold, never vouch). Known costs (docs/benchmarks.md): a faithful translation made from
 audio the transcript misheard ("witnesses" where the transcript says "destinos") is withheld, and
-so is a synonym the lexicon lacks. Deterministic; stems lower case.
+so is a synonym the lexicon lacks; a misheard source word that keeps a stem still corroborates
+("Geldwöse" says *geld*, money). Deterministic; stems lower case.
 """
 
 from __future__ import annotations
@@ -179,8 +181,10 @@ def _says(stem: str, word: str) -> bool:
 
 def _corroborated(word: str, concepts: list[dict[str, tuple[str, ...]]], lang: str, source: list[str]) -> bool:
     """A source word begins with the English word's first letters (a cognate) or one of its stems."""
-    cognate = word[:COGNATE_LETTERS]
-    if len(cognate) >= 3 and any(s.startswith(cognate) for s in source):
+    if len(word) < COGNATE_LETTERS:  # a short word is a cognate only whole: "car" is not "cartera"
+        if word in source:
+            return True
+    elif any(s.startswith(word[:COGNATE_LETTERS]) for s in source):
         return True
     return any(_says(stem, s) for concept in concepts for stem in concept[lang] for s in source)
 

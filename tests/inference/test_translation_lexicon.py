@@ -22,6 +22,8 @@ def test_faithful_nouns_are_found_by_stem_or_cognate() -> None:
                           "kitchen.") == []
     assert uncorroborated("Il est allé à l'hôtel.", "fr", "He went to the hotel.") == []  # a cognate
     assert uncorroborated("Anything.", "xx", "the hotel") is None
+    assert uncorroborated("Perdí la cartera.", "es", "I lost the car.") == ["car"]  # a short word: whole only
+    assert uncorroborated("Fuimos al bar.", "es", "We went to the bar.") == []
     assert {"men", "knives", "children", "policemen"} <= set(LEXICON)
 
 
