@@ -1,12 +1,13 @@
 """Invented and withheld translated passages, before and after the translation guards.
 
-    TOEX_CACHE=... python -m bench.translation_guard [--split tuning|held-out] [--languages fr,de]
+    TOEX_CACHE=... python -m bench.translation_guard [--split tuning|held-out|held-out-2] [--languages fr,de]
                    [--out results.jsonl] [--no-text-model] [--no-old]
     TOEX_CACHE=... python -m bench.translation_guard --rejudge results.jsonl
 
 Clips: the sentences of ``bench/data/translation_clips.json`` (seven languages; a tuning split of
-eight sentences by three espeak-ng voices a language, and a held-out split of four other sentences
-by two other voices, to be scored once), four sentences a clip, 0.7 s of silence between them.
+eight sentences by three espeak-ng voices a language, a held-out split of four other sentences by
+two other voices, and a second held-out split of eight more sentences by two voices used nowhere
+else, each to be scored once), four sentences a clip, 0.7 s of silence between them.
 Each sentence's reading is made by espeak-ng once per espeak-ng version into the project's cache
 (``<cache root>/bench/translation-clips``; nothing generated is committed). Model: the real Whisper
 base int8 (``models.fetch.ensure_default_model``), beam 5, the pipeline's defaults, language
@@ -66,7 +67,9 @@ GAP_S = 0.7
 LEAD_S = 0.5
 RATE_WPM = 150
 PER_CLIP = 4  # sentences a clip
-TUNING, HELD_OUT = "tuning", "held-out"
+TUNING, HELD_OUT, HELD_OUT_2 = "tuning", "held-out", "held-out-2"
+SPLITS = {TUNING: ("sentences", "voices"), HELD_OUT: ("held_out", "held_out_voices"),
+          HELD_OUT_2: ("held_out_2", "held_out_2_voices")}
 
 
 @dataclass(frozen=True)
@@ -84,16 +87,19 @@ class ClipSpec:
 
 
 def clip_specs(split: str, languages: list[str] | None = None) -> list[ClipSpec]:
-    """The clips of ``split`` (``TUNING``: ``sentences`` by ``voices``; ``HELD_OUT``: ``held_out`` by
-    ``held_out_voices``), four sentences a clip, in the data file's order."""
+    """The clips of ``split`` (``SPLITS``: its sentences by its voices), four sentences a clip. Tuning
+    and held-out in the data file's order; ``HELD_OUT_2`` round-robin (every language's and voice's
+    first clip, then the second ones), so that a run cut short still covers every language."""
     data = json.loads(DATA.read_text())["languages"]
-    key, voices = ("sentences", "voices") if split == TUNING else ("held_out", "held_out_voices")
+    key, voices = SPLITS[split]
     out = []
     for lang in languages or list(data):
-        sentences = data[lang][key]
-        for voice in data[lang][voices]:
+        sentences = data[lang].get(key, [])
+        for voice in data[lang].get(voices, []):
             for k in range(0, len(sentences), PER_CLIP):
                 out.append(ClipSpec(lang, voice, f"{split}-{k // PER_CLIP}", tuple(sentences[k:k + PER_CLIP])))
+    if split == HELD_OUT_2:
+        out.sort(key=lambda c: c.part)  # stable: languages and voices keep their order within a part
     return out
 
 
@@ -278,7 +284,7 @@ def _reasons(rows: list[dict[str, Any]], mode: str) -> dict[str, dict[str, int]]
 def rejudge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Verdicts and decisions again, by the current judge and guard code, on stored model outputs
     (the same decodes; the clips' sentence times come from the cached readings, no model)."""
-    specs = {c.name: c for split in (TUNING, HELD_OUT) for c in clip_specs(split)}
+    specs = {c.name: c for split in SPLITS for c in clip_specs(split)}
     spans = {name: make_clip(c.lang, c.voice, c.sentences)[1] for name, c in specs.items()
              if name in {r["clip"] for r in rows}}
     return [_judged(r, spans[r["clip"]]) for r in _attach_views(rows)]
@@ -306,8 +312,8 @@ def text_translator(threads: int) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=(TUNING, HELD_OUT), default=TUNING,
-                    help="the tuning clips (default), or the held-out ones (score them once, at the end)")
+    ap.add_argument("--split", choices=tuple(SPLITS), default=TUNING,
+                    help="the tuning clips (default), or a held-out split (score it once, at the end)")
     ap.add_argument("--languages", default="", help="comma-separated subset (default: all)")
     ap.add_argument("--out", type=Path, help="write every passage as JSON lines here")
     ap.add_argument("--threads", type=int, default=2)

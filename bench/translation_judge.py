@@ -14,8 +14,11 @@ is the lemma of a word of a translated sentence's reference, of its ``also`` lis
 the source sentence itself (a name or a word left untranslated, accents folded). The passage is
 **invented** when it has one unsupported content word, a grammatical-number change ("the men" for a
 reference that says "man", "the phone" where it says "phones", unless ``also`` lists that form), a
-pronoun the references do not have ("I" for "They"), or drops the negation of a negative reference;
-**faithful** when none; **empty** when it has no text. Omissions are not judged.
+pronoun the references do not have ("I" for "They"), drops the negation of a negative reference,
+or changes the tense (``tense_changed``: a past reference, simple or compound, rendered with no past
+form at all, "The witnesses do not recognize the driver" for *no reconocieron*, or a reference with
+no past rendered in the past); **faithful** when none; **empty** when it has no text. Omissions are
+not judged.
 """
 
 from __future__ import annotations
@@ -123,11 +126,59 @@ def negative(text: str) -> bool:
     return bool(set(content_words(text)) & NEGATIONS)
 
 
+# -- tense -------------------------------------------------------------------------------------------
+_IRREGULAR_PAST = """saw went came took found left told said made got gave brought heard kept lost met paid sent
+spoke stole thought knew ran hit caught drove wrote showed sat stood slept woke fell ate drank bought sold held
+felt began broke chose forgot hid rang rode shot threw understood won wore fled fought lay led meant read sang
+struck swore taught tore became bit blew built burnt dug drew flew forgave froze grew hung hurt let lit put
+quit rose sank shook shut spent split spread stuck stung swam swung wept"""
+_MORE_PARTICIPLES = """broken beaten bitten chosen eaten fallen forgotten hidden ridden risen shaken stuck woken
+worn torn thrown grown flown drawn blown begun drunk rung sung swum sunk"""
+_PAST_PARTICIPLES = _PARTICIPLES | frozenset(_MORE_PARTICIPLES.split())
+PAST_FORMS = frozenset(_IRREGULAR_PAST.split()) | frozenset(("was", "were", "had", "did"))
+# Words ending in "-ed" that are not verbs' past forms.
+_NOT_PAST_WORDS = """red bed shed need needs seed feed speed indeed hundred hundreds naked sacred wicked ted fred
+ahmed mohammed sled shred bleed breed greed weed freed"""
+NOT_PAST = frozenset(_NOT_PAST_WORDS.split())
+_PRESENT_BE = frozenset(("am", "is", "are", "be", "being", "m", "re", "s", "isn", "aren"))
+_ADVERBS = frozenset(("not", "never", "very", "so", "too", "really", "always", "still", "also", "quite", "all"))
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip("'") for w in _WORD.findall(text.lower().replace("\u2019", "'").replace("n't", " not"))
+            for w in w.replace("'", " ").split()]
+
+
+def past(text: str) -> bool:
+    """``text`` has a past form: "was", "did", "had", an irregular simple past ("saw"), a regular
+    "-ed" form, or "have"/"has" before a participle ("has arrived": the present perfect that
+    renders a compound past). A participle or "-ed" word right after a present "be" ("She is
+    scared", "The window is broken") is an adjective or a present passive, not a past."""
+    ws = _words(text)
+    for k, w in enumerate(ws):
+        before = [x for x in ws[max(0, k - 2):k] if x not in _ADVERBS][-1:]
+        after_be = bool(before) and before[0] in _PRESENT_BE
+        participle = (w.endswith("ed") and len(w) > 3 and w not in NOT_PAST) or w in _PAST_PARTICIPLES
+        if w in PAST_FORMS or (participle and not after_be):
+            return True
+    return False
+
+
+def tense_changed(text: str, references: list[Sentence]) -> bool:
+    """The references agree on past (every one has a past form) or non-past (none has) and ``text``
+    does not: a past rendered without any past form, or a present or future rendered in the past.
+    References that mix the two are not judged here."""
+    tenses = {past(s.en) for s in references}
+    return len(tenses) == 1 and past(text) != tenses.pop()
+
+
 def judge(text: str, references: list[Sentence]) -> dict[str, Any]:
     """The verdict on ``text`` against the sentences it translates."""
     missing = unsupported(text, references)
     if text.strip() and any(negative(s.en) for s in references) and not negative(text):
         missing.append("(negation dropped)")
+    if text.strip() and tense_changed(text, references):
+        missing.append("(tense changed)")
     return {"invented": bool(missing), "empty": not text.strip(), "unsupported": missing,
             "stock_phrase": stock_phrase(" ".join(s.text for s in references), text)}
 

@@ -23,8 +23,9 @@ codes are written into ``transcript.json`` ``translation.skipped``:
   source transcript has nothing like it.
 * ``unverified``: a second opinion (``shared.translation_verify``) contradicts a passage that passed
   the guards above: the source's negation or numbers are not in it, it speaks in a person, a plural
-  or a third-person pronoun the source cannot express, or loses its compound past
-  (``shared.translation_morphology``), or a second, independent decode of the same window does not
+  or a third-person pronoun the source cannot express (``shared.translation_morphology``), loses a
+  past the source says (``shared.translation_tense``), names a noun no source word can say
+  (``shared.translation_lexicon``), or a second, independent decode of the same window does not
   agree with it (Whisper's translate task only).
 
 Text-model passages carry no Whisper scores of their own: the text guards and ``unclear_source`` apply.

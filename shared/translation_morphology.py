@@ -211,7 +211,7 @@ THIRD_PERSON_WORDS: dict[str, frozenset[str]] = {k: _split(v) for k, v in {
     "pt": "ele ela eles elas o a os as lo la los las lhe lhes se seu sua seus suas dele dela deles delas no na",
     "it": "lui lei loro lo la li le gli ne si suo sua suoi sue egli ella esso essa essi esse",
     "ro": "el ea ei ele îl l o îi i le lui său sa săi sale se s",
-    "pl": "on ona ono oni one go mu jej ich im nim niego nią jego swój swoja swoje się",
+    "pl": "on ona ono oni one go mu jej ich im nim niego nią jego swój swoja swoje się sobie siebie sobą",
 }.items()}
 # English third-person pronouns judged: the object ones ("her" also as a possessive) always; the
 # subject ones only where the source language states its subjects (not pro-drop: "Se negó" is faithfully "He refused").
@@ -233,36 +233,3 @@ def third_person_unsaid(source_text: str, language: str, english: str) -> bool |
     if not said & judged:
         return False
     return not any(w in cues for w, _ in _words(source_text.replace("'", " ").replace("\u2019", " ")))
-
-
-# -- a past tense lost -----------------------------------------------------------------------------
-# A source in the compound past (an auxiliary and a participle: "Wir haben zwei Männer ... gesehen",
-# "Ils sont arrivés") whose English has no past form at all: the participle was lost ("We have two
-# men", possession) or the tense changed ("They are coming").
-PERFECT: dict[str, re.Pattern[str]] = {k: re.compile(v, re.IGNORECASE) for k, v in {
-    "de": r"\b(habe|hast|hat|haben|habt|hatte|hatten|bin|bist|ist|sind|seid|war|waren)\b[^.,;]*\bge\w+(t|en)\b",
-    "fr": r"\b(ai|as|a|avons|avez|ont|suis|es|est|sommes|êtes|sont)\s+(\w+\s+)?"
-          r"\w+(é|ée|és|ées|i|u|us|is|it|vu|fait|dit|pris|mis)\b",
-    "es": r"\b(he|has|ha|hemos|han)\s+\w+(ado|ido|visto|hecho|dicho|puesto)\b",
-    "pt": r"\b(tenho|tens|tem|temos|têm)\s+\w+(ado|ido|visto|feito|dito|posto)\b",
-    "it": r"\b(ho|hai|ha|abbiamo|avete|hanno|sono|sei|è|siamo|siete)\s+(\w+\s+)?"
-          r"\w*(ato|ata|ati|ate|uto|ito|visto|fatto|detto|preso|messo)\b",
-    "ro": r"\b(am|ai|a|au|ați)\s+\w+(at|it|ut|zut|ăzut|âns|ers|is)\b",
-}.items()}
-_ENGLISH_PAST_WORDS = """saw seen went gone came come took taken found left told said made done got gave given
-brought heard kept lost met paid sent spoke spoken stole stolen thought knew known ran hit caught drove driven
-wrote written showed shown was were did been put"""
-ENGLISH_PAST = _split(_ENGLISH_PAST_WORDS)
-
-
-def past_tense_lost(source_text: str, language: str, english: str) -> bool:
-    """True when the source is in the compound past and the English has no past form ("-ed", "saw",
-    "went", "was", "had" + participle...): "We have two men" for "Wir haben zwei Männer gesehen",
-    "They are coming" for "Ils sont arrivés". False when the language has no pattern here."""
-    pattern = PERFECT.get(language.split("-")[0].lower())
-    if pattern is None or not pattern.search(unicodedata.normalize("NFC", source_text)):
-        return False
-    words = [w for w, _ in _words(english.replace("\u2019", "'"))]
-    if any(w.endswith("ed") or w in ENGLISH_PAST for w in words):
-        return False
-    return bool(words)

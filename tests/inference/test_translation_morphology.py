@@ -12,8 +12,8 @@ from shared.translation_morphology import (
     FIRST_SINGULAR,
     allowed_first_persons,
     english_first_persons,
-    past_tense_lost,
 )
+from shared.translation_tense import past_lost
 from shared.translation_verify import person_mismatch, plural_mismatch, third_person_mismatch
 
 
@@ -102,16 +102,16 @@ def test_a_third_person_pronoun_the_source_has_nothing_for_is_a_mismatch() -> No
 
 def test_a_compound_past_without_a_past_in_the_english_is_a_mismatch() -> None:
     """Whisper base on the de clip: both decodes dropped "gesehen" (seen) and wrote "We have/had two men"."""
-    assert past_tense_lost("Wir haben zwei Männer vor dem Haus gesehen.", "de",
+    assert past_lost("Wir haben zwei Männer vor dem Haus gesehen.", "de",
                                   "We have two men in front of the house.")
-    assert past_tense_lost("Nous avons vu deux hommes sortis de ramèmement.", "fr",  # Whisper base, fr+m2
+    assert past_lost("Nous avons vu deux hommes sortis de ramèmement.", "fr",  # Whisper base, fr+m2
                                   "We have more than two men in the house.")
-    assert not past_tense_lost("Wir haben zwei Männer vor dem Haus gesehen.", "de",
+    assert not past_lost("Wir haben zwei Männer vor dem Haus gesehen.", "de",
                                       "We saw two men in front of the house.")
-    assert not past_tense_lost("Er hatte dreihundert Euro in der Tasche.", "de",
+    assert not past_lost("Er hatte dreihundert Euro in der Tasche.", "de",
                                       "He had three hundred euros in his pocket.")  # no perfect: a real "had"
-    assert not past_tense_lost("Non ho mai visto quel coltello.", "it", "I have never seen that knife.")
-    assert past_tense_lost("Ils sont arrivés même et milliers avec Marc.", "fr",  # Whisper base, fr+m2
+    assert not past_lost("Non ho mai visto quel coltello.", "it", "I have never seen that knife.")
+    assert past_lost("Ils sont arrivés même et milliers avec Marc.", "fr",  # Whisper base, fr+m2
                            "They are coming, they are coming with Mark.")
-    assert not past_tense_lost("Il a refusé de répondre aux questions des enquêteurs.", "fr",
+    assert not past_lost("Il a refusé de répondre aux questions des enquêteurs.", "fr",
                                "He refused to answer the investigators' questions.")

@@ -147,3 +147,16 @@ def test_a_person_marked_on_the_verb_alone_passes() -> None:
     """Pro-drop Spanish: "Estaba en casa" is faithfully "I was at home", and only the verb says so
     (withheld before shared.translation_morphology read verb endings)."""
     assert not person_mismatch("Estaba en casa.", "es", "I was at home.")
+
+
+def test_hundreds_and_polish_hours_are_read_as_numbers() -> None:
+    """The benchmark's own sentences, exactly transcribed and translated, pass the number check."""
+    from shared.translation_verify import number_mismatch, numbers
+
+    assert numbers("Er hatte dreihundert Euro in der Tasche.", "de") == {300}
+    assert numbers("El sospechoso tenía trescientos euros.", "es") == {300}
+    assert numbers("Ele tinha trezentos euros no bolso.", "pt") == {300}
+    assert numbers("Aveva trecento euro in tasca.", "it") == {300}
+    assert numbers("Miał przy sobie trzysta złotych.", "pl") == {300}
+    assert not number_mismatch("Byłem w domu o dziesiątej wieczorem.", "pl", "I was at home at ten in the evening.")
+    assert number_mismatch("Byłem w domu o dziesiątej wieczorem.", "pl", "I was at home at nine in the evening.")
