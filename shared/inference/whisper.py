@@ -6,6 +6,9 @@ batches and decoded with timestamps. Behaviour, following faster-whisper where i
 * Language: ``options.language`` if set; otherwise each window is decoded in the language
   detected on that window (restricted to ``options.language_candidates``), and the result's
   language is the average-probability winner over all windows. English-only models: always 'en'.
+  Without candidates, detection never picks a language of :data:`NOT_DETECTED` (Latin: no recording
+  is spoken in it, and Whisper's language head gives it to Portuguese, Romanian and other Romance
+  speech it is unsure of, which then misses the text-model route); ``language="la"`` still works.
 * Decoding: beam search when ``beam_size > 1`` else greedy, at temperature 0. Only when
   ``options.temperatures`` has more than one value are failed windows (compression ratio >
   threshold or avg log-prob < threshold) re-decoded by sampling ``best_of`` candidates at the next
@@ -57,6 +60,10 @@ MAX_CONTINUATIONS = 3
 PROMPT_RESET_TEMPERATURE = 0.5  # text decoded above this temperature does not prompt the next window
 
 
+# Languages automatic detection never picks (explicit candidates or ``language`` may still name them).
+NOT_DETECTED = frozenset({"la"})
+
+
 def default_windows(duration: float) -> list[tuple[float, float]]:
     """Consecutive 30 s windows covering ``duration`` seconds."""
     out, t = [], 0.0
@@ -105,7 +112,8 @@ class WhisperEngine:
 
     def _language_probs(self, encoded: Any, n: int, candidates: Sequence[str] | None) -> list[dict[str, float]]:
         tok = self.tokenizer
-        codes = [c for c in (candidates or tok.languages) if c in tok.languages] or list(tok.languages)
+        pool = candidates or [c for c in tok.languages if c not in NOT_DETECTED]
+        codes = [c for c in pool if c in tok.languages] or list(tok.languages)
         ids = [tok.language_token(c) for c in codes]
         logits, _, _ = self.decoder.start(np.full((n, 1), tok.sot, dtype=np.int64), encoded)
         lp = log_softmax(logits[:, 0, ids])

@@ -128,6 +128,21 @@ def test_detect_language_and_candidates(engine):
     assert r.language in ("fr", "de")
 
 
+def test_automatic_detection_never_picks_latin(engine):
+    """Latin is left out of automatic detection (no recording is spoken in it; Whisper gives it to
+    Romance speech it is unsure of): the other languages keep their relative odds, and naming Latin
+    as a candidate still works."""
+    audio = tone(10)
+    encoded = engine._encode(engine._clips(audio, [(0.0, 10.0)]))
+    every = engine._language_probs(encoded, 1, list(engine.tokenizer.languages))[0]
+    default = engine._language_probs(encoded, 1, None)[0]
+    assert "la" in every and "la" not in default and set(default) == set(every) - {"la"}
+    rest = 1.0 - every["la"]
+    assert all(abs(default[c] - every[c] / rest) < 1e-4 for c in default)
+    assert "la" not in engine.detect_language(audio).per_window[0]
+    assert set(engine.detect_language(audio, candidates=["la", "pt"]).per_window[0]) == {"la", "pt"}
+
+
 def test_temperature_fallback_is_seeded_and_recorded(engine):
     opts = TranscriptionOptions(language="en", beam_size=1, temperatures=(0.0, 0.5, 1.0), best_of=2,
                                 max_new_tokens=16, no_speech_threshold=1.0, log_prob_threshold=0.0)
