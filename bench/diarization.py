@@ -16,6 +16,14 @@ and 4-voice scripts with overlapped turn changes and back-channels (``dialogues.
 ``-overlap`` (base cast, seed 31; the overlap threshold was chosen on it), ``-overlap-alt`` (ALT_VOICES,
 seed 32) and ``-overlap-unseen`` (UNSEEN_VOICES, seed 33, never used to choose anything).
 
+``--quick`` adds the quick exchanges (``dialogues.QUICK_SCRIPTS``: short replies with pauses of 0.05-0.15 s,
+under the diarization VAD's 0.2 s, so several turns share one speech region) in the base, ALT and UNSEEN
+casts and six random casts (seeds 5101-5106, two with phone copies). ``--no-refine`` diarizes without the
+resegmentation inside speech regions (``shared.diarization.refine``), for before/after figures.
+
+``--transcript-cache DIR`` keeps each file's Whisper segments (keyed by the audio's and the Whisper
+model's SHA-256) with the transcription time measured when they were made.
+
 ``--windows-cache DIR`` keeps each file's audio, reference turns and speaker windows in
 ``DIR/<file>.npz`` (keyed by the audio's and the speaker model's SHA-256), so clustering changes can be
 measured again without embedding again (``--no-transcribe`` runs then take seconds; the
