@@ -1,7 +1,8 @@
 """Diarization benchmark: DER, speaker count, words at turn changes, boundary timing, time.
 
     python -m bench.diarization [--threads 1] [--no-transcribe] [--speakers auto|N|LOW-HIGH|ref] [--alternates]
-        [--random dev|holdout|both|fresh] [--overlap] [--json OUT] [--windows-cache DIR] [--no-timbre]
+        [--random dev|holdout|both|fresh|fresh2] [--overlap] [--quick] [--json OUT] [--windows-cache DIR]
+        [--transcript-cache DIR] [--no-timbre] [--no-refine]
 
 Files: pyannote's sample.wav against its sample.rttm (real, two speakers with a short overlap), and
 each of its two real voices alone (its stretches of talking alone laid end to end: a real
@@ -14,6 +15,14 @@ file its reference speaker count (assignment with the count known). ``--overlap`
 and 4-voice scripts with overlapped turn changes and back-channels (``dialogues.build_overlapped``):
 ``-overlap`` (base cast, seed 31; the overlap threshold was chosen on it), ``-overlap-alt`` (ALT_VOICES,
 seed 32) and ``-overlap-unseen`` (UNSEEN_VOICES, seed 33, never used to choose anything).
+
+``--quick`` adds the quick exchanges (``dialogues.QUICK_SCRIPTS``: short replies with pauses of 0.05-0.15 s,
+under the diarization VAD's 0.2 s, so several turns share one speech region) in the base, ALT and UNSEEN
+casts and six random casts (seeds 5101-5106, two with phone copies). ``--no-refine`` diarizes without the
+resegmentation inside speech regions (``shared.diarization.refine``), for before/after figures.
+
+``--transcript-cache DIR`` keeps each file's Whisper segments (keyed by the audio's and the Whisper
+model's SHA-256) with the transcription time measured when they were made.
 
 ``--windows-cache DIR`` keeps each file's audio, reference turns and speaker windows in
 ``DIR/<file>.npz`` (keyed by the audio's and the speaker model's SHA-256), so clustering changes can be
@@ -63,11 +72,13 @@ from shared.diarization.clustering import SpeakerCount
 from shared.diarization.diarize import Diarization, diarize
 from shared.diarization.embeddings import SpeakerEncoder, SpeakerWindows, embed_chunk
 from shared.diarization.overlap import mark_overlaps, overlap_cues, overlap_turns
-from shared.diarization.prosody import window_pitch
+from shared.diarization.prosody import frame_pitch, window_pitch
+from shared.diarization.refine import RefineOptions
 from shared.diarization.resegment import resegment
 from shared.diarization.timbre import window_timbre
 from shared.diarization.types import SpeakerSegment
-from shared.domain.transcript import TranscriptionOptions
+from shared.diarization.units import chunk_units
+from shared.domain.transcript import Segment, TranscriptionOptions
 from shared.media import load_audio
 from shared.media.vad import SileroVad, VadOptions, speech_pieces
 
@@ -84,9 +95,11 @@ class Item:
 
 def random_items(which: str) -> list[Item]:
     """Random-cast dialogues (``name-rSEED[-phone]``): ``dev``, ``holdout`` (used: scored while tuning),
-    ``both`` (those two) or ``fresh`` (the held-out set made for the count work, scored once)."""
+    ``both`` (those two), ``fresh`` (the held-out set made for the count work, scored once: used now) or
+    ``fresh2`` (made for the resegmentation work, scored once before and once after it)."""
     seeds = {"dev": dialogues.DEV_SEEDS, "holdout": dialogues.HOLDOUT_SEEDS,
-             "both": dialogues.DEV_SEEDS + dialogues.HOLDOUT_SEEDS, "fresh": dialogues.FRESH_SEEDS}[which]
+             "both": dialogues.DEV_SEEDS + dialogues.HOLDOUT_SEEDS, "fresh": dialogues.FRESH_SEEDS,
+             "fresh2": dialogues.FRESH2_SEEDS}[which]
     out = []
     for seed in seeds:
         cast = dialogues.random_cast(seed)
@@ -146,6 +159,22 @@ def overlap_items() -> list[Item]:
         for name in ("dialogue-2", "dialogue-3", "dialogue-4"):
             d = dialogues.build_overlapped(name, seed=seed, voices=cast)
             out.append(Item(f"{d.name}{tag}", d.audio, list(d.turns)))
+    return out
+
+
+def quick_items() -> list[Item]:
+    """The quick exchanges (``--quick``): QUICK_SCRIPTS with pauses under the VAD's 0.2 s, in the base
+    cast (seed 41), ALT_VOICES (42), UNSEEN_VOICES (43) and the random casts of seeds 5101-5106 (every
+    third also as a phone-quality copy)."""
+    out = []
+    casts = [("", 41, None), ("-alt", 42, dialogues.ALT_VOICES), ("-unseen", 43, dialogues.UNSEEN_VOICES)]
+    casts += [(f"-r{seed}", seed, dialogues.random_cast(seed)) for seed in dialogues.QUICK_SEEDS]
+    for tag, seed, cast in casts:
+        for name in dialogues.QUICK_SCRIPTS:
+            d = dialogues.build_quick(name, seed=seed, voices=cast)
+            out.append(Item(f"{name}{tag}", d.audio, list(d.turns)))
+            if tag.startswith("-r") and seed % 3 == 0:
+                out.append(Item(f"{name}{tag}-phone", dialogues.telephone(d.audio, seed), list(d.turns)))
     return out
 
 
@@ -259,8 +288,11 @@ def cached_windows(it: Item, encoder: SpeakerEncoder, vad: SileroVad, cache: Pat
             if str(z["audio_sha256"]) == key and str(z["model_sha256"]) == encoder.package.sha256:
                 w = SpeakerWindows.from_dict(json.loads(str(z["windows"])))
                 spans = list(zip(w.starts, w.ends, strict=True))
-                return dataclasses.replace(w, pitch=window_pitch(it.audio, spans).astype(np.float32),
-                                           timbre=window_timbre(it.audio, spans))
+                f0 = frame_pitch(it.audio)
+                w = dataclasses.replace(w, pitch=window_pitch(it.audio, spans, f0=f0).astype(np.float32),
+                                        timbre=window_timbre(it.audio, spans),
+                                        units=chunk_units(it.audio, w.regions, f0=f0))
+                return SpeakerWindows.from_dict(w.to_dict())  # as the blob carries them (units in float16)
     windows = embed_chunk(it.audio, 0.0, encoder, vad)
     cache.mkdir(parents=True, exist_ok=True)
     turns = json.dumps([t.__dict__ for t in it.turns])
@@ -269,11 +301,33 @@ def cached_windows(it: Item, encoder: SpeakerEncoder, vad: SileroVad, cache: Pat
     return SpeakerWindows.from_dict(windows.to_dict())
 
 
+def cached_transcript(it: Item, engine: Any, cache: Path | None) -> tuple[list[Segment], float]:
+    """`it`'s Whisper segments (word times on) and the seconds they took, from `cache` when its audio and
+    the Whisper model match, else transcribed (and stored)."""
+    key = hashlib.sha256(np.ascontiguousarray(it.audio, "<f4").tobytes()).hexdigest()
+    model_sha = str(engine.package.sha256)
+    path = cache / f"{it.name}.transcript.json" if cache is not None else None
+    if path is not None and path.is_file():
+        d = json.loads(path.read_text(encoding="utf-8"))
+        if d["audio_sha256"] == key and d["model_sha256"] == model_sha:
+            return [Segment.from_dict(x) for x in d["segments"]], float(d["transcription_s"])
+    t1 = time.perf_counter()
+    tr = engine.transcribe(it.audio, asr_windows(it.audio), TranscriptionOptions(language="en", word_timestamps=True))
+    asr_s = time.perf_counter() - t1
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"audio_sha256": key, "model_sha256": model_sha, "transcription_s": asr_s,
+                                    "segments": [x.to_dict() for x in tr.segments]}), encoding="utf-8")
+    return list(tr.segments), asr_s
+
+
 def run(threads: int, transcribe: bool, count: SpeakerCount | None, alternates: bool = False,
         random_casts: str | None = None, cache: Path | None = None, timbre: bool = True,
-        overlap: bool = False) -> dict[str, Any]:
+        overlap: bool = False, transcripts: Path | None = None, refine: bool = True,
+        quick: bool = False) -> dict[str, Any]:
     """`count` None: each file's reference count. `timbre` False: cluster without the spectral envelope
-    (the clustering as it was before it existed, for before/after figures)."""
+    (the clustering as it was before it existed, for before/after figures); `refine` False: without the
+    resegmentation inside speech regions (``shared.diarization.refine``)."""
     encoder = SpeakerEncoder(speaker_model_path(), threads=threads)
     vad = SileroVad(vad_model_path())
     engine = None
@@ -283,7 +337,7 @@ def run(threads: int, transcribe: bool, count: SpeakerCount | None, alternates: 
         engine = WhisperEngine(ensure_default_model("int8"), intra_op_threads=threads)
     results = []
     files = (items(alternates) + (random_items(random_casts) if random_casts else [])
-             + (overlap_items() if overlap else []))
+             + (overlap_items() if overlap else []) + (quick_items() if quick else []))
     for it in files:
         t0 = time.perf_counter()
         windows = cached_windows(it, encoder, vad, cache)
@@ -291,7 +345,8 @@ def run(threads: int, transcribe: bool, count: SpeakerCount | None, alternates: 
             windows = dataclasses.replace(windows, timbre=None)
         two_voice, pauses = overlap_cues(it.audio, windows.regions)
         n_ref = len({t.speaker for t in it.turns})
-        diar = diarize([windows], count or SpeakerCount(n_ref, n_ref), two_voice=two_voice, pauses=pauses)
+        diar = diarize([windows], count or SpeakerCount(n_ref, n_ref), two_voice=two_voice, pauses=pauses,
+                       refine=RefineOptions(enabled=refine))
         diar_s = time.perf_counter() - t0
         d = der(it.turns, diar.turns)
         row: dict[str, Any] = {
@@ -302,11 +357,8 @@ def run(threads: int, transcribe: bool, count: SpeakerCount | None, alternates: 
             "diarization_s": round(diar_s, 3), "windows": int(windows.vectors.shape[0]),
         }
         if engine is not None:
-            t1 = time.perf_counter()
-            tr = engine.transcribe(it.audio, asr_windows(it.audio),
-                                   TranscriptionOptions(language="en", word_timestamps=True))
-            asr_s = time.perf_counter() - t1
-            segs = mark_overlaps(resegment(list(tr.segments), diar.turns, diar.regions), diar.overlaps)
+            segments, asr_s = cached_transcript(it, engine, transcripts)
+            segs = mark_overlaps(resegment(segments, diar.turns, diar.regions), diar.overlaps)
             row.update(transcription_s=round(asr_s, 3), diarization_pct_of_transcription=round(100 * diar_s / asr_s, 1),
                        **segment_metrics(it.turns, segs, mapping(it.turns, diar)))
         results.append(row)
@@ -320,16 +372,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-transcribe", action="store_true", help="DER and speaker count only")
     p.add_argument("--speakers", default=None, help="auto (default), N, LOW-HIGH or ref (each file's reference count)")
-    p.add_argument("--random", choices=("dev", "holdout", "both", "fresh"), help="also the random-cast dialogues")
+    p.add_argument("--random", choices=("dev", "holdout", "both", "fresh", "fresh2"),
+                   help="also the random-cast dialogues")
     p.add_argument("--alternates", action="store_true", help="also the dialogues with other voices and pauses")
     p.add_argument("--overlap", action="store_true", help="also the dialogues with overlapped turns and back-channels")
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--windows-cache", type=Path, help="keep and reuse each file's speaker windows here")
+    p.add_argument("--transcript-cache", type=Path, help="keep and reuse each file's Whisper segments here "
+                   "(the transcription time reported is the one measured when it was made)")
+    p.add_argument("--quick", action="store_true", help="also the quick exchanges (turn changes inside speech regions)")
+    p.add_argument("--no-refine", action="store_true", help="without the resegmentation inside speech regions")
     p.add_argument("--no-timbre", action="store_true", help="cluster without the spectral-envelope second opinion")
     args = p.parse_args(argv)
     count = None if args.speakers == "ref" else SpeakerCount.parse(args.speakers)
     out = run(args.threads, not args.no_transcribe, count, args.alternates, args.random, args.windows_cache,
-              not args.no_timbre, args.overlap)
+              not args.no_timbre, args.overlap, args.transcript_cache, not args.no_refine, args.quick)
     rows = out["results"]
     right = sum(r["speakers_found"] == r["speakers_ref"] for r in rows)
     mean_der = 100 * statistics.mean(r["der"]["der"] for r in rows)

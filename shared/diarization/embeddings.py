@@ -24,8 +24,9 @@ from shared.domain.audio_format import SAMPLE_RATE
 from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions
 
 from .encoder import SpeakerEmbedder, SpeakerEncoder
-from .prosody import window_pitch
+from .prosody import frame_pitch, window_pitch
 from .timbre import STATS, window_timbre
+from .units import SpeechUnits, chunk_units
 
 __all__ = ["DIARIZATION_VAD", "EmbeddingOptions", "SpeakerEmbedder", "SpeakerEncoder", "SpeakerWindows",
            "embed_chunk", "plan_windows", "speech_regions"]
@@ -59,6 +60,7 @@ class SpeakerWindows:
     vectors: np.ndarray  # (n, dim) float32
     pitch: np.ndarray | None = None  # (n,) float32
     timbre: np.ndarray | None = None  # (n, STATS) float32
+    units: SpeechUnits | None = None  # the regions' short units (``units``; None on older blobs)
 
     @property
     def pitches(self) -> np.ndarray:
@@ -101,6 +103,8 @@ class SpeakerWindows:
             d["pitch"] = base64.b64encode(self.pitch.astype("<f4").tobytes()).decode("ascii")
         if self.timbre is not None:
             d["timbre"] = base64.b64encode(self.timbre.astype("<f4").tobytes()).decode("ascii")
+        if self.units is not None:
+            d.update(self.units.to_dict())
         return d
 
     @classmethod
@@ -112,11 +116,11 @@ class SpeakerWindows:
                   if "timbre" in d else None)
         return cls(np.asarray(d["regions"], np.float64).reshape(-1, 2), np.asarray(d["starts"], np.float64),
                    np.asarray(d["ends"], np.float64), np.asarray(d["region"], np.int64), vec.astype(np.float32),
-                   pitch, timbre)
+                   pitch, timbre, SpeechUnits.from_dict(d))
 
     @classmethod
     def concat(cls, parts: Sequence[SpeakerWindows], dim: int = 256) -> SpeakerWindows:
-        """Chunks' windows in time order; region indices renumbered."""
+        """Chunks' windows in time order; region indices renumbered; units only when every chunk has them."""
         ordered = sorted(parts, key=lambda p: float(p.regions[0, 0]) if len(p.regions) else math.inf)
         regions, region, offset = [], [], 0
         for p in ordered:
@@ -130,7 +134,9 @@ class SpeakerWindows:
                    np.concatenate([p.ends for p in ordered]), np.concatenate(region),
                    np.concatenate([p.vectors for p in ordered]).astype(np.float32),
                    np.concatenate([p.pitches for p in ordered]).astype(np.float32),
-                   np.concatenate([p.timbres for p in ordered]).astype(np.float32))
+                   np.concatenate([p.timbres for p in ordered]).astype(np.float32),
+                   SpeechUnits.concat([p.units for p in ordered if p.units is not None])
+                   if all(p.units is not None for p in ordered) else None)
 
 
 def speech_regions(audio: np.ndarray, vad: SileroVad, opts: VadOptions = DIARIZATION_VAD) -> np.ndarray:
@@ -163,15 +169,17 @@ def embed_chunk(audio: np.ndarray, offset_s: float, encoder: SpeakerEmbedder, va
                 opts: EmbeddingOptions = EmbeddingOptions(), *, flac: bytes | None = None) -> SpeakerWindows:
     """Speaker windows of one chunk (16 kHz mono float32 starting at `offset_s` on the recording).
 
-    VAD, the window plan, the pitch and the timbre run here; the embeddings come from `encoder` (in process, or
-    the GPU service, which is sent `flac`, the chunk's own encoding of `audio`, when given)."""
+    VAD, the window plan, the pitch, the timbre and the units (``units``) run here; the embeddings come
+    from `encoder` (in process, or the GPU service, which is sent `flac`, the chunk's own encoding of
+    `audio`, when given)."""
     regions = speech_regions(audio, vad)
     plan = plan_windows(regions, opts)
     spans = [(s, e) for s, e, _ in plan]
     vectors = (encoder.embed_windows(audio, spans, flac=flac, batch_size=opts.batch_size) if spans
                else np.zeros((0, encoder.model.embedding_dim), np.float32))
-    pitch = window_pitch(audio, spans).astype(np.float32)
+    f0 = frame_pitch(audio)
+    pitch = window_pitch(audio, spans, f0=f0).astype(np.float32)
     timbre = window_timbre(audio, spans)
     return SpeakerWindows(regions + offset_s, np.array([p[0] for p in plan]) + offset_s,
                           np.array([p[1] for p in plan]) + offset_s, np.array([p[2] for p in plan], np.int64),
-                          vectors, pitch, timbre)
+                          vectors, pitch, timbre, chunk_units(audio, regions, offset_s, f0=f0))

@@ -2,7 +2,8 @@
 
 * per chunk, next to ``transcribe_chunk`` (fan-out): ``chunk_speakers(flac, offset_s, ...)`` →
   a JSON-safe dict for the chunk's work blob (speaker windows on the recording's timeline; holds
-  no audio and no text, only region times, 256-d embeddings and the times of two-voice stretches,
+  no audio and no text, only region times, 256-d embeddings, the 0.25 s units' cepstral statistics
+  and pitch (``units``, for the resegmentation in ``refine``) and the times of two-voice stretches,
   ``two_voice``, and of short pauses, ``pauses``: the overlap cues of ``overlap``; blobs without
   them read as having none);
 * once, in the merge: ``diarize_transcript(segments, parts, count)`` → the merged segments cut at

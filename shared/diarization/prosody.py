@@ -75,11 +75,13 @@ def _block_pitch(frames: np.ndarray, energy: np.ndarray, floor: float) -> np.nda
     return np.where(voiced, np.log2(SAMPLE_RATE / lag), np.nan)
 
 
-def window_pitch(audio: np.ndarray, spans: list[tuple[float, float]], offset_s: float = 0.0) -> np.ndarray:
+def window_pitch(audio: np.ndarray, spans: list[tuple[float, float]], offset_s: float = 0.0,
+                 f0: np.ndarray | None = None) -> np.ndarray:
     """Median log2 F0 of each (start, end) window (seconds on the recording; `audio` starts at
     `offset_s`), NaN when it has fewer than MIN_VOICED voiced frames. The frames are tracked once
-    over the whole audio; frame j covers [j * HOP, j * HOP + FRAME) samples."""
-    f0 = frame_pitch(audio)
+    over the whole audio (or given as `f0`, ``frame_pitch(audio)``); frame j covers [j * HOP, j * HOP +
+    FRAME) samples."""
+    f0 = frame_pitch(audio) if f0 is None else f0
     out = np.full(len(spans), np.nan)
     centre = (np.arange(f0.size) * HOP + FRAME / 2) / SAMPLE_RATE + offset_s
     for i, (s, e) in enumerate(spans):

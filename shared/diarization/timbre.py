@@ -31,8 +31,8 @@ N_CEPS = 12  # coefficients 1..12
 LOUD_DB = 30.0
 MIN_FRAMES = 20
 BLOCK = 2048  # frames per FFT batch (bounds memory on long chunks)
-_TRIU = np.triu_indices(N_CEPS)
-STATS = 1 + N_CEPS + _TRIU[0].size  # frames, mean, scatter
+TRIU = np.triu_indices(N_CEPS)
+STATS = 1 + N_CEPS + TRIU[0].size  # frames, mean, scatter
 
 
 @lru_cache(maxsize=1)
@@ -50,26 +50,32 @@ def _filters() -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _dct() -> np.ndarray:
+def dct() -> np.ndarray:
     k = np.arange(1, N_CEPS + 1)[:, None]
     n = np.arange(N_BANDS)[None, :]
     return np.cos(np.pi * k * (n + 0.5) / N_BANDS)
 
 
-def window_timbre(audio: np.ndarray, spans: list[tuple[float, float]], offset_s: float = 0.0) -> np.ndarray:
-    """(len(spans), STATS) float32: each (start, end) window's cepstral statistics (seconds on the
-    recording; `audio` starts at `offset_s`); NaN rows where fewer than MIN_FRAMES frames are loud."""
+def frame_bands(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bands (n, N_BANDS) mel band powers of every 25 ms frame every 10 ms, centre (n,) seconds)."""
     x = np.asarray(audio, np.float64)
-    out = np.full((len(spans), STATS), np.nan)
     if x.size < FRAME:
-        return out.astype(np.float32)
+        return np.zeros((0, N_BANDS)), np.zeros(0)
     n = 1 + (x.size - FRAME) // HOP
     frames = np.lib.stride_tricks.as_strided(x, shape=(n, FRAME), strides=(x.strides[0] * HOP, x.strides[0]),
                                              writeable=False)
     hann = np.hanning(FRAME)
-    bands_all = np.concatenate([(np.abs(np.fft.rfft(frames[k : k + BLOCK] * hann, n=N_FFT, axis=1)) ** 2)
-                                @ _filters().T for k in range(0, n, BLOCK)])  # each frame once
-    centre = (np.arange(n) * HOP + FRAME / 2) / SAMPLE_RATE + offset_s
+    bands = np.concatenate([(np.abs(np.fft.rfft(frames[k : k + BLOCK] * hann, n=N_FFT, axis=1)) ** 2)
+                            @ _filters().T for k in range(0, n, BLOCK)])  # each frame once
+    return bands, (np.arange(n) * HOP + FRAME / 2) / SAMPLE_RATE
+
+
+def window_timbre(audio: np.ndarray, spans: list[tuple[float, float]], offset_s: float = 0.0) -> np.ndarray:
+    """(len(spans), STATS) float32: each (start, end) window's cepstral statistics (seconds on the
+    recording; `audio` starts at `offset_s`); NaN rows where fewer than MIN_FRAMES frames are loud."""
+    out = np.full((len(spans), STATS), np.nan)
+    bands_all, centre = frame_bands(audio)
+    centre = centre + offset_s
     for i, (s, e) in enumerate(spans):
         a, b = np.searchsorted(centre, [s, e])
         if b - a < MIN_FRAMES:
@@ -79,10 +85,10 @@ def window_timbre(audio: np.ndarray, spans: list[tuple[float, float]], offset_s:
         loud = energy > energy.max() * 10 ** (-LOUD_DB / 10)
         if loud.sum() < MIN_FRAMES:
             continue
-        ceps = np.log(np.maximum(bands[loud], 1e-12)) @ _dct().T
+        ceps = np.log(np.maximum(bands[loud], 1e-12)) @ dct().T
         mean = ceps.mean(axis=0)
         scatter = (ceps - mean).T @ (ceps - mean)
-        out[i] = np.concatenate([[ceps.shape[0]], mean, scatter[_TRIU]])
+        out[i] = np.concatenate([[ceps.shape[0]], mean, scatter[TRIU]])
     return out.astype(np.float32)
 
 
@@ -93,7 +99,7 @@ def _gaussian(stats: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     total = counts.sum()
     mean = (counts[:, None] * means).sum(axis=0) / total
     scatter = np.zeros((N_CEPS, N_CEPS))
-    scatter[_TRIU] = s[:, 1 + N_CEPS :].sum(axis=0)
+    scatter[TRIU] = s[:, 1 + N_CEPS :].sum(axis=0)
     scatter = scatter + np.triu(scatter, 1).T
     dev = means - mean
     cov = (scatter + (counts[:, None] * dev).T @ dev) / total
