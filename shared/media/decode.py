@@ -13,6 +13,7 @@ the timestamps become silence, so every sample keeps the time the video player s
 from __future__ import annotations
 
 import contextlib
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -29,11 +30,16 @@ from shared.media.errors import (
     NOT_FOUND,
     NOT_MEDIA,
     TRUNCATED,
+    UNSUPPORTED_AUDIO,
     MediaError,
 )
 from shared.media.timeline import Timeline
 
 IO_BUFFER = 256 * 1024
+# What a real recorder writes: telephony's 8 kHz (and old dictaphones below) to studio 768 kHz; mono to a
+# multitrack interview-room recorder. A header outside this lies, and is refused before any buffer is sized by it.
+SAMPLE_RATES = (1000, 768_000)
+MAX_CHANNELS = 64
 MAX_DEMUX_ERRORS = 50  # consecutive demux errors before the rest of the file is given up as truncated
 
 # Demuxers accepted (FFmpeg names). Playlist/concat demuxers that open other files are never allowed.
@@ -90,6 +96,8 @@ def open_container(fh: IO[bytes]) -> av.container.InputContainer:
     """Open a read-only binary handle as an FFmpeg input, mapping failures to MediaError."""
     head = fh.read(64)
     fh.seek(0)
+    if (problem := _wav_header_problem(head)) is not None:  # before FFmpeg sizes anything by it
+        raise MediaError(UNSUPPORTED_AUDIO, problem)
     try:
         return av.open(
             fh, mode="r", buffer_size=IO_BUFFER, options={"format_whitelist": FORMAT_WHITELIST},
@@ -102,13 +110,46 @@ def open_container(fh: IO[bytes]) -> av.container.InputContainer:
         raise MediaError(NOT_MEDIA, "not a recognised audio or video file") from e
 
 
+def _wav_header_problem(head: bytes) -> str | None:
+    """What is impossible in a RIFF/WAVE header's format chunk (when it is the first chunk), if anything."""
+    if head[:4] not in (b"RIFF", b"RF64") or head[8:16] != b"WAVEfmt " or len(head) < 36:
+        return None
+    channels, rate = struct.unpack("<HI", head[22:28])
+    return _format_problem(rate, channels)
+
+
+def _format_problem(rate: int | None, channels: int | None) -> str | None:
+    if not rate or not SAMPLE_RATES[0] <= rate <= SAMPLE_RATES[1]:
+        return f"the audio header declares an impossible sample rate ({rate or 0} Hz)"
+    if not channels or not 1 <= channels <= MAX_CHANNELS:
+        return f"the audio header declares an impossible channel count ({channels or 0})"
+    return None
+
+
+def format_problem(stream: Any) -> str | None:
+    """Why an audio stream's declared sample rate or channel count cannot be real (None when they can)."""
+    cc = stream.codec_context
+    rate, channels = int(cc.sample_rate or 0), int(cc.channels or 0)
+    if not rate or not channels:  # not known until decoding: the decoder decides
+        return None
+    return _format_problem(rate, channels)
+
+
+def usable_audio(stream: Any) -> bool:
+    """An audio stream with a decoder and a plausible sample rate and channel count."""
+    return has_decoder(stream) and format_problem(stream) is None
+
+
 def select_audio_stream(container: av.container.InputContainer) -> Any:
     """The default audio stream (first one flagged default, else the first), skipping undecodable ones."""
     audio = [s for s in container.streams if s.type == "audio"]
     if not audio:
         raise MediaError(NO_AUDIO_STREAM, "the file contains no audio stream")
-    usable = [s for s in audio if has_decoder(s)]
+    usable = [s for s in audio if usable_audio(s)]
     if not usable:
+        problems = [f"stream #{s.index}: {p}" for s in audio if has_decoder(s) and (p := format_problem(s))]
+        if problems:
+            raise MediaError(UNSUPPORTED_AUDIO, "; ".join(problems))
         raise MediaError(NO_AUDIO_DECODED, "no decoder for the audio stream's codec")
     default = [s for s in usable if s.disposition & av.stream.Disposition.default]
     return (default or usable)[0]
@@ -127,6 +168,12 @@ def container_origin(container: av.container.InputContainer) -> float:
     return float(start) / av.time_base if start is not None else 0.0
 
 
+def container_span(container: av.container.InputContainer) -> float | None:
+    """The container's declared length in seconds from its start (None when it declares none)."""
+    d = container.duration
+    return float(d) / av.time_base if d is not None and d > 0 else None
+
+
 def audio_stream(container: av.container.InputContainer, index: int | None) -> Any:
     """Stream number `index` (an audio stream with a decoder), or the default one when None."""
     if index is None:
@@ -134,6 +181,8 @@ def audio_stream(container: av.container.InputContainer, index: int | None) -> A
     found = [s for s in container.streams if s.index == index and s.type == "audio"]
     if not found or not has_decoder(found[0]):
         raise MediaError(NO_AUDIO_STREAM, f"the file has no decodable audio stream #{index}")
+    if (problem := format_problem(found[0])) is not None:
+        raise MediaError(UNSUPPORTED_AUDIO, f"stream #{index}: {problem}")
     return found[0]
 
 
@@ -199,7 +248,8 @@ class AudioDecoder:
         check_file(self.path)
         with open(self.path, "rb") as fh, contextlib.closing(open_container(fh)) as container:
             stream = audio_stream(container, self.stream_index)
-            timeline = Timeline(container_origin(container), rate=self.sample_rate, limit_s=self.max_duration_s)
+            timeline = Timeline(container_origin(container), rate=self.sample_rate, limit_s=self.max_duration_s,
+                                span_s=container_span(container))  # fmt: skip
             buf = _Blocker(self.block)
             for pcm in self._decode(container, stream, timeline):
                 yield from buf.push(pcm)

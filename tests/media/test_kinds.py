@@ -1,0 +1,144 @@
+"""The media step over the kinds of recording forces receive (tests/fixtures/mediakinds.py): each kind's
+speech on the expected track at the expected time on the container's timeline, or the expected error.
+
+The first tests pin the defects the sweep (bench/media_kinds.py) found; the parametrized one keeps the
+kinds that already worked working. The last two take a phone video and an opposite-phase stereo
+recording through the whole local pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shared.domain import JobStatus
+from shared.media import MediaError, iter_audio, plan_chunks, probe
+from tests.fixtures import mediagen, mediakinds
+from tests.fixtures.mediagen import SR, AudioTrack
+from tests.fixtures.pipeline import MakeApp, transcript_of
+
+FAST = {"beam_size": 1, "formats": ["json", "txt"]}
+_KINDS = {k.name: k for k in mediakinds.kinds()}
+
+
+def _check(name: str, tmp_path: Path, vad_model_path: Path) -> mediakinds.Outcome:
+    kind = _KINDS[name]
+    return mediakinds.check(kind, kind.make(tmp_path), vad_model_path)
+
+
+def test_opposite_phase_stereo_is_not_cancelled_by_the_downmix(tmp_path, vad_model_path):
+    # L = -R (a miswired mic, a "widened" export): the L + R downmix was silence, so no speech was found
+    s = mediakinds.clip(10.0)
+    path = mediagen.write_tracks(tmp_path / "inv.m4a", [AudioTrack(np.stack([0.8 * s, -s]))], fmt="ipod",
+                                 codec="aac", rate=44100)  # fmt: skip
+    info = probe(path)
+    assert [t.label for t in info.tracks] == ["Track 1 (stream #0, stereo right)"]  # the louder channel
+    out = np.concatenate(list(iter_audio(path, stream_index=0, channel=info.tracks[0].channel)))
+    at, corr = mediakinds.envelope_lag(s, out, 0.0)
+    assert corr > 0.9 and abs(at) <= 0.03
+    plan = plan_chunks(path, lambda i, b: f"c{i}", vad_model=vad_model_path, tracks=info.tracks)
+    assert plan.tracks[0].speech_s > 5.0 and plan.chunks
+
+
+@pytest.mark.parametrize(("right", "expected"), [(1.0, None), (0.0, None), (-1.0, 0), (-0.5, 0), (-2.0, 1)])
+def test_only_a_downmix_that_cancels_takes_one_channel(right, expected):
+    from shared.media.tracks import ChannelStats
+
+    s = mediakinds.clip(6.0).astype(np.float64)
+    other = mediakinds.clip(6.0, part=1).astype(np.float64)
+    stats = ChannelStats(SR)  # right = k * left (k < 0: opposite phase), or k = 0: an unrelated voice
+    stats.push(np.stack([s, right * s if right else other]))
+    assert stats.cancels() == expected
+
+
+def test_mp3_whose_frame_count_lies_is_judged_by_its_bytes(tmp_path, vad_model_path):
+    # a Xing header claiming 3x the frames, its byte count true: the audio is whole (was media.truncated)
+    assert _check("mp3_xing_frames_wrong", tmp_path, vad_model_path).ok
+    cut = _check("mp3_cut_in_half", tmp_path, vad_model_path)  # fewer bytes than declared: really cut
+    assert cut.ok and cut.code == "truncated" and "bytes" in cut.detail
+
+
+def test_audio_starting_minutes_into_the_container_stays_there(tmp_path):
+    # a CCTV export whose audio starts 5 min 10 s after its video: more than MAX_GAP_FILL_S of lead-in, inside
+    # the container's own length (was: placed at 0 s, and media.truncated against its per-track DURATION)
+    s = mediakinds.clip(4.0)
+    path = mediagen.write_tracks(tmp_path / "cctv.mkv", [AudioTrack(s, start_s=310.0)], fmt="matroska",
+                                 codec="libopus", rate=48000, video_s=315.0)  # fmt: skip
+    info = probe(path)
+    audio = next(st for st in info.streams if st.kind == "audio")
+    assert audio.start_s == pytest.approx(310.0, abs=0.06) and info.duration_s == pytest.approx(314.0, abs=0.06)
+    out = np.concatenate(list(iter_audio(path)))
+    assert len(out) / SR == pytest.approx(314.0, abs=0.06) and not out[: 309 * SR].any()
+    at, corr = mediakinds.envelope_lag(s, out, 310.0)
+    assert corr > 0.9 and abs(at - 310.0) <= 0.03
+
+
+def test_a_clock_jump_beyond_the_containers_length_is_not_filled():
+    from shared.media.timeline import MAX_GAP_FILL_S, Timeline
+
+    t = Timeline(0.0, rate=100, span_s=20.0)  # the container declares 20 s
+    t.place(t.silence_before(0.0), 1000)  # 10 s of audio
+    assert t.silence_before(15.0) == 500  # a 5 s hole inside the container's length: silence
+    t2 = Timeline(0.0, rate=100, span_s=20.0)
+    t2.place(t2.silence_before(0.0), 1000)
+    assert t2.silence_before(10.0 + MAX_GAP_FILL_S + 60) == 0  # beyond both: a clock jump, audio runs straight on
+
+
+@pytest.mark.parametrize(
+    ("name", "rate", "channels"), [("rate", 2_000_000_000, 1), ("rate0", 0, 1), ("channels", SR, 4000)]
+)
+def test_impossible_wav_header_is_refused_with_its_reason(tmp_path, name, rate, channels):
+    path = mediakinds._wav_with_header(tmp_path / f"{name}.wav", rate=rate, channels=channels,
+                                       data=mediakinds.pcm16(mediakinds.clip(1.0)))  # fmt: skip
+    for call in (probe, lambda p: list(iter_audio(p))):
+        with pytest.raises(MediaError) as ei:
+            call(path)
+        assert ei.value.code == "unsupported_audio"
+        assert str(rate if name.startswith("rate") else channels) in ei.value.message
+
+
+KEPT = [
+    "mp4_ss_copy_cut", "mp4_video_before_audio", "mov_timecode_track", "mp3_id3_cover", "m4a_cover", "3gp_amr_nb_8k",
+    "adts_aac_no_duration", "mp3_no_header", "stereo_call_recording_turns", "5.1_centre_speech", "wav_mulaw_8k",
+    "wav_quiet_-40dBFS", "ts_concat_clock_restart", "m4a_movie_header_claims_hours", "mp4_faststart_cut",
+    "wav_header_claims_hours", "audio_decodes_to_nothing",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", KEPT)
+def test_kind_gives_its_expected_outcome(tmp_path, vad_model_path, name):
+    outcome = _check(name, tmp_path, vad_model_path)
+    assert outcome.ok, outcome.detail
+
+
+def test_phone_video_through_the_pipeline_on_the_video_timeline(
+    make_app: MakeApp, tiny_whisper_package: Path, tmp_path: Path
+) -> None:
+    # H.264 at a variable frame rate, rotated, with a timecode track; its audio starts 2 s in and ends 4 s
+    # before the video does
+    s = mediakinds.clip(10.0)
+    src = mediakinds._phone_mp4(tmp_path / "phone.mov", s, 16.0, vfr=True, rotate=True, timecode=True,
+                                audio_start_s=2.0, fmt="mov")  # fmt: skip
+    app = make_app(tiny_whisper_package)
+    final = app.run(app.submit(src, FAST)[0])
+    assert final.status is JobStatus.SUCCEEDED, final.error
+    t = transcript_of(app, final)
+    assert [k["label"] for k in t["tracks"]] == ["Track 1 (stream #1)"]
+    assert t["source"]["duration_s"] == pytest.approx(12.0, abs=0.06)
+    assert t["segments"], "the tiny model decoded nothing from 10 s of speech"
+    spans = [(seg["start"], seg["end"]) for seg in t["segments"]]
+    assert all(2.0 - 0.06 <= a <= b <= 12.0 + 0.06 for a, b in spans), spans
+
+
+def test_opposite_phase_stereo_through_the_pipeline_is_transcribed(
+    make_app: MakeApp, tiny_whisper_package: Path, tmp_path: Path
+) -> None:
+    s = mediakinds.clip(10.0)
+    src = mediagen.write_tracks(tmp_path / "inv.wav", [AudioTrack(np.stack([s, -s]))], fmt="wav", codec="pcm_s16le",
+                                rate=SR)  # fmt: skip
+    app = make_app(tiny_whisper_package)
+    final = app.run(app.submit(src, FAST)[0])
+    assert final.status is JobStatus.SUCCEEDED, final.error
+    t = transcript_of(app, final)
+    assert t["tracks"][0]["speech_s"] > 5.0 and t["segments"]
