@@ -40,6 +40,7 @@ IO_BUFFER = 256 * 1024
 # multitrack interview-room recorder. A header outside this lies, and is refused before any buffer is sized by it.
 SAMPLE_RATES = (1000, 768_000)
 MAX_CHANNELS = 64
+_AVFMT_TS_DISCONT = 0x0200  # FFmpeg: the format allows timestamp discontinuities (av.format.Flags.ts_discont)
 MAX_DEMUX_ERRORS = 50  # consecutive demux errors before the rest of the file is given up as truncated
 
 # Demuxers accepted (FFmpeg names). Playlist/concat demuxers that open other files are never allowed.
@@ -98,16 +99,54 @@ def open_container(fh: IO[bytes]) -> av.container.InputContainer:
     fh.seek(0)
     if (problem := _wav_header_problem(head)) is not None:  # before FFmpeg sizes anything by it
         raise MediaError(UNSUPPORTED_AUDIO, problem)
+    options = {"format_whitelist": FORMAT_WHITELIST}
+    if _wav_data_runs_on(fh):
+        options["ignore_length"] = "1"
     try:
-        return av.open(
-            fh, mode="r", buffer_size=IO_BUFFER, options={"format_whitelist": FORMAT_WHITELIST},
-            metadata_errors="replace",
-        )  # fmt: skip
+        return av.open(fh, mode="r", buffer_size=IO_BUFFER, options=options, metadata_errors="replace")
     except av.error.FFmpegError as e:
         family = sniff(head)
         if family is not None:
             raise MediaError(TRUNCATED, f"looks like {family} but cannot be opened: truncated or damaged") from e
         raise MediaError(NOT_MEDIA, "not a recognised audio or video file") from e
+
+
+def _wav_data_runs_on(fh: IO[bytes]) -> bool:
+    """Whether a WAV's audio runs on past the size its ``data`` chunk declares: the declared end is followed
+    by no chunk header, only more bytes (a recorder that crashed before its last header update, a WAV over
+    4 GiB whose 32-bit size wrapped). FFmpeg would stop at the declared size and drop the rest unheard."""
+    fh.seek(0, 2)
+    size = fh.tell()
+    fh.seek(0)
+    head = fh.read(12)
+    try:
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return False
+        pos = 12
+        for _ in range(64):  # chunks before the audio: fmt, fact, bext, LIST, JUNK...
+            fh.seek(pos)
+            hdr = fh.read(8)
+            if len(hdr) < 8:
+                return False
+            n = struct.unpack("<I", hdr[4:8])[0]
+            if hdr[:4] == b"data":
+                end = pos + 8 + n
+                if n in (0, 0xFFFFFFFF) or end + 8 > size:  # unknown (FFmpeg reads to the end), or it fits
+                    return False
+                fh.seek(end + (end & 1 if end + 1 + 8 <= size else 0))
+                nxt = fh.read(8)
+                return not _chunk_header(nxt, fh.tell() - 8, size)
+            pos += 8 + n + (n & 1)
+        return False
+    finally:
+        fh.seek(0)
+
+
+def _chunk_header(hdr: bytes, at: int, size: int) -> bool:
+    """Whether `hdr` (read at offset `at`) is a plausible RIFF chunk header: a printable id whose size fits."""
+    if len(hdr) < 8 or not all(32 <= c < 127 for c in hdr[:4]):
+        return False
+    return at + 8 + struct.unpack("<I", hdr[4:8])[0] <= size + 1
 
 
 def _wav_header_problem(head: bytes) -> str | None:
@@ -169,7 +208,11 @@ def container_origin(container: av.container.InputContainer) -> float:
 
 
 def container_span(container: av.container.InputContainer) -> float | None:
-    """The container's declared length in seconds from its start (None when it declares none)."""
+    """The container's declared length in seconds from its start, where it can bound a long lead-in or hole
+    (``shared.media.timeline``). None when it declares none, and for formats whose timestamps may jump
+    (MPEG-TS/PS, Ogg: FFmpeg's ``ts_discont``), whose length is only the last stamp minus the first."""
+    if int(container.format.flags) & _AVFMT_TS_DISCONT:
+        return None
     d = container.duration
     return float(d) / av.time_base if d is not None and d > 0 else None
 

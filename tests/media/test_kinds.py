@@ -7,6 +7,7 @@ recording through the whole local pipeline."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +20,15 @@ from tests.fixtures.mediagen import SR, AudioTrack
 from tests.fixtures.pipeline import MakeApp, transcript_of
 
 FAST = {"beam_size": 1, "formats": ["json", "txt"]}
-_KINDS = {k.name: k for k in mediakinds.kinds()}
+
+
+@functools.cache
+def _kinds() -> dict[str, mediakinds.Kind]:  # built on first use: it loads the speech sample
+    return {k.name: k for k in mediakinds.kinds()}
 
 
 def _check(name: str, tmp_path: Path, vad_model_path: Path) -> mediakinds.Outcome:
-    kind = _KINDS[name]
+    kind = _kinds()[name]
     return mediakinds.check(kind, kind.make(tmp_path), vad_model_path)
 
 
@@ -98,11 +103,35 @@ def test_impossible_wav_header_is_refused_with_its_reason(tmp_path, name, rate, 
         assert str(rate if name.startswith("rate") else channels) in ei.value.message
 
 
+def test_wav_whose_data_size_stopped_part_way_is_decoded_whole(tmp_path):
+    # a recorder that crashed after its last header update: the data chunk declares a third of the audio, the
+    # rest follows with no chunk header (FFmpeg stopped at the declared size: two thirds dropped unheard)
+    s = mediakinds.clip(9.0)
+    pcm = mediakinds.pcm16(s)
+    path = mediakinds._wav_with_header(tmp_path / "crash.wav", data=pcm, data_size=len(pcm) // 3,
+                                       riff_size=len(pcm) // 3 + 36)  # fmt: skip
+    assert probe(path).duration_s == pytest.approx(9.0, abs=0.01)
+    out = np.concatenate(list(iter_audio(path)))
+    assert len(out) == len(s) and np.max(np.abs(out - s)) < 1e-3
+
+
+def test_wav_with_a_chunk_after_its_data_stops_at_the_declared_size(tmp_path):
+    # a LIST/INFO chunk after the audio (a consistent header): its bytes are not audio
+    s = mediakinds.clip(3.0)
+    pcm = mediakinds.pcm16(s)
+    info = b"INFOISFT" + (14).to_bytes(4, "little") + b"toex-test-01\0\0"
+    path = mediakinds._wav_with_header(tmp_path / "list.wav", data=pcm, riff_size=4 + 24 + 8 + len(pcm) + 8 + len(info))
+    path.write_bytes(path.read_bytes() + b"LIST" + len(info).to_bytes(4, "little") + info)
+    out = np.concatenate(list(iter_audio(path)))
+    assert len(out) == len(s) and np.max(np.abs(out - s)) < 1e-3
+
+
 KEPT = [
     "mp4_ss_copy_cut", "mp4_video_before_audio", "mov_timecode_track", "mp3_id3_cover", "m4a_cover", "3gp_amr_nb_8k",
     "adts_aac_no_duration", "mp3_no_header", "stereo_call_recording_turns", "5.1_centre_speech", "wav_mulaw_8k",
     "wav_quiet_-40dBFS", "ts_concat_clock_restart", "m4a_movie_header_claims_hours", "mp4_faststart_cut",
-    "wav_header_claims_hours", "audio_decodes_to_nothing",
+    "wav_header_claims_hours", "audio_decodes_to_nothing", "avi_mulaw_cctv", "wav_g726_voip",
+    "wav_crashed_sizes_zero", "mp4_fragmented", "webm_browser_recorder",
 ]  # fmt: skip
 
 
@@ -142,3 +171,20 @@ def test_opposite_phase_stereo_through_the_pipeline_is_transcribed(
     assert final.status is JobStatus.SUCCEEDED, final.error
     t = transcript_of(app, final)
     assert t["tracks"][0]["speech_s"] > 5.0 and t["segments"]
+
+
+@pytest.mark.parametrize(("name", "code"), [("wav_sample_rate_absurd", "media.unsupported_audio"),
+                                            ("mkv_channels_absurd", "media.unsupported_audio"),
+                                            ("mp3_cut_in_half", "media.truncated")])  # fmt: skip
+def test_hostile_file_fails_the_job_once_with_its_reason(
+    make_app: MakeApp, tiny_whisper_package: Path, tmp_path: Path, name: str, code: str
+) -> None:
+    path = _kinds()[name].make(tmp_path)
+    before = path.read_bytes()
+    app = make_app(tiny_whisper_package)
+    job, _ = app.submit(path, FAST)
+    final = app.run(job)
+    assert final.status is JobStatus.FAILED and final.error is not None
+    assert final.error.code == code and final.error.message, final.error
+    assert path.read_bytes() == before
+    assert [n.kind for n in app.jobs.list_notifications("local")] == ["failed"]
