@@ -434,8 +434,8 @@ class HighPass:
     blocks at `rate`: each call returns as many samples as it is given, continuing the filter's state.
 
     For voice-activity detection only: mains hum at -10 dBFS, a DC offset or car rumble blind Silero VAD
-    (speech found in 0-47 % of the frames where it finds 91 % without them, bench/media_kinds.py), while
-    speech above 150 Hz is what it listens to. Transcription hears the audio unfiltered."""
+    (no speech found under the hum, bench/media_kinds.py ``wav_mains_hum_cctv``), while speech above
+    150 Hz is what it listens to. Transcription hears the audio unfiltered."""
 
     def __init__(self, rate: int = SAMPLE_RATE, cutoff_hz: float = HIGHPASS_HZ) -> None:
         self.rate = rate
