@@ -286,7 +286,7 @@ def _mp3_declared_bytes(fh: BinaryIO) -> tuple[int, int] | None:
 
 def _judge_mp3_bytes(start: int, declared: int, size: int, want_s: float) -> None:
     """Truncated when the MP3 holds fewer bytes than its header declares, by the tolerance (in seconds)."""
-    if declared <= 0:
+    if declared <= 0 or size >= declared:  # a count that includes the ID3 tag (some encoders) is whole here too
         return
     missing_s = want_s * max(0, declared - (size - start)) / declared
     if missing_s > max(_TRUNCATION_TOLERANCE_S, _TRUNCATION_TOLERANCE_FRAC * want_s):

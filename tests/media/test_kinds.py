@@ -8,6 +8,7 @@ recording through the whole local pipeline."""
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,17 @@ def test_mp3_whose_frame_count_lies_is_judged_by_its_bytes(tmp_path, vad_model_p
     assert cut.ok and cut.code == "truncated" and "bytes" in cut.detail
 
 
+def test_mp3_byte_count_with_or_without_its_id3_tag():
+    from shared.media.probe import _judge_mp3_bytes
+
+    start = 600_000  # a large cover picture before the audio
+    _judge_mp3_bytes(start, 5_000_000, start + 5_000_000, 300.0)  # the count excludes the tag (FFmpeg, LAME)
+    _judge_mp3_bytes(start, 5_000_000, 5_000_000, 300.0)  # the count includes it: whole as well
+    with pytest.raises(MediaError) as ei:
+        _judge_mp3_bytes(start, 5_000_000, start + 2_500_000, 300.0)  # half the audio: cut off
+    assert ei.value.code == "truncated"
+
+
 def test_audio_starting_minutes_into_the_container_stays_there(tmp_path):
     # a CCTV export whose audio starts 5 min 10 s after its video: more than MAX_GAP_FILL_S of lead-in, inside
     # the container's own length (was: placed at 0 s, and media.truncated against its per-track DURATION)
@@ -110,7 +122,9 @@ def test_wav_whose_data_size_stopped_part_way_is_decoded_whole(tmp_path):
     pcm = mediakinds.pcm16(s)
     path = mediakinds._wav_with_header(tmp_path / "crash.wav", data=pcm, data_size=len(pcm) // 3,
                                        riff_size=len(pcm) // 3 + 36)  # fmt: skip
-    assert probe(path).duration_s == pytest.approx(9.0, abs=0.01)
+    info = probe(path)
+    assert info.duration_s == pytest.approx(9.0, abs=0.01)
+    assert info.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()  # the extra header reads hash nothing twice
     out = np.concatenate(list(iter_audio(path)))
     assert len(out) == len(s) and np.max(np.abs(out - s)) < 1e-3
 
