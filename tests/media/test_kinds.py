@@ -172,7 +172,7 @@ KEPT = [
     "adts_aac_no_duration", "mp3_no_header", "stereo_call_recording_turns", "5.1_centre_speech", "wav_mulaw_8k",
     "wav_quiet_-40dBFS", "ts_concat_clock_restart", "m4a_movie_header_claims_hours", "mp4_faststart_cut",
     "wav_header_claims_hours", "audio_decodes_to_nothing", "avi_mulaw_cctv", "wav_g726_voip",
-    "wav_crashed_sizes_zero", "mp4_fragmented", "webm_browser_recorder",
+    "wav_crashed_sizes_zero", "mp4_fragmented", "webm_browser_recorder", "stereo_999_call_espeak_two_voices",
 ]  # fmt: skip
 
 
