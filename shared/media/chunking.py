@@ -30,8 +30,9 @@ import numpy as np
 
 from shared.domain.audio_format import SAMPLE_RATE
 from shared.media.conversation import Mixer, TrackFrames, conversation_groups, frame_energy_db
-from shared.media.decode import AudioDecoder, HighPass
+from shared.media.decode import AudioDecoder
 from shared.media.flac import encode_flac
+from shared.media.highpass import HighPass
 from shared.media.probe import probe
 from shared.media.tracks import SEPARATION_DB, Track
 from shared.media.vad import FRAME, Piece, SileroVad, SpeechSegmenter, VadOptions
@@ -317,7 +318,7 @@ def _decoder(path: Path, track: Track, max_duration_s: float | None) -> AudioDec
 def _measure(path: Path, track: Track, vad_model: Path, max_duration_s: float | None) -> _Measured:
     """Pass one over a track: Silero's probability and the energy of every 32 ms frame."""
     decoder = _decoder(path, track, max_duration_s)
-    highpass = HighPass()  # hum, DC offset and rumble blind the VAD (shared.media.decode.HighPass)
+    highpass = HighPass()  # hum, DC offset and rumble blind the VAD (shared.media.highpass)
     model = SileroVad(vad_model)
     probs: list[np.ndarray] = []
     energy: list[np.ndarray] = []

@@ -157,7 +157,7 @@ def test_speech_under_mains_hum_or_a_dc_offset_is_found(tmp_path, vad_model_path
 
 
 def test_high_pass_streams_without_delay_or_loss():
-    from shared.media.decode import HighPass
+    from shared.media.highpass import HighPass
 
     s = mediakinds.clip(4.0)
     hp = HighPass()
