@@ -39,7 +39,8 @@ def render_audio(p: JobStep) -> AudioRendered:
     made = _already_made(ref)
     if made is None:
         try:
-            made = _make(job, ref, rendition.audio_streams(probe), svc.settings.max_duration_s)
+            made = _make(job, ref, rendition.audio_streams(probe), svc.settings.max_duration_s,
+                         rendition.stream_channels(probe))  # fmt: skip
         except media.MediaError as e:  # the transcript stands; the page says the browser cannot play it
             return AudioRendered(playback={"playable_original": False, "reason": verdict.reason, "rendition": None,
                                            "rendition_error": f"media.{e.code}"})
@@ -59,11 +60,12 @@ def _already_made(ref: str) -> dict[str, Any] | None:
             "streams": [int(s) for s in meta.get("streams", "").split() if s.isdigit()]}
 
 
-def _make(job: Any, ref: str, streams: tuple[int, ...], max_duration_s: float | None) -> dict[str, Any]:
+def _make(job: Any, ref: str, streams: tuple[int, ...], max_duration_s: float | None,
+          channels: dict[int, int]) -> dict[str, Any]:  # fmt: skip
     blobs = get_services().blobs
     with pinned_source(job) as path, tempfile.TemporaryDirectory(prefix="toex-rendition-") as tmp:
         out = Path(tmp) / f"playback{rendition.SUFFIX}"
-        info = rendition.write_rendition(path, out, streams, max_duration_s=max_duration_s)
+        info = rendition.write_rendition(path, out, streams, max_duration_s=max_duration_s, channels=channels)
         meta = {"job_id": job.job_id, "sha256": info.sha256, "size_bytes": str(info.size_bytes),
                 "duration_s": str(info.duration_s), "streams": " ".join(map(str, info.streams))}
         try:

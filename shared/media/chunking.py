@@ -32,6 +32,7 @@ from shared.domain.audio_format import SAMPLE_RATE
 from shared.media.conversation import Mixer, TrackFrames, conversation_groups, frame_energy_db
 from shared.media.decode import AudioDecoder
 from shared.media.flac import encode_flac
+from shared.media.highpass import HighPass
 from shared.media.probe import probe
 from shared.media.tracks import SEPARATION_DB, Track
 from shared.media.vad import FRAME, Piece, SileroVad, SpeechSegmenter, VadOptions
@@ -317,11 +318,12 @@ def _decoder(path: Path, track: Track, max_duration_s: float | None) -> AudioDec
 def _measure(path: Path, track: Track, vad_model: Path, max_duration_s: float | None) -> _Measured:
     """Pass one over a track: Silero's probability and the energy of every 32 ms frame."""
     decoder = _decoder(path, track, max_duration_s)
+    highpass = HighPass()  # hum, DC offset and rumble blind the VAD (shared.media.highpass)
     model = SileroVad(vad_model)
     probs: list[np.ndarray] = []
     energy: list[np.ndarray] = []
     carry = np.zeros(0, np.float32)
-    for block in decoder:
+    for block in map(highpass, decoder):
         x = np.concatenate([carry, block]) if len(carry) else block
         n = len(x) - len(x) % FRAME
         probs.append(model.probs(x[:n]))

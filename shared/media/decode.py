@@ -13,6 +13,7 @@ the timestamps become silence, so every sample keeps the time the video player s
 from __future__ import annotations
 
 import contextlib
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -29,11 +30,17 @@ from shared.media.errors import (
     NOT_FOUND,
     NOT_MEDIA,
     TRUNCATED,
+    UNSUPPORTED_AUDIO,
     MediaError,
 )
 from shared.media.timeline import Timeline
 
 IO_BUFFER = 256 * 1024
+# What a real recorder writes: telephony's 8 kHz (and old dictaphones below) to studio 768 kHz; mono to a
+# multitrack interview-room recorder. A header outside this lies, and is refused before any buffer is sized by it.
+SAMPLE_RATES = (1000, 768_000)
+MAX_CHANNELS = 64
+_AVFMT_TS_DISCONT = 0x0200  # FFmpeg: the format allows timestamp discontinuities (av.format.Flags.ts_discont)
 MAX_DEMUX_ERRORS = 50  # consecutive demux errors before the rest of the file is given up as truncated
 
 # Demuxers accepted (FFmpeg names). Playlist/concat demuxers that open other files are never allowed.
@@ -90,11 +97,13 @@ def open_container(fh: IO[bytes]) -> av.container.InputContainer:
     """Open a read-only binary handle as an FFmpeg input, mapping failures to MediaError."""
     head = fh.read(64)
     fh.seek(0)
+    if (problem := _wav_header_problem(head)) is not None:  # before FFmpeg sizes anything by it
+        raise MediaError(UNSUPPORTED_AUDIO, problem)
+    options = {"format_whitelist": FORMAT_WHITELIST}
+    if _wav_data_runs_on(fh):
+        options["ignore_length"] = "1"
     try:
-        return av.open(
-            fh, mode="r", buffer_size=IO_BUFFER, options={"format_whitelist": FORMAT_WHITELIST},
-            metadata_errors="replace",
-        )  # fmt: skip
+        return av.open(fh, mode="r", buffer_size=IO_BUFFER, options=options, metadata_errors="replace")
     except av.error.FFmpegError as e:
         family = sniff(head)
         if family is not None:
@@ -102,13 +111,84 @@ def open_container(fh: IO[bytes]) -> av.container.InputContainer:
         raise MediaError(NOT_MEDIA, "not a recognised audio or video file") from e
 
 
+def _wav_data_runs_on(fh: IO[bytes]) -> bool:
+    """Whether a WAV's audio runs on past the size its ``data`` chunk declares: the declared end is followed
+    by no chunk header, only more bytes (a recorder that crashed before its last header update, a WAV over
+    4 GiB whose 32-bit size wrapped). FFmpeg would stop at the declared size and drop the rest unheard."""
+    fh.seek(0, 2)
+    size = fh.tell()
+    fh.seek(0)
+    head = fh.read(12)
+    try:
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return False
+        pos = 12
+        for _ in range(64):  # chunks before the audio: fmt, fact, bext, LIST, JUNK...
+            fh.seek(pos)
+            hdr = fh.read(8)
+            if len(hdr) < 8:
+                return False
+            n = struct.unpack("<I", hdr[4:8])[0]
+            if hdr[:4] == b"data":
+                end = pos + 8 + n
+                if n in (0, 0xFFFFFFFF) or end + 8 > size:  # unknown (FFmpeg reads to the end), or it fits
+                    return False
+                fh.seek(end + (end & 1 if end + 1 + 8 <= size else 0))
+                nxt = fh.read(8)
+                return not _chunk_header(nxt, fh.tell() - 8, size)
+            pos += 8 + n + (n & 1)
+        return False
+    finally:
+        fh.seek(0)
+
+
+def _chunk_header(hdr: bytes, at: int, size: int) -> bool:
+    """Whether `hdr` (read at offset `at`) is a plausible RIFF chunk header: a printable id whose size fits."""
+    if len(hdr) < 8 or not all(32 <= c < 127 for c in hdr[:4]):
+        return False
+    return at + 8 + struct.unpack("<I", hdr[4:8])[0] <= size + 1
+
+
+def _wav_header_problem(head: bytes) -> str | None:
+    """What is impossible in a RIFF/WAVE header's format chunk (when it is the first chunk), if anything."""
+    if head[:4] not in (b"RIFF", b"RF64") or head[8:16] != b"WAVEfmt " or len(head) < 36:
+        return None
+    channels, rate = struct.unpack("<HI", head[22:28])
+    return _format_problem(rate, channels)
+
+
+def _format_problem(rate: int | None, channels: int | None) -> str | None:
+    if not rate or not SAMPLE_RATES[0] <= rate <= SAMPLE_RATES[1]:
+        return f"the audio header declares an impossible sample rate ({rate or 0} Hz)"
+    if not channels or not 1 <= channels <= MAX_CHANNELS:
+        return f"the audio header declares an impossible channel count ({channels or 0})"
+    return None
+
+
+def format_problem(stream: Any) -> str | None:
+    """Why an audio stream's declared sample rate or channel count cannot be real (None when they can)."""
+    cc = stream.codec_context
+    rate, channels = int(cc.sample_rate or 0), int(cc.channels or 0)
+    if not rate or not channels:  # not known until decoding: the decoder decides
+        return None
+    return _format_problem(rate, channels)
+
+
+def usable_audio(stream: Any) -> bool:
+    """An audio stream with a decoder and a plausible sample rate and channel count."""
+    return has_decoder(stream) and format_problem(stream) is None
+
+
 def select_audio_stream(container: av.container.InputContainer) -> Any:
     """The default audio stream (first one flagged default, else the first), skipping undecodable ones."""
     audio = [s for s in container.streams if s.type == "audio"]
     if not audio:
         raise MediaError(NO_AUDIO_STREAM, "the file contains no audio stream")
-    usable = [s for s in audio if has_decoder(s)]
+    usable = [s for s in audio if usable_audio(s)]
     if not usable:
+        problems = [f"stream #{s.index}: {p}" for s in audio if has_decoder(s) and (p := format_problem(s))]
+        if problems:
+            raise MediaError(UNSUPPORTED_AUDIO, "; ".join(problems))
         raise MediaError(NO_AUDIO_DECODED, "no decoder for the audio stream's codec")
     default = [s for s in usable if s.disposition & av.stream.Disposition.default]
     return (default or usable)[0]
@@ -127,6 +207,16 @@ def container_origin(container: av.container.InputContainer) -> float:
     return float(start) / av.time_base if start is not None else 0.0
 
 
+def container_span(container: av.container.InputContainer) -> float | None:
+    """The container's declared length in seconds from its start, where it can bound a long lead-in or hole
+    (``shared.media.timeline``). None when it declares none, and for formats whose timestamps may jump
+    (MPEG-TS/PS, Ogg: FFmpeg's ``ts_discont``), whose length is only the last stamp minus the first."""
+    if int(container.format.flags) & _AVFMT_TS_DISCONT:
+        return None
+    d = container.duration
+    return float(d) / av.time_base if d is not None and d > 0 else None
+
+
 def audio_stream(container: av.container.InputContainer, index: int | None) -> Any:
     """Stream number `index` (an audio stream with a decoder), or the default one when None."""
     if index is None:
@@ -134,6 +224,8 @@ def audio_stream(container: av.container.InputContainer, index: int | None) -> A
     found = [s for s in container.streams if s.index == index and s.type == "audio"]
     if not found or not has_decoder(found[0]):
         raise MediaError(NO_AUDIO_STREAM, f"the file has no decodable audio stream #{index}")
+    if (problem := format_problem(found[0])) is not None:
+        raise MediaError(UNSUPPORTED_AUDIO, f"stream #{index}: {problem}")
     return found[0]
 
 
@@ -199,7 +291,8 @@ class AudioDecoder:
         check_file(self.path)
         with open(self.path, "rb") as fh, contextlib.closing(open_container(fh)) as container:
             stream = audio_stream(container, self.stream_index)
-            timeline = Timeline(container_origin(container), rate=self.sample_rate, limit_s=self.max_duration_s)
+            timeline = Timeline(container_origin(container), rate=self.sample_rate, limit_s=self.max_duration_s,
+                                span_s=container_span(container))  # fmt: skip
             buf = _Blocker(self.block)
             for pcm in self._decode(container, stream, timeline):
                 yield from buf.push(pcm)
@@ -330,3 +423,4 @@ def iter_audio(
     placed on the container's timeline (streamed)."""
     block = max(1, round(block_s * sample_rate))
     return iter(AudioDecoder(path, sample_rate=sample_rate, block=block, stream_index=stream_index, channel=channel))
+

@@ -9,6 +9,7 @@ NOT_MEDIA = "not_media"  # no demuxer recognises the bytes (PDF renamed .mp4, ra
 TRUNCATED = "truncated"  # a media container whose data stops short of what its header declares
 NO_AUDIO_STREAM = "no_audio_stream"  # media with no audio stream (video only)
 NO_AUDIO_DECODED = "no_audio_decoded"  # audio stream present but nothing decodes / zero duration
+UNSUPPORTED_AUDIO = "unsupported_audio"  # an audio header with an impossible sample rate or channel count
 TOO_LONG = "too_long"  # longer than the configured maximum
 
 

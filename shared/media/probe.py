@@ -29,10 +29,11 @@ import numpy as np
 from shared.media.decode import (
     check_file,
     container_origin,
+    container_span,
     demux_packets,
-    has_decoder,
     open_container,
     select_audio_stream,
+    usable_audio,
 )
 from shared.media.errors import NO_AUDIO_DECODED, TRUNCATED, MediaError
 from shared.media.timeline import Timeline
@@ -132,12 +133,16 @@ def probe(path: Path, *, max_duration_s: float | None = None) -> MediaInfo:
             judged = any(f in fmt.split(",") for f in _DECLARED_LENGTH_FORMATS)
         if fmt == "wav":
             _check_riff_size(raw, size)
+        mp3_bytes = _mp3_declared_bytes(raw) if fmt == "mp3" else None
         sha = reader.finish()
     usable = {i: m for i, m in measured.items() if m.timeline.decoded > 0}
     if not usable:
         raise MediaError(NO_AUDIO_DECODED, "the audio stream holds no decodable audio")
     for i, m in sorted(usable.items()):
         if judged and (want := streams_by_index(streams)[i].duration_s) is not None:
+            if mp3_bytes is not None:  # the MP3's own byte count decides; its frame count may be wrong
+                _judge_mp3_bytes(*mp3_bytes, size, want)
+                continue
             short = want - m.timeline.end_s
             if short > max(_TRUNCATION_TOLERANCE_S, _TRUNCATION_TOLERANCE_FRAC * want):
                 raise MediaError(
@@ -160,9 +165,9 @@ def probe(path: Path, *, max_duration_s: float | None = None) -> MediaInfo:
 class _Measure:
     """What decoding one audio stream found: its placement and, for stereo, its channel statistics."""
 
-    def __init__(self, stream: Any, origin: float, limit_s: float | None) -> None:
+    def __init__(self, stream: Any, origin: float, limit_s: float | None, span_s: float | None) -> None:
         self.stream = stream
-        self.timeline = Timeline(origin, limit_s=limit_s)
+        self.timeline = Timeline(origin, limit_s=limit_s, span_s=span_s)
         rate = stream.codec_context.sample_rate or 48000
         self.channels = ChannelStats(rate) if stream.codec_context.channels == 2 else None
 
@@ -186,8 +191,8 @@ def _planar(frame: av.AudioFrame) -> np.ndarray:
 
 def _measure(c: av.container.InputContainer, limit_s: float | None) -> dict[int, _Measure]:
     """Decode every decodable audio stream in one demux pass (stops at the duration limit)."""
-    origin = container_origin(c)
-    found = {s.index: _Measure(s, origin, limit_s) for s in c.streams if s.type == "audio" and has_decoder(s)}
+    origin, span = container_origin(c), container_span(c)
+    found = {s.index: _Measure(s, origin, limit_s, span) for s in c.streams if s.type == "audio" and usable_audio(s)}
     counts: dict[str, int] = {}
     for packet in demux_packets(c, [m.stream for m in found.values()], counts):
         m = found.get(packet.stream.index)
@@ -223,14 +228,16 @@ def _declared_s(s: Any, fmt: str) -> float | None:
 
 
 def _tracks(streams: tuple[StreamInfo, ...], usable: dict[int, _Measure]) -> tuple[Track, ...]:
-    """Every decodable audio stream as a track, a stereo one with different content per channel as two."""
+    """Every decodable audio stream as a track, a stereo one with different content per channel as two, one
+    whose channels cancel in a downmix as its louder channel alone."""
     out: list[Track] = []
     for s in streams:
         m = usable.get(s.index)
         if m is None:
             continue
         split = m.channels is not None and m.channels.separate()
-        for channel in (0, 1) if split else (None,):
+        alone = None if split or m.channels is None else m.channels.cancels()
+        for channel in (0, 1) if split else (alone,):
             out.append(Track(len(out) + 1, s.index, channel, s.channels, s.language))
     return tuple(out)
 
@@ -243,6 +250,49 @@ def _check_riff_size(fh: BinaryIO, size: int) -> None:
         declared = struct.unpack("<I", head[4:8])[0] + 8
         if 8 < declared < 0xFFFFFFFF and declared > size:  # 0 / 0xFFFFFFFF: streaming writer, unknown
             raise MediaError(TRUNCATED, f"the WAV header declares {declared} bytes but the file has {size}")
+
+
+def _mp3_declared_bytes(fh: BinaryIO) -> tuple[int, int] | None:
+    """(offset of the first MPEG audio frame, bytes the stream declares from there) from an MP3's Xing/Info
+    or VBRI header, when it declares a byte count; None otherwise.
+
+    Encoders write the frame count and the byte count of the stream into that first frame. Recorders and
+    editors get the frame count wrong (copied from a longer take, never updated after an edit), while a
+    file cut short always holds fewer bytes than declared: so an MP3 is judged by its bytes."""
+    fh.seek(0)
+    head = fh.read(64 * 1024)
+    at = 0
+    if head[:3] == b"ID3" and len(head) >= 10:
+        at = 10 + ((head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F))
+        at += 10 if head[5] & 0x10 else 0
+        fh.seek(at)
+        head = fh.read(4096)
+    else:
+        head = head[:4096]
+    sync = next((k for k in range(len(head) - 1) if head[k] == 0xFF and head[k + 1] & 0xE0 == 0xE0), None)
+    if sync is None:
+        return None
+    frame = head[sync : sync + 256]
+    for tag in (b"Xing", b"Info"):
+        if (k := frame.find(tag)) >= 0 and k + 16 <= len(frame):
+            flags = struct.unpack(">I", frame[k + 4 : k + 8])[0]
+            if flags & 2:
+                return at + sync, struct.unpack(">I", frame[k + 8 + 4 * (flags & 1) : k + 12 + 4 * (flags & 1)])[0]
+            return None
+    if frame[36:40] == b"VBRI" and len(frame) >= 50:
+        return at + sync, struct.unpack(">I", frame[46:50])[0]
+    return None
+
+
+def _judge_mp3_bytes(start: int, declared: int, size: int, want_s: float) -> None:
+    """Truncated when the MP3 holds fewer bytes than its header declares, by the tolerance (in seconds)."""
+    if declared <= 0 or size >= declared:  # a count that includes the ID3 tag (some encoders) is whole here too
+        return
+    missing_s = want_s * max(0, declared - (size - start)) / declared
+    if missing_s > max(_TRUNCATION_TOLERANCE_S, _TRUNCATION_TOLERANCE_FRAC * want_s):
+        raise MediaError(
+            TRUNCATED, f"the MP3 header declares {declared} bytes of audio but the file holds {size - start}"
+        )
 
 
 def _stream_info(s: Any, fmt: str, m: _Measure | None) -> StreamInfo:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,11 +84,21 @@ def audio_streams(probe: dict[str, Any]) -> tuple[int, ...]:
     return tuple(int(s["index"]) for s in probe.get("streams") or [] if s.get("kind") == "audio" and s.get("decoded_s"))
 
 
-def _mixed(path: Path, streams: Sequence[int], max_duration_s: float | None) -> Iterator[np.ndarray]:
+def stream_channels(probe: dict[str, Any]) -> dict[int, int]:
+    """Streams that the probe made one track of a single channel (a stereo stream in opposite phase, whose
+    downmix cancels): stream index → that channel. Every other stream is downmixed."""
+    by_stream: dict[int, list[Any]] = {}
+    for t in probe.get("tracks") or []:
+        by_stream.setdefault(int(t["stream_index"]), []).append(t.get("channel"))
+    return {i: int(ch[0]) for i, ch in by_stream.items() if len(ch) == 1 and ch[0] is not None}
+
+
+def _mixed(path: Path, streams: Sequence[int], max_duration_s: float | None,
+           channels: Mapping[int, int]) -> Iterator[np.ndarray]:  # fmt: skip
     """Blocks of the streams' mono audio at :data:`RATE`, summed at ``1/n`` each on the shared timeline."""
     block = RATE * 10
-    decoders = [iter(AudioDecoder(path, sample_rate=RATE, block=block, stream_index=i, max_duration_s=max_duration_s))
-                for i in streams]
+    decoders = [iter(AudioDecoder(path, sample_rate=RATE, block=block, stream_index=i, channel=channels.get(i),
+                                  max_duration_s=max_duration_s)) for i in streams]  # fmt: skip
     weight = np.float32(1.0 / len(decoders))
     while decoders:
         parts, alive = [], []
@@ -106,8 +116,8 @@ def _mixed(path: Path, streams: Sequence[int], max_duration_s: float | None) -> 
         yield out
 
 
-def write_rendition(path: Path, out: Path, streams: Sequence[int], *,
-                    max_duration_s: float | None = None) -> RenditionInfo:
+def write_rendition(path: Path, out: Path, streams: Sequence[int], *, max_duration_s: float | None = None,
+                    channels: Mapping[int, int] | None = None) -> RenditionInfo:  # fmt: skip
     """Write the AAC/M4A rendition of ``streams`` of ``path`` to ``out`` (a new file) and describe it."""
     if not streams:
         raise ValueError("no audio stream to render")
@@ -122,7 +132,7 @@ def write_rendition(path: Path, out: Path, streams: Sequence[int], *,
             for f in frames:
                 container.mux(st.encode(f))
 
-        for pcm in _mixed(Path(path), streams, max_duration_s):
+        for pcm in _mixed(Path(path), streams, max_duration_s, channels or {}):
             frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(np.clip(pcm, -1, 1)).reshape(1, -1),
                                                format="fltp", layout="mono")
             frame.sample_rate = RATE

@@ -3,8 +3,10 @@
 A stream's audio is placed by its frames' timestamps, measured from the container's start
 (``container.start_time``, the earliest stream's start). A stream that starts late gets leading
 silence; a hole inside the stream (no packets for a while) gets silence of the hole's length, so every
-later sample keeps its time. Both are filled only up to ``MAX_GAP_FILL_S`` per jump: a longer jump is
-taken for a reset or wrapped clock, not for time, and the audio continues straight on. Timestamps
+later sample keeps its time. Both are filled up to ``MAX_GAP_FILL_S`` per jump, or further when the
+audio still lands inside the container's declared span (``span_s``: a CCTV or body-worn export whose
+audio starts minutes into the video); a longer jump is taken for a reset or wrapped clock, not for
+time, and the audio continues straight on. Timestamps
 that run behind the samples already placed (overlap, forged or broken stamps) never move audio back:
 placement then follows the sample count. Every duration is counted in placed samples (decoded plus
 inserted silence), so a forged timestamp cannot make a long recording look short.
@@ -27,8 +29,11 @@ class Timeline:
     ``limit_s`` stops a recording at the duration limit with ``MediaError(too_long)``.
     """
 
-    def __init__(self, origin_s: float, *, rate: int = SAMPLE_RATE, limit_s: float | None = None) -> None:
+    def __init__(
+        self, origin_s: float, *, rate: int = SAMPLE_RATE, limit_s: float | None = None, span_s: float | None = None
+    ) -> None:
         self.origin_s = origin_s
+        self.span = None if span_s is None or span_s <= 0 else span_s * rate
         self.rate = rate
         self.limit = None if limit_s is None else limit_s * rate
         self.limit_s = limit_s
@@ -42,7 +47,10 @@ class Timeline:
         if ts is None:
             return 0
         gap = (ts - self.origin_s) * self.rate - self.position
-        return round(gap) if MIN_GAP_S * self.rate < gap <= MAX_GAP_FILL_S * self.rate else 0
+        if gap <= MIN_GAP_S * self.rate:
+            return 0
+        inside = self.span is not None and self.position + gap <= self.span
+        return round(gap) if gap <= MAX_GAP_FILL_S * self.rate or inside else 0
 
     def place(self, silence: float, samples: float) -> None:
         """Record ``silence`` samples inserted, then ``samples`` of decoded audio; checks the limit."""

@@ -7,8 +7,11 @@ stereo microphone) is one track, downmixed. "Clearly different" is measured over
 in half-second blocks (``ChannelStats``): the channels are not near copies (whole-stream correlation
 below ``MAX_CORRELATION``) and blocks holding at least ``MIN_SEPARATED_FRACTION`` of the sound's
 energy have one channel ``SEPARATION_DB`` louder than the other (two microphones a room apart never differ
-that much for the same voice; a close microphone and the far one do). Streams with more than two
-channels are downmixed.
+that much for the same voice; a close microphone and the far one do). A stereo stream whose downmix
+would cancel its own sound (the channels in opposite phase: a miswired microphone, a "stereo widened"
+export; L + R is then near silence) is one track taken from its louder channel alone
+(``ChannelStats.cancels``): a downmix there would lose the speech. Streams with more than two channels
+are downmixed.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ BLOCK_S = 0.5
 MAX_CORRELATION = 0.9
 SEPARATION_DB = 10.0
 MIN_SEPARATED_FRACTION = 0.25
+DOWNMIX_LOSS_DB = 7.0  # a downmix this far below its louder channel cancels (opposite phase)
 ACTIVE_BELOW_LOUDEST_DB = 40.0  # blocks this far below the loudest block count as silence
 _FLOOR = 1e-9  # mean square below this (about -90 dBFS) is silence whatever the loudest block is
 CHANNEL_NAMES = {0: "left", 1: "right"}
@@ -82,6 +86,16 @@ class ChannelStats:
             self.energy += list(zip(ms[0].tolist(), ms[1].tolist(), strict=True))
             self.sums += [float(np.sum(b[0] * b[0])), float(np.sum(b[1] * b[1])), float(np.sum(b[0] * b[1]))]
         self.pending = x[:, whole:]
+
+    def cancels(self) -> int | None:
+        """The louder channel when the L + R downmix holds ``DOWNMIX_LOSS_DB`` less energy than it (the
+        channels are largely in opposite phase), else None."""
+        ll, rr, lr = self.sums
+        louder = max(ll, rr)
+        if louder <= 0:
+            return None
+        downmix = (ll + rr + 2 * lr) / 4
+        return (0 if ll >= rr else 1) if downmix < louder * 10 ** (-DOWNMIX_LOSS_DB / 10) else None
 
     def separate(self) -> bool:
         """Whether the two channels carry clearly different content (see the module docstring)."""

@@ -11,7 +11,7 @@ import pytest
 
 from shared.media import probe
 from shared.media.decode import AudioDecoder
-from shared.media.rendition import audio_streams, browser_plays, write_rendition
+from shared.media.rendition import audio_streams, browser_plays, stream_channels, write_rendition
 from tests.fixtures import mediagen
 
 SR = 16000
@@ -72,3 +72,19 @@ def test_an_amr_3gp_rendition_lasts_as_long_as_the_original(make_media: Any, tmp
     out = write_rendition(src, tmp_path / "r.m4a", audio_streams(info))
     assert abs(probe(tmp_path / "r.m4a").duration_s - info["duration_s"]) < 0.06
     assert out.streams == (0,)
+
+
+def test_opposite_phase_stereo_renders_its_louder_channel_not_a_cancelled_downmix(tmp_path: Path) -> None:
+    from tests.fixtures import mediakinds
+    from tests.fixtures.mediagen import AudioTrack
+
+    s = mediakinds.clip(6.0)
+    src = mediagen.write_tracks(tmp_path / "inv.mkv", [AudioTrack(np.stack([s, -s]))], fmt="matroska",
+                                codec="libopus", rate=48000)  # fmt: skip
+    info = probe(src).to_dict()
+    assert not browser_plays(info).playable
+    out = tmp_path / "playback.m4a"
+    write_rendition(src, out, audio_streams(info), channels=stream_channels(info))
+    played = np.concatenate(list(AudioDecoder(out)))
+    at, corr = mediakinds.envelope_lag(s, played, 0.0)
+    assert corr > 0.9 and abs(at) <= 0.06  # (downmixed, the rendition was near silence)
