@@ -9,8 +9,9 @@ Planning measures every track frame by frame (the 32 ms frames of the VAD): Sile
 probability and the energy. A track's *speech level* is the 90th percentile energy of its speech
 frames (its own talker, close to the mic: a voice it only hears as bleed is quieter), and each track
 is compared with the others relative to that level, so a mic set 10 dB hotter does not win every
-frame. Two tracks *talk over each other* in a frame when both hear speech within ``CLOSE_DB`` of each
-other (relative to their levels); a quieter hearing is bleed. Tracks go into one conversation group
+frame. Two tracks *talk over each other* in a frame when both hear speech within ``CLOSE_DB`` of the
+loudest track of the file (relative to their levels); a quieter hearing is bleed (two mics that both
+hear a third mic's talker are not talking over each other). Tracks go into one conversation group
 (``conversation_groups``) unless they talk over each other in more than ``MAX_OVERLAP_SHARE`` of the
 frames where either hears speech; tracks that do, but whose energy rises and falls together
 (correlation ``DUPLICATE_CORRELATION``: two copies of one mic, or two mics near one voice), are one
@@ -84,13 +85,18 @@ def _aligned(frames: Sequence[TrackFrames]) -> tuple[np.ndarray, np.ndarray]:
     return probs, rel
 
 
-def talk_over(a: TrackFrames, b: TrackFrames) -> tuple[float, float]:
+def talk_over(a: TrackFrames, b: TrackFrames, others: Sequence[TrackFrames] = ()) -> tuple[float, float]:
     """Share of the speech frames in which `a` and `b` both talk (not bleed), and the correlation of
-    their energies over those frames (1.0 when there are too few to tell)."""
-    probs, rel = _aligned([a, b])
+    their energies over those frames (1.0 when there are too few to tell).
+
+    A track talks in a frame when it hears speech within ``CLOSE_DB`` of the loudest track
+    (level-relative) of `a`, `b` and `others`: where a third mic's talker speaks, two mics that both
+    hear that talker as bleed are not talking over each other (every mic of a room hears everyone)."""
+    probs, rel = _aligned([a, b, *others])
     speech = probs >= SPEECH_PROB
     either = speech[0] | speech[1]
-    both = speech[0] & speech[1] & (np.abs(rel[0] - rel[1]) < CLOSE_DB)
+    talker = rel >= rel.max(axis=0) - CLOSE_DB
+    both = speech[0] & speech[1] & talker[0] & talker[1]
     if not either.any():
         return 0.0, 1.0
     share = float(np.count_nonzero(both) / np.count_nonzero(either))
@@ -102,17 +108,18 @@ def talk_over(a: TrackFrames, b: TrackFrames) -> tuple[float, float]:
     return share, float(np.corrcoef(x, y)[0, 1])
 
 
-def joinable(a: TrackFrames, b: TrackFrames) -> bool:
-    share, correlation = talk_over(a, b)
+def joinable(a: TrackFrames, b: TrackFrames, others: Sequence[TrackFrames] = ()) -> bool:
+    share, correlation = talk_over(a, b, others)
     return share <= MAX_OVERLAP_SHARE or correlation >= DUPLICATE_CORRELATION
 
 
 def conversation_groups(frames: Sequence[TrackFrames]) -> list[list[int]]:
     """`frames` (the tracks with speech) in groups to transcribe together (track order; each track joins
-    the first group it can join with every member)."""
+    the first group it can join with every member; every track of the file is heard when judging a pair)."""
     groups: list[list[TrackFrames]] = []
     for f in frames:
-        home = next((g for g in groups if all(joinable(f, m) for m in g)), None)
+        home = next((g for g in groups if all(joinable(f, m, [o for o in frames if o is not f and o is not m])
+                                              for m in g)), None)  # fmt: skip
         if home is None:
             groups.append([f])
         else:
