@@ -39,6 +39,7 @@ from shared.media.vad import FRAME, Piece, SileroVad, SpeechSegmenter, VadOption
 MAX_GAP_S = 10.0  # a silence longer than this ends a chunk
 WINDOW_GAP_S = 4.0  # speech pieces further apart than this go to separate windows
 CUT_TIE_S = 0.1  # pauses this close in width are equal places to end a full window (VAD edge jitter)
+MIN_LAST_WINDOW_S = 8.0  # a last window shorter than this is avoided where an equal pause allows
 DECODE_BLOCK_S = 10.0
 DEFAULT_VAD = VadOptions()
 
@@ -175,6 +176,7 @@ class _ChunkBuilder:
         self.max_gap = round(MAX_GAP_S * SAMPLE_RATE)
         self.window_gap = round(WINDOW_GAP_S * SAMPLE_RATE)
         self.cut_tie = round(CUT_TIE_S * SAMPLE_RATE)
+        self.min_last = round(MIN_LAST_WINDOW_S * SAMPLE_RATE)
         self.pieces: list[Piece] = []
         self.chunks: list[PlannedChunk] = []
 
@@ -236,12 +238,11 @@ class _ChunkBuilder:
     def _cut(self, pieces: list[Piece], i: int, j: int) -> int:
         """The last piece of a full window from piece `i` (pieces `i`..`j` fit, the talk goes on).
 
-        The widest pause in the window's second half, the latest of equals. Pauses within
-        `CUT_TIE_S` of the widest are equals: the gap between padded pieces is the pause less the
-        padding, so a frame or two of VAD edge (a few dB of level, a mix of mics instead of one)
-        would otherwise decide. Where the rest of the talk then fits in one window, the equal cut
-        that leaves the shorter of the two windows longest is taken: a lone last turn decoded in a
-        short window has lost its context.
+        The widest pause in the window's second half, the latest of equals; except where that leaves
+        the talk a last window shorter than `MIN_LAST_WINDOW_S` (a lone last turn decoded without
+        its context) and another pause as wide, within `CUT_TIE_S`, leaves it longer: the gap between
+        padded pieces is the pause less the padding, so a frame or two of VAD edge (a mix of mics
+        instead of one) would otherwise decide.
         """
         start = pieces[i].start
 
@@ -249,15 +250,18 @@ class _ChunkBuilder:
             return pieces[k + 1].start - pieces[k].end
 
         late = [k for k in range(i, j + 1) if pieces[k].end - start >= self.window // 2] or [j]
-        widest = max(gap(k) for k in late)
-        equals = [k for k in late if gap(k) >= widest - self.cut_tie]
+        best = max(late, key=lambda k: (gap(k), k))
         last = j + 1
         while last + 1 < len(pieces) and gap(last) <= self.window_gap:
             last += 1
-        final = [k for k in equals if pieces[last].end - pieces[k + 1].start <= self.window]
-        if not final:
-            return max(late, key=lambda k: (gap(k), k))
-        return max(final, key=lambda k: (min(pieces[k].end - start, pieces[last].end - pieces[k + 1].start), k))
+
+        def rest(k: int) -> int:
+            return pieces[last].end - pieces[k + 1].start
+
+        if rest(best) >= self.min_last:
+            return best
+        equals = [k for k in late if gap(k) >= gap(best) - self.cut_tie and rest(k) <= self.window]
+        return max(equals, key=lambda k: (min(pieces[k].end - start, rest(k)), k))
 
     def _close_gaps(self, windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Windows cut inside one conversation (gap <= `window_gap`) meet in the middle of the pause,

@@ -170,7 +170,9 @@ def test_pauses_equal_within_vad_jitter_end_the_window_where_the_last_one_is_not
     assert _window_ends(jittered)[0][1] == pytest.approx(ends[0][1], abs=0.05)
 
 
-def test_equal_pauses_in_talk_that_goes_on_keep_the_latest_cut() -> None:
-    # the rest of the talk does not fit in one window: windows stay as long as they can be
+def test_equal_pauses_keep_the_latest_cut_unless_it_leaves_a_short_last_window() -> None:
+    # the rest of the talk does not fit in one window, or its last window is long enough: windows stay
+    # as long as they can be (the interview set's plans are unchanged)
     pieces = [(0.0, 16.0), (16.1, 22.0), (22.1, 29.0), (29.1, 50.0), (50.1, 70.0)]
     assert _window_ends(pieces)[0][1] == pytest.approx(29.05, abs=0.01)
+    assert _window_ends([(0.0, 16.0), (16.1, 22.0), (22.1, 29.0), (29.1, 40.0)])[0][1] == pytest.approx(29.05, abs=0.01)
