@@ -220,7 +220,7 @@ class _ChunkBuilder:
         A gap longer than `window_gap` always ends a window. Where talk goes on past a full window,
         the window ends at the widest pause in its second half (a pause between turns rather than
         a breath inside a sentence), so that no window starts or ends mid-sentence when a pause
-        exists to cut at.
+        exists to cut at (`_cut`: not one leaving a short last window where an equal pause exists).
         """
         out: list[tuple[int, int]] = []
         i = 0
