@@ -18,10 +18,10 @@ frames where either hears speech; tracks that do, but whose energy rises and fal
 group too, so the same words are not transcribed twice. Genuinely simultaneous different speech
 keeps each track transcribed on its own, so nothing is lost.
 
-The mix (``Mixer``) leaves each track's level as recorded unless its talker is more than
-``MAX_LEVEL_SPREAD_DB`` below the loudest track's (then it is raised to that spread: Whisper's
-log-mel keeps some 80 dB, a 10 dB spread between speakers costs it nothing, and untouched audio is
-the faithful choice), mutes in each frame the tracks more than ``CLOSE_DB`` below the loudest
+The mix (``Mixer``) raises each track whose talker is more than ``MAX_LEVEL_SPREAD_DB`` below the
+loudest track's to that spread (at most ``MAX_GAIN_DB``), as a mixing desk sets each mic: Whisper
+reads a quiet talker worse, and a 10 dB spread still cost words (docs/benchmarks.md; the originals
+are never altered, only Whisper's input), mutes in each frame the tracks more than ``CLOSE_DB`` below the loudest
 (level-relative: bleed and hiss), and averages what is left, with weights interpolated between frame
 centres (no clicks). The owner of each frame is the loudest track hearing speech (none where no
 track hears any), smoothed over ``OWNER_SMOOTH_FRAMES``; chunks carry the owned runs
@@ -47,7 +47,7 @@ OWNER_PROB = 0.35  # a track must at least be near speech to own a frame
 CLOSE_DB = 10.0  # within this of the loudest (level-relative) a track is a talker, below it bleed
 MAX_OVERLAP_SHARE = 0.2  # talk-over share of speech frames above which tracks are transcribed apart
 DUPLICATE_CORRELATION = 0.8  # energy envelopes this correlated while talking over: the same voice
-MAX_LEVEL_SPREAD_DB = 10.0  # a quieter mic is raised to this far below the loudest one, no further
+MAX_LEVEL_SPREAD_DB = 0.0  # a quieter mic is raised to this far below the loudest one (the same level)
 MAX_GAIN_DB = 30.0
 OWNER_SMOOTH_FRAMES = 15  # about 0.5 s
 FLOOR_DB = -100.0
