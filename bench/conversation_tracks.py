@@ -1,7 +1,7 @@
 """A conversation split over audio tracks (one microphone per speaker) against the same speech on one track.
 
     python -m bench.conversation_tracks [--packages int8,fp32] [--sources pyannote,dialogue-2,dialogue-3]
-                                        [--cases one,split,bleed,duplicate,overlap]
+                                        [--cases one,split,bleed,room,duplicate,overlap]
 
 Sources: the pyannote sample (real, 2 speakers, reference from its STM) and espeak-ng dialogues of
 ``bench.dialogues`` (2 and 3 voices, exact turns). Each source's speakers are put one per track:
@@ -9,7 +9,12 @@ Sources: the pyannote sample (real, 2 speakers, reference from its STM) and espe
 * ``one``: the recording as it is, one track (the reference figure).
 * ``split``: an MKV (Opus) with a silent first track, then one track per speaker holding only that
   speaker's turns, every speech track starting 3 s late, gains 1.0 / 0.35 / 0.6 (mics set differently).
-* ``bleed``: as split, but the first speaker's mic (the loudest) also hears every other speaker at -16 dB.
+* ``bleed``: as split, but the first speaker's mic (the loudest) also hears every other speaker at -16 dB,
+  ``BLEED_DELAY_S`` (4 ms) after that speaker's own mic: sound travels about 1.4 m further (summed
+  with the direct sound, delayed bleed is a comb filter).
+* ``room``: what real rooms add. Every mic hears every other speaker at -20 dB, 3-7 ms late (a delay
+  per pair); each mic has its own noise floor (hiss at -66 / -50 / -58 dBFS); the first mic is set
+  12 dB hot and clips at full scale (an overdriven mic), the others at the split's gains.
 * ``duplicate``: the whole recording on two tracks (a recorder writing the same mic twice).
 * ``overlap``: two different sources at the same time, one per track (simultaneous different speech):
   WER of each track's segments against its own source.
@@ -17,7 +22,7 @@ Sources: the pyannote sample (real, 2 speakers, reference from its STM) and espe
 Each file goes through the local pipeline (``LocalApp``, ``language=en``, defaults otherwise) with the
 package named; prints one Markdown row per (package, source, case): WER against the source's reference,
 words, and the share of words put on the track of the speaker who said them (by segment, against the
-reference turn under its midpoint; split and bleed only).
+reference turn under its midpoint; split, bleed and room only).
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ from tests.fixtures.mediagen import AudioTrack
 LATE_S = 3.0
 GAINS = (1.0, 0.35, 0.6, 0.8)
 BLEED = 10 ** (-16 / 20)
+BLEED_DELAY_S = 0.004
+ROOM_BLEED = 10 ** (-20 / 20)
+ROOM_HISS_DB = (-66.0, -50.0, -58.0, -62.0)
+ROOM_HOT = 10 ** (12 / 20)
 
 Turns = list[tuple[str, float, float, str]]  # speaker, start, end, text
 
@@ -68,6 +77,27 @@ def per_speaker(audio: np.ndarray, turns: Turns) -> tuple[list[str], list[np.nda
     return speakers, out
 
 
+def delayed(x: np.ndarray, seconds: float) -> np.ndarray:
+    n = round(seconds * SAMPLE_RATE)
+    return np.concatenate([np.zeros(n, x.dtype), x[: len(x) - n]])
+
+
+def room_mics(audio: np.ndarray, turns: Turns) -> list[np.ndarray]:
+    """One mic per speaker as a room records them (see ``room`` in the module's docstring)."""
+    _, voices = per_speaker(audio, turns)
+    rng = np.random.default_rng(7)
+    mics = []
+    for k, own in enumerate(voices):
+        x = own.astype(np.float64)
+        for j, other in enumerate(voices):
+            if j != k:
+                x += ROOM_BLEED * delayed(other, (3 + (k + j) % 5) / 1000)
+        x *= ROOM_HOT if k == 0 else GAINS[k % len(GAINS)]
+        x += 10 ** (ROOM_HISS_DB[k % len(ROOM_HISS_DB)] / 20) * rng.standard_normal(len(x))
+        mics.append(np.clip(x, -1.0, 1.0).astype(np.float32))
+    return mics
+
+
 def make(case: str, audio: np.ndarray, turns: Turns, other: np.ndarray | None, out: Path) -> Path:
     if case == "one":
         return mediagen.write_media(out / "one.wav", audio, fmt="wav", codec="pcm_s16le")
@@ -75,9 +105,11 @@ def make(case: str, audio: np.ndarray, turns: Turns, other: np.ndarray | None, o
     if case in ("split", "bleed"):
         _, voices = per_speaker(audio, turns)
         if case == "bleed":
-            voices[0] = voices[0] + BLEED * sum(voices[1:])
+            voices[0] = voices[0] + BLEED * delayed(sum(voices[1:]), BLEED_DELAY_S)
         tracks = [AudioTrack(mediagen.silence(5.0))]
         tracks += [AudioTrack((g * v).astype(np.float32), start_s=LATE_S) for g, v in zip(GAINS, voices, strict=False)]
+    elif case == "room":
+        tracks = [AudioTrack(mediagen.silence(5.0))] + [AudioTrack(m, start_s=LATE_S) for m in room_mics(audio, turns)]
     elif case == "duplicate":
         tracks = [AudioTrack(audio), AudioTrack(audio)]
     elif case == "overlap":
@@ -105,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.conversation_tracks", description=__doc__.split("\n")[0])
     p.add_argument("--packages", default="int8,fp32")
     p.add_argument("--sources", default="pyannote,dialogue-2,dialogue-3")
-    p.add_argument("--cases", default="one,split,bleed,duplicate,overlap")
+    p.add_argument("--cases", default="one,split,bleed,room,duplicate,overlap")
     args = p.parse_args(argv)
     from functions.local.app import LocalApp
     from models.fetch import ensure_default_model, vad_model_path
@@ -147,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         score = f"{wer(ref, text):.3f}"
                         share = "-"
-                        if case in ("split", "bleed"):
+                        if case in ("split", "bleed", "room"):
                             speakers, _ = per_speaker(audio, turns)
                             share = f"{attributed(segs, turns, speakers, 2):.2f}"
                     print(f"| {package} | {name} | {case} | {score} | {len(text.split())} | {share} | {used} | "

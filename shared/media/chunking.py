@@ -39,6 +39,8 @@ from shared.media.vad import FRAME, Piece, SileroVad, SpeechSegmenter, VadOption
 
 MAX_GAP_S = 10.0  # a silence longer than this ends a chunk
 WINDOW_GAP_S = 4.0  # speech pieces further apart than this go to separate windows
+CUT_TIE_S = 0.1  # pauses this close in width are equal places to end a full window (VAD edge jitter)
+MIN_LAST_WINDOW_S = 8.0  # a last window shorter than this is avoided where an equal pause allows
 DECODE_BLOCK_S = 10.0
 DEFAULT_VAD = VadOptions()
 
@@ -174,6 +176,8 @@ class _ChunkBuilder:
         self.window = window
         self.max_gap = round(MAX_GAP_S * SAMPLE_RATE)
         self.window_gap = round(WINDOW_GAP_S * SAMPLE_RATE)
+        self.cut_tie = round(CUT_TIE_S * SAMPLE_RATE)
+        self.min_last = round(MIN_LAST_WINDOW_S * SAMPLE_RATE)
         self.pieces: list[Piece] = []
         self.chunks: list[PlannedChunk] = []
 
@@ -217,7 +221,7 @@ class _ChunkBuilder:
         A gap longer than `window_gap` always ends a window. Where talk goes on past a full window,
         the window ends at the widest pause in its second half (a pause between turns rather than
         a breath inside a sentence), so that no window starts or ends mid-sentence when a pause
-        exists to cut at.
+        exists to cut at (`_cut`: not one leaving a short last window where an equal pause exists).
         """
         out: list[tuple[int, int]] = []
         i = 0
@@ -227,11 +231,38 @@ class _ChunkBuilder:
                    and pieces[j + 1].start - pieces[j].end <= self.window_gap):
                 j += 1
             if j + 1 < len(pieces) and pieces[j + 1].start - pieces[j].end <= self.window_gap:
-                late = [k for k in range(i, j + 1) if pieces[k].end - start >= self.window // 2] or [j]
-                j = max(late, key=lambda k: (pieces[k + 1].start - pieces[k].end, k))
+                j = self._cut(pieces, i, j)
             out.append((start, pieces[j].end))
             i = j + 1
         return self._close_gaps(out)
+
+    def _cut(self, pieces: list[Piece], i: int, j: int) -> int:
+        """The last piece of a full window from piece `i` (pieces `i`..`j` fit, the talk goes on).
+
+        The widest pause in the window's second half, the latest of equals; except where that leaves
+        the talk a last window shorter than `MIN_LAST_WINDOW_S` (a lone last turn decoded without
+        its context) and another pause as wide, within `CUT_TIE_S`, leaves it longer: the gap between
+        padded pieces is the pause less the padding, so a frame or two of VAD edge (a mix of mics
+        instead of one) would otherwise decide.
+        """
+        start = pieces[i].start
+
+        def gap(k: int) -> int:
+            return pieces[k + 1].start - pieces[k].end
+
+        late = [k for k in range(i, j + 1) if pieces[k].end - start >= self.window // 2] or [j]
+        best = max(late, key=lambda k: (gap(k), k))
+        last = j + 1
+        while last + 1 < len(pieces) and gap(last) <= self.window_gap:
+            last += 1
+
+        def rest(k: int) -> int:
+            return pieces[last].end - pieces[k + 1].start
+
+        if rest(best) >= self.min_last:
+            return best
+        equals = [k for k in late if gap(k) >= gap(best) - self.cut_tie and rest(k) <= self.window]
+        return max(equals, key=lambda k: (min(pieces[k].end - start, rest(k)), k))
 
     def _close_gaps(self, windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Windows cut inside one conversation (gap <= `window_gap`) meet in the middle of the pause,

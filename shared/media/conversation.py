@@ -9,18 +9,19 @@ Planning measures every track frame by frame (the 32 ms frames of the VAD): Sile
 probability and the energy. A track's *speech level* is the 90th percentile energy of its speech
 frames (its own talker, close to the mic: a voice it only hears as bleed is quieter), and each track
 is compared with the others relative to that level, so a mic set 10 dB hotter does not win every
-frame. Two tracks *talk over each other* in a frame when both hear speech within ``CLOSE_DB`` of each
-other (relative to their levels); a quieter hearing is bleed. Tracks go into one conversation group
+frame. Two tracks *talk over each other* in a frame when both hear speech within ``CLOSE_DB`` of the
+loudest track of the file (relative to their levels); a quieter hearing is bleed (two mics that both
+hear a third mic's talker are not talking over each other). Tracks go into one conversation group
 (``conversation_groups``) unless they talk over each other in more than ``MAX_OVERLAP_SHARE`` of the
 frames where either hears speech; tracks that do, but whose energy rises and falls together
 (correlation ``DUPLICATE_CORRELATION``: two copies of one mic, or two mics near one voice), are one
 group too, so the same words are not transcribed twice. Genuinely simultaneous different speech
 keeps each track transcribed on its own, so nothing is lost.
 
-The mix (``Mixer``) leaves each track's level as recorded unless its talker is more than
-``MAX_LEVEL_SPREAD_DB`` below the loudest track's (then it is raised to that spread: Whisper's
-log-mel keeps some 80 dB, a 10 dB spread between speakers costs it nothing, and untouched audio is
-the faithful choice), mutes in each frame the tracks more than ``CLOSE_DB`` below the loudest
+The mix (``Mixer``) raises each track whose talker is more than ``MAX_LEVEL_SPREAD_DB`` below the
+loudest track's to that spread (at most ``MAX_GAIN_DB``), as a mixing desk sets each mic: Whisper
+reads a quiet talker worse, and a 10 dB spread still cost words (docs/benchmarks.md; the originals
+are never altered, only Whisper's input), mutes in each frame the tracks more than ``CLOSE_DB`` below the loudest
 (level-relative: bleed and hiss), and averages what is left, with weights interpolated between frame
 centres (no clicks). The owner of each frame is the loudest track hearing speech (none where no
 track hears any), smoothed over ``OWNER_SMOOTH_FRAMES``; chunks carry the owned runs
@@ -46,7 +47,7 @@ OWNER_PROB = 0.35  # a track must at least be near speech to own a frame
 CLOSE_DB = 10.0  # within this of the loudest (level-relative) a track is a talker, below it bleed
 MAX_OVERLAP_SHARE = 0.2  # talk-over share of speech frames above which tracks are transcribed apart
 DUPLICATE_CORRELATION = 0.8  # energy envelopes this correlated while talking over: the same voice
-MAX_LEVEL_SPREAD_DB = 10.0  # a quieter mic is raised to this far below the loudest one, no further
+MAX_LEVEL_SPREAD_DB = 0.0  # a quieter mic is raised to this far below the loudest one (the same level)
 MAX_GAIN_DB = 30.0
 OWNER_SMOOTH_FRAMES = 15  # about 0.5 s
 FLOOR_DB = -100.0
@@ -84,13 +85,18 @@ def _aligned(frames: Sequence[TrackFrames]) -> tuple[np.ndarray, np.ndarray]:
     return probs, rel
 
 
-def talk_over(a: TrackFrames, b: TrackFrames) -> tuple[float, float]:
+def talk_over(a: TrackFrames, b: TrackFrames, others: Sequence[TrackFrames] = ()) -> tuple[float, float]:
     """Share of the speech frames in which `a` and `b` both talk (not bleed), and the correlation of
-    their energies over those frames (1.0 when there are too few to tell)."""
-    probs, rel = _aligned([a, b])
+    their energies over those frames (1.0 when there are too few to tell).
+
+    A track talks in a frame when it hears speech within ``CLOSE_DB`` of the loudest track
+    (level-relative) of `a`, `b` and `others`: where a third mic's talker speaks, two mics that both
+    hear that talker as bleed are not talking over each other (every mic of a room hears everyone)."""
+    probs, rel = _aligned([a, b, *others])
     speech = probs >= SPEECH_PROB
     either = speech[0] | speech[1]
-    both = speech[0] & speech[1] & (np.abs(rel[0] - rel[1]) < CLOSE_DB)
+    talker = rel >= rel.max(axis=0) - CLOSE_DB
+    both = speech[0] & speech[1] & talker[0] & talker[1]
     if not either.any():
         return 0.0, 1.0
     share = float(np.count_nonzero(both) / np.count_nonzero(either))
@@ -102,17 +108,18 @@ def talk_over(a: TrackFrames, b: TrackFrames) -> tuple[float, float]:
     return share, float(np.corrcoef(x, y)[0, 1])
 
 
-def joinable(a: TrackFrames, b: TrackFrames) -> bool:
-    share, correlation = talk_over(a, b)
+def joinable(a: TrackFrames, b: TrackFrames, others: Sequence[TrackFrames] = ()) -> bool:
+    share, correlation = talk_over(a, b, others)
     return share <= MAX_OVERLAP_SHARE or correlation >= DUPLICATE_CORRELATION
 
 
 def conversation_groups(frames: Sequence[TrackFrames]) -> list[list[int]]:
     """`frames` (the tracks with speech) in groups to transcribe together (track order; each track joins
-    the first group it can join with every member)."""
+    the first group it can join with every member; every track of the file is heard when judging a pair)."""
     groups: list[list[TrackFrames]] = []
     for f in frames:
-        home = next((g for g in groups if all(joinable(f, m) for m in g)), None)
+        home = next((g for g in groups if all(joinable(f, m, [o for o in frames if o is not f and o is not m])
+                                              for m in g)), None)  # fmt: skip
         if home is None:
             groups.append([f])
         else:

@@ -142,3 +142,37 @@ def test_load_audio_from_path_and_bad_bytes(tmp_path, make_media):
         with pytest.raises(MediaError) as ei:
             load_audio(bad)
         assert ei.value.code == code
+
+
+def _window_ends(pieces_s: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    from shared.media.chunking import _ChunkBuilder
+    from shared.media.vad import Piece
+
+    builder = _ChunkBuilder(lambda i, b: f"c{i}", 300 * SR, 30 * SR)
+    pieces = [Piece(round(a * SR), round(b * SR)) for a, b in pieces_s]
+    return [(round(a / SR, 2), round(b / SR, 2)) for a, b in builder._windows(pieces)]
+
+
+def test_a_full_window_ends_at_the_widest_pause_in_its_second_half() -> None:
+    # padded gaps 0.05 s at 17 s and 0.6 s at 26 s: the clearly wider pause wins, though less balanced
+    ends = _window_ends([(0, 17.0), (17.05, 26.0), (26.6, 40.0)])
+    assert ends[0][1] == pytest.approx(26.3, abs=0.01) and len(ends) == 2
+
+
+def test_pauses_equal_within_vad_jitter_end_the_window_where_the_last_one_is_not_left_short() -> None:
+    # a talk run of 34 s: pauses (padded gaps) at 22.5 s and 29.5 s differ by 0.03 s, the width of a
+    # VAD frame; cutting at the later one leaves a lone 4.8 s last window, the earlier one 11.8 s
+    pieces = [(0.14, 11.4), (11.47, 22.48), (22.61, 29.5), (29.6, 34.34)]
+    ends = _window_ends(pieces)
+    assert ends[0][1] == pytest.approx((22.48 + 22.61) / 2, abs=0.01), ends
+    # the same talk with the edges jittered by a frame or two (a mix of mics): the same cut
+    jittered = [(0.15, 11.45), (11.48, 22.49), (22.58, 29.5), (29.66, 34.34)]
+    assert _window_ends(jittered)[0][1] == pytest.approx(ends[0][1], abs=0.05)
+
+
+def test_equal_pauses_keep_the_latest_cut_unless_it_leaves_a_short_last_window() -> None:
+    # the rest of the talk does not fit in one window, or its last window is long enough: windows stay
+    # as long as they can be (the interview set's plans are unchanged)
+    pieces = [(0.0, 16.0), (16.1, 22.0), (22.1, 29.0), (29.1, 50.0), (50.1, 70.0)]
+    assert _window_ends(pieces)[0][1] == pytest.approx(29.05, abs=0.01)
+    assert _window_ends([(0.0, 16.0), (16.1, 22.0), (22.1, 29.0), (29.1, 40.0)])[0][1] == pytest.approx(29.05, abs=0.01)
