@@ -76,9 +76,9 @@ def _block_pitch(frames: np.ndarray, energy: np.ndarray, floor: float) -> np.nda
 
 
 def window_pitch(audio: np.ndarray, spans: list[tuple[float, float]], offset_s: float = 0.0,
-                 f0: np.ndarray | None = None) -> np.ndarray:
+                 f0: np.ndarray | None = None, min_voiced: int = MIN_VOICED) -> np.ndarray:
     """Median log2 F0 of each (start, end) window (seconds on the recording; `audio` starts at
-    `offset_s`), NaN when it has fewer than MIN_VOICED voiced frames. The frames are tracked once
+    `offset_s`), NaN when it has fewer than `min_voiced` voiced frames. The frames are tracked once
     over the whole audio (or given as `f0`, ``frame_pitch(audio)``); frame j covers [j * HOP, j * HOP +
     FRAME) samples."""
     f0 = frame_pitch(audio) if f0 is None else f0
@@ -88,6 +88,6 @@ def window_pitch(audio: np.ndarray, spans: list[tuple[float, float]], offset_s: 
         a, b = np.searchsorted(centre, [s, e])
         v = f0[a:b]
         v = v[np.isfinite(v)]
-        if v.size >= MIN_VOICED:
+        if v.size >= min_voiced:
             out[i] = float(np.median(v))
     return out

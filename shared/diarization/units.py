@@ -23,8 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from shared.domain.audio_format import SAMPLE_RATE
-
 from . import prosody, timbre
 from .timbre import N_CEPS, STATS
 
@@ -108,15 +106,7 @@ def chunk_units(audio: np.ndarray, regions: np.ndarray, offset_s: float = 0.0, u
             mean = c.mean(axis=0)
             cov = (c - mean).T @ (c - mean) / c.shape[0]
             stats[i] = np.concatenate([[c.shape[0]], mean, cov[timbre.TRIU]])
-    f0 = prosody.frame_pitch(audio) if f0 is None else f0
-    f0_centre = (np.arange(f0.size) * prosody.HOP + prosody.FRAME / 2) / SAMPLE_RATE
-    pitch = np.full(len(spans), np.nan)
-    for i, (s, e) in enumerate(spans):
-        a, b = np.searchsorted(f0_centre, [s, e])
-        v = f0[a:b]
-        v = v[np.isfinite(v)]
-        if v.size >= MIN_VOICED:
-            pitch[i] = float(np.median(v))
+    pitch = prosody.window_pitch(audio, list(spans), f0=f0, min_voiced=MIN_VOICED)
     starts = np.array([s for s, _ in spans]) + offset_s
     ends = np.array([e for _, e in spans]) + offset_s
     return SpeechUnits(starts, ends, stats.astype(np.float32), pitch.astype(np.float32))
