@@ -1,6 +1,6 @@
 """Invented and withheld translated passages, before and after the translation guards.
 
-    TOEX_CACHE=... python -m bench.translation_guard [--split tuning|held-out|held-out-2] [--languages fr,de]
+    TOEX_CACHE=... python -m bench.translation_guard [--split tuning|held-out|held-out-2|held-out-3] [--languages fr,de]
                    [--out results.jsonl] [--no-text-model] [--no-old]
     TOEX_CACHE=... python -m bench.translation_guard --rejudge results.jsonl
 
@@ -46,7 +46,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +67,10 @@ GAP_S = 0.7
 LEAD_S = 0.5
 RATE_WPM = 150
 PER_CLIP = 4  # sentences a clip
-TUNING, HELD_OUT, HELD_OUT_2 = "tuning", "held-out", "held-out-2"
+TUNING, HELD_OUT, HELD_OUT_2, HELD_OUT_3 = "tuning", "held-out", "held-out-2", "held-out-3"
 SPLITS = {TUNING: ("sentences", "voices"), HELD_OUT: ("held_out", "held_out_voices"),
-          HELD_OUT_2: ("held_out_2", "held_out_2_voices")}
+          HELD_OUT_2: ("held_out_2", "held_out_2_voices"), HELD_OUT_3: ("held_out_3", "held_out_3_voices")}
+ROUND_ROBIN = (HELD_OUT_2, HELD_OUT_3)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class ClipSpec:
 
 def clip_specs(split: str, languages: list[str] | None = None) -> list[ClipSpec]:
     """The clips of ``split`` (``SPLITS``: its sentences by its voices), four sentences a clip. Tuning
-    and held-out in the data file's order; ``HELD_OUT_2`` round-robin (every language's and voice's
+    and held-out in the data file's order; ``ROUND_ROBIN`` splits (every language's and voice's
     first clip, then the second ones), so that a run cut short still covers every language."""
     data = json.loads(DATA.read_text())["languages"]
     key, voices = SPLITS[split]
@@ -98,7 +99,7 @@ def clip_specs(split: str, languages: list[str] | None = None) -> list[ClipSpec]
         for voice in data[lang].get(voices, []):
             for k in range(0, len(sentences), PER_CLIP):
                 out.append(ClipSpec(lang, voice, f"{split}-{k // PER_CLIP}", tuple(sentences[k:k + PER_CLIP])))
-    if split == HELD_OUT_2:
+    if split in ROUND_ROBIN:
         out.sort(key=lambda c: c.part)  # stable: languages and voices keep their order within a part
     return out
 
@@ -195,7 +196,7 @@ def run_clip(engine: Any, translator: Any, spec: ClipSpec, audio: np.ndarray, sp
     duration = audio.shape[0] / SAMPLE_RATE
     window = [(0.0, duration)]
     base = TranscriptionOptions()
-    transcript = engine.transcribe(audio, window, base)
+    transcript = engine.transcribe(audio, window, replace(base, word_timestamps=True))  # words: source_words
     rows: list[dict[str, Any]] = []
     if with_old:
         old = engine.transcribe(audio, window, TranscriptionOptions(task="translate"))
@@ -208,7 +209,7 @@ def run_clip(engine: Any, translator: Any, spec: ClipSpec, audio: np.ndarray, sp
             whisper.append({"start": s.start, "end": s.end, "text": "", "covers": 1, "source": s.text.strip(),
                             "language": "en", "avg_logprob": None, "no_speech_prob": None, "second": None,
                             "engine_reason": None, "source_logprob": s.avg_logprob,
-                            "source_no_speech": s.no_speech_prob})
+                            "source_no_speech": s.no_speech_prob, "source_words": source_words([s])})
     texts: list[dict[str, Any]] = []
     for language in sorted({s.language for s in transcript.segments} - {"en"}):
         ids = [i for i, s in enumerate(transcript.segments) if s.language == language]
@@ -223,7 +224,8 @@ def run_clip(engine: Any, translator: Any, spec: ClipSpec, audio: np.ndarray, sp
                             "avg_logprob": o["avg_logprob"], "no_speech_prob": o["no_speech_prob"],
                             "second": o["second"], "engine_reason": None if text else o["reason"],
                             "source_logprob": min(c.avg_logprob for c in covered),
-                            "source_no_speech": max(c.no_speech_prob for c in covered)})
+                            "source_no_speech": max(c.no_speech_prob for c in covered),
+                            "source_words": source_words(covered)})
         if translator is not None and translator.supports(language, "en"):
             got = text_outcomes(segs, ids, translator.translate([segs[i]["text"] for i in ids], language, "en"),
                                 language, TranscriptionOptions())
@@ -232,7 +234,7 @@ def run_clip(engine: Any, translator: Any, spec: ClipSpec, audio: np.ndarray, sp
                               "source": segs[i]["text"].strip(), "language": language, "avg_logprob": None,
                               "no_speech_prob": None, "second": None, "engine_reason": None,
                               "source_logprob": segs[i]["avg_logprob"], "source_no_speech": segs[i]["no_speech_prob"],
-                              "route": TEXT_MODEL})
+                              "source_words": source_words([transcript.segments[i]]), "route": TEXT_MODEL})
     text_languages = {r["language"] for r in texts}
     for mode in ("windows", "guarded", "verified"):
         rows += [{**r, "mode": mode, "route": WHISPER_TRANSLATE} for r in whisper]
@@ -243,6 +245,14 @@ def run_clip(engine: Any, translator: Any, spec: ClipSpec, audio: np.ndarray, sp
     for r in rows:
         r.update(clip=spec.name, spoken=spec.lang)
     return [_judged(r, spans) for r in _attach_views(rows)]
+
+
+def source_words(segments: Sequence[Any]) -> list[list[Any]] | None:
+    """The source transcript's words with Whisper's probability of each (``[text, probability]``), for
+    the segments a passage translates; None when the transcript has no words."""
+    if any(s.words is None for s in segments):
+        return None
+    return [[w.text.strip(), w.probability] for s in segments for w in s.words]
 
 
 def _judged(r: dict[str, Any], spans: list[Sentence]) -> dict[str, Any]:
