@@ -3,6 +3,7 @@
     TOEX_CACHE=... python -m bench.translation_guard [--split tuning|held-out|held-out-2|held-out-3] [--languages fr,de]
                    [--out results.jsonl] [--no-text-model] [--no-old]
     TOEX_CACHE=... python -m bench.translation_guard --rejudge results.jsonl
+    python -m bench.translation_guard --references [--split ...]   # reference pairs the cross-checks withhold
 
 Clips: the sentences of ``bench/data/translation_clips.json`` (seven languages; a tuning split of
 eight sentences by three espeak-ng voices a language, a held-out split of four other sentences by
@@ -311,6 +312,17 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
                                 if k in r} for r in rows if r["shown"] and r["invented"] and r["mode"] != "old"]}
 
 
+def withheld_references(split: str) -> dict[str, Any]:
+    """The split's sentences as an exact transcript with my reference translation, through the
+    cross-checks: every one withheld is a faithful passage the checks would refuse (no model)."""
+    data = json.loads(DATA.read_text())["languages"]
+    key = SPLITS[split][0]
+    pairs = [(lang, s) for lang in data for s in data[lang].get(key, [])]
+    withheld = [{"language": lang, "text": s["text"], "en": s["en"]} for lang, s in pairs
+                if cross_check(s["text"], lang, s["en"]) is not None]
+    return {"split": split, "sentences": len(pairs), "withheld": len(withheld), "which": withheld}
+
+
 def text_translator(threads: int) -> Any:
     """The text models ``toex setup`` exported (as the local pipeline loads them), or None."""
     from models.fetch import default_translation_dirs
@@ -331,7 +343,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-text-model", action="store_true", help="leave out the text-model route (mode text)")
     ap.add_argument("--no-old", action="store_true", help="leave out the route before issue 8 (mode old)")
     ap.add_argument("--resume", action="store_true", help="keep the clips already in --out, run the others")
+    ap.add_argument("--references", action="store_true",
+                    help="the split's exact sentences with their references through the cross-checks (no model)")
     args = ap.parse_args(argv)
+    if args.references:
+        print(json.dumps(withheld_references(args.split), indent=2, ensure_ascii=False))
+        return 0
     if args.rejudge:
         stored = rejudge([json.loads(line) for line in args.rejudge.read_text().splitlines() if line])
         print(json.dumps({"rejudged": str(args.rejudge), **report(stored)}, indent=2, ensure_ascii=False))

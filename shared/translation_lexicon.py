@@ -166,6 +166,14 @@ def _parse(table: str) -> dict[str, list[dict[str, tuple[str, ...]]]]:
 
 
 LEXICON = _parse(_TABLE)
+_IRREGULAR_PLURALS = frozenset(("men", "women", "children", "policemen", "gentlemen"))
+
+
+def plural_forms() -> frozenset[str]:
+    """The English forms of ``LEXICON`` that are plurals ("streets", "men", "knives"): the forms added by
+    rule to the table's words, and the irregular plurals the table lists as words of their own."""
+    written = {w for line in _TABLE.strip().replace("|\n    ", "| ").splitlines() for w in line.split("|")[0].split()}
+    return frozenset((set(LEXICON) - written) | (written & _IRREGULAR_PLURALS))
 COGNATE_LETTERS = 5
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
 

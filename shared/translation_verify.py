@@ -28,6 +28,7 @@ import unicodedata
 from dataclasses import replace
 
 from shared.domain.transcript import TranscriptionOptions
+from shared.translation_address import second_person_mismatch
 from shared.translation_lexicon import uncorroborated
 from shared.translation_morphology import (
     allowed_first_persons,
@@ -36,6 +37,7 @@ from shared.translation_morphology import (
     source_allows_plural,
     third_person_unsaid,
 )
+from shared.translation_number import noun_number_mismatch
 from shared.translation_tense import past_lost
 
 UNVERIFIED = "unverified"
@@ -370,10 +372,14 @@ def second_opinion_options(options: TranscriptionOptions) -> TranscriptionOption
 
 def cross_check(source_text: str, language: str, english: str) -> str | None:
     """``UNVERIFIED`` when the English contradicts the source transcript on negation, numbers, the
-    first person, a plural, a third-person pronoun, or loses its compound past."""
+    first person, a plural, a third-person pronoun, a second person (``shared.translation_address``),
+    a noun's number (``shared.translation_number``), loses its past, or names a lexicon noun the
+    source does not say."""
     if (negation_mismatch(source_text, language, english) or number_mismatch(source_text, language, english)
             or person_mismatch(source_text, language, english) or plural_mismatch(source_text, language, english)
             or third_person_mismatch(source_text, language, english)
+            or second_person_mismatch(source_text, language, english)
+            or noun_number_mismatch(source_text, language, english, numbers(source_text, language))
             or past_lost(source_text, language, english) or bool(uncorroborated(source_text, language, english))):
         return UNVERIFIED
     return None
