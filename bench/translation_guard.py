@@ -164,7 +164,7 @@ def decide(r: dict[str, Any]) -> tuple[bool, str | None]:
     reason = check(Passage(r["start"], r["end"], r["source"], r["language"], r["text"], route,
                            r["avg_logprob"], r["no_speech_prob"], r["source_logprob"]), TranscriptionOptions())
     if mode != "guarded":
-        reason = reason or cross_check(r["source"], r["language"], r["text"])
+        reason = reason or cross_check(r["source"], r["language"], r["text"], r.get("source_words"))
         second_opinion = route == WHISPER_TRANSLATE or mode == "pipeline"  # text route: Whisper's reading
         source = r["source"] if route == WHISPER_TRANSLATE else ""  # corroborate() compares the texts alone
         if reason is None and second_opinion and disagreement(r["text"], r["second"] or "", source_text=source):
@@ -185,7 +185,7 @@ def _attach_views(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _no_cross_check(source_text: str, language: str, english: str) -> str | None:
+def _no_cross_check(source_text: str, language: str, english: str, words: Any = None) -> str | None:
     return None
 
 
@@ -312,6 +312,26 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
                                 if k in r} for r in rows if r["shown"] and r["invented"] and r["mode"] != "old"]}
 
 
+def add_source_words(rows: list[dict[str, Any]], engine: Any) -> list[dict[str, Any]]:
+    """Rows of an earlier ``--out`` file (made before the bench stored words) with ``source_words``:
+    each clip transcribed again with word timestamps (the same beam search; a row whose segments do
+    not come out with the same text keeps None)."""
+    specs = {c.name: c for split in SPLITS for c in clip_specs(split)}
+    out: list[dict[str, Any]] = []
+    for name in dict.fromkeys(r["clip"] for r in rows):
+        spec = specs[name]
+        audio, _ = make_clip(spec.lang, spec.voice, spec.sentences)
+        transcript = engine.transcribe(audio, [(0.0, audio.shape[0] / SAMPLE_RATE)],
+                                       TranscriptionOptions(word_timestamps=True))
+        for r in (r for r in rows if r["clip"] == name):
+            covered = [x for x in transcript.segments if r["mode"] != "old" and x.start >= r["start"] - 1e-3
+                       and x.end <= r["end"] + 1e-3]
+            same = covered and " ".join(x.text.strip() for x in covered) == r.get("source")
+            out.append({**r, "source_words": source_words(covered) if same else None})
+        print(f"{name}: words", file=sys.stderr, flush=True)
+    return out
+
+
 def withheld_references(split: str) -> dict[str, Any]:
     """The split's sentences as an exact transcript with my reference translation, through the
     cross-checks: every one withheld is a faithful passage the checks would refuse (no model)."""
@@ -345,7 +365,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resume", action="store_true", help="keep the clips already in --out, run the others")
     ap.add_argument("--references", action="store_true",
                     help="the split's exact sentences with their references through the cross-checks (no model)")
+    ap.add_argument("--add-source-words", type=Path,
+                    help="an earlier --out file: transcribe its clips again for the source words, write to --out")
     args = ap.parse_args(argv)
+    if args.add_source_words and args.out:
+        from shared.inference.whisper import WhisperEngine
+
+        engine = WhisperEngine(ensure_default_model("int8"), intra_op_threads=args.threads)
+        stored = [json.loads(line) for line in args.add_source_words.read_text().splitlines() if line]
+        got = add_source_words(stored, engine)
+        args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in got))
+        print(json.dumps({"rows": len(got), "with_words": sum(r["source_words"] is not None for r in got)}))
+        return 0
     if args.references:
         print(json.dumps(withheld_references(args.split), indent=2, ensure_ascii=False))
         return 0

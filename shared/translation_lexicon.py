@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 LANGUAGES = ("fr", "de", "es", "pt", "it", "pl", "ro")
 # English forms | fr | de | es | pt | it | pl | ro   (stems; plural English forms are added by rule;
@@ -175,6 +176,8 @@ def plural_forms() -> frozenset[str]:
     written = {w for line in _TABLE.strip().replace("|\n    ", "| ").splitlines() for w in line.split("|")[0].split()}
     return frozenset((set(LEXICON) - written) | (written & _IRREGULAR_PLURALS))
 COGNATE_LETTERS = 5
+WEAK_WORD_PROBABILITY = 0.5  # a source word Whisper was less sure of than this is weak support ...
+WEAK_REMAINDER = 3  # ... for a stem it holds with this many letters or more after it ("Geldwöse": geld + wöse)
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
 
 
@@ -187,30 +190,48 @@ def _says(stem: str, word: str) -> bool:
     return word == stem if len(stem) <= 2 else word.startswith(stem)
 
 
-def _corroborated(word: str, concepts: list[dict[str, tuple[str, ...]]], lang: str, source: list[str]) -> bool:
-    """A source word begins with the English word's first letters (a cognate) or one of its stems."""
+def _corroborated(word: str, concepts: list[dict[str, tuple[str, ...]]], lang: str, source: list[str],
+                  unsure: frozenset[str] = frozenset()) -> bool:
+    """A source word begins with the English word's first letters (a cognate) or one of its stems; a
+    word in ``unsure`` (one Whisper heard with little confidence) counts only when the stem is all of it,
+    or all of it but a short ending (``WEAK_REMAINDER``)."""
+    def says(stem: str, s: str) -> bool:
+        return _says(stem, s) and (s not in unsure or len(s) - len(stem) < WEAK_REMAINDER)
+
     if len(word) < COGNATE_LETTERS:  # a short word is a cognate only whole: "car" is not "cartera"
         if word in source:
             return True
-    elif any(s.startswith(word[:COGNATE_LETTERS]) for s in source):
+    elif any(says(word[:COGNATE_LETTERS], s) for s in source):
         return True
-    return any(_says(stem, s) for concept in concepts for stem in concept[lang] for s in source)
+    return any(says(stem, s) for concept in concepts for stem in concept[lang] for s in source)
+
+
+def unsure_words(source_words: Sequence[tuple[str, float]] | None) -> frozenset[str]:
+    """The source words (folded) Whisper gave a probability below ``WEAK_WORD_PROBABILITY``."""
+    out: set[str] = set()
+    for text, probability in source_words or ():
+        if probability < WEAK_WORD_PROBABILITY:
+            out.update(_source_words(text))
+    return frozenset(out)
 
 
 def english_words(english: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(english.replace("\u2019", "'"))]
 
 
-def uncorroborated(source_text: str, language: str, english: str) -> list[str] | None:
+def uncorroborated(source_text: str, language: str, english: str,
+                   source_words: Sequence[tuple[str, float]] | None = None) -> list[str] | None:
     """The English lexicon nouns no word of ``source_text`` can say (in order, once each); None for a
-    language without a column here."""
+    language without a column here. ``source_words``: the transcript's words with Whisper's
+    probability of each, when known (``unsure_words``)."""
     lang = language.split("-")[0].lower()
     if lang not in LANGUAGES:
         return None
     source = _source_words(source_text)
+    unsure = unsure_words(source_words)
     out: list[str] = []
     for word in english_words(english):
         concepts = LEXICON.get(word)
-        if concepts and word not in out and not _corroborated(word, concepts, lang, source):
+        if concepts and word not in out and not _corroborated(word, concepts, lang, source, unsure):
             out.append(word)
     return out

@@ -32,7 +32,7 @@ TEXT_BATCH = 32
 
 Supports = Callable[[str, str], bool]
 Transcribe = Callable[[list[tuple[float, float]], TranscriptionOptions], TranscriptionResult]
-CrossCheck = Callable[[str, str, str], "str | None"]
+CrossCheck = Callable[..., "str | None"]  # (source_text, language, english, source_words) -> reason
 
 
 def route_of(language: str, target: str, text_model_supports: Supports | None) -> str | None:
@@ -105,6 +105,15 @@ def no_route(segments: Sequence[dict[str, Any]], routes: Sequence[str | None], t
             for i, (s, r) in enumerate(zip(segments, routes, strict=True)) if r is None]
 
 
+def source_words(segments: Sequence[dict[str, Any]], ids: Sequence[int]) -> list[tuple[str, float]] | None:
+    """The words of ``segments[ids]`` with Whisper's probability of each, for the cross-checks; None
+    when a segment has none (the transcript was made without word timestamps)."""
+    words = [segments[i].get("words") for i in ids]
+    if any(w is None for w in words):
+        return None
+    return [(str(w["text"]).strip(), float(w["probability"])) for ws in words for w in ws or ()]
+
+
 def text_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], texts: Sequence[str], language: str,
                   options: TranscriptionOptions) -> list[dict[str, Any]]:
     """A text model's translations of ``segments[ids]``, each checked by the text guards and the cross-checks
@@ -114,7 +123,7 @@ def text_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], texts:
         seg = segments[i]
         passage = Passage(seg["start"], seg["end"], seg["text"], language, text, TEXT_MODEL,
                           source_logprob=seg.get("avg_logprob"))
-        reason = check(passage, options) or cross_check(seg["text"], language, text)
+        reason = check(passage, options) or cross_check(seg["text"], language, text, source_words(segments, [i]))
         out.append(outcome(seg, i, TEXT_MODEL, text, reason))
     return out
 
@@ -149,7 +158,8 @@ def whisper_outcomes(segments: Sequence[dict[str, Any]], ids: Sequence[int], off
                 reason = check(Passage(local[got.first].start, local[got.last].end, source_text,
                                        local[got.first].language, got.text, WHISPER_TRANSLATE, got.avg_logprob,
                                        got.no_speech_prob, min(s.avg_logprob for s in local[got.first:got.last + 1])),
-                               options) or verify(source_text, local[got.first].language, got.text)
+                               options) or verify(source_text, local[got.first].language, got.text,
+                                                  source_words(segments, ids[got.first:got.last + 1]))
             pending.append((k, got, source_text, reason))
     wanted = sorted({k for k, _, _, r in pending if r is None}) if second_opinion else []
     seconds = _second_opinion(windows, local, wanted, transcribe, second_opinion_options(options))

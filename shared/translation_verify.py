@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import replace
 
 from shared.domain.transcript import TranscriptionOptions
@@ -370,7 +371,8 @@ def second_opinion_options(options: TranscriptionOptions) -> TranscriptionOption
     return replace(options, temperatures=(SECOND_TEMPERATURE,), best_of=SECOND_BEST_OF)
 
 
-def cross_check(source_text: str, language: str, english: str) -> str | None:
+def cross_check(source_text: str, language: str, english: str,
+                source_words: Sequence[tuple[str, float]] | None = None) -> str | None:
     """``UNVERIFIED`` when the English contradicts the source transcript on negation, numbers, the
     first person, a plural, a third-person pronoun, a second person (``shared.translation_address``),
     a noun's number (``shared.translation_number``), loses its past, or names a lexicon noun the
@@ -380,6 +382,7 @@ def cross_check(source_text: str, language: str, english: str) -> str | None:
             or third_person_mismatch(source_text, language, english)
             or second_person_mismatch(source_text, language, english)
             or noun_number_mismatch(source_text, language, english, numbers(source_text, language))
-            or past_lost(source_text, language, english) or bool(uncorroborated(source_text, language, english))):
+            or past_lost(source_text, language, english)
+            or bool(uncorroborated(source_text, language, english, source_words))):
         return UNVERIFIED
     return None
