@@ -1,14 +1,19 @@
 """Invented and withheld translated passages, before and after the translation guards.
 
-    TOEX_CACHE=... python -m bench.translation_guard [--split tuning|held-out|held-out-2|held-out-3] [--languages fr,de]
-                   [--out results.jsonl] [--no-text-model] [--no-old]
+    TOEX_CACHE=... python -m bench.translation_guard [--split tuning|held-out|held-out-2|held-out-3]
+                   [--languages fr,de] [--out results.jsonl] [--no-text-model] [--no-old]
     TOEX_CACHE=... python -m bench.translation_guard --rejudge results.jsonl
+    TOEX_CACHE=... python -m bench.translation_guard --add-source-words old.jsonl --out new.jsonl
     python -m bench.translation_guard --references [--split ...]   # reference pairs the cross-checks withhold
 
 Clips: the sentences of ``bench/data/translation_clips.json`` (seven languages; a tuning split of
 eight sentences by three espeak-ng voices a language, a held-out split of four other sentences by
-two other voices, and a second held-out split of eight more sentences by two voices used nowhere
-else, each to be scored once), four sentences a clip, 0.7 s of silence between them.
+two other voices, a second held-out split of eight more sentences by two voices used nowhere
+else, and a third of four more sentences by three named espeak-ng variants used nowhere else, each
+to be scored once), four sentences a clip, 0.7 s of silence between them. Every row keeps the
+source transcript's words with Whisper's probability of each (``source_words``; the transcript is
+made with word timestamps, as the pipeline does for a translation job); ``--add-source-words``
+adds them to a decode made before.
 Each sentence's reading is made by espeak-ng once per espeak-ng version into the project's cache
 (``<cache root>/bench/translation-clips``; nothing generated is committed). Model: the real Whisper
 base int8 (``models.fetch.ensure_default_model``), beam 5, the pipeline's defaults, language

@@ -136,6 +136,8 @@ def transcribe_chunk(p: TranscribeChunk) -> ChunkTranscribed:
     if task == TRANSCRIBE and job.options.get("speakers"):  # diarization cuts segments at word times
         options = replace(options, word_timestamps=True)
     asked_words = options.word_timestamps
+    if task == TRANSCRIBE and job.options.get("translate_to"):  # word probabilities for the translation checks
+        options = replace(options, word_timestamps=True)  # (dropped from the outputs unless asked for)
     if chunk.owners:  # a conversation mixed from several tracks: words are put back on their own track
         options = replace(options, word_timestamps=True)
     result = svc.stt.transcribe(audio, list(chunk.windows), options)

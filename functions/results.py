@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from dataclasses import replace
 from typing import Any
 
 from functions.activities import read_json, transcription_options
@@ -42,6 +43,8 @@ def render_outputs(p: RenderOutputs) -> Rendered:
         speakers = labels if diarization is not None else None  # no voice anywhere: nothing to label
     else:
         segments, speakers, diarization = [Segment.from_dict(s) for s in merged["segments"]], None, None
+        if not job.options.get("word_timestamps"):  # words made for the translation checks only
+            segments = [replace(s, words=None) for s in segments]
     params = {
         **transcription_options(job.options).to_dict(),
         "translate_to": job.options.get("translate_to"),

@@ -14,8 +14,11 @@ or with the English word's own first five letters (a cognate or a word left untr
 English words outside the lexicon, and languages without a column, are not judged (the check can
 only withhold, never vouch). Known costs (docs/benchmarks.md): a faithful translation made from
 audio the transcript misheard ("witnesses" where the transcript says "destinos") is withheld, and
-so is a synonym the lexicon lacks; a misheard source word that keeps a stem still corroborates
-("Geldwöse" says *geld*, money). Deterministic; stems lower case.
+so is a synonym the lexicon lacks. A misheard source word that keeps a stem would corroborate it
+("Geldwöse" says *geld*, money): where the transcript's words come with Whisper's probability of
+each, a stem with ``WEAK_REMAINDER`` letters or more after it, in a word Whisper gave less than
+``WEAK_WORD_PROBABILITY``, is weak support and corroborates nothing (``unsure_words``; the probability
+alone does not separate right from misheard words, docs/benchmarks.md). Deterministic; stems lower case.
 """
 
 from __future__ import annotations

@@ -12,7 +12,10 @@ of error that a log-probability cannot see; a passage that fails one is withheld
   (``person_mismatch``); a plural where the source has none (``plural_mismatch``); a third-person
   pronoun no source word stands behind (``third_person_mismatch``); a past (compound, simple or
   imperfect, ``shared.translation_tense``) with no past in the English (``past_lost``: "We have
-  two men" for "Wir haben zwei Männer gesehen", "do not recognize" for "no reconocieron").
+  two men" for "Wir haben zwei Männer gesehen", "do not recognize" for "no reconocieron"); an
+  English "you" with no second person in the source (``shared.translation_address``); a lexicon
+  noun whose number contradicts the source words that say it (``shared.translation_number``); a
+  lexicon noun no source word says (``shared.translation_lexicon``).
 * **Agreement of two independent decodes** (Whisper's translate task only): the same window decoded
   a second time by a different search (``second_opinion_options``: seeded sampling instead of beam
   search) must say the same thing: the same personal pronouns, negation and numbers, and most of the
