@@ -317,26 +317,6 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
                                 if k in r} for r in rows if r["shown"] and r["invented"] and r["mode"] != "old"]}
 
 
-def add_source_words(rows: list[dict[str, Any]], engine: Any) -> list[dict[str, Any]]:
-    """Rows of an earlier ``--out`` file (made before the bench stored words) with ``source_words``:
-    each clip transcribed again with word timestamps (the same beam search; a row whose segments do
-    not come out with the same text keeps None)."""
-    specs = {c.name: c for split in SPLITS for c in clip_specs(split)}
-    out: list[dict[str, Any]] = []
-    for name in dict.fromkeys(r["clip"] for r in rows):
-        spec = specs[name]
-        audio, _ = make_clip(spec.lang, spec.voice, spec.sentences)
-        transcript = engine.transcribe(audio, [(0.0, audio.shape[0] / SAMPLE_RATE)],
-                                       TranscriptionOptions(word_timestamps=True))
-        for r in (r for r in rows if r["clip"] == name):
-            covered = [x for x in transcript.segments if r["mode"] != "old" and x.start >= r["start"] - 1e-3
-                       and x.end <= r["end"] + 1e-3]
-            same = covered and " ".join(x.text.strip() for x in covered) == r.get("source")
-            out.append({**r, "source_words": source_words(covered) if same else None})
-        print(f"{name}: words", file=sys.stderr, flush=True)
-    return out
-
-
 def withheld_references(split: str) -> dict[str, Any]:
     """The split's sentences as an exact transcript with my reference translation, through the
     cross-checks: every one withheld is a faithful passage the checks would refuse (no model)."""
@@ -374,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="an earlier --out file: transcribe its clips again for the source words, write to --out")
     args = ap.parse_args(argv)
     if args.add_source_words and args.out:
+        from bench.translation_words import add_source_words
         from shared.inference.whisper import WhisperEngine
 
         engine = WhisperEngine(ensure_default_model("int8"), intra_op_threads=args.threads)
