@@ -3,7 +3,7 @@
     TOEX_CACHE=... python -m bench.translation_guard [--split tuning|held-out|held-out-2|held-out-3]
                    [--languages fr,de] [--out results.jsonl] [--no-text-model] [--no-old]
     TOEX_CACHE=... python -m bench.translation_guard --rejudge results.jsonl
-    TOEX_CACHE=... python -m bench.translation_guard --add-source-words old.jsonl --out new.jsonl
+    TOEX_CACHE=... python -m bench.translation_words --add-source-words old.jsonl --out new.jsonl
     python -m bench.translation_guard --references [--split ...]   # reference pairs the cross-checks withhold
 
 Clips: the sentences of ``bench/data/translation_clips.json`` (seven languages; a tuning split of
@@ -12,7 +12,7 @@ two other voices, a second held-out split of eight more sentences by two voices 
 else, and a third of four more sentences by three named espeak-ng variants used nowhere else, each
 to be scored once), four sentences a clip, 0.7 s of silence between them. Every row keeps the
 source transcript's words with Whisper's probability of each (``source_words``; the transcript is
-made with word timestamps, as the pipeline does for a translation job); ``--add-source-words``
+made with word timestamps, as the pipeline does for a translation job); ``bench.translation_words``
 adds them to a decode made before.
 Each sentence's reading is made by espeak-ng once per espeak-ng version into the project's cache
 (``<cache root>/bench/translation-clips``; nothing generated is committed). Model: the real Whisper
@@ -350,19 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resume", action="store_true", help="keep the clips already in --out, run the others")
     ap.add_argument("--references", action="store_true",
                     help="the split's exact sentences with their references through the cross-checks (no model)")
-    ap.add_argument("--add-source-words", type=Path,
-                    help="an earlier --out file: transcribe its clips again for the source words, write to --out")
     args = ap.parse_args(argv)
-    if args.add_source_words and args.out:
-        from bench.translation_words import add_source_words
-        from shared.inference.whisper import WhisperEngine
-
-        engine = WhisperEngine(ensure_default_model("int8"), intra_op_threads=args.threads)
-        stored = [json.loads(line) for line in args.add_source_words.read_text().splitlines() if line]
-        got = add_source_words(stored, engine)
-        args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in got))
-        print(json.dumps({"rows": len(got), "with_words": sum(r["source_words"] is not None for r in got)}))
-        return 0
     if args.references:
         print(json.dumps(withheld_references(args.split), indent=2, ensure_ascii=False))
         return 0

@@ -3,6 +3,7 @@ cost (``shared.translation_lexicon``'s weak-support rule reads Whisper's probabi
 translation job transcribes with word timestamps).
 
     TOEX_CACHE=... python -m bench.translation_words [--clips 8] [--threads 1]
+    TOEX_CACHE=... python -m bench.translation_words --add-source-words old.jsonl --out new.jsonl
 
 Times the transcription of the first ``--clips`` tuning clips (``bench.translation_guard``) without and
 with word timestamps, alternating per clip in one process (the same load for both), and checks the
@@ -16,6 +17,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.translation_guard import SAMPLE_RATE, SPLITS, TUNING, clip_specs, make_clip, source_words
@@ -47,10 +49,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--add-source-words", type=Path,
+                    help="an earlier bench.translation_guard --out file: its clips transcribed again, to --out")
+    ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     from shared.inference.whisper import WhisperEngine
 
     engine = WhisperEngine(ensure_default_model("int8"), intra_op_threads=args.threads)
+    if args.add_source_words and args.out:
+        stored = [json.loads(line) for line in args.add_source_words.read_text().splitlines() if line]
+        got = add_source_words(stored, engine)
+        args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in got))
+        print(json.dumps({"rows": len(got), "with_words": sum(r["source_words"] is not None for r in got)}))
+        return 0
     seconds = {False: 0.0, True: 0.0}
     same, audio_s = 0, 0.0
     specs = clip_specs(TUNING)[:args.clips]
