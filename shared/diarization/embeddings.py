@@ -25,7 +25,7 @@ from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions
 
 from .encoder import SpeakerEmbedder, SpeakerEncoder
 from .prosody import frame_pitch, window_pitch
-from .timbre import STATS, window_timbre
+from .timbre import STATS, frame_bands, window_timbre
 from .units import SpeechUnits, chunk_units
 
 __all__ = ["DIARIZATION_VAD", "EmbeddingOptions", "SpeakerEmbedder", "SpeakerEncoder", "SpeakerWindows",
@@ -169,7 +169,8 @@ def embed_chunk(audio: np.ndarray, offset_s: float, encoder: SpeakerEmbedder, va
                 opts: EmbeddingOptions = EmbeddingOptions(), *, flac: bytes | None = None) -> SpeakerWindows:
     """Speaker windows of one chunk (16 kHz mono float32 starting at `offset_s` on the recording).
 
-    VAD, the window plan, the pitch, the timbre and the units (``units``) run here; the embeddings come
+    VAD, the window plan, the pitch, the timbre and the units (``units``) run here (the pitch frames and
+    the mel band frames are computed once and shared by the windows and the units); the embeddings come
     from `encoder` (in process, or the GPU service, which is sent `flac`, the chunk's own encoding of
     `audio`, when given)."""
     regions = speech_regions(audio, vad)
@@ -177,9 +178,9 @@ def embed_chunk(audio: np.ndarray, offset_s: float, encoder: SpeakerEmbedder, va
     spans = [(s, e) for s, e, _ in plan]
     vectors = (encoder.embed_windows(audio, spans, flac=flac, batch_size=opts.batch_size) if spans
                else np.zeros((0, encoder.model.embedding_dim), np.float32))
-    f0 = frame_pitch(audio)
+    f0, bands = frame_pitch(audio), frame_bands(audio)  # each once per chunk, shared by windows and units
     pitch = window_pitch(audio, spans, f0=f0).astype(np.float32)
-    timbre = window_timbre(audio, spans)
+    timbre = window_timbre(audio, spans, bands=bands)
     return SpeakerWindows(regions + offset_s, np.array([p[0] for p in plan]) + offset_s,
                           np.array([p[1] for p in plan]) + offset_s, np.array([p[2] for p in plan], np.int64),
-                          vectors, pitch, timbre, chunk_units(audio, regions, offset_s, f0=f0))
+                          vectors, pitch, timbre, chunk_units(audio, regions, offset_s, f0=f0, bands=bands))
