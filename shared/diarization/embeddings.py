@@ -1,13 +1,14 @@
 """Speaker embeddings on sliding windows inside speech regions, one chunk at a time (fan-out).
 
 A chunk's audio goes through Silero VAD with short-pause settings (a pause of 0.2 s ends a region,
-so most regions hold one voice), then windows of ``window_s`` every ``step_s`` are laid inside each
-region (never across a pause: a window is a single voice more often). A region shorter than a window
-gets one window covering it. Each window is volume-normalised, turned into mel frames
-(``features``) and embedded by the ONNX speaker encoder; its median voice pitch is measured too
-(``prosody``: NaN when too little of it is voiced), and so is its spectral envelope (``timbre``: its
-frames' cepstral statistics, a second opinion on close voices). Times are seconds on the recording's
-timeline (the chunk's offset added), so chunks' results simply concatenate before clustering.
+so most regions hold one voice; the VAD hears the audio through the high-pass, as planning does),
+then windows of ``window_s`` every ``step_s`` are laid inside each region (never across a pause: a
+window is a single voice more often). A region shorter than a window gets one window covering it.
+Each window is volume-normalised, turned into mel frames (``features``) and embedded by the ONNX
+speaker encoder; its median voice pitch is measured too (``prosody``: NaN when too little of it is
+voiced), and so is its spectral envelope (``timbre``: its frames' cepstral statistics, a second
+opinion on close voices). Times are seconds on the recording's timeline (the chunk's offset added),
+so chunks' results simply concatenate before clustering.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from shared.domain.audio_format import SAMPLE_RATE
-from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions
+from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions, heard_probs
 
 from .encoder import SpeakerEmbedder, SpeakerEncoder
 from .prosody import frame_pitch, window_pitch
@@ -140,11 +141,11 @@ class SpeakerWindows:
 
 
 def speech_regions(audio: np.ndarray, vad: SileroVad, opts: VadOptions = DIARIZATION_VAD) -> np.ndarray:
-    """(r, 2) speech regions in seconds, relative to `audio`."""
-    vad.reset()
+    """(r, 2) speech regions in seconds, relative to `audio`, found on the probabilities of the audio
+    heard through the high-pass as planning heard it (``vad.heard_probs``); the embeddings, pitch and
+    timbre are measured on the original audio."""
     seg = SpeechSegmenter(opts)
-    padded = np.pad(audio.astype(np.float32), (0, (-len(audio)) % 512))
-    pieces = [*seg.push(vad.probs(padded)), *seg.finish(len(audio))]
+    pieces = [*seg.push(heard_probs(audio, vad)), *seg.finish(len(audio))]
     return np.array([(p.start / SAMPLE_RATE, p.end / SAMPLE_RATE) for p in pieces], np.float64).reshape(-1, 2)
 
 
