@@ -5,7 +5,7 @@ diarization.
 
 Each file (``sample``: pyannote's real two-speaker sample against its RTTM; other names: ``bench.dialogues``
 scripts voiced by espeak-ng, exact reference turns) at half level, in three copies: ``clean``, ``hum``
-(50 Hz at -10 dBFS plus 150 Hz at -30 dBFS, ``tests/fixtures/mediakinds.py``'s CCTV hum) and ``dc`` (a
+(50 Hz at -10 dBFS plus 150 Hz at -30 dBFS, ``tests/fixtures/mediakinds/rates.py``'s CCTV hum) and ``dc`` (a
 +0.3 offset). Per copy: the speech seconds planning's VAD finds (streamed through the high-pass, default
 options), the seconds the segment guard hears (``spoken.speech_probabilities``: frames at or above its
 floor, probability-weighted), the diarization's speech-region seconds, the speakers found (automatic
