@@ -7,9 +7,10 @@ script voiced by espeak-ng) the chunk goes through the pipeline's own ``chunk_sp
 real Silero VAD, real speaker encoder) and the SHA-256 of its blob dict (JSON, sorted keys) is
 printed: a refactoring of the chunk's feature steps must leave it unchanged. Then each numpy step
 of ``embed_chunk`` is timed on that audio (best of ``--repeat``) and given per hour of audio:
-``frame_bands`` (the 25 ms mel band powers behind the windows' timbre and the units),
-``frame_pitch``, ``window_timbre`` and ``chunk_units`` (each given the shared bands and pitch),
-and the whole ``embed_chunk``.
+``highpass`` (the 150 Hz high-pass every VAD hears through, ``vad.heard_probs``), ``frame_bands``
+(the 25 ms mel band powers behind the windows' timbre and the units), ``frame_pitch``,
+``window_timbre`` and ``chunk_units`` (each given the shared bands and pitch), and the whole
+``embed_chunk``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from shared.diarization.timbre import frame_bands, window_timbre
 from shared.diarization.units import chunk_units
 from shared.media import load_audio
 from shared.media.flac import encode_flac
+from shared.media.highpass import HighPass
 from shared.media.vad import SileroVad
 
 
@@ -51,6 +53,13 @@ def best(fn: Callable[[], Any], repeat: int) -> float:
     return min(times)
 
 
+def heard_probs_filter(audio: np.ndarray) -> np.ndarray:
+    """The high-pass that ``vad.heard_probs`` puts before the VAD (paid by the segment guard and by the
+    diarization, once each per chunk), in its 10 s blocks."""
+    highpass, block = HighPass(), 10 * 16000
+    return np.concatenate([highpass(audio[k : k + block]) for k in range(0, len(audio), block)])
+
+
 def blob_sha256(flac: bytes, encoder: SpeakerEncoder, vad: SileroVad) -> str:
     blob = chunk_speakers(flac, 12.5, encoder, vad)
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode("utf-8")).hexdigest()
@@ -63,7 +72,8 @@ def measure(name: str, encoder: SpeakerEncoder, vad: SileroVad, repeat: int) -> 
     regions = speech_regions(audio, vad)
     spans = [(s, e) for s, e, _ in plan_windows(regions, EmbeddingOptions())]
     bands, f0 = frame_bands(audio), frame_pitch(audio)
-    steps = {"frame_bands": lambda: frame_bands(audio), "frame_pitch": lambda: frame_pitch(audio),
+    steps = {"highpass": lambda: heard_probs_filter(audio), "frame_bands": lambda: frame_bands(audio),
+             "frame_pitch": lambda: frame_pitch(audio),
              "window_timbre": lambda: window_timbre(audio, spans, bands=bands),
              "chunk_units": lambda: chunk_units(audio, regions, f0=f0, bands=bands),
              "embed_chunk": lambda: embed_chunk(audio, 0.0, encoder, vad)}
