@@ -9,11 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from shared.domain import JobStatus
 from shared.media import NO_SPEECH_HEARD, load_audio
 from tests.fixtures.mediagen import SR, load_sample, write_media
 from tests.fixtures.pipeline import MakeApp, transcript_of
+
+pytestmark = pytest.mark.slow
 
 
 def test_speech_under_mains_hum_is_kept_and_every_segment_gets_a_speaker(
