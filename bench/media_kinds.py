@@ -2,7 +2,7 @@
 
     python -m bench.media_kinds [--only NAME,...] [--family FAMILY] [--markdown]
 
-Each kind of ``tests/fixtures/mediakinds.py`` (phone MP4/MOV with edit lists, cover art and timecode
+Each kind of ``tests/fixtures/mediakinds/`` (phone MP4/MOV with edit lists, cover art and timecode
 tracks; 3GP/AMR, WebM, Ogg, MKV, WMA, ADTS, MP3 with lying or missing headers; channel layouts; sample
 rates and formats; clock restarts and jumps; hostile headers) is generated, then checked in a fresh
 child process (probe → plan's VAD over every track → decode of the track that must carry the speech)

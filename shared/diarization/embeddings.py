@@ -1,13 +1,14 @@
 """Speaker embeddings on sliding windows inside speech regions, one chunk at a time (fan-out).
 
 A chunk's audio goes through Silero VAD with short-pause settings (a pause of 0.2 s ends a region,
-so most regions hold one voice), then windows of ``window_s`` every ``step_s`` are laid inside each
-region (never across a pause: a window is a single voice more often). A region shorter than a window
-gets one window covering it. Each window is volume-normalised, turned into mel frames
-(``features``) and embedded by the ONNX speaker encoder; its median voice pitch is measured too
-(``prosody``: NaN when too little of it is voiced), and so is its spectral envelope (``timbre``: its
-frames' cepstral statistics, a second opinion on close voices). Times are seconds on the recording's
-timeline (the chunk's offset added), so chunks' results simply concatenate before clustering.
+so most regions hold one voice; the VAD hears the audio through the high-pass, as planning does),
+then windows of ``window_s`` every ``step_s`` are laid inside each region (never across a pause: a
+window is a single voice more often). A region shorter than a window gets one window covering it.
+Each window is volume-normalised, turned into mel frames (``features``) and embedded by the ONNX
+speaker encoder; its median voice pitch is measured too (``prosody``: NaN when too little of it is
+voiced), and so is its spectral envelope (``timbre``: its frames' cepstral statistics, a second
+opinion on close voices). Times are seconds on the recording's timeline (the chunk's offset added),
+so chunks' results simply concatenate before clustering.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from typing import Any
 import numpy as np
 
 from shared.domain.audio_format import SAMPLE_RATE
-from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions
+from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions, heard_probs
 
 from .encoder import SpeakerEmbedder, SpeakerEncoder
 from .prosody import frame_pitch, window_pitch
-from .timbre import STATS, window_timbre
+from .timbre import STATS, frame_bands, window_timbre
 from .units import SpeechUnits, chunk_units
 
 __all__ = ["DIARIZATION_VAD", "EmbeddingOptions", "SpeakerEmbedder", "SpeakerEncoder", "SpeakerWindows",
@@ -140,11 +141,11 @@ class SpeakerWindows:
 
 
 def speech_regions(audio: np.ndarray, vad: SileroVad, opts: VadOptions = DIARIZATION_VAD) -> np.ndarray:
-    """(r, 2) speech regions in seconds, relative to `audio`."""
-    vad.reset()
+    """(r, 2) speech regions in seconds, relative to `audio`, found on the probabilities of the audio
+    heard through the high-pass as planning heard it (``vad.heard_probs``); the embeddings, pitch and
+    timbre are measured on the original audio."""
     seg = SpeechSegmenter(opts)
-    padded = np.pad(audio.astype(np.float32), (0, (-len(audio)) % 512))
-    pieces = [*seg.push(vad.probs(padded)), *seg.finish(len(audio))]
+    pieces = [*seg.push(heard_probs(audio, vad)), *seg.finish(len(audio))]
     return np.array([(p.start / SAMPLE_RATE, p.end / SAMPLE_RATE) for p in pieces], np.float64).reshape(-1, 2)
 
 
@@ -169,7 +170,8 @@ def embed_chunk(audio: np.ndarray, offset_s: float, encoder: SpeakerEmbedder, va
                 opts: EmbeddingOptions = EmbeddingOptions(), *, flac: bytes | None = None) -> SpeakerWindows:
     """Speaker windows of one chunk (16 kHz mono float32 starting at `offset_s` on the recording).
 
-    VAD, the window plan, the pitch, the timbre and the units (``units``) run here; the embeddings come
+    VAD, the window plan, the pitch, the timbre and the units (``units``) run here (the pitch frames and
+    the mel band frames are computed once and shared by the windows and the units); the embeddings come
     from `encoder` (in process, or the GPU service, which is sent `flac`, the chunk's own encoding of
     `audio`, when given)."""
     regions = speech_regions(audio, vad)
@@ -177,9 +179,9 @@ def embed_chunk(audio: np.ndarray, offset_s: float, encoder: SpeakerEmbedder, va
     spans = [(s, e) for s, e, _ in plan]
     vectors = (encoder.embed_windows(audio, spans, flac=flac, batch_size=opts.batch_size) if spans
                else np.zeros((0, encoder.model.embedding_dim), np.float32))
-    f0 = frame_pitch(audio)
+    f0, bands = frame_pitch(audio), frame_bands(audio)  # each once per chunk, shared by windows and units
     pitch = window_pitch(audio, spans, f0=f0).astype(np.float32)
-    timbre = window_timbre(audio, spans)
+    timbre = window_timbre(audio, spans, bands=bands)
     return SpeakerWindows(regions + offset_s, np.array([p[0] for p in plan]) + offset_s,
                           np.array([p[1] for p in plan]) + offset_s, np.array([p[2] for p in plan], np.int64),
-                          vectors, pitch, timbre, chunk_units(audio, regions, offset_s, f0=f0))
+                          vectors, pitch, timbre, chunk_units(audio, regions, offset_s, f0=f0, bands=bands))

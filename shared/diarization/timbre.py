@@ -70,22 +70,24 @@ def frame_bands(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return bands, (np.arange(n) * HOP + FRAME / 2) / SAMPLE_RATE
 
 
-def window_timbre(audio: np.ndarray, spans: list[tuple[float, float]], offset_s: float = 0.0) -> np.ndarray:
+def window_timbre(audio: np.ndarray, spans: list[tuple[float, float]], offset_s: float = 0.0,
+                  bands: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """(len(spans), STATS) float32: each (start, end) window's cepstral statistics (seconds on the
-    recording; `audio` starts at `offset_s`); NaN rows where fewer than MIN_FRAMES frames are loud."""
+    recording; `audio` starts at `offset_s`); NaN rows where fewer than MIN_FRAMES frames are loud.
+    `bands`: ``frame_bands(audio)`` when the caller has it already."""
     out = np.full((len(spans), STATS), np.nan)
-    bands_all, centre = frame_bands(audio)
+    bands_all, centre = frame_bands(audio) if bands is None else bands
     centre = centre + offset_s
     for i, (s, e) in enumerate(spans):
         a, b = np.searchsorted(centre, [s, e])
         if b - a < MIN_FRAMES:
             continue
-        bands = bands_all[a:b]
-        energy = bands.sum(axis=1)
+        win = bands_all[a:b]
+        energy = win.sum(axis=1)
         loud = energy > energy.max() * 10 ** (-LOUD_DB / 10)
         if loud.sum() < MIN_FRAMES:
             continue
-        ceps = np.log(np.maximum(bands[loud], 1e-12)) @ dct().T
+        ceps = np.log(np.maximum(win[loud], 1e-12)) @ dct().T
         mean = ceps.mean(axis=0)
         scatter = (ceps - mean).T @ (ceps - mean)
         out[i] = np.concatenate([[ceps.shape[0]], mean, scatter[TRIU]])

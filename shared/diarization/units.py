@@ -85,19 +85,19 @@ def plan_units(regions: np.ndarray, unit_s: float = UNIT_S) -> list[tuple[float,
 
 
 def chunk_units(audio: np.ndarray, regions: np.ndarray, offset_s: float = 0.0, unit_s: float = UNIT_S,
-                f0: np.ndarray | None = None) -> SpeechUnits:
+                f0: np.ndarray | None = None, bands: tuple[np.ndarray, np.ndarray] | None = None) -> SpeechUnits:
     """Units of the speech `regions` (seconds relative to `audio`), on the recording's timeline; `f0`:
-    ``prosody.frame_pitch(audio)`` when the caller has it already."""
+    ``prosody.frame_pitch(audio)`` and `bands`: ``timbre.frame_bands(audio)``, when the caller has them."""
     spans = plan_units(regions, unit_s)
     if not spans:
         return SpeechUnits.empty()
-    bands, centre = timbre.frame_bands(audio)
+    bands_all, centre = timbre.frame_bands(audio) if bands is None else bands
     stats = np.full((len(spans), STATS), np.nan)
     stats[:, 0] = 0.0
-    if bands.shape[0]:
-        energy = bands.sum(axis=1)
+    if bands_all.shape[0]:
+        energy = bands_all.sum(axis=1)
         loud = energy > max(float(energy.max()), 1e-12) * 10 ** (-LOUD_DB / 10)
-        ceps = np.log(np.maximum(bands, 1e-12)) @ timbre.dct().T
+        ceps = np.log(np.maximum(bands_all, 1e-12)) @ timbre.dct().T
         for i, (s, e) in enumerate(spans):
             a, b = np.searchsorted(centre, [s, e])
             c = ceps[a:b][loud[a:b]]

@@ -11,7 +11,7 @@ import av.error
 import numpy as np
 
 from shared.domain.audio_format import SAMPLE_RATE
-from shared.media.decode import FORMAT_WHITELIST
+from shared.media.container import FORMAT_WHITELIST
 from shared.media.errors import NO_AUDIO_DECODED, NOT_MEDIA, MediaError
 
 

@@ -26,7 +26,7 @@ import av
 import av.error
 import numpy as np
 
-from shared.media.decode import (
+from shared.media.container import (
     check_file,
     container_origin,
     container_span,

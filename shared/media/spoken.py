@@ -20,7 +20,7 @@ import numpy as np
 
 from shared.domain.audio_format import SAMPLE_RATE
 from shared.domain.transcript import Segment
-from shared.media.vad import FRAME, SileroVad
+from shared.media.vad import FRAME, SileroVad, heard_probs
 
 NO_SPEECH_HEARD = "no_speech_heard"
 SPEECH_FLOOR = 0.35  # the VAD's default neg_threshold: below it a frame is not speech at all
@@ -30,11 +30,9 @@ FRAME_S = FRAME / SAMPLE_RATE
 
 
 def speech_probabilities(audio: np.ndarray, vad_model: Path) -> np.ndarray:
-    """Silero's speech probability of each 32 ms frame of ``audio`` (16 kHz mono; the last frame padded)."""
-    x = np.asarray(audio, dtype=np.float32).reshape(-1)
-    if len(x) % FRAME:
-        x = np.pad(x, (0, FRAME - len(x) % FRAME))
-    return SileroVad(vad_model).probs(x) if len(x) else np.zeros(0, np.float32)
+    """Silero's speech probability of each 32 ms frame of ``audio`` (16 kHz mono; the last frame padded),
+    heard through the high-pass as planning heard it (``vad.heard_probs``)."""
+    return heard_probs(audio, SileroVad(vad_model))
 
 
 def heard_s(probs: np.ndarray, start_s: float, end_s: float) -> float:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.domain.audio_format import SAMPLE_RATE
+from shared.media.highpass import HighPass
 
 FRAME = 512  # samples per VAD frame at 16 kHz
 CONTEXT = 64  # samples of left context per frame (silero v5/v6)
@@ -127,6 +128,19 @@ class SileroVad:
             self.context = x[0, -CONTEXT:].copy()
             out[k] = p[0, 0]
         return out
+
+
+def heard_probs(audio: np.ndarray, vad: SileroVad, block: int = 10 * SAMPLE_RATE) -> np.ndarray:
+    """Speech probability of each 512-sample frame of `audio` (16 kHz mono, any length; the last frame
+    zero-padded), heard as every VAD of a job hears it: through the 150 Hz high-pass
+    (``shared.media.highpass``), from a fresh state. Planning's streamed pass (``chunking``) filters the
+    same way, so the segment guard and the diarization never lose speech that planning found under
+    mains hum or a DC offset, which blind Silero."""
+    x = np.asarray(audio, np.float32).reshape(-1)
+    highpass = HighPass()
+    x = np.concatenate([np.zeros(0, np.float32), *(highpass(x[k : k + block]) for k in range(0, len(x), block))])
+    vad.reset()
+    return vad.probs(np.pad(x, (0, (-len(x)) % FRAME))) if len(x) else np.zeros(0, np.float32)
 
 
 class SpeechSegmenter:

@@ -1,4 +1,4 @@
-"""The media step over the kinds of recording forces receive (tests/fixtures/mediakinds.py): each kind's
+"""The media step over the kinds of recording forces receive (tests/fixtures/mediakinds/): each kind's
 speech on the expected track at the expected time on the container's timeline, or the expected error.
 
 The first tests pin the defects the sweep (bench/media_kinds.py) found; the parametrized one keeps the

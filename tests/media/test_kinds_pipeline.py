@@ -1,4 +1,4 @@
-"""Kinds of recording forces receive (tests/fixtures/mediakinds.py) through the whole local pipeline, with
+"""Kinds of recording forces receive (tests/fixtures/mediakinds/) through the whole local pipeline, with
 the tiny Whisper model (exported by the fixtures, so not in the runtime-only Python 3.12 step): a phone video
 on the video's timeline, an opposite-phase stereo recording, and hostile files failing their job once with
 the reason, the original unchanged."""
