@@ -5,14 +5,15 @@ built once and first cut where merges fall below ``tree_threshold`` (deliberatel
 clusters), or at the count when it is fixed (``--speakers 3``). Short windows (< ``reliable_s``)
 do not shape the tree: they join the nearest speaker afterwards. Centroids are then refined
 (k-means on the sphere); speakers whose centroids are more similar than ``merge_threshold``
-merge, and a speaker heard for less than ``min_speaker_s`` is folded into the nearest other one,
-staying within the range the caller gives (``--speakers 2-4``). Two speakers whose voices sit in
-clearly different registers (median pitch of their windows, ``prosody``; ``pitch_apart``) do not
-merge on embedding similarity alone: the encoder places two voices of one timbre close together,
-but their pitch tells them apart. The spectral envelope of the windows' frames (``timbre``) gives
-a second opinion on such merges (`timbre_opinion`): two clusters that it finds clearly different
-do not merge on a middling similarity, and two that fit one envelope merge even when the
-embedding placed them further apart. Labels are 0..k-1 in order of first appearance in time."""
+merge, and a speaker heard for less than ``min_speaker_s`` is folded into the nearest other one
+(the most similar such fold first, `fold_short`), staying within the range the caller gives
+(``--speakers 2-4``). Two speakers whose voices sit in clearly different registers (median pitch
+of their windows, ``prosody``; ``pitch_apart``) do not merge on embedding similarity alone: the
+encoder places two voices of one timbre close together, but their pitch tells them apart. The
+spectral envelope of the windows' frames (``timbre``) gives a second opinion on such merges
+(`timbre_opinion`): two clusters that it finds clearly different do not merge on a middling
+similarity, and two that fit one envelope merge even when the embedding placed them further
+apart. Labels are 0..k-1 in order of first appearance in time."""
 
 from __future__ import annotations
 
@@ -75,7 +76,11 @@ class ClusteringOptions:
     (one voice heard in two registers). Chosen with tree_threshold 0.80 on the development casts
     (docs/benchmarks.md, issue 13). timbre_*, envelope_apart: see `timbre_opinion`; chosen on the
     development casts (issue 13): splits of one voice gain at most 0.55 per frame (the pyannote
-    sample's real voice 0.49), pairs of voices below 0.87 alike at least 0.45."""
+    sample's real voice 0.49), pairs of voices below 0.87 alike at least 0.45. pitch_min_windows and
+    timbre_min_windows are 4 (were 6): a speaker that can stand (`min_speaker_s` of owned speech, at
+    0.75 s per window from about 4 windows up) must be able to get both opinions before it merges on
+    similarity alone; with 6, voices of 4-5 windows merged into another voice on the embedding's
+    word (development phone copies, issue 13; flat over 3-5 windows)."""
 
     tree_threshold: float = 0.80
     merge_threshold: float = 0.87
@@ -85,9 +90,9 @@ class ClusteringOptions:
     refine_iterations: int = 5
     pitch_apart_semitones: float = 2.0
     pitch_spread_ratio: float = 1.5
-    pitch_min_windows: int = 6
+    pitch_min_windows: int = 4
     pitch_max_similarity: float = 0.97
-    timbre_min_windows: int = 6
+    timbre_min_windows: int = 4
     timbre_apart: float = 0.5
     envelope_apart: float = 2.0
     timbre_max_similarity: float = 0.93
@@ -219,6 +224,46 @@ def _merge_closest(vectors: np.ndarray, weights: np.ndarray, cents: np.ndarray, 
     return new / np.maximum(np.linalg.norm(new, axis=1, keepdims=True), 1e-12)
 
 
+def vetoed(vectors: np.ndarray, cents: np.ndarray, pitch: np.ndarray, spectra: np.ndarray,
+           opts: ClusteringOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sim, veto, alike) for the speakers whose centroids are `cents`: their similarity (diagonal
+    -inf), and where pitch (`pitch_apart`, below ``pitch_max_similarity``) or the spectral envelope
+    (`timbre_opinion`, unlike) gives positive evidence of two different voices, or the envelope says
+    one voice (alike)."""
+    sim = cents @ cents.T
+    np.fill_diagonal(sim, -np.inf)
+    now = np.argmax(vectors @ cents.T, axis=1)
+    apart = pitch_apart(now, pitch, cents.shape[0], opts) & (sim < opts.pitch_max_similarity)
+    alike, unlike = timbre_opinion(now, spectra, sim, opts)
+    return sim, apart | unlike, alike & ~apart
+
+
+def fold_short(vectors: np.ndarray, weights: np.ndarray, share: np.ndarray, cents: np.ndarray,
+               count: SpeakerCount, opts: ClusteringOptions) -> np.ndarray:
+    """Centroids after folding every speaker heard for less than `min_speaker_s` into its most similar
+    other speaker (at least `fold_threshold` alike), never below `count.low`.
+
+    The fold with the most similar pair goes first, and the speakers are measured again after each
+    fold, so the short speaker that is most clearly a piece of another voice goes before any doubtful
+    one. (Folding the shortest first, as before, made a cascade: a voice cut into several short pieces
+    was folded piece by piece into its neighbours, and its pieces could end in two different speakers.)
+    Pitch and the envelope do not veto a fold: measured on under 4 s of one voice they differ as much as
+    between two voices (tried: 4 development files over-counted, issue 13)."""
+    while cents.shape[0] > count.low:
+        labels = np.argmax(vectors @ cents.T, axis=1)
+        speech = np.array([share[labels == c].sum() for c in range(cents.shape[0])])
+        sims = cents @ cents.T
+        np.fill_diagonal(sims, -np.inf)
+        nearest = sims.max(axis=1)
+        foldable = (speech < opts.min_speaker_s) & (nearest >= opts.fold_threshold)
+        if not foldable.any():
+            break
+        small = int(np.argmax(np.where(foldable, nearest, -np.inf)))
+        cents = _refine(vectors, weights, _merge_closest(vectors, weights, cents, int(np.argmax(sims[small])), small),
+                        opts.refine_iterations)
+    return cents
+
+
 def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
             count: SpeakerCount = SpeakerCount(), opts: ClusteringOptions = ClusteringOptions(),
             owned: np.ndarray | None = None, pitch: np.ndarray | None = None,
@@ -253,31 +298,15 @@ def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
     pitch = np.full(n, np.nan) if pitch is None else np.asarray(pitch, np.float64)
     if not count.fixed:
         while cents.shape[0] > count.low:
-            sim = cents @ cents.T
-            np.fill_diagonal(sim, -np.inf)
+            sim, veto, alike = vetoed(vectors, cents, pitch, spectra, opts)
             if cents.shape[0] <= count.high:
-                now = np.argmax(vectors @ cents.T, axis=1)
-                apart = pitch_apart(now, pitch, cents.shape[0], opts)
-                sim[apart & (sim < opts.pitch_max_similarity)] = -np.inf
-                alike, unlike = timbre_opinion(now, spectra, sim, opts)
                 sim[alike] = np.maximum(sim[alike], opts.merge_threshold)
-                sim[unlike] = -np.inf
+                sim[veto] = -np.inf
             i, j = divmod(int(np.argmax(sim)), sim.shape[0])
             if sim[i, j] < opts.merge_threshold and cents.shape[0] <= count.high:
                 break
             cents = _refine(vectors, weights, _merge_closest(vectors, weights, cents, min(i, j), max(i, j)),
                             opts.refine_iterations)
-        while cents.shape[0] > count.low:
-            labels = np.argmax(vectors @ cents.T, axis=1)
-            speech = np.array([share[labels == c].sum() for c in range(cents.shape[0])])
-            sims = cents @ cents.T
-            np.fill_diagonal(sims, -np.inf)
-            foldable = (speech < opts.min_speaker_s) & (sims.max(axis=1) >= opts.fold_threshold)
-            if not foldable.any():
-                break
-            small = int(np.flatnonzero(foldable)[np.argmin(speech[foldable])])
-            sim = sims[small]
-            cents = _refine(vectors, weights, _merge_closest(vectors, weights, cents, int(np.argmax(sim)), small),
-                            opts.refine_iterations)
+        cents = fold_short(vectors, weights, share, cents, count, opts)
     labels = np.argmax(vectors @ cents.T, axis=1)
     return first_appearance_order(labels, starts)
