@@ -239,21 +239,27 @@ def vetoed(vectors: np.ndarray, cents: np.ndarray, pitch: np.ndarray, spectra: n
 
 
 def fold_short(vectors: np.ndarray, weights: np.ndarray, share: np.ndarray, cents: np.ndarray,
-               count: SpeakerCount, opts: ClusteringOptions) -> np.ndarray:
+               count: SpeakerCount, opts: ClusteringOptions, pitch: np.ndarray) -> np.ndarray:
     """Centroids after folding every speaker heard for less than `min_speaker_s` into its most similar
-    other speaker (at least `fold_threshold` alike), never below `count.low`.
+    other speaker (at least `fold_threshold` alike) that pitch does not set apart, never below
+    `count.low`.
 
+    A fold is a merge on little evidence, so it respects the merge's pitch veto (`pitch_apart`, below
+    ``pitch_max_similarity``): a short speaker in a clearly different register from its nearest goes
+    to the most similar speaker without such a difference, or stays. A median over 4 or more voiced
+    windows, against a gap scaled by both speakers' spread, holds on a short voice; the spectral
+    envelope does not (a full-covariance fit on under 4 s of one voice reads as two voices: as a fold
+    veto it over-counted 4 development files, issue 13), so it does not veto folds.
     The fold with the most similar pair goes first, and the speakers are measured again after each
     fold, so the short speaker that is most clearly a piece of another voice goes before any doubtful
     one. (Folding the shortest first, as before, made a cascade: a voice cut into several short pieces
-    was folded piece by piece into its neighbours, and its pieces could end in two different speakers.)
-    Pitch and the envelope do not veto a fold: measured on under 4 s of one voice they differ as much as
-    between two voices (tried: 4 development files over-counted, issue 13)."""
+    was folded piece by piece into its neighbours, and its pieces could end in two different speakers.)"""
     while cents.shape[0] > count.low:
         labels = np.argmax(vectors @ cents.T, axis=1)
         speech = np.array([share[labels == c].sum() for c in range(cents.shape[0])])
         sims = cents @ cents.T
         np.fill_diagonal(sims, -np.inf)
+        sims[pitch_apart(labels, pitch, cents.shape[0], opts) & (sims < opts.pitch_max_similarity)] = -np.inf
         nearest = sims.max(axis=1)
         foldable = (speech < opts.min_speaker_s) & (nearest >= opts.fold_threshold)
         if not foldable.any():
@@ -307,6 +313,6 @@ def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
                 break
             cents = _refine(vectors, weights, _merge_closest(vectors, weights, cents, min(i, j), max(i, j)),
                             opts.refine_iterations)
-        cents = fold_short(vectors, weights, share, cents, count, opts)
+        cents = fold_short(vectors, weights, share, cents, count, opts, pitch)
     labels = np.argmax(vectors @ cents.T, axis=1)
     return first_appearance_order(labels, starts)
