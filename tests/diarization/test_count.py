@@ -1,4 +1,4 @@
-"""The automatic speaker count on two random development casts whose counts were wrong (issue 13):
+"""The automatic speaker count on development casts whose counts were wrong on main (issue 13):
 real espeak-ng voices, the real speaker encoder, through the speaker-windows blob."""
 
 from __future__ import annotations
