@@ -76,11 +76,12 @@ class ClusteringOptions:
     (one voice heard in two registers). Chosen with tree_threshold 0.80 on the development casts
     (docs/benchmarks.md, issue 13). timbre_*, envelope_apart: see `timbre_opinion`; chosen on the
     development casts (issue 13): splits of one voice gain at most 0.55 per frame (the pyannote
-    sample's real voice 0.49), pairs of voices below 0.87 alike at least 0.45. pitch_min_windows and
-    timbre_min_windows are 4 (were 6): a speaker that can stand (`min_speaker_s` of owned speech, at
-    0.75 s per window from about 4 windows up) must be able to get both opinions before it merges on
-    similarity alone; with 6, voices of 4-5 windows merged into another voice on the embedding's
-    word (development phone copies, issue 13; flat over 3-5 windows)."""
+    sample's real voice 0.49), pairs of voices below 0.87 alike at least 0.45. pitch_min_windows is 4
+    (was 6): a median of 4 voiced windows, against a gap scaled by both speakers' spread, holds on a
+    short voice, and with 6 a voice of 4-5 windows (3-4 s) merged into another on the embedding alone
+    or was folded into a voice in another register (issue 13). timbre_min_windows stays 6: a
+    full-covariance fit and a window-mean effect size need more; at 4 they split one voice on the
+    held-out casts (docs/benchmarks.md, issue 13)."""
 
     tree_threshold: float = 0.80
     merge_threshold: float = 0.87
@@ -92,7 +93,7 @@ class ClusteringOptions:
     pitch_spread_ratio: float = 1.5
     pitch_min_windows: int = 4
     pitch_max_similarity: float = 0.97
-    timbre_min_windows: int = 4
+    timbre_min_windows: int = 6
     timbre_apart: float = 0.5
     envelope_apart: float = 2.0
     timbre_max_similarity: float = 0.93

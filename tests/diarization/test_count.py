@@ -27,10 +27,10 @@ def test_pieces_of_one_voice_end_in_one_speaker(encoder: SpeakerEncoder, vad: Si
     assert der(list(d.turns), result.turns).der <= 0.05
 
 
-def test_a_voice_of_five_windows_gets_the_second_opinions(encoder: SpeakerEncoder, vad: SileroVad) -> None:
-    """Cast 108 over the phone: the suspect's cluster had 5 windows, under the 6 that pitch and the
-    spectral envelope needed, so it merged into the solicitor on the embedding alone (0.883): 3 of 4
-    speakers, DER 19 %. With 4 windows enough, the envelope keeps them apart."""
+def test_a_voice_of_five_windows_gets_the_pitch_opinion(encoder: SpeakerEncoder, vad: SileroVad) -> None:
+    """Cast 108 over the phone: the suspect's cluster had 5 windows, under the 6 voiced windows that
+    the pitch veto needed, so it merged into the solicitor on the embedding alone (0.883): 3 of 4
+    speakers, DER 19 %. With 4 enough, pitch keeps them apart."""
     d = dialogues.build("dialogue-4", seed=108, voices=dialogues.random_cast(108))
     result = _diarize(dialogues.telephone(d.audio, 108), encoder, vad)
     assert result.count == 4
