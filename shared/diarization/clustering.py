@@ -6,7 +6,8 @@ clusters), or at the count when it is fixed (``--speakers 3``). Short windows (<
 do not shape the tree: they join the nearest speaker afterwards. Centroids are then refined
 (k-means on the sphere); speakers whose centroids are more similar than ``merge_threshold``
 merge, and a speaker heard for less than ``min_speaker_s`` is folded into the nearest other one
-(the most similar such fold first, `fold_short`), staying within the range the caller gives
+(the shortest first, `fold_shortest`; the merges are tried again after each fold), staying within
+the range the caller gives
 (``--speakers 2-4``). Two speakers whose voices sit in clearly different registers (median pitch
 of their windows, ``prosody``; ``pitch_apart``) do not merge on embedding similarity alone: the
 encoder places two voices of one timbre close together, but their pitch tells them apart. The
@@ -79,7 +80,7 @@ class ClusteringOptions:
     sample's real voice 0.49), pairs of voices below 0.87 alike at least 0.45. pitch_min_windows is 4
     (was 6): a median of 4 voiced windows, against a gap scaled by both speakers' spread, holds on a
     short voice, and with 6 a voice of 4-5 windows (3-4 s) merged into another on the embedding alone
-    or was folded into a voice in another register (issue 13). timbre_min_windows stays 6: a
+    (issue 13). timbre_min_windows stays 6: a
     full-covariance fit and a window-mean effect size need more; at 4 they split one voice on the
     held-out casts (docs/benchmarks.md, issue 13)."""
 
@@ -239,36 +240,42 @@ def vetoed(vectors: np.ndarray, cents: np.ndarray, pitch: np.ndarray, spectra: n
     return sim, apart | unlike, alike & ~apart
 
 
-def fold_short(vectors: np.ndarray, weights: np.ndarray, share: np.ndarray, cents: np.ndarray,
-               count: SpeakerCount, opts: ClusteringOptions, pitch: np.ndarray) -> np.ndarray:
-    """Centroids after folding every speaker heard for less than `min_speaker_s` into its most similar
-    other speaker (at least `fold_threshold` alike) that pitch does not set apart, never below
-    `count.low`.
-
-    A fold is a merge on little evidence, so it respects the merge's pitch veto (`pitch_apart`, below
-    ``pitch_max_similarity``): a short speaker in a clearly different register from its nearest goes
-    to the most similar speaker without such a difference, or stays. A median over 4 or more voiced
-    windows, against a gap scaled by both speakers' spread, holds on a short voice; the spectral
-    envelope does not (a full-covariance fit on under 4 s of one voice reads as two voices: as a fold
-    veto it over-counted 4 development files, issue 13), so it does not veto folds.
-    The fold with the most similar pair goes first, and the speakers are measured again after each
-    fold, so the short speaker that is most clearly a piece of another voice goes before any doubtful
-    one. (Folding the shortest first, as before, made a cascade: a voice cut into several short pieces
-    was folded piece by piece into its neighbours, and its pieces could end in two different speakers.)"""
+def merge_similar(vectors: np.ndarray, weights: np.ndarray, cents: np.ndarray, count: SpeakerCount,
+                  opts: ClusteringOptions, pitch: np.ndarray, spectra: np.ndarray) -> np.ndarray:
+    """Centroids after merging the two most similar speakers while their centroids are more similar
+    than `merge_threshold` (pitch and the envelope may veto or force a merge, ``vetoed``), or while
+    there are more than `count.high`; never below `count.low`."""
     while cents.shape[0] > count.low:
-        labels = np.argmax(vectors @ cents.T, axis=1)
-        speech = np.array([share[labels == c].sum() for c in range(cents.shape[0])])
-        sims = cents @ cents.T
-        np.fill_diagonal(sims, -np.inf)
-        sims[pitch_apart(labels, pitch, cents.shape[0], opts) & (sims < opts.pitch_max_similarity)] = -np.inf
-        nearest = sims.max(axis=1)
-        foldable = (speech < opts.min_speaker_s) & (nearest >= opts.fold_threshold)
-        if not foldable.any():
+        sim, veto, alike = vetoed(vectors, cents, pitch, spectra, opts)
+        if cents.shape[0] <= count.high:
+            sim[alike] = np.maximum(sim[alike], opts.merge_threshold)
+            sim[veto] = -np.inf
+        i, j = divmod(int(np.argmax(sim)), sim.shape[0])
+        if sim[i, j] < opts.merge_threshold and cents.shape[0] <= count.high:
             break
-        small = int(np.argmax(np.where(foldable, nearest, -np.inf)))
-        cents = _refine(vectors, weights, _merge_closest(vectors, weights, cents, int(np.argmax(sims[small])), small),
+        cents = _refine(vectors, weights, _merge_closest(vectors, weights, cents, min(i, j), max(i, j)),
                         opts.refine_iterations)
     return cents
+
+
+def fold_shortest(vectors: np.ndarray, weights: np.ndarray, share: np.ndarray, cents: np.ndarray,
+                  count: SpeakerCount, opts: ClusteringOptions) -> np.ndarray | None:
+    """Centroids after folding the speaker heard for the least time, if under `min_speaker_s`, into
+    its most similar other speaker (at least `fold_threshold` alike); None when none is foldable or
+    the count is at `count.low`. The least evidence goes first, so the pieces of a voice that the tree
+    cut apart can gather before any is judged."""
+    if cents.shape[0] <= count.low:
+        return None
+    labels = np.argmax(vectors @ cents.T, axis=1)
+    speech = np.array([share[labels == c].sum() for c in range(cents.shape[0])])
+    sims = cents @ cents.T
+    np.fill_diagonal(sims, -np.inf)
+    foldable = (speech < opts.min_speaker_s) & (sims.max(axis=1) >= opts.fold_threshold)
+    if not foldable.any():
+        return None
+    small = int(np.flatnonzero(foldable)[np.argmin(speech[foldable])])
+    return _refine(vectors, weights, _merge_closest(vectors, weights, cents, int(np.argmax(sims[small])), small),
+                   opts.refine_iterations)
 
 
 def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
@@ -304,16 +311,11 @@ def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
     share = np.asarray(durations, np.float64) / 2 if owned is None else np.asarray(owned, np.float64)
     pitch = np.full(n, np.nan) if pitch is None else np.asarray(pitch, np.float64)
     if not count.fixed:
-        while cents.shape[0] > count.low:
-            sim, veto, alike = vetoed(vectors, cents, pitch, spectra, opts)
-            if cents.shape[0] <= count.high:
-                sim[alike] = np.maximum(sim[alike], opts.merge_threshold)
-                sim[veto] = -np.inf
-            i, j = divmod(int(np.argmax(sim)), sim.shape[0])
-            if sim[i, j] < opts.merge_threshold and cents.shape[0] <= count.high:
-                break
-            cents = _refine(vectors, weights, _merge_closest(vectors, weights, cents, min(i, j), max(i, j)),
-                            opts.refine_iterations)
-        cents = fold_short(vectors, weights, share, cents, count, opts, pitch)
+        # merges, then folds one at a time, each fold followed by the merges again: pieces of one voice
+        # that folds have grown are compared again, now with enough windows for pitch and the envelope
+        # (folds alone left one voice as two speakers just under `merge_threshold`)
+        cents = merge_similar(vectors, weights, cents, count, opts, pitch, spectra)
+        while (folded := fold_shortest(vectors, weights, share, cents, count, opts)) is not None:
+            cents = merge_similar(vectors, weights, folded, count, opts, pitch, spectra)
     labels = np.argmax(vectors @ cents.T, axis=1)
     return first_appearance_order(labels, starts)

@@ -4,7 +4,6 @@ real espeak-ng voices, the real speaker encoder, through the speaker-windows blo
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from bench import dialogues
 from bench.der import der
@@ -19,8 +18,9 @@ def _diarize(audio: np.ndarray, encoder: SpeakerEncoder, vad: SileroVad) -> Diar
 
 def test_pieces_of_one_voice_end_in_one_speaker(encoder: SpeakerEncoder, vad: SileroVad) -> None:
     """Cast 107: the tree cuts the officer into eight short pieces. Folded shortest first, they joined
-    each other in two groups over 4 s each (0.869 alike, just under the merge threshold): 3 speakers,
-    DER 20.7 %. Folded most similar first, they join one officer."""
+    each other in two groups over 4 s each (0.869 alike, just under the merge threshold), which were
+    never compared again: 3 speakers, DER 20.7 %. With the merges tried again after each fold (the
+    grown pieces now get the envelope's opinion), they are one officer."""
     d = dialogues.build("dialogue-2", seed=107, voices=dialogues.random_cast(107))
     result = _diarize(d.audio, encoder, vad)
     assert result.count == 2
@@ -37,14 +37,12 @@ def test_a_voice_of_five_windows_gets_the_pitch_opinion(encoder: SpeakerEncoder,
     assert der(list(d.turns), result.turns).der <= 0.05
 
 
-@pytest.mark.parametrize("cast", ["base", "alt"])
-def test_a_short_speaker_in_another_register_is_not_folded(cast: str, encoder: SpeakerEncoder, vad: SileroVad) -> None:
+def test_a_short_speaker_in_another_register_is_not_merged(encoder: SpeakerEncoder, vad: SileroVad) -> None:
     """The quick exchange (replies of 0.5-1.5 s, pauses under the VAD's 0.2 s): the suspect's clean
-    windows are cut into pieces owning under 4 s each, and they were merged or folded into the officer
-    (0.81-0.89 alike): 1 speaker, DER 21-23 %. Pitch from 4 voiced windows sets the pieces apart from
-    the officer, in the merge (base cast) and in the fold (ALT cast), so they join each other and stand."""
-    d = dialogues.build_quick("quick-2") if cast == "base" else dialogues.build_quick(
-        "quick-2", seed=42, voices=dialogues.ALT_VOICES)
+    windows are cut into pieces owning under 4 s each (4 and 2 windows), and they were merged into the
+    officer (0.89 alike): 1 speaker, DER 23 %. Pitch from 4 voiced windows sets them apart from the
+    officer, so they join each other (4.8 s) and stand."""
+    d = dialogues.build_quick("quick-2")
     result = _diarize(d.audio, encoder, vad)
     assert result.count == 2
     assert der(list(d.turns), result.turns).der <= 0.10
