@@ -5,16 +5,14 @@ built once and first cut where merges fall below ``tree_threshold`` (deliberatel
 clusters), or at the count when it is fixed (``--speakers 3``). Short windows (< ``reliable_s``)
 do not shape the tree: they join the nearest speaker afterwards. Centroids are then refined
 (k-means on the sphere); speakers whose centroids are more similar than ``merge_threshold``
-merge, and a speaker heard for less than ``min_speaker_s`` is folded into the nearest other one
-(the shortest first, `fold_shortest`; the merges are tried again after each fold), staying within
-the range the caller gives
-(``--speakers 2-4``). Two speakers whose voices sit in clearly different registers (median pitch
-of their windows, ``prosody``; ``pitch_apart``) do not merge on embedding similarity alone: the
-encoder places two voices of one timbre close together, but their pitch tells them apart. The
-spectral envelope of the windows' frames (``timbre``) gives a second opinion on such merges
-(`timbre_opinion`): two clusters that it finds clearly different do not merge on a middling
-similarity, and two that fit one envelope merge even when the embedding placed them further
-apart. Labels are 0..k-1 in order of first appearance in time."""
+merge, and a speaker heard for less than ``min_speaker_s`` is folded into the nearest other one,
+staying within the range the caller gives (``--speakers 2-4``). Two speakers whose voices sit in
+clearly different registers (median pitch of their windows, ``prosody``; ``pitch_apart``) do not
+merge on embedding similarity alone: the encoder places two voices of one timbre close together,
+but their pitch tells them apart. The spectral envelope of the windows' frames (``timbre``) gives
+a second opinion on such merges (`timbre_opinion`): two clusters that it finds clearly different
+do not merge on a middling similarity, and two that fit one envelope merge even when the
+embedding placed them further apart. Labels are 0..k-1 in order of first appearance in time."""
 
 from __future__ import annotations
 
@@ -80,9 +78,8 @@ class ClusteringOptions:
     sample's real voice 0.49), pairs of voices below 0.87 alike at least 0.45. pitch_min_windows is 4
     (was 6): a median of 4 voiced windows, against a gap scaled by both speakers' spread, holds on a
     short voice, and with 6 a voice of 4-5 windows (3-4 s) merged into another on the embedding alone
-    (issue 13). timbre_min_windows stays 6: a
-    full-covariance fit and a window-mean effect size need more; at 4 they split one voice on the
-    held-out casts (docs/benchmarks.md, issue 13)."""
+    (issue 13, docs/benchmarks.md). timbre_min_windows stays 6: a full-covariance fit and a
+    window-mean effect size need more (at 4 they split one voice on the held-out casts)."""
 
     tree_threshold: float = 0.80
     merge_threshold: float = 0.87
@@ -226,58 +223,6 @@ def _merge_closest(vectors: np.ndarray, weights: np.ndarray, cents: np.ndarray, 
     return new / np.maximum(np.linalg.norm(new, axis=1, keepdims=True), 1e-12)
 
 
-def vetoed(vectors: np.ndarray, cents: np.ndarray, pitch: np.ndarray, spectra: np.ndarray,
-           opts: ClusteringOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sim, veto, alike) for the speakers whose centroids are `cents`: their similarity (diagonal
-    -inf), and where pitch (`pitch_apart`, below ``pitch_max_similarity``) or the spectral envelope
-    (`timbre_opinion`, unlike) gives positive evidence of two different voices, or the envelope says
-    one voice (alike)."""
-    sim = cents @ cents.T
-    np.fill_diagonal(sim, -np.inf)
-    now = np.argmax(vectors @ cents.T, axis=1)
-    apart = pitch_apart(now, pitch, cents.shape[0], opts) & (sim < opts.pitch_max_similarity)
-    alike, unlike = timbre_opinion(now, spectra, sim, opts)
-    return sim, apart | unlike, alike & ~apart
-
-
-def merge_similar(vectors: np.ndarray, weights: np.ndarray, cents: np.ndarray, count: SpeakerCount,
-                  opts: ClusteringOptions, pitch: np.ndarray, spectra: np.ndarray) -> np.ndarray:
-    """Centroids after merging the two most similar speakers while their centroids are more similar
-    than `merge_threshold` (pitch and the envelope may veto or force a merge, ``vetoed``), or while
-    there are more than `count.high`; never below `count.low`."""
-    while cents.shape[0] > count.low:
-        sim, veto, alike = vetoed(vectors, cents, pitch, spectra, opts)
-        if cents.shape[0] <= count.high:
-            sim[alike] = np.maximum(sim[alike], opts.merge_threshold)
-            sim[veto] = -np.inf
-        i, j = divmod(int(np.argmax(sim)), sim.shape[0])
-        if sim[i, j] < opts.merge_threshold and cents.shape[0] <= count.high:
-            break
-        cents = _refine(vectors, weights, _merge_closest(vectors, weights, cents, min(i, j), max(i, j)),
-                        opts.refine_iterations)
-    return cents
-
-
-def fold_shortest(vectors: np.ndarray, weights: np.ndarray, share: np.ndarray, cents: np.ndarray,
-                  count: SpeakerCount, opts: ClusteringOptions) -> np.ndarray | None:
-    """Centroids after folding the speaker heard for the least time, if under `min_speaker_s`, into
-    its most similar other speaker (at least `fold_threshold` alike); None when none is foldable or
-    the count is at `count.low`. The least evidence goes first, so the pieces of a voice that the tree
-    cut apart can gather before any is judged."""
-    if cents.shape[0] <= count.low:
-        return None
-    labels = np.argmax(vectors @ cents.T, axis=1)
-    speech = np.array([share[labels == c].sum() for c in range(cents.shape[0])])
-    sims = cents @ cents.T
-    np.fill_diagonal(sims, -np.inf)
-    foldable = (speech < opts.min_speaker_s) & (sims.max(axis=1) >= opts.fold_threshold)
-    if not foldable.any():
-        return None
-    small = int(np.flatnonzero(foldable)[np.argmin(speech[foldable])])
-    return _refine(vectors, weights, _merge_closest(vectors, weights, cents, int(np.argmax(sims[small])), small),
-                   opts.refine_iterations)
-
-
 def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
             count: SpeakerCount = SpeakerCount(), opts: ClusteringOptions = ClusteringOptions(),
             owned: np.ndarray | None = None, pitch: np.ndarray | None = None,
@@ -311,11 +256,32 @@ def cluster(vectors: np.ndarray, starts: np.ndarray, durations: np.ndarray,
     share = np.asarray(durations, np.float64) / 2 if owned is None else np.asarray(owned, np.float64)
     pitch = np.full(n, np.nan) if pitch is None else np.asarray(pitch, np.float64)
     if not count.fixed:
-        # merges, then folds one at a time, each fold followed by the merges again: pieces of one voice
-        # that folds have grown are compared again, now with enough windows for pitch and the envelope
-        # (folds alone left one voice as two speakers just under `merge_threshold`)
-        cents = merge_similar(vectors, weights, cents, count, opts, pitch, spectra)
-        while (folded := fold_shortest(vectors, weights, share, cents, count, opts)) is not None:
-            cents = merge_similar(vectors, weights, folded, count, opts, pitch, spectra)
+        while cents.shape[0] > count.low:
+            sim = cents @ cents.T
+            np.fill_diagonal(sim, -np.inf)
+            if cents.shape[0] <= count.high:
+                now = np.argmax(vectors @ cents.T, axis=1)
+                apart = pitch_apart(now, pitch, cents.shape[0], opts)
+                sim[apart & (sim < opts.pitch_max_similarity)] = -np.inf
+                alike, unlike = timbre_opinion(now, spectra, sim, opts)
+                sim[alike] = np.maximum(sim[alike], opts.merge_threshold)
+                sim[unlike] = -np.inf
+            i, j = divmod(int(np.argmax(sim)), sim.shape[0])
+            if sim[i, j] < opts.merge_threshold and cents.shape[0] <= count.high:
+                break
+            cents = _refine(vectors, weights, _merge_closest(vectors, weights, cents, min(i, j), max(i, j)),
+                            opts.refine_iterations)
+        while cents.shape[0] > count.low:
+            labels = np.argmax(vectors @ cents.T, axis=1)
+            speech = np.array([share[labels == c].sum() for c in range(cents.shape[0])])
+            sims = cents @ cents.T
+            np.fill_diagonal(sims, -np.inf)
+            foldable = (speech < opts.min_speaker_s) & (sims.max(axis=1) >= opts.fold_threshold)
+            if not foldable.any():
+                break
+            small = int(np.flatnonzero(foldable)[np.argmin(speech[foldable])])
+            sim = sims[small]
+            cents = _refine(vectors, weights, _merge_closest(vectors, weights, cents, int(np.argmax(sim)), small),
+                            opts.refine_iterations)
     labels = np.argmax(vectors @ cents.T, axis=1)
     return first_appearance_order(labels, starts)

@@ -16,17 +16,6 @@ def _diarize(audio: np.ndarray, encoder: SpeakerEncoder, vad: SileroVad) -> Diar
     return diarize([SpeakerWindows.from_dict(embed_chunk(audio, 0.0, encoder, vad).to_dict())])
 
 
-def test_pieces_of_one_voice_end_in_one_speaker(encoder: SpeakerEncoder, vad: SileroVad) -> None:
-    """Cast 107: the tree cuts the officer into eight short pieces. Folded shortest first, they joined
-    each other in two groups over 4 s each (0.869 alike, just under the merge threshold), which were
-    never compared again: 3 speakers, DER 20.7 %. With the merges tried again after each fold (the
-    grown pieces now get the envelope's opinion), they are one officer."""
-    d = dialogues.build("dialogue-2", seed=107, voices=dialogues.random_cast(107))
-    result = _diarize(d.audio, encoder, vad)
-    assert result.count == 2
-    assert der(list(d.turns), result.turns).der <= 0.05
-
-
 def test_a_voice_of_five_windows_gets_the_pitch_opinion(encoder: SpeakerEncoder, vad: SileroVad) -> None:
     """Cast 108 over the phone: the suspect's cluster had 5 windows, under the 6 voiced windows that
     the pitch veto needed, so it merged into the solicitor on the embedding alone (0.883): 3 of 4
