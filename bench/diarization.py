@@ -1,7 +1,7 @@
 """Diarization benchmark: DER, speaker count, words at turn changes, boundary timing, time.
 
     python -m bench.diarization [--threads 1] [--no-transcribe] [--speakers auto|N|LOW-HIGH|ref] [--alternates]
-        [--random dev|holdout|both|fresh|fresh2] [--overlap] [--quick] [--json OUT] [--windows-cache DIR]
+        [--random dev|holdout|both|fresh|fresh2|fresh3] [--overlap] [--quick] [--json OUT] [--windows-cache DIR]
         [--transcript-cache DIR] [--no-timbre] [--no-refine]
 
 Files: pyannote's sample.wav against its sample.rttm (real, two speakers with a short overlap), and
@@ -96,10 +96,11 @@ class Item:
 def random_items(which: str) -> list[Item]:
     """Random-cast dialogues (``name-rSEED[-phone]``): ``dev``, ``holdout`` (used: scored while tuning),
     ``both`` (those two), ``fresh`` (the held-out set made for the count work, scored once: used now) or
-    ``fresh2`` (made for the resegmentation work, scored once before and once after it)."""
+    ``fresh2`` (made for the resegmentation work, scored once before and once after it: used now) or
+    ``fresh3`` (seeds 4201-4210, made for the speaker-count work, scored once before and once after it)."""
     seeds = {"dev": dialogues.DEV_SEEDS, "holdout": dialogues.HOLDOUT_SEEDS,
              "both": dialogues.DEV_SEEDS + dialogues.HOLDOUT_SEEDS, "fresh": dialogues.FRESH_SEEDS,
-             "fresh2": dialogues.FRESH2_SEEDS}[which]
+             "fresh2": dialogues.FRESH2_SEEDS, "fresh3": dialogues.FRESH3_SEEDS}[which]
     out = []
     for seed in seeds:
         cast = dialogues.random_cast(seed)
@@ -372,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-transcribe", action="store_true", help="DER and speaker count only")
     p.add_argument("--speakers", default=None, help="auto (default), N, LOW-HIGH or ref (each file's reference count)")
-    p.add_argument("--random", choices=("dev", "holdout", "both", "fresh", "fresh2"),
+    p.add_argument("--random", choices=("dev", "holdout", "both", "fresh", "fresh2", "fresh3"),
                    help="also the random-cast dialogues")
     p.add_argument("--alternates", action="store_true", help="also the dialogues with other voices and pauses")
     p.add_argument("--overlap", action="store_true", help="also the dialogues with overlapped turns and back-channels")

@@ -75,7 +75,11 @@ class ClusteringOptions:
     (one voice heard in two registers). Chosen with tree_threshold 0.80 on the development casts
     (docs/benchmarks.md, issue 13). timbre_*, envelope_apart: see `timbre_opinion`; chosen on the
     development casts (issue 13): splits of one voice gain at most 0.55 per frame (the pyannote
-    sample's real voice 0.49), pairs of voices below 0.87 alike at least 0.45."""
+    sample's real voice 0.49), pairs of voices below 0.87 alike at least 0.45. pitch_min_windows is 4
+    (was 6): a median of 4 voiced windows, against a gap scaled by both speakers' spread, holds on a
+    short voice, and with 6 a voice of 4-5 windows (3-4 s) merged into another on the embedding alone
+    (issue 13, docs/benchmarks.md). timbre_min_windows stays 6: a full-covariance fit and a
+    window-mean effect size need more (at 4 they split one voice on the held-out casts)."""
 
     tree_threshold: float = 0.80
     merge_threshold: float = 0.87
@@ -85,7 +89,7 @@ class ClusteringOptions:
     refine_iterations: int = 5
     pitch_apart_semitones: float = 2.0
     pitch_spread_ratio: float = 1.5
-    pitch_min_windows: int = 6
+    pitch_min_windows: int = 4
     pitch_max_similarity: float = 0.97
     timbre_min_windows: int = 6
     timbre_apart: float = 0.5
