@@ -1,9 +1,10 @@
 """Word error rate of our pipeline and of faster-whisper on the interview and long sets.
 
-    python -m bench.interview_accuracy [--set interview,long] [--systems toex,fw] [--media wav,mp4]
+    python -m bench.interview_accuracy [--set interview,long,heldout] [--systems toex,fw] [--media wav,mp4]
         [--threads N] [--only NAME,...] [--show]
 
-Both systems get the same files (``bench.interviews``), the same weights (Whisper base: our int8
+Both systems get the same files (``bench.interviews``; ``heldout``: ``bench.interview_heldout``),
+the same weights (Whisper base: our int8
 ONNX package exported from the pinned CTranslate2 conversion, and faster-whisper on that
 conversion with int8 compute), beam 5, VAD on and the language detected, everything else at each
 system's defaults. ``toex`` is the product's own path: ``LocalApp`` (probe, VAD chunk plan,
@@ -115,7 +116,8 @@ def table(recs: Sequence[Recording], media: str, runs: dict[str, dict[str, Run]]
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.interview_accuracy", description=__doc__.split("\n")[0])
-    p.add_argument("--set", default="interview,long", help="interview, long or both")
+    p.add_argument("--set", default="interview,long",
+                   help="interview, long, heldout (bench.interview_heldout), comma-separated")
     p.add_argument("--systems", default="toex,fw")
     p.add_argument("--media", default="wav", help="wav, mp4 (interviews only) or both")
     p.add_argument("--threads", type=int, default=None, help="threads per system (default: the library's)")
@@ -126,7 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     kinds = set(args.set.split(","))
     only = set(filter(None, args.only.split(",")))
-    recs = [r for r in interviews.build() if r.kind in kinds and (not only or r.name in only)]
+    built = interviews.build() if kinds & {"interview", "long"} else []
+    if "heldout" in kinds:
+        from bench import interview_heldout
+
+        built += interview_heldout.build()
+    recs = [r for r in built if r.kind in kinds and (not only or r.name in only)]
     print(f"machine: {machine()}\nversions: {versions()}\nload before: {load()}")
     saved: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="toex-acc-") as tmp:
