@@ -116,8 +116,8 @@ def table(recs: Sequence[Recording], media: str, runs: dict[str, dict[str, Run]]
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.interview_accuracy", description=__doc__.split("\n")[0])
-    p.add_argument("--set", default="interview,long",
-                   help="interview, long, heldout (bench.interview_heldout), comma-separated")
+    p.add_argument("--set", default="interview,long", help="comma-separated: interview, long, "
+                   "heldout (bench.interview_heldout), dev2 (bench.interview_dev2)")
     p.add_argument("--systems", default="toex,fw")
     p.add_argument("--media", default="wav", help="wav, mp4 (interviews only) or both")
     p.add_argument("--threads", type=int, default=None, help="threads per system (default: the library's)")
@@ -133,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import interview_heldout
 
         built += interview_heldout.build()
+    if "dev2" in kinds:
+        from bench import interview_dev2
+
+        built += interview_dev2.build()
     recs = [r for r in built if r.kind in kinds and (not only or r.name in only)]
     print(f"machine: {machine()}\nversions: {versions()}\nload before: {load()}")
     saved: dict[str, object] = {}

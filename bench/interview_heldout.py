@@ -123,14 +123,16 @@ def output_dir() -> Path:
     return cache_root() / "bench" / "interviews-heldout"
 
 
-def _voice_of(k: int, speakers: list[str]) -> dict[str, tuple[str, int]]:
+def _voice_of(k: int, speakers: list[str], voices: tuple[str, ...] = VOICES,
+              rates: tuple[int, ...] = RATES) -> dict[str, tuple[str, int]]:
     """Interview k's speakers (in order of appearance, plus 'officer2') -> (voice, rate); all different."""
     names = [*speakers, "officer2"]
-    return {s: (VOICES[(2 * k + j) % len(VOICES)], RATES[(k + 2 * j) % len(RATES)]) for j, s in enumerate(names)}
+    return {s: (voices[(2 * k + j) % len(voices)], rates[(k + 2 * j) % len(rates)]) for j, s in enumerate(names)}
 
 
-def _utterances(k: int, lines: tuple[tuple[str, str], ...], workdir: Path) -> tuple[list[np.ndarray], set[str]]:
-    voice = _voice_of(k, list(dict.fromkeys(s for s, _ in lines)))
+def _utterances(k: int, lines: tuple[tuple[str, str], ...], workdir: Path, voices: tuple[str, ...] = VOICES,
+                rates: tuple[int, ...] = RATES) -> tuple[list[np.ndarray], set[str]]:
+    voice = _voice_of(k, list(dict.fromkeys(s for s, _ in lines)), voices, rates)
     out, used, officer_turn = [], set(), 0
     for i, (speaker, text) in enumerate(lines):
         who = speaker
@@ -157,14 +159,17 @@ def _ending(k: int, tail: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return tail
 
 
-def _interview(k: int, name: str, lines: tuple[tuple[str, str], ...], out: Path, tmp: Path) -> Recording:
-    rng = np.random.default_rng(900 + k)
+def _interview(k: int, name: str, lines: tuple[tuple[str, str], ...], out: Path, tmp: Path, *, seed: int = 900,
+               voices: tuple[str, ...] = VOICES, rates: tuple[int, ...] = RATES, kind: str = "heldout",
+               mp4: bool | None = None) -> Recording:
+    """One interview as WAV (and MP4 at even k, or where `mp4` says)."""
+    rng = np.random.default_rng(seed + k)
     floor = float(rng.uniform(0.0015, 0.003))
 
     def tone(seconds: float) -> np.ndarray:
         return (rng.standard_normal(round(seconds * SAMPLE_RATE)) * floor).astype(np.float32)
 
-    utts, voices = _utterances(k, lines, tmp)
+    utts, used = _utterances(k, lines, tmp, voices, rates)
     parts = [tone(float(rng.uniform(0.4, 0.8)))]
     for i, u in enumerate(utts):
         if i:
@@ -174,9 +179,9 @@ def _interview(k: int, name: str, lines: tuple[tuple[str, str], ...], out: Path,
     audio = np.concatenate([*parts, _ending(k, tone(float(rng.uniform(1.6, 3.0))), rng)])
     stem = name.replace(" ", "-")
     wav = _write(out / f"{stem}.wav", audio, video=False)
-    mp4 = _write(out / f"{stem}.mp4", audio, video=True) if k % 2 == 0 else None
-    return Recording(stem, "heldout", str(wav), None if mp4 is None else str(mp4), " ".join(t for _, t in lines),
-                     round(len(audio) / SAMPLE_RATE, 3), round(last, 3), tuple(sorted(voices)))
+    video = _write(out / f"{stem}.mp4", audio, video=True) if (k % 2 == 0 if mp4 is None else mp4) else None
+    return Recording(stem, kind, str(wav), None if video is None else str(video), " ".join(t for _, t in lines),
+                     round(len(audio) / SAMPLE_RATE, 3), round(last, 3), tuple(sorted(used)))
 
 
 def _digest(path: str) -> str:
