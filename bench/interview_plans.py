@@ -1,6 +1,7 @@
 """Do an interview's MP4 (AAC) copy and its WAV get the same Whisper windows? And what does a difference cost?
 
-    python -m bench.interview_plans [--set interview,heldout] [--only NAME,...] [--wer] [--threads 2]
+    python -m bench.interview_plans [--set interview,heldout,dev2] [--only NAME,...] [--wer] [--threads 2]
+    python -m bench.interview_plans --set dev2 --shifts=-32,-16,16,32   # Whisper's spread under moved edges
 
 For each interview with an MP4 copy (``bench.interviews``, ``bench.interview_heldout``) the product's
 chunk plan (``shared.media.chunking.plan_chunks``: the high-passed VAD, regions, windows cut by
@@ -13,6 +14,9 @@ audio is transcribed through its own plan and through the WAV's (int8 package, b
 ``toex transcribe --beam-size 5`` gives, as ``bench.aac_path``): the WER difference is what the plan
 difference costs. ``--no-highpass``: every plan made with the planning VAD's 150 Hz high-pass swapped
 for the identity (as before ``shared.media.highpass``), to see which differences the filter brought.
+``--shifts``: each WAV (any set, ``dev2`` = ``bench.interview_dev2``) transcribed through its own plan with
+every window edge moved by each shift in ms (engine only, as ``--wer``): Whisper's own spread under cuts
+moved by a VAD frame or two, the yardstick for a per-file difference.
 """
 
 from __future__ import annotations
@@ -101,6 +105,43 @@ def _wer_through(rec: Recording, plan: object, chunk_len: dict[int, int], mp4: n
     return 100 * metrics.wer(rec.reference, " ".join(texts), numbers=True)
 
 
+def _shift_sweep(recs: list[Recording], args: argparse.Namespace) -> int:
+    """Each WAV through its own plan, every window edge moved by each of ``--shifts`` ms (0 included)."""
+    from functions.activities import transcription_options
+    from functions.local.cli import _options as cli_options
+    from functions.local.cli import build_parser
+    from models.fetch import ensure_default_model
+    from shared.domain.audio_format import SAMPLE_RATE
+    from shared.inference.whisper import WhisperEngine
+    from shared.media import load_audio
+
+    shifts = [0, *(int(x) for x in args.shifts.split(",") if int(x))]
+    opts = transcription_options(cli_options(build_parser().parse_args(["transcribe", "x", "--beam-size", "5"])))
+    engine = WhisperEngine(ensure_default_model("int8"), intra_op_threads=args.threads)
+    print(f"machine: {machine()}\nversions: {versions()}\nload before: {load()}")
+    print(f"\n| file (WAV) | words | {' | '.join(f'{d:+d} ms' for d in shifts)} | load |")
+    print("|---" * (len(shifts) + 3) + "|")
+    errors = [0] * len(shifts)
+    for r in recs:
+        _, plan, store = plan_of(Path(r.wav))
+        cells = []
+        for n, d in enumerate(shifts):
+            texts: list[str] = []
+            for c in plan.chunks:  # type: ignore[attr-defined]
+                clip = load_audio(store[c.index])
+                top = len(clip) / SAMPLE_RATE
+                wins = [(min(max(a + d / 1000, 0.0), top), min(max(b + d / 1000, 0.0), top)) for a, b in c.windows]
+                texts += [s.text for s in engine.transcribe(clip, wins, opts).segments]
+            w = metrics.wer(r.reference, " ".join(texts), numbers=True)
+            errors[n] += round(w * metrics.word_count(r.reference))
+            cells.append(f"{100 * w:.1f}")
+        print(f"| {r.name} | {metrics.word_count(r.reference)} | {' | '.join(cells)} | {load()} |", flush=True)
+    words = sum(metrics.word_count(r.reference) for r in recs)
+    print(f"| pooled (errors) | {words} | {' | '.join(str(e) for e in errors)} | |")
+    print(f"\nload after: {load()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.interview_plans", description=__doc__.split("\n")[0])
     p.add_argument("--set", default="interview,heldout")
@@ -109,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wer", action="store_true", help="transcribe the MP4 through both plans where they differ")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-highpass", action="store_true", help="plan with the VAD's high-pass swapped out")
+    p.add_argument("--shifts", default="", help="ms, comma-separated: WER of each WAV through its own plan "
+                   "with every window edge moved by each shift (Whisper's spread under a moved cut)")
     args = p.parse_args(argv)
     kinds = set(args.set.split(","))
     only = set(filter(None, args.only.split(",")))
@@ -117,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
         from bench import interview_heldout
 
         recs += interview_heldout.build()
+    if "dev2" in kinds:
+        from bench import interview_dev2
+
+        recs += interview_dev2.build()
+    if args.shifts:
+        return _shift_sweep([r for r in recs if not only or r.name in only], args)
     recs = [r for r in recs if r.mp4 and (not only or r.name in only)]
     print(f"machine: {machine()}\nversions: {versions()}\nload before: {load()}")
     print("\n| file | windows WAV / MP4 | edge move s (WAV vs MP4) | rule decided a cut (WAV / MP4) | differs |")
