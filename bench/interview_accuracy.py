@@ -44,7 +44,8 @@ class Run:
 class Toex:
     label = "toex"
 
-    def __init__(self, threads: int | None, workdir: Path, package: Path | None = None) -> None:
+    def __init__(self, threads: int | None, workdir: Path, package: Path | None = None,
+                 cli_args: Sequence[str] = ()) -> None:
         from functions.local.app import LocalApp
         from functions.local.cli import _options as cli_options
         from functions.local.cli import build_parser
@@ -55,7 +56,7 @@ class Toex:
                             whisper_model_dir=package or ensure_default_model("int8"),
                             vad_model_path=vad_model_path(), intra_op_threads=threads)
         self.app = LocalApp(settings, workers=1)
-        args = build_parser().parse_args(["transcribe", "x.wav", "--beam-size", "5", "--formats", "json"])
+        args = build_parser().parse_args(["transcribe", "x.wav", "--beam-size", "5", "--formats", "json", *cli_args])
         self.options = cli_options(args)  # the job options `toex transcribe` gives (batch 1 at beam 5)
 
     def transcribe(self, path: Path) -> Run:
@@ -123,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=None, help="threads per system (default: the library's)")
     p.add_argument("--only", default="", help="comma-separated file names")
     p.add_argument("--package", type=Path, default=None, help="toex's Whisper package (default: the int8 one)")
+    p.add_argument("--toex-args", default="", help="more `toex transcribe` options for toex (a diagnosis: "
+                   "'--batch-size 8' decodes a chunk's windows together, without the previous window's prompt)")
     p.add_argument("--show", action="store_true", help="print each hypothesis (synthetic text only)")
     p.add_argument("--save", type=Path, default=None, help="write every hypothesis and segment start as JSON")
     args = p.parse_args(argv)
@@ -141,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine()}\nversions: {versions()}\nload before: {load()}")
     saved: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="toex-acc-") as tmp:
-        makers = {"toex": lambda: Toex(args.threads, Path(tmp), args.package),
+        makers = {"toex": lambda: Toex(args.threads, Path(tmp), args.package, args.toex_args.split()),
                   "fw": lambda: FasterWhisper(args.threads)}
         systems = {s: makers[s]() for s in args.systems.split(",")}
         for media in args.media.split(","):
