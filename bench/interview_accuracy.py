@@ -1,9 +1,10 @@
 """Word error rate of our pipeline and of faster-whisper on the interview and long sets.
 
-    python -m bench.interview_accuracy [--set interview,long] [--systems toex,fw] [--media wav,mp4]
+    python -m bench.interview_accuracy [--set interview,long,heldout] [--systems toex,fw] [--media wav,mp4]
         [--threads N] [--only NAME,...] [--show]
 
-Both systems get the same files (``bench.interviews``), the same weights (Whisper base: our int8
+Both systems get the same files (``bench.interviews``; ``heldout``: ``bench.interview_heldout``),
+the same weights (Whisper base: our int8
 ONNX package exported from the pinned CTranslate2 conversion, and faster-whisper on that
 conversion with int8 compute), beam 5, VAD on and the language detected, everything else at each
 system's defaults. ``toex`` is the product's own path: ``LocalApp`` (probe, VAD chunk plan,
@@ -43,7 +44,8 @@ class Run:
 class Toex:
     label = "toex"
 
-    def __init__(self, threads: int | None, workdir: Path, package: Path | None = None) -> None:
+    def __init__(self, threads: int | None, workdir: Path, package: Path | None = None,
+                 cli_args: Sequence[str] = ()) -> None:
         from functions.local.app import LocalApp
         from functions.local.cli import _options as cli_options
         from functions.local.cli import build_parser
@@ -54,7 +56,7 @@ class Toex:
                             whisper_model_dir=package or ensure_default_model("int8"),
                             vad_model_path=vad_model_path(), intra_op_threads=threads)
         self.app = LocalApp(settings, workers=1)
-        args = build_parser().parse_args(["transcribe", "x.wav", "--beam-size", "5", "--formats", "json"])
+        args = build_parser().parse_args(["transcribe", "x.wav", "--beam-size", "5", "--formats", "json", *cli_args])
         self.options = cli_options(args)  # the job options `toex transcribe` gives (batch 1 at beam 5)
 
     def transcribe(self, path: Path) -> Run:
@@ -115,22 +117,34 @@ def table(recs: Sequence[Recording], media: str, runs: dict[str, dict[str, Run]]
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.interview_accuracy", description=__doc__.split("\n")[0])
-    p.add_argument("--set", default="interview,long", help="interview, long or both")
+    p.add_argument("--set", default="interview,long", help="comma-separated: interview, long, "
+                   "heldout (bench.interview_heldout), dev2 (bench.interview_dev2)")
     p.add_argument("--systems", default="toex,fw")
     p.add_argument("--media", default="wav", help="wav, mp4 (interviews only) or both")
     p.add_argument("--threads", type=int, default=None, help="threads per system (default: the library's)")
     p.add_argument("--only", default="", help="comma-separated file names")
     p.add_argument("--package", type=Path, default=None, help="toex's Whisper package (default: the int8 one)")
+    p.add_argument("--toex-args", default="", help="more `toex transcribe` options for toex (a diagnosis: "
+                   "'--batch-size 8' decodes a chunk's windows together, without the previous window's prompt)")
     p.add_argument("--show", action="store_true", help="print each hypothesis (synthetic text only)")
     p.add_argument("--save", type=Path, default=None, help="write every hypothesis and segment start as JSON")
     args = p.parse_args(argv)
     kinds = set(args.set.split(","))
     only = set(filter(None, args.only.split(",")))
-    recs = [r for r in interviews.build() if r.kind in kinds and (not only or r.name in only)]
+    built = interviews.build() if kinds & {"interview", "long"} else []
+    if "heldout" in kinds:
+        from bench import interview_heldout
+
+        built += interview_heldout.build()
+    if "dev2" in kinds:
+        from bench import interview_dev2
+
+        built += interview_dev2.build()
+    recs = [r for r in built if r.kind in kinds and (not only or r.name in only)]
     print(f"machine: {machine()}\nversions: {versions()}\nload before: {load()}")
     saved: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="toex-acc-") as tmp:
-        makers = {"toex": lambda: Toex(args.threads, Path(tmp), args.package),
+        makers = {"toex": lambda: Toex(args.threads, Path(tmp), args.package, args.toex_args.split()),
                   "fw": lambda: FasterWhisper(args.threads)}
         systems = {s: makers[s]() for s in args.systems.split(",")}
         for media in args.media.split(","):
