@@ -7,7 +7,8 @@ script voiced by espeak-ng) the chunk goes through the pipeline's own ``chunk_sp
 real Silero VAD, real speaker encoder) and the SHA-256 of its blob dict (JSON, sorted keys) is
 printed: a refactoring of the chunk's feature steps must leave it unchanged. Then each numpy step
 of ``embed_chunk`` is timed on that audio (best of ``--repeat``) and given per hour of audio:
-``highpass`` (the 150 Hz high-pass every VAD hears through, ``vad.heard_probs``), ``frame_bands``
+``highpass`` (the 150 Hz high-pass every VAD hears through, ``vad.heard_probs``), ``low_share`` (the
+hum / DC test deciding whether the speaker features hear the high-passed audio), ``frame_bands``
 (the 25 ms mel band powers behind the windows' timbre and the units), ``frame_pitch``,
 ``window_timbre`` and ``chunk_units`` (each given the shared bands and pitch), and the whole
 ``embed_chunk``.
@@ -30,6 +31,7 @@ import numpy as np
 from bench import dialogues
 from models.fetch import sample_path, speaker_model_path, vad_model_path
 from shared.diarization.embeddings import EmbeddingOptions, SpeakerEncoder, embed_chunk, plan_windows, speech_regions
+from shared.diarization.interference import low_share
 from shared.diarization.pipeline import chunk_speakers
 from shared.diarization.prosody import frame_pitch
 from shared.diarization.timbre import frame_bands, window_timbre
@@ -72,7 +74,8 @@ def measure(name: str, encoder: SpeakerEncoder, vad: SileroVad, repeat: int) -> 
     regions = speech_regions(audio, vad)
     spans = [(s, e) for s, e, _ in plan_windows(regions, EmbeddingOptions())]
     bands, f0 = frame_bands(audio), frame_pitch(audio)
-    steps = {"highpass": lambda: heard_probs_filter(audio), "frame_bands": lambda: frame_bands(audio),
+    steps = {"highpass": lambda: heard_probs_filter(audio), "low_share": lambda: low_share(audio),
+             "frame_bands": lambda: frame_bands(audio),
              "frame_pitch": lambda: frame_pitch(audio),
              "window_timbre": lambda: window_timbre(audio, spans, bands=bands),
              "chunk_units": lambda: chunk_units(audio, regions, f0=f0, bands=bands),

@@ -1,7 +1,8 @@
 """Speech under mains hum or a DC offset, as each VAD of a job hears it: planning, the segment guard, the
 diarization.
 
-    python -m bench.vad_heard [--files sample,dialogue-2,dialogue-3] [--embed-highpass] [--json OUT]
+    python -m bench.vad_heard [--files sample,dialogue-2,dialogue-3] [--copies clean,hum,dc] [--embed-highpass]
+        [--original embeddings,pitch,timbre,units] [--json OUT]
 
 Each file (``sample``: pyannote's real two-speaker sample against its RTTM; other names: ``bench.dialogues``
 scripts voiced by espeak-ng, exact reference turns) at half level, in three copies: ``clean``, ``hum``
@@ -9,8 +10,11 @@ scripts voiced by espeak-ng, exact reference turns) at half level, in three copi
 +0.3 offset). Per copy: the speech seconds planning's VAD finds (streamed through the high-pass, default
 options), the seconds the segment guard hears (``spoken.speech_probabilities``: frames at or above its
 floor, probability-weighted), the diarization's speech-region seconds, the speakers found (automatic
-count) and the DER (``bench.der``, 0.25 s collar). ``--embed-highpass`` embeds the high-passed audio
-instead of the original (an experiment: the pipeline embeds the original).
+count) and the DER (``bench.der``, 0.25 s collar). The speaker features are the pipeline's
+(``embed_chunk``: high-passed only where ``interference.low_share`` finds hum or DC; ``low_share`` is
+printed). ``--embed-highpass`` embeds the high-passed audio always (the experiment that broke the clean
+sample). ``--original embeddings,pitch,timbre,units`` (the blinding ablation) measures every feature on the
+high-passed audio except the named ones, which hear the original: which feature the hum blinds.
 """
 
 from __future__ import annotations
@@ -27,8 +31,12 @@ from bench import dialogues
 from bench.der import der
 from models.fetch import fetch_speaker_assets, sample_path, speaker_model_path, vad_model_path
 from shared.diarization.diarize import diarize
-from shared.diarization.embeddings import SpeakerEncoder, embed_chunk
+from shared.diarization.embeddings import EmbeddingOptions, SpeakerEncoder, SpeakerWindows, embed_chunk, plan_windows
+from shared.diarization.interference import low_share
 from shared.diarization.overlap import overlap_cues
+from shared.diarization.prosody import frame_pitch, window_pitch
+from shared.diarization.timbre import frame_bands, window_timbre
+from shared.diarization.units import chunk_units
 from shared.media import load_audio
 from shared.media.highpass import HighPass
 from shared.media.spoken import SPEECH_FLOOR, speech_probabilities
@@ -61,14 +69,35 @@ def planning_speech_s(audio: np.ndarray, vad: SileroVad) -> float:
     return sum(p.end - p.start for p in pieces) / SR
 
 
+FEATURES = ("embeddings", "pitch", "timbre", "units")
+
+
+def ablated_windows(audio: np.ndarray, encoder: SpeakerEncoder, vad: SileroVad, original: set[str]) -> SpeakerWindows:
+    """``embed_chunk``'s windows with each feature measured on the high-passed audio, or on `audio` itself
+    for the features named in `original`."""
+    hp = HighPass()(audio)
+    src = {f: (audio if f in original else hp) for f in FEATURES}
+    w = embed_chunk(hp, 0.0, encoder, vad)  # regions and plan (the VAD hears the high-pass either way)
+    spans = [(s, e) for s, e, _ in plan_windows(w.regions, EmbeddingOptions())]
+    vectors = encoder.embed_windows(src["embeddings"], spans)
+    pitch = window_pitch(src["pitch"], spans, f0=frame_pitch(src["pitch"])).astype(np.float32)
+    timbre = window_timbre(src["timbre"], spans, bands=frame_bands(src["timbre"]))
+    u = src["units"]
+    units = chunk_units(u, w.regions, 0.0, f0=frame_pitch(u), bands=frame_bands(u))
+    return SpeakerWindows(w.regions, w.starts, w.ends, w.region, vectors, pitch, timbre, units)
+
+
 def measure(audio: np.ndarray, ref: list[dialogues.Turn], encoder: SpeakerEncoder, vad: SileroVad,
-            embed_highpass: bool) -> dict[str, Any]:
+            embed_highpass: bool, original: set[str] | None = None) -> dict[str, Any]:
     probs = speech_probabilities(audio, vad_model_path())
-    heard = audio if not embed_highpass else HighPass()(audio)
-    w = embed_chunk(heard, 0.0, encoder, vad)
-    two_voice, pauses = overlap_cues(heard, w.regions)
+    if original is not None:
+        w = ablated_windows(audio, encoder, vad, original)
+    else:
+        w = embed_chunk(audio if not embed_highpass else HighPass()(audio), 0.0, encoder, vad)
+    two_voice, pauses = overlap_cues(audio, w.regions)  # as the pipeline's ``chunk_speakers``
     result = diarize([w], two_voice=two_voice, pauses=pauses)
-    return {"planning_speech_s": round(planning_speech_s(audio, vad), 2),
+    return {"low_share": round(low_share(audio), 5),
+            "planning_speech_s": round(planning_speech_s(audio, vad), 2),
             "guard_heard_s": round(float(probs[probs >= SPEECH_FLOOR].sum()) * FRAME / SR, 2),
             "diarization_regions_s": round(float((w.regions[:, 1] - w.regions[:, 0]).sum()), 2),
             "speakers_found": result.count, "speakers_ref": len({t.speaker for t in ref}),
@@ -79,14 +108,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", default="sample,dialogue-2,dialogue-3")
     ap.add_argument("--embed-highpass", action="store_true")
+    ap.add_argument("--original", help="ablation: comma list of " + ",".join(FEATURES) + " heard unfiltered "
+                    "(empty string: all high-passed)")
+    ap.add_argument("--copies", default="clean,hum,dc")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    original = None if args.original is None else {f for f in args.original.split(",") if f}
     encoder, vad = SpeakerEncoder(speaker_model_path()), SileroVad(vad_model_path())
     rows = []
     for name in args.files.split(","):
         audio, ref = source(name)
         for kind, x in copies(audio).items():
-            row = {"file": name, "copy": kind, **measure(x, ref, encoder, vad, args.embed_highpass)}
+            if kind not in args.copies.split(","):
+                continue
+            row = {"file": name, "copy": kind, **measure(x, ref, encoder, vad, args.embed_highpass, original)}
             rows.append(row)
             print(json.dumps(row), flush=True)
     print(f"load average at the end: {[round(v, 2) for v in os.getloadavg()]}")

@@ -25,6 +25,7 @@ from shared.domain.audio_format import SAMPLE_RATE
 from shared.media.vad import SileroVad, SpeechSegmenter, VadOptions, heard_probs
 
 from .encoder import SpeakerEmbedder, SpeakerEncoder
+from .interference import speaker_audio
 from .prosody import frame_pitch, window_pitch
 from .timbre import STATS, frame_bands, window_timbre
 from .units import SpeechUnits, chunk_units
@@ -173,10 +174,14 @@ def embed_chunk(audio: np.ndarray, offset_s: float, encoder: SpeakerEmbedder, va
     VAD, the window plan, the pitch, the timbre and the units (``units``) run here (the pitch frames and
     the mel band frames are computed once and shared by the windows and the units); the embeddings come
     from `encoder` (in process, or the GPU service, which is sent `flac`, the chunk's own encoding of
-    `audio`, when given)."""
+    `audio`, when given). A chunk under low-frequency interference (``interference.speaker_audio``: mains
+    hum, a DC offset) is high-passed for the embeddings, pitch, timbre and units; others are heard as they
+    are."""
     regions = speech_regions(audio, vad)
     plan = plan_windows(regions, opts)
     spans = [(s, e) for s, e, _ in plan]
+    audio, filtered = speaker_audio(audio)  # high-passed only under hum / DC (``interference``)
+    flac = None if filtered else flac
     vectors = (encoder.embed_windows(audio, spans, flac=flac, batch_size=opts.batch_size) if spans
                else np.zeros((0, encoder.model.embedding_dim), np.float32))
     f0, bands = frame_pitch(audio), frame_bands(audio)  # each once per chunk, shared by windows and units
