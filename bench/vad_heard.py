@@ -1,13 +1,14 @@
 """Speech under mains hum or a DC offset, as each VAD of a job hears it: planning, the segment guard, the
 diarization.
 
-    python -m bench.vad_heard [--files sample,dialogue-2,dialogue-3] [--copies clean,hum,dc] [--embed-highpass]
-        [--original embeddings,pitch,timbre,units] [--json OUT]
+    python -m bench.vad_heard [--files sample,dialogue-2,dialogue-3] [--copies clean,hum,dc] [--hum 0.3] [--dc 0.3]
+        [--embed-highpass] [--original embeddings,pitch,timbre,units] [--json OUT]
 
 Each file (``sample``: pyannote's real two-speaker sample against its RTTM; other names: ``bench.dialogues``
 scripts voiced by espeak-ng, exact reference turns) at half level, in three copies: ``clean``, ``hum``
 (50 Hz at -10 dBFS plus 150 Hz at -30 dBFS, ``tests/fixtures/mediakinds/rates.py``'s CCTV hum) and ``dc`` (a
-+0.3 offset). Per copy: the speech seconds planning's VAD finds (streamed through the high-pass, default
++0.3 offset; ``--hum`` and ``--dc`` set the levels). Per copy: the speech seconds planning's VAD finds
+(streamed through the high-pass, default
 options), the seconds the segment guard hears (``spoken.speech_probabilities``: frames at or above its
 floor, probability-weighted), the diarization's speech-region seconds, the speakers found (automatic
 count) and the DER (``bench.der``, 0.25 s collar). The speaker features are the pipeline's
@@ -31,7 +32,14 @@ from bench import dialogues
 from bench.der import der
 from models.fetch import fetch_speaker_assets, sample_path, speaker_model_path, vad_model_path
 from shared.diarization.diarize import diarize
-from shared.diarization.embeddings import EmbeddingOptions, SpeakerEncoder, SpeakerWindows, embed_chunk, plan_windows
+from shared.diarization.embeddings import (
+    EmbeddingOptions,
+    SpeakerEncoder,
+    SpeakerWindows,
+    embed_chunk,
+    plan_windows,
+    speech_regions,
+)
 from shared.diarization.interference import low_share
 from shared.diarization.overlap import overlap_cues
 from shared.diarization.prosody import frame_pitch, window_pitch
@@ -52,11 +60,12 @@ def source(name: str) -> tuple[np.ndarray, list[dialogues.Turn]]:
     return d.audio, list(d.turns)
 
 
-def copies(audio: np.ndarray) -> dict[str, np.ndarray]:
+def copies(audio: np.ndarray, hum: float = 0.3, dc: float = 0.3) -> dict[str, np.ndarray]:
+    """clean (half level), hum (50 Hz of peak `hum` plus 150 Hz 20 dB below), dc (+`dc`)."""
     t = np.arange(len(audio)) / SR
-    hum = 0.3 * np.sin(2 * np.pi * 50 * t) + 0.03 * np.sin(2 * np.pi * 150 * t)
+    hum = hum * np.sin(2 * np.pi * 50 * t) + hum / 10 * np.sin(2 * np.pi * 150 * t)
     half = 0.5 * audio
-    return {k: v.astype(np.float32) for k, v in (("clean", half), ("hum", half + hum), ("dc", half + 0.3))}
+    return {k: v.astype(np.float32) for k, v in (("clean", half), ("hum", half + hum), ("dc", half + dc))}
 
 
 def planning_speech_s(audio: np.ndarray, vad: SileroVad) -> float:
@@ -77,14 +86,16 @@ def ablated_windows(audio: np.ndarray, encoder: SpeakerEncoder, vad: SileroVad, 
     for the features named in `original`."""
     hp = HighPass()(audio)
     src = {f: (audio if f in original else hp) for f in FEATURES}
-    w = embed_chunk(hp, 0.0, encoder, vad)  # regions and plan (the VAD hears the high-pass either way)
-    spans = [(s, e) for s, e, _ in plan_windows(w.regions, EmbeddingOptions())]
+    regions = speech_regions(audio, vad)  # as ``embed_chunk`` (the VAD hears the high-pass either way)
+    plan = plan_windows(regions, EmbeddingOptions())
+    spans = [(s, e) for s, e, _ in plan]
     vectors = encoder.embed_windows(src["embeddings"], spans)
     pitch = window_pitch(src["pitch"], spans, f0=frame_pitch(src["pitch"])).astype(np.float32)
     timbre = window_timbre(src["timbre"], spans, bands=frame_bands(src["timbre"]))
     u = src["units"]
-    units = chunk_units(u, w.regions, 0.0, f0=frame_pitch(u), bands=frame_bands(u))
-    return SpeakerWindows(w.regions, w.starts, w.ends, w.region, vectors, pitch, timbre, units)
+    units = chunk_units(u, regions, 0.0, f0=frame_pitch(u), bands=frame_bands(u))
+    return SpeakerWindows(regions, np.array([p[0] for p in plan]), np.array([p[1] for p in plan]),
+                          np.array([p[2] for p in plan], np.int64), vectors, pitch, timbre, units)
 
 
 def measure(audio: np.ndarray, ref: list[dialogues.Turn], encoder: SpeakerEncoder, vad: SileroVad,
@@ -111,6 +122,8 @@ def main() -> None:
     ap.add_argument("--original", help="ablation: comma list of " + ",".join(FEATURES) + " heard unfiltered "
                     "(empty string: all high-passed)")
     ap.add_argument("--copies", default="clean,hum,dc")
+    ap.add_argument("--hum", type=float, default=0.3, help="the hum copy's 50 Hz peak (0.3: -10 dBFS)")
+    ap.add_argument("--dc", type=float, default=0.3, help="the dc copy's offset")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     original = None if args.original is None else {f for f in args.original.split(",") if f}
@@ -118,7 +131,7 @@ def main() -> None:
     rows = []
     for name in args.files.split(","):
         audio, ref = source(name)
-        for kind, x in copies(audio).items():
+        for kind, x in copies(audio, args.hum, args.dc).items():
             if kind not in args.copies.split(","):
                 continue
             row = {"file": name, "copy": kind, **measure(x, ref, encoder, vad, args.embed_highpass, original)}
