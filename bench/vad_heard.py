@@ -13,8 +13,9 @@ options), the seconds the segment guard hears (``spoken.speech_probabilities``: 
 floor, probability-weighted), the diarization's speech-region seconds, the speakers found (automatic
 count) and the DER (``bench.der``, 0.25 s collar). The speaker features are the pipeline's
 (``embed_chunk``: high-passed only where ``interference.low_share`` finds hum or DC; ``low_share`` is
-printed). ``--embed-highpass`` embeds the high-passed audio always (the experiment that broke the clean
-sample). ``--original embeddings,pitch,timbre,units`` (the blinding ablation) measures every feature on the
+printed). ``--embed-highpass`` gives ``embed_chunk`` the high-passed audio (its VAD then hears it
+high-passed twice and the regions move: the experiment that gave 3 speakers on the clean sample).
+``--original embeddings,pitch,timbre,units`` (the blinding ablation) measures every feature on the
 high-passed audio except the named ones, which hear the original: which feature the hum blinds.
 """
 
@@ -63,9 +64,9 @@ def source(name: str) -> tuple[np.ndarray, list[dialogues.Turn]]:
 def copies(audio: np.ndarray, hum: float = 0.3, dc: float = 0.3) -> dict[str, np.ndarray]:
     """clean (half level), hum (50 Hz of peak `hum` plus 150 Hz 20 dB below), dc (+`dc`)."""
     t = np.arange(len(audio)) / SR
-    hum = hum * np.sin(2 * np.pi * 50 * t) + hum / 10 * np.sin(2 * np.pi * 150 * t)
+    mains = hum * np.sin(2 * np.pi * 50 * t) + hum / 10 * np.sin(2 * np.pi * 150 * t)
     half = 0.5 * audio
-    return {k: v.astype(np.float32) for k, v in (("clean", half), ("hum", half + hum), ("dc", half + dc))}
+    return {k: v.astype(np.float32) for k, v in (("clean", half), ("hum", half + mains), ("dc", half + dc))}
 
 
 def planning_speech_s(audio: np.ndarray, vad: SileroVad) -> float:
