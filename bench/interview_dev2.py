@@ -11,13 +11,10 @@ held-out set's), every interview as WAV and MP4. This set may be tuned on; the h
 
 from __future__ import annotations
 
-import json
-import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
-from bench.dataset import espeak_version
-from bench.interview_heldout import Interview, _digest, _interview
+from bench import interviews
+from bench.interview_heldout import Interview, _interview
 from bench.interviews import Recording
 
 VOICES = ("en-gb-x-rp+m1", "en-029+f4", "en-us-nyc+f2", "en-gb-scotland+m8", "en-gb-x-gbcwmd+m6", "en-gb+f5",
@@ -74,26 +71,10 @@ def output_dir() -> Path:
 def build(out: Path | None = None, rebuild: bool = False) -> list[Recording]:
     """The second development recordings (every one as WAV and MP4), built once per espeak-ng version."""
     out = out or output_dir()
-    manifest = out / "manifest.json"
-    version = espeak_version()
-    if manifest.is_file() and not rebuild:
-        data = json.loads(manifest.read_text())
-        if data.get("espeak") == version and all(Path(r["wav"]).is_file() for r in data["recordings"]):
-            return [Recording(**{**r, "voices": tuple(r["voices"])}) for r in data["recordings"]]
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="toex-dev2-") as tmp:
-        recs = [_interview(k, name, lines, out, Path(tmp), seed=700, voices=VOICES, rates=RATES, kind="dev2",
-                           mp4=True) for k, (name, lines) in enumerate(DEV2)]
-    manifest.write_text(json.dumps({"espeak": version, "recordings": [asdict(r) for r in recs],
-                                    "wav_sha256": {r.name: _digest(r.wav) for r in recs}}, indent=1))
-    return recs
+    return interviews.cached_build(out, rebuild, lambda tmp: [
+        _interview(k, name, lines, out, tmp, seed=700, voices=VOICES, rates=RATES, kind="dev2", mp4=True)
+        for k, (name, lines) in enumerate(DEV2)])
 
 
 if __name__ == "__main__":
-    from bench.metrics import word_count
-
-    recs = build(rebuild=True)
-    for r in recs:
-        print(f"{r.name:18} {r.duration_s:6.1f} s  last word {r.last_speech_s:6.1f} s  "
-              f"{word_count(r.reference):4} words  {', '.join(r.voices)}")
-    print(f"{sum(word_count(r.reference) for r in recs)} words, {sum(r.duration_s for r in recs):.1f} s")
+    interviews.show(build(rebuild=True))

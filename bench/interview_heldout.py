@@ -17,16 +17,12 @@ scored again as it is.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from bench.dataset import Synthetic, espeak_version, synthesise
-from bench.interviews import Recording, _trimmed, _write
+from bench import interviews
+from bench.interviews import Recording, _write
 from shared.domain.audio_format import SAMPLE_RATE
 
 Interview = tuple[str, tuple[tuple[str, str], ...]]
@@ -132,17 +128,8 @@ def _voice_of(k: int, speakers: list[str], voices: tuple[str, ...] = VOICES,
 
 def _utterances(k: int, lines: tuple[tuple[str, str], ...], workdir: Path, voices: tuple[str, ...] = VOICES,
                 rates: tuple[int, ...] = RATES) -> tuple[list[np.ndarray], set[str]]:
-    voice = _voice_of(k, list(dict.fromkeys(s for s, _ in lines)), voices, rates)
-    out, used, officer_turn = [], set(), 0
-    for i, (speaker, text) in enumerate(lines):
-        who = speaker
-        if speaker == "officer":
-            who = "officer" if officer_turn % 2 == 0 else "officer2"
-            officer_turn += 1
-        v, rate = voice[who]
-        used.add(v)
-        out.append(_trimmed(synthesise(Synthetic(f"h{k}-{i}", v, rate, text), workdir)))
-    return out, used
+    return interviews._utterances(k, lines, workdir, lambda k, speakers: _voice_of(k, speakers, voices, rates),
+                                  prefix="h")
 
 
 def _ending(k: int, tail: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -184,33 +171,12 @@ def _interview(k: int, name: str, lines: tuple[tuple[str, str], ...], out: Path,
                      round(len(audio) / SAMPLE_RATE, 3), round(last, 3), tuple(sorted(used)))
 
 
-def _digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-
-
 def build(out: Path | None = None, rebuild: bool = False) -> list[Recording]:
-    """The held-out recordings, built once per espeak-ng version into ``out`` (the manifest keeps each
-    WAV's sha256 prefix, so a rebuild that gives other samples is visible)."""
+    """The held-out recordings, built once per espeak-ng version into ``out`` (``interviews.cached_build``)."""
     out = out or output_dir()
-    manifest = out / "manifest.json"
-    version = espeak_version()
-    if manifest.is_file() and not rebuild:
-        data = json.loads(manifest.read_text())
-        if data.get("espeak") == version and all(Path(r["wav"]).is_file() for r in data["recordings"]):
-            return [Recording(**{**r, "voices": tuple(r["voices"])}) for r in data["recordings"]]
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="toex-heldout-") as tmp:
-        recs = [_interview(k, name, lines, out, Path(tmp)) for k, (name, lines) in enumerate(HELDOUT)]
-    manifest.write_text(json.dumps({"espeak": version, "recordings": [asdict(r) for r in recs],
-                                    "wav_sha256": {r.name: _digest(r.wav) for r in recs}}, indent=1))
-    return recs
+    return interviews.cached_build(out, rebuild, lambda tmp: [_interview(k, name, lines, out, tmp)
+                                                              for k, (name, lines) in enumerate(HELDOUT)])
 
 
 if __name__ == "__main__":
-    from bench.metrics import word_count
-
-    recs = build(rebuild=True)
-    for r in recs:
-        print(f"{r.name:18} {r.duration_s:6.1f} s  last word {r.last_speech_s:6.1f} s  "
-              f"{word_count(r.reference):4} words  {'wav+mp4' if r.mp4 else 'wav':7}  {', '.join(r.voices)}")
-    print(f"{sum(word_count(r.reference) for r in recs)} words, {sum(r.duration_s for r in recs):.1f} s")
+    interviews.show(build(rebuild=True))

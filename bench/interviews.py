@@ -16,8 +16,10 @@ each file is where its last word ends (the utterance trimmed to its audible part
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -68,9 +70,13 @@ def _voice_of(k: int, speakers: list[str]) -> dict[str, tuple[str, int]]:
     return {s: (VOICES[(3 * k + 2 * j) % len(VOICES)], RATES[(k + j) % len(RATES)]) for j, s in enumerate(names)}
 
 
-def _utterances(k: int, lines: tuple[tuple[str, str], ...], workdir: Path) -> tuple[list[np.ndarray], set[str]]:
-    speakers = list(dict.fromkeys(s for s, _ in lines))
-    voice = _voice_of(k, speakers)
+VoiceOf = Callable[[int, list[str]], dict[str, tuple[str, int]]]  # (interview k, speakers) -> (voice, rate) each
+
+
+def _utterances(k: int, lines: tuple[tuple[str, str], ...], workdir: Path, voice_of: VoiceOf = _voice_of,
+                prefix: str = "i") -> tuple[list[np.ndarray], set[str]]:
+    """Interview k's lines spoken and trimmed, and the voices used; two officers alternate on "officer"."""
+    voice = voice_of(k, list(dict.fromkeys(s for s, _ in lines)))
     out, used, officer_turn = [], set(), 0
     for i, (speaker, text) in enumerate(lines):
         who = speaker
@@ -79,7 +85,7 @@ def _utterances(k: int, lines: tuple[tuple[str, str], ...], workdir: Path) -> tu
             officer_turn += 1
         v, rate = voice[who]
         used.add(v)
-        out.append(_trimmed(synthesise(Synthetic(f"i{k}-{i}", v, rate, text), workdir)))
+        out.append(_trimmed(synthesise(Synthetic(f"{prefix}{k}-{i}", v, rate, text), workdir)))
     return out, used
 
 
@@ -136,6 +142,22 @@ def _long(name: str, which: range, out: Path, tmp: Path) -> Recording:
 def build(out: Path | None = None, rebuild: bool = False) -> list[Recording]:
     """All recordings (interviews first), built once per espeak-ng version into ``out``."""
     out = out or output_dir()
+
+    def make(tmp: Path) -> list[Recording]:
+        recs = [_interview(k, name, lines, out, tmp) for k, (name, lines) in enumerate(INTERVIEWS)]
+        return recs + [_long(name, which, out, tmp) for name, which in LONG_GROUPS.items()]
+
+    return cached_build(out, rebuild, make)
+
+
+def _digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def cached_build(out: Path, rebuild: bool, make: Callable[[Path], list[Recording]]) -> list[Recording]:
+    """The recordings listed in ``out``'s manifest while it names this espeak-ng version and every WAV is
+    there; otherwise ``make(tmp)`` builds them into ``out`` (``tmp``: a scratch folder for the voices) and
+    the manifest is written, with each WAV's sha256 prefix, so a rebuild that gives other samples shows."""
     manifest = out / "manifest.json"
     version = espeak_version()
     if manifest.is_file() and not rebuild:
@@ -144,15 +166,21 @@ def build(out: Path | None = None, rebuild: bool = False) -> list[Recording]:
             return [Recording(**{**r, "voices": tuple(r["voices"])}) for r in data["recordings"]]
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="toex-interviews-") as tmp:
-        recs = [_interview(k, name, lines, out, Path(tmp)) for k, (name, lines) in enumerate(INTERVIEWS)]
-        recs += [_long(name, which, out, Path(tmp)) for name, which in LONG_GROUPS.items()]
-    manifest.write_text(json.dumps({"espeak": version, "recordings": [asdict(r) for r in recs]}, indent=1))
+        recs = make(Path(tmp))
+    manifest.write_text(json.dumps({"espeak": version, "recordings": [asdict(r) for r in recs],
+                                    "wav_sha256": {r.name: _digest(r.wav) for r in recs}}, indent=1))
     return recs
 
 
-if __name__ == "__main__":
+def show(recs: list[Recording]) -> None:
+    """One line a recording, then the totals (the sets' ``python -m`` listing)."""
     from bench.metrics import word_count
 
-    for r in build(rebuild=True):
-        print(f"{r.name:16} {r.kind:9} {r.duration_s:7.1f} s  last word {r.last_speech_s:7.1f} s  "
-              f"{word_count(r.reference):4} words  {len(r.voices)} voices  {r.wav}")
+    for r in recs:
+        print(f"{r.name:18} {r.kind:9} {r.duration_s:7.1f} s  last word {r.last_speech_s:7.1f} s  "
+              f"{word_count(r.reference):4} words  {'wav+mp4' if r.mp4 else 'wav':7}  {', '.join(r.voices)}")
+    print(f"{sum(word_count(r.reference) for r in recs)} words, {sum(r.duration_s for r in recs):.1f} s")
+
+
+if __name__ == "__main__":
+    show(build(rebuild=True))
