@@ -1,7 +1,10 @@
 """Whisper transcription over an ONNX package (numpy + onnxruntime + tokenizers only).
 
-Windows (speech regions of at most 30 s from the caller's VAD / chunk planner) are encoded in
-batches and decoded with timestamps. Behaviour, following faster-whisper where it applies:
+Windows (speech regions from the caller's VAD / chunk planner, most of at most 30 s) are encoded in
+batches and decoded with timestamps. A window longer than 30 s (speech the planner found no pause to
+cut in) is read as faster-whisper reads joined speech: 30 s at a time, each next window starting at
+the last closing timestamp, the segment cut by the window's end dropped and read again from there
+(``_seek``). Behaviour, following faster-whisper where it applies:
 
 * Language: ``options.language`` if set; otherwise each window is decoded in the language
   detected on that window (restricted to ``options.language_candidates``), and the result's
@@ -272,6 +275,23 @@ class WhisperEngine:
             return []
         return [t for t in d.hyp.tokens if t != self.tokenizer.eot]
 
+    def _seek(self, d: Decoded, pieces: list[tuple[Segment, list[int], list[float]]], start: float,
+              end: float) -> tuple[float, list[tuple[Segment, list[int], list[float]]], int]:
+        """faster-whisper's seek through a span longer than a window: the segments that closed are kept and
+        the next window starts at the last closing timestamp; text after it (a segment cut by the window's
+        end) is dropped and read again from there. A hypothesis ending in a lone timestamp (no speech after
+        it), with no closing timestamp at all or with one in its first second moves on by the whole window."""
+        tb = self.tokenizer.timestamp_begin
+        toks = [t for t in d.hyp.tokens if t != self.tokenizer.eot]
+        single_end = len(toks) >= 2 and toks[-2] < tb <= toks[-1]
+        pairs = [i for i in range(1, len(toks)) if toks[i] >= tb and toks[i - 1] >= tb]
+        if single_end or not pairs:
+            return end, pieces, len(toks)
+        last = start + (toks[pairs[-1] - 1] - tb) * TIME_PRECISION
+        if last - start < MIN_CONTINUATION_S:  # no real progress: read on from the window's end
+            return end, pieces, len(toks)
+        return last, [p for p in pieces if p[0].end <= last + 1e-6], pairs[-1]
+
     @staticmethod
     def _unfinished_from(pieces: list[tuple[Segment, list[int], list[float]]], window_end: float) -> float | None:
         """Where to decode again when Whisper closed the text early.
@@ -292,12 +312,9 @@ class WhisperEngine:
         options = options or TranscriptionOptions()
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         duration = audio.shape[0] / SAMPLE_RATE
-        wins: list[tuple[float, float]] = []
-        for s, e in (windows if windows is not None else default_windows(duration)):
-            s, e = max(0.0, float(s)), min(float(e), duration)
-            while e - s > 1e-6:  # longer windows are cut into 30 s pieces
-                wins.append((s, min(s + CHUNK_SECONDS, e)))
-                s += CHUNK_SECONDS
+        wins = [(max(0.0, float(s)), min(float(e), duration))
+                for s, e in (windows if windows is not None else default_windows(duration))]
+        wins = [(s, e) for s, e in wins if e - s > 1e-6]  # a window longer than 30 s is sought through
         tok = self.tokenizer
         fixed = options.language if tok.multilingual else "en"
         if fixed is not None and tok.multilingual:
@@ -314,6 +331,8 @@ class WhisperEngine:
         b = 0
         while b < len(queue):
             batch = queue[b:b + bs]
+            ends = [we for _, we, _ in batch]  # a span longer than 30 s is read 30 s at a time (seek)
+            batch = [(ws, min(we, ws + CHUNK_SECONDS), passes) for ws, we, passes in batch]
             clips = self._clips(audio, [(ws, we) for ws, we, _ in batch])
             encoded = self._encode(clips)
             if fixed is None:
@@ -327,17 +346,25 @@ class WhisperEngine:
             follow: list[tuple[float, float, int]] = []
             for k, ((ws, we, passes), d) in enumerate(zip(batch, decoded, strict=True)):
                 if d.silent(options, tok.timestamp_begin):
+                    if ends[k] > we + 1e-6:
+                        follow.append((we, ends[k], 0))
                     continue
                 pieces = self._segments(d, ws, we, options)
                 if not pieces and any(t < tok.eot for t in d.hyp.tokens):
                     skipped.append((round(ws, 3), round(we, 3), REPETITION))
+                seek_to, kept = None, len(d.hyp.tokens)
+                if ends[k] > we + 1e-6:  # more of the span follows: drop the unfinished segment, seek
+                    seek_to, pieces, kept = self._seek(d, pieces, ws, we)
                 if options.word_timestamps and pieces:
                     segments += alignment.add_word_timestamps(self, encoded, k, d, pieces, ws, we, options.task)
                 else:
                     segments += [p[0] for p in pieces]
                 if context:
                     previous = [] if d.temperature > PROMPT_RESET_TEMPERATURE else previous
-                    previous += self._prompt_tokens(d, pieces)
+                    previous += self._prompt_tokens(d, pieces)[:kept]
+                if seek_to is not None:
+                    follow.append((seek_to, ends[k], 0))
+                    continue
                 rest = self._unfinished_from(pieces, we)
                 if rest is not None and passes < MAX_CONTINUATIONS:
                     follow.append((rest, we, passes + 1))

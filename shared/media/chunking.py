@@ -42,6 +42,7 @@ WINDOW_GAP_S = 4.0  # speech pieces further apart than this go to separate windo
 CUT_TIE_S = 0.1  # pauses this close in width are equal places to end a full window (VAD edge jitter)
 MIN_LAST_WINDOW_S = 8.0  # a last window shorter than this is avoided where an equal pause allows
 DECODE_BLOCK_S = 10.0
+SEEK_WINDOW_S = 30.0  # the engine reads a longer window 30 s at a time: windows join at forced cuts only at it
 DEFAULT_VAD = VadOptions()
 
 
@@ -222,8 +223,13 @@ class _ChunkBuilder:
         the window ends at the widest pause in its second half (a pause between turns rather than
         a breath inside a sentence), so that no window starts or ends mid-sentence when a pause
         exists to cut at (`_cut`: not one leaving a short last window where an equal pause exists).
+        Where no pause exists (a window would end at a forced cut inside speech, `Piece.cont`), the two
+        windows are one, longer than `window`: Whisper reads it 30 s at a time from its last closing
+        timestamp, as faster-whisper reads joined speech (`WhisperEngine`), so the cut falls where a
+        sentence ended instead of at the VAD's least speech-like frame.
         """
         out: list[tuple[int, int]] = []
+        forced: list[bool] = []  # the window ends at a forced cut inside speech
         i = 0
         while i < len(pieces):
             start, j = pieces[i].start, i
@@ -233,8 +239,13 @@ class _ChunkBuilder:
             if j + 1 < len(pieces) and pieces[j + 1].start - pieces[j].end <= self.window_gap:
                 j = self._cut(pieces, i, j)
             out.append((start, pieces[j].end))
+            forced.append(pieces[j].cont and j + 1 < len(pieces) and pieces[j + 1].start == pieces[j].end)
             i = j + 1
-        return self._close_gaps(out)
+        out = self._close_gaps(out)
+        for k in range(len(out) - 1, 0, -1):  # a forced cut joins its two windows (Whisper's own 30 s reads)
+            if forced[k - 1] and self.window >= round(SEEK_WINDOW_S * SAMPLE_RATE):
+                out[k - 1:k + 1] = [(out[k - 1][0], out[k][1])]
+        return out
 
     def _cut(self, pieces: list[Piece], i: int, j: int) -> int:
         """The last piece of a full window from piece `i` (pieces `i`..`j` fit, the talk goes on).

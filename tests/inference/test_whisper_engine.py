@@ -189,3 +189,44 @@ def test_engine_imports_neither_torch_nor_transformers(tiny_whisper_package):
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("ok")
+
+
+def _decoded(engine: WhisperEngine, tokens: list[int]):
+    from shared.inference.decoded import Decoded
+    from shared.inference.decoding import Hypothesis
+
+    return Decoded(Hypothesis(tokens, [-0.1] * (len(tokens) + 1)), 0.0, 0.0, "en")
+
+
+def test_seek_drops_the_unfinished_segment_and_resumes_at_the_last_closing_timestamp(engine):
+    tb = engine.tokenizer.timestamp_begin
+    text, more, rest = (engine.tokenizer.encode(w) for w in (" hello there", " the car", " was red"))
+    opts = TranscriptionOptions(compression_ratio_threshold=100.0)
+    # <|0.00|> text <|4.00|><|5.00|> text <|9.00|><|9.50|> text (cut by the window's end)
+    toks = [tb, *text, tb + 200, tb + 250, *more, tb + 450, tb + 475, *rest]
+    d = _decoded(engine, toks)
+    pieces = engine._segments(d, 10.0, 40.0, opts)
+    assert [(p[0].start, p[0].end) for p in pieces] == [(10.0, 14.0), (15.0, 19.0), (19.5, 40.0)]
+    seek, kept, n = engine._seek(d, pieces, 10.0, 40.0)
+    assert seek == 19.0 and [(p[0].start, p[0].end) for p in kept] == [(10.0, 14.0), (15.0, 19.0)]
+    assert toks[:n] == [tb, *text, tb + 200, tb + 250, *more, tb + 450]  # the next window's prompt
+    # a lone closing timestamp at the end: every segment finished, the whole window was read
+    done = _decoded(engine, [tb, *text, tb + 200, tb + 250, *more, tb + 450])
+    seek, kept, _ = engine._seek(done, engine._segments(done, 10.0, 40.0, opts), 10.0, 40.0)
+    assert seek == 40.0 and len(kept) == 2
+    # no timestamp pair: nothing to seek to, the text is kept to the window's end
+    open_text = _decoded(engine, [tb, *text])
+    seek, kept, _ = engine._seek(open_text, engine._segments(open_text, 10.0, 40.0, opts), 10.0, 40.0)
+    assert seek == 40.0 and [(p[0].start, p[0].end) for p in kept] == [(10.0, 40.0)]
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_window_longer_than_30_s_is_sought_through(engine, batch):
+    audio = tone(70)
+    opts = TranscriptionOptions(language="en", beam_size=1, max_new_tokens=24, no_speech_threshold=1.0,
+                                compression_ratio_threshold=100.0, batch_size=batch)
+    windows = [(1.0, 52.0), (60.0, 68.0)]  # a planner's window joined across a forced cut, and a short one
+    r = engine.transcribe(audio, windows, opts)
+    assert r.segments == engine.transcribe(audio, windows, opts).segments
+    for s in r.segments:
+        assert 1.0 <= s.start <= s.end <= 52.0 or 60.0 <= s.start <= s.end <= 68.0
