@@ -118,7 +118,7 @@ def table(recs: Sequence[Recording], media: str, runs: dict[str, dict[str, Run]]
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.interview_accuracy", description=__doc__.split("\n")[0])
     p.add_argument("--set", default="interview,long", help="comma-separated: interview, long, "
-                   "heldout (bench.interview_heldout), dev2 (bench.interview_dev2)")
+                   "heldout (bench.interview_heldout), dev2, dev3 (bench.interview_dev2, _dev3)")
     p.add_argument("--systems", default="toex,fw")
     p.add_argument("--media", default="wav", help="wav, mp4 (interviews only) or both")
     p.add_argument("--threads", type=int, default=None, help="threads per system (default: the library's)")
@@ -131,16 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     kinds = set(args.set.split(","))
     only = set(filter(None, args.only.split(",")))
-    built = interviews.build() if kinds & {"interview", "long"} else []
-    if "heldout" in kinds:
-        from bench import interview_heldout
-
-        built += interview_heldout.build()
-    if "dev2" in kinds:
-        from bench import interview_dev2
-
-        built += interview_dev2.build()
-    recs = [r for r in built if r.kind in kinds and (not only or r.name in only)]
+    recs = [r for r in interviews.recordings(kinds) if not only or r.name in only]
     print(f"machine: {machine()}\nversions: {versions()}\nload before: {load()}")
     saved: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="toex-acc-") as tmp:

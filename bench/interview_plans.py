@@ -1,6 +1,6 @@
 """Do an interview's MP4 (AAC) copy and its WAV get the same Whisper windows? And what does a difference cost?
 
-    python -m bench.interview_plans [--set interview,heldout,dev2] [--only NAME,...] [--wer] [--threads 2]
+    python -m bench.interview_plans [--set interview,heldout,dev2,dev3] [--only NAME,...] [--wer] [--threads 2]
     python -m bench.interview_plans --set dev2 --shifts=-32,-16,16,32   # Whisper's spread under moved edges
 
 For each interview with an MP4 copy (``bench.interviews``, ``bench.interview_heldout``) the product's
@@ -155,15 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     kinds = set(args.set.split(","))
     only = set(filter(None, args.only.split(",")))
-    recs = [r for r in interviews.build() if r.kind in kinds] if "interview" in kinds else []
-    if "heldout" in kinds:
-        from bench import interview_heldout
-
-        recs += interview_heldout.build()
-    if "dev2" in kinds:
-        from bench import interview_dev2
-
-        recs += interview_dev2.build()
+    recs = interviews.recordings(kinds)
     if args.shifts:
         return _shift_sweep([r for r in recs if not only or r.name in only], args)
     recs = [r for r in recs if r.mp4 and (not only or r.name in only)]

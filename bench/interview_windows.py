@@ -47,11 +47,7 @@ Windows = list[tuple[float, float]]
 def _recordings(kinds: set[str], only: set[str]) -> list[Recording]:
     from bench import interviews
 
-    recs = [r for r in interviews.build() if r.kind in kinds] if kinds & {"interview", "long"} else []
-    if "dev2" in kinds:
-        from bench import interview_dev2
-
-        recs += interview_dev2.build()
+    recs = interviews.recordings(kinds)
     return [r for r in recs if not only or r.name in only]
 
 

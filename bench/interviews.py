@@ -172,6 +172,19 @@ def cached_build(out: Path, rebuild: bool, make: Callable[[Path], list[Recording
     return recs
 
 
+SETS = {"heldout": "bench.interview_heldout", "dev2": "bench.interview_dev2", "dev3": "bench.interview_dev3"}
+
+
+def recordings(kinds: set[str]) -> list[Recording]:
+    """The recordings of the named kinds (``interview``, ``long`` and the sets of ``SETS``), each set built once."""
+    import importlib
+
+    recs = [r for r in build() if r.kind in kinds] if kinds & {"interview", "long"} else []
+    for kind in sorted(kinds & SETS.keys()):
+        recs += importlib.import_module(SETS[kind]).build()
+    return recs
+
+
 def show(recs: list[Recording]) -> None:
     """One line a recording, then the totals (the sets' ``python -m`` listing)."""
     from bench.metrics import word_count
