@@ -136,9 +136,9 @@ def transcribe_chunk(p: TranscribeChunk) -> ChunkTranscribed:
     if task == TRANSCRIBE and job.options.get("speakers"):  # diarization cuts segments at word times
         options = replace(options, word_timestamps=True)
     asked_words = options.word_timestamps
-    if task == TRANSCRIBE and job.options.get("translate_to"):  # word probabilities for the translation checks
-        options = replace(options, word_timestamps=True)  # (dropped from the outputs unless asked for)
-    if chunk.owners:  # a conversation mixed from several tracks: words are put back on their own track
+    # Words needed inside the pipeline only: the translation checks read their probabilities (dropped from
+    # the outputs unless asked for); a conversation mixed from several tracks puts each word back on its track.
+    if chunk.owners or (task == TRANSCRIBE and job.options.get("translate_to")):
         options = replace(options, word_timestamps=True)
     result = svc.stt.transcribe(audio, list(chunk.windows), options)
     probs = media.speech_probabilities(media.load_audio(audio), svc.vad_model)

@@ -242,8 +242,10 @@ class _ChunkBuilder:
             forced.append(pieces[j].cont and j + 1 < len(pieces) and pieces[j + 1].start == pieces[j].end)
             i = j + 1
         out = self._close_gaps(out)
+        if self.window < round(SEEK_WINDOW_S * SAMPLE_RATE):  # windows planned shorter keep their forced cuts
+            return out
         for k in range(len(out) - 1, 0, -1):  # a forced cut joins its two windows (Whisper's own 30 s reads)
-            if forced[k - 1] and self.window >= round(SEEK_WINDOW_S * SAMPLE_RATE):
+            if forced[k - 1]:
                 out[k - 1:k + 1] = [(out[k - 1][0], out[k][1])]
         return out
 
