@@ -21,7 +21,7 @@ from shared.diarization.pipeline import chunk_speakers, diarize_transcript, tran
 from shared.domain.transcript import Segment, TranscriptionOptions
 from shared.inference.whisper import WhisperEngine
 from shared.media import encode_flac
-from shared.media.chunking import ChunkPlan, PlannedChunk
+from shared.media.plan import ChunkPlan, PlannedChunk
 from shared.media.vad import SileroVad
 from shared.outputs.formats import render
 from shared.outputs.overlay import (

@@ -10,7 +10,7 @@ import numpy as np
 from shared.domain import Segment
 from shared.domain.transcript import Word
 from shared.media import attribute, plan_chunks, probe
-from shared.media.chunking import ChunkPlan
+from shared.media.plan import ChunkPlan
 from tests.fixtures import mediagen
 from tests.fixtures.mediagen import AudioTrack
 
