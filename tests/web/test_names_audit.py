@@ -93,7 +93,10 @@ def test_rename_a_speaker_by_keyboard_and_see_it_in_the_lines_the_txt_and_the_ac
     page.locator("#audit tr[data-action='download']").wait_for(timeout=10_000)
     page.click("#audit-refresh")
     page.locator("#audit tbody tr:nth-child(5)").wait_for(timeout=10_000)
-    rows = [r.split("\t") for r in page.locator("#audit tbody tr").all_inner_texts()]
+    # each cell's own text: a row's innerText has its tabs only while the table is laid out, and the view may
+    # be re-rendered (hidden for a moment) between the wait and the read
+    rows = page.locator("#audit tbody tr").evaluate_all(
+        "rows => rows.map((r) => [...r.cells].map((c) => c.textContent))")
     assert [r[2] for r in rows] == ["Opened the transcript", "Opened the transcript", "Named speakers", "Downloaded",
                                     "Opened the transcript"], rows
     assert all(r[1] == "pc1234" and r[0].endswith(" UTC") for r in rows)
